@@ -1,0 +1,137 @@
+# Rally — English messages. Keys must match messages/zh-CN/rally.ftl (tests/messages.rs).
+
+## Errors
+error-too-long = That message is too long: at most { $max } characters, please.
+error-unknown-command = I don't know /{ $command }. Send /help to see what I can do.
+error-usage = Usage: { $usage }
+error-bad-sale-id = “{ $text }” is not a sale number: use the number shown with the sale, like 12.
+error-name-too-long = That name is too long: at most { $max } characters.
+error-unclosed-quote = A quote is not closed: put the customer name "between quotes".
+error-not-registered = You're not in the program yet: ask a manager for an invite code, then send /start CODE.
+error-no-partner = This account is not linked to a partner, so it cannot report or hold sales.
+error-forbidden = Only managers can do that.
+error-internal = Sorry, something went wrong on our side. Nothing was changed. Reference: { $reference }
+sent-privately = I've sent you the details in a private message.
+
+## Amounts
+amount-empty = Please give an amount, like /report 12500 ACME.
+amount-zero = The amount must be more than zero.
+amount-negative = The amount cannot be negative.
+amount-too-large = That amount is too large (more than 1,000,000,000,000).
+amount-too-precise = Too many decimals: at most { $max } for this currency.
+amount-bad-grouping = Commas separate thousands (12,500) and the decimal point is “.” (12,500.50).
+amount-conflicting-currency = Two different currencies were given: { $first } and { $second }. Use one.
+amount-unknown-currency = I don't know the currency “{ $code }”. Use an ISO code like USD.
+amount-invalid = “{ $token }” is not an amount. Examples: 12500, 12,500.50, 1.2万, 3k, ¥12,500, 12500 USD.
+
+## Help and joining
+help-header = { $program } — commands:
+help-guest = /start CODE — join with the invite code a manager gave you
+help-partner =
+    /report <amount> [currency] <customer> [#category] [-- note] — report a sale
+    /sales — your latest sales
+    /cancel <sale> — withdraw a pending sale you reported
+    /rank — this period's ranking
+    /me — your scorecard
+    /link — a code to use this account from another platform
+help-manager =
+    /invite <partner name> [kind] [region] [tier] — invite a partner
+    /pending — sales waiting for approval
+    /approve <sale> — approve a sale
+    /reject <sale> <reason> — reject a sale
+    /audit — recent manager actions
+help-everyone =
+    /lang <en|zh-CN> — change language
+    /help — this list
+welcome-guest = Welcome to { $program }! To join, send /start followed by the invite code a manager gave you.
+welcome-back = Welcome back, { $name }! Send /help to see what you can do in { $program }.
+invite-unknown = The code “{ $code }” is not valid. Check it, or ask a manager for a new one.
+invite-used = That invite code has already been used. Ask a manager for a new one.
+invite-expired = That invite code has expired. Ask a manager for a new one.
+invite-other-partner = This account already belongs to another partner.
+joined-partner = You're in! This account now reports for { $partner }.
+joined-role = You're in, as { $role }.
+joined-next = Send /help to see what you can do.
+link-code = Your link code: { $code } — send /link { $code } from your other account within { $minutes } minutes.
+
+## Language
+lang-current = Your language is { $locale }. Change it with /lang en or /lang zh-CN.
+lang-unknown = I don't speak “{ $locale }” yet. Choose en or zh-CN.
+lang-set = Done: I'll speak English with you.
+
+## Sales
+report-approved = Sale #{ $sale } recorded and approved: { $amount } · { $customer }.
+report-pending = Sale #{ $sale } recorded: { $amount } · { $customer }. A manager will approve it.
+report-converted = Counted as { $amount } in program currency.
+report-period-total = Your approved total for { $period }: { $total }{ $pending ->
+        [0] {""}
+        [one] {" "}(1 sale pending)
+       *[other] {" "}({ $pending } sales pending)
+    }.
+report-no-rate = There is no exchange rate for { $currency }: report in { $program } or ask a manager to add the rate.
+pending-new = New sale #{ $sale } to approve: { $partner } · { $amount } · { $customer }
+button-approve = Approve
+button-reject = Reject
+sales-none = You have no sales yet. Report one with /report 12500 ACME.
+sales-header = Your latest { $count ->
+        [one] sale
+       *[other] { $count } sales
+    }:
+sales-line = #{ $sale } { $date } { $amount } · { $customer } — { $status ->
+        [approved] approved
+        [pending] pending
+        [rejected] rejected
+        [cancelled] cancelled
+       *[other] { $status }
+    }
+sale-not-found = There is no sale #{ $sale } you can act on.
+sale-already-decided = Sale #{ $sale } is already { $status ->
+        [approved] approved
+        [pending] pending
+        [rejected] rejected
+        [cancelled] cancelled
+       *[other] decided
+    }.
+sale-not-reporter = Only the member who reported sale #{ $sale } can cancel it.
+sale-approved = Sale #{ $sale } ({ $amount } · { $customer }) approved by { $by }.
+sale-rejected = Sale #{ $sale } ({ $amount } · { $customer }) rejected by { $by }.
+sale-cancelled = Sale #{ $sale } ({ $amount } · { $customer }) cancelled.
+your-sale-approved = Your sale #{ $sale } ({ $amount } · { $customer }) was approved.
+your-sale-rejected = Your sale #{ $sale } ({ $amount } · { $customer }) was rejected. Reason: { $reason }
+pending-none = No sales are waiting for approval.
+pending-header = { $count ->
+        [one] 1 sale is
+       *[other] { $count } sales are
+    } waiting for approval:
+pending-line = #{ $sale } { $partner } · { $amount } · { $customer }
+
+## Ranking and scorecard
+rank-empty = No approved sales in { $period } yet. Be the first: /report
+rank-header = Ranking for { $period } ({ $partners } partners):
+rank-line = { $place }. { $partner } — { $total }
+rank-me = You: #{ $place } with { $total }.
+rank-gap = { $gap } more to pass #{ $place }.
+rank-me-none = You have no approved sales in this period yet.
+me-header = { $partner } — { $period }
+me-sales = Approved sales: { $total } ({ $count ->
+        [one] 1 sale
+       *[other] { $count } sales
+    })
+me-previous = Previous period ({ $period }): { $total }
+me-rank = Rank: #{ $place } of { $partners }
+me-pending = Pending approval: { $count }
+
+## Invites
+invite-created = Invite for { $partner }: { $code } (valid until { $expires }). The partner sends /start { $code } to the bot.
+invite-link = Or open: { $link }
+
+## Audit
+audit-none = The audit log is empty.
+audit-header = Latest { $count } audit entries:
+audit-line = #{ $id } { $when } { $actor }: { $action } { $subject } { $change }
+
+## Terminal demo
+console-to = [to { $member }]
+console-as-list = You are { $current }. Members: { $members }
+console-as = You are now { $member }.
+console-as-unknown = There is no member “{ $member }”. Members: { $members }

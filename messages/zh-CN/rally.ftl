@@ -1,0 +1,127 @@
+# Rally — 简体中文。键必须与 messages/en/rally.ftl 一致（tests/messages.rs 检查）。
+
+## 错误
+error-too-long = 消息太长了：最多 { $max } 个字符。
+error-unknown-command = 没有 /{ $command } 这个命令。发送 /help 查看可用命令。
+error-usage = 用法：{ $usage }
+error-bad-sale-id = “{ $text }”不是销售编号：请使用销售记录上的数字，例如 12。
+error-name-too-long = 名称太长：最多 { $max } 个字符。
+error-unclosed-quote = 引号没有闭合：请把客户名写在"引号之间"。
+error-not-registered = 您还没有加入项目：请向经理索取邀请码，然后发送 /start 邀请码。
+error-no-partner = 此账号未关联合作伙伴，不能报单或持有销售记录。
+error-forbidden = 只有经理可以执行此操作。
+error-internal = 抱歉，系统出了点问题，没有做任何更改。参考编号：{ $reference }
+sent-privately = 详情已私信发送给您。
+
+## 金额
+amount-empty = 请填写金额，例如 /report 12500 ACME。
+amount-zero = 金额必须大于零。
+amount-negative = 金额不能为负数。
+amount-too-large = 金额过大（超过 1,000,000,000,000）。
+amount-too-precise = 小数位太多：此币种最多 { $max } 位。
+amount-bad-grouping = 逗号用于千位分隔（12,500），小数点用“.”（12,500.50）。
+amount-conflicting-currency = 同时给出了两种币种：{ $first } 和 { $second }。请只用一种。
+amount-unknown-currency = 不认识币种“{ $code }”。请使用 ISO 代码，例如 USD。
+amount-invalid = “{ $token }”不是有效金额。示例：12500、12,500.50、1.2万、3k、¥12,500、12500 USD。
+
+## 帮助与加入
+help-header = { $program } — 命令：
+help-guest = /start 邀请码 — 使用经理给您的邀请码加入
+help-partner =
+    /report <金额> [币种] <客户> [#品类] [-- 备注] — 报单
+    /sales — 最近的销售记录
+    /cancel <编号> — 撤回您提交的待审批销售
+    /rank — 本期排行榜
+    /me — 您的业绩卡
+    /link — 获取代码，在另一个平台使用此账号
+help-manager =
+    /invite <伙伴名称> [类型] [区域] [等级] — 邀请合作伙伴
+    /pending — 待审批的销售
+    /approve <编号> — 批准销售
+    /reject <编号> <原因> — 驳回销售
+    /audit — 最近的管理操作
+help-everyone =
+    /lang <en|zh-CN> — 切换语言
+    /help — 本列表
+welcome-guest = 欢迎来到 { $program }！发送 /start 加上经理给您的邀请码即可加入。
+welcome-back = 欢迎回来，{ $name }！发送 /help 查看您在 { $program } 中可以做什么。
+invite-unknown = 邀请码“{ $code }”无效。请检查，或向经理索取新的邀请码。
+invite-used = 该邀请码已被使用。请向经理索取新的邀请码。
+invite-expired = 该邀请码已过期。请向经理索取新的邀请码。
+invite-other-partner = 此账号已属于另一个合作伙伴。
+joined-partner = 加入成功！此账号现在为 { $partner } 报单。
+joined-role = 加入成功，身份：{ $role }。
+joined-next = 发送 /help 查看可用命令。
+link-code = 您的关联码：{ $code } — 请在 { $minutes } 分钟内从另一个账号发送 /link { $code }。
+
+## 语言
+lang-current = 当前语言：{ $locale }。使用 /lang en 或 /lang zh-CN 切换。
+lang-unknown = 暂不支持“{ $locale }”。请选择 en 或 zh-CN。
+lang-set = 好的，之后我会用中文和您交流。
+
+## 销售
+report-approved = 销售 #{ $sale } 已记录并批准：{ $amount } · { $customer }。
+report-pending = 销售 #{ $sale } 已记录：{ $amount } · { $customer }，等待经理审批。
+report-converted = 按项目币种计为 { $amount }。
+report-period-total = 您在 { $period } 的已批准销售额：{ $total }{ $pending ->
+        [0] {""}
+       *[other] （{ $pending } 笔待审批）
+    }。
+report-no-rate = 没有 { $currency } 的汇率：请用 { $program } 报单，或请经理添加汇率。
+pending-new = 新销售 #{ $sale } 待审批：{ $partner } · { $amount } · { $customer }
+button-approve = 批准
+button-reject = 驳回
+sales-none = 您还没有销售记录。用 /report 12500 ACME 报一单吧。
+sales-header = 您最近的 { $count } 笔销售：
+sales-line = #{ $sale } { $date } { $amount } · { $customer } — { $status ->
+        [approved] 已批准
+        [pending] 待审批
+        [rejected] 已驳回
+        [cancelled] 已撤回
+       *[other] { $status }
+    }
+sale-not-found = 没有您可以操作的销售 #{ $sale }。
+sale-already-decided = 销售 #{ $sale } 已经{ $status ->
+        [approved] 批准
+        [pending] 在待审批中
+        [rejected] 被驳回
+        [cancelled] 撤回
+       *[other] 处理
+    }。
+sale-not-reporter = 只有提交销售 #{ $sale } 的成员可以撤回它。
+sale-approved = 销售 #{ $sale }（{ $amount } · { $customer }）已由 { $by } 批准。
+sale-rejected = 销售 #{ $sale }（{ $amount } · { $customer }）已被 { $by } 驳回。
+sale-cancelled = 销售 #{ $sale }（{ $amount } · { $customer }）已撤回。
+your-sale-approved = 您的销售 #{ $sale }（{ $amount } · { $customer }）已获批准。
+your-sale-rejected = 您的销售 #{ $sale }（{ $amount } · { $customer }）被驳回。原因：{ $reason }
+pending-none = 没有待审批的销售。
+pending-header = 共 { $count } 笔销售待审批：
+pending-line = #{ $sale } { $partner } · { $amount } · { $customer }
+
+## 排行与业绩
+rank-empty = { $period } 还没有已批准的销售。来报第一单吧：/report
+rank-header = { $period } 排行榜（{ $partners } 个合作伙伴）：
+rank-line = { $place }. { $partner } — { $total }
+rank-me = 您：第 { $place } 名，{ $total }。
+rank-gap = 再多 { $gap } 即可超过第 { $place } 名。
+rank-me-none = 您本期还没有已批准的销售。
+me-header = { $partner } — { $period }
+me-sales = 已批准销售额：{ $total }（{ $count } 笔）
+me-previous = 上期（{ $period }）：{ $total }
+me-rank = 排名：第 { $place } / { $partners }
+me-pending = 待审批：{ $count } 笔
+
+## 邀请
+invite-created = { $partner } 的邀请码：{ $code }（有效期至 { $expires }）。合作伙伴向机器人发送 /start { $code } 即可加入。
+invite-link = 或打开：{ $link }
+
+## 审计
+audit-none = 审计日志为空。
+audit-header = 最近 { $count } 条审计记录：
+audit-line = #{ $id } { $when } { $actor }：{ $action } { $subject } { $change }
+
+## 终端演示
+console-to = [发给 { $member }]
+console-as-list = 当前身份：{ $current }。成员：{ $members }
+console-as = 已切换为 { $member }。
+console-as-unknown = 没有成员“{ $member }”。成员：{ $members }

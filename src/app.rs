@@ -1,0 +1,168 @@
+//! The running program: store, configuration, localized text and the clock, shared by every
+//! adapter. The chat handler ([`crate::chat::handler`]) and the CLI act through it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate};
+use rand::Rng;
+
+use crate::config::{AdminPlatform, Config};
+use crate::engine::ids::{MemberId, PartnerId};
+use crate::engine::invite::{self, Invite};
+use crate::engine::money::Money;
+use crate::engine::partner::{Member, Platform, Role};
+use crate::engine::period::Period;
+use crate::i18n::I18n;
+use crate::store::{self, Store, invites};
+
+/// Where "now" comes from; tests and the demo pin it.
+pub trait Clock: Send + Sync {
+    /// Unix milliseconds.
+    fn now_ms(&self) -> i64;
+}
+
+/// The wall clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        chrono::Utc::now().timestamp_millis()
+    }
+}
+
+/// A clock that always says the same instant (tests, benchmarks).
+pub struct FixedClock(pub i64);
+
+impl Clock for FixedClock {
+    fn now_ms(&self) -> i64 {
+        self.0
+    }
+}
+
+/// Everything a handler needs, shared behind an `Arc`.
+pub struct App {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub i18n: I18n,
+    pub clock: Box<dyn Clock>,
+    /// The bot's own username on Telegram (`/cmd@name` addressing, deep links).
+    pub bot_username: Option<String>,
+}
+
+impl App {
+    pub fn new(store: Store, config: Arc<Config>, clock: Box<dyn Clock>) -> anyhow::Result<App> {
+        Ok(App {
+            store,
+            config,
+            i18n: I18n::new()?,
+            clock,
+            bot_username: None,
+        })
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// The program-local calendar date of an instant.
+    pub fn local_date(&self, at_ms: i64) -> NaiveDate {
+        DateTime::from_timestamp_millis(at_ms)
+            .unwrap_or_default()
+            .with_timezone(&self.config.program.timezone)
+            .date_naive()
+    }
+
+    /// The period an instant falls in.
+    pub fn period_at(&self, at_ms: i64) -> Period {
+        Period::containing(self.config.program.period, self.local_date(at_ms))
+    }
+
+    /// Formats minor units of program currency.
+    pub fn program_money(&self, minor: i64) -> String {
+        Money::from_minor(minor, self.config.program.currency).format()
+    }
+
+    /// True if the config names this account as an admin.
+    pub fn is_configured_admin(&self, platform: Platform, user_id: &str) -> bool {
+        let wanted = match platform {
+            Platform::Telegram => AdminPlatform::Telegram,
+            Platform::Discord => AdminPlatform::Discord,
+            Platform::Console => return false,
+        };
+        self.config
+            .admins
+            .iter()
+            .any(|a| a.platform == wanted && a.id.to_string() == user_id)
+    }
+
+    /// Creates and stores a fresh invite code; the caller's transaction makes it durable.
+    pub async fn create_invite(
+        &self,
+        conn: &mut store::Conn,
+        partner: Option<PartnerId>,
+        role: Role,
+        ttl_ms: i64,
+        created_by: Option<MemberId>,
+    ) -> store::Result<Invite> {
+        let now = self.now();
+        loop {
+            let invite = Invite {
+                code: invite::code_from_random(rand::rng().random()),
+                partner_id: partner,
+                role,
+                expires_at: now.saturating_add(ttl_ms),
+                used: false,
+            };
+            // A collision is astronomically rare, but a unique key is the arbiter, not luck.
+            if invites::find(conn, &invite.code).await?.is_none() {
+                invites::insert(conn, &invite, created_by, now).await?;
+                return Ok(invite);
+            }
+        }
+    }
+
+    /// Invite lifetime from `program.invite_ttl_hours`.
+    pub fn invite_ttl_ms(&self) -> i64 {
+        i64::from(self.config.program.invite_ttl_hours) * 3_600_000
+    }
+
+    /// The member for a chat account, creating it on first contact, and promoting configured
+    /// admins.
+    pub async fn member_for(
+        &self,
+        platform: Platform,
+        user_id: &str,
+        display_name: &str,
+    ) -> store::Result<Member> {
+        let mut conn = self.store.read().await?;
+        let found = store::members::find(&mut conn, platform, user_id).await?;
+        drop(conn);
+        let admin = self.is_configured_admin(platform, user_id);
+        match found {
+            Some(m) if !admin || m.role == Some(Role::Admin) => Ok(m),
+            _ => {
+                let mut tx = self.store.begin().await?;
+                let mut member =
+                    store::members::upsert(&mut tx, platform, user_id, display_name, self.now())
+                        .await?;
+                if admin && member.role != Some(Role::Admin) {
+                    store::members::set_role(&mut tx, member.id, member.partner_id, Role::Admin)
+                        .await?;
+                    store::audit::record(
+                        &mut tx,
+                        None,
+                        "member.admin",
+                        &format!("member {}", member.id),
+                        None,
+                        Some(&serde_json::json!({ "role": "admin", "source": "config" })),
+                        self.now(),
+                    )
+                    .await?;
+                    member.role = Some(Role::Admin);
+                }
+                tx.commit().await?;
+                Ok(member)
+            }
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! The one command grammar for every platform: text in, typed [`Command`] out.
+//!
+//! Telegram messages, Discord slash commands (rebuilt as text by their adapter) and the terminal
+//! all come through [`parse`], so a command means the same thing everywhere. Pure and total:
+//! any input yields a command, "not for us", or a [`ParseError`] naming what was wrong.
+
+use crate::engine::amount::{self, AmountError, AmountInput};
+use crate::engine::ids::SaleId;
+use crate::engine::partner::{MAX_NAME_CHARS, PartnerKind};
+
+/// Longest message accepted, in characters (Telegram's own limit for a text message).
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+/// What a member asked for, with typed arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Start { code: Option<String> },
+    Link { code: Option<String> },
+    Help,
+    Lang { locale: Option<String> },
+    Report(ReportArgs),
+    Sales,
+    Cancel { sale: SaleId },
+    Rank,
+    Me,
+    Invite(InviteArgs),
+    Pending,
+    Approve { sale: SaleId },
+    Reject { sale: SaleId, reason: String },
+    Audit,
+}
+
+/// `/report <amount> [currency] <customer> [#category] [note]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportArgs {
+    pub amount: AmountInput,
+    pub customer: String,
+    pub category: Option<String>,
+    pub note: Option<String>,
+}
+
+/// `/invite <partner name> [kind] [region] [tier]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InviteArgs {
+    pub partner: String,
+    pub kind: Option<PartnerKind>,
+    pub region: Option<String>,
+    pub tier: Option<String>,
+}
+
+/// The command names, as typed after `/`. Used for help and for platform command menus.
+pub const COMMAND_NAMES: &[&str] = &[
+    "start", "link", "help", "lang", "report", "sales", "cancel", "rank", "me", "invite",
+    "pending", "approve", "reject", "audit",
+];
+
+/// Why a text is not a valid command. Each variant maps to one localized sentence.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("message longer than {MAX_TEXT_CHARS} characters")]
+    TooLong,
+    #[error("unknown command /{0}")]
+    UnknownCommand(String),
+    /// Arguments missing or malformed: the reply shows the command's usage line.
+    #[error("usage of /{0}")]
+    Usage(&'static str),
+    #[error("bad amount: {0}")]
+    Amount(#[from] AmountError),
+    #[error("not a sale number: {0}")]
+    BadSaleId(String),
+    #[error("name longer than {MAX_NAME_CHARS} characters")]
+    NameTooLong,
+    #[error("unclosed quote")]
+    UnclosedQuote,
+}
+
+/// Parses one message. `Ok(None)`: not a command, or a command addressed to another bot
+/// (`/rank@OtherBot`). `bot_username` is compared case-insensitively, without the `@`.
+pub fn parse(text: &str, bot_username: Option<&str>) -> Result<Option<Command>, ParseError> {
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(ParseError::TooLong);
+    }
+    let text = text.trim();
+    let Some(rest) = text.strip_prefix('/') else {
+        return Ok(None);
+    };
+    let (head, args) = match rest.find(char::is_whitespace) {
+        Some(i) => (&rest[..i], rest[i..].trim()),
+        None => (rest, ""),
+    };
+    let name = match head.split_once('@') {
+        Some((name, target)) => {
+            if let Some(bot) = bot_username {
+                if !target.eq_ignore_ascii_case(bot.trim_start_matches('@')) {
+                    return Ok(None);
+                }
+            }
+            name
+        }
+        None => head,
+    };
+    let name = name.to_lowercase();
+    let tokens = tokenize(args)?;
+    let command = match name.as_str() {
+        "start" => Command::Start {
+            code: optional_word(&tokens),
+        },
+        "link" => Command::Link {
+            code: optional_word(&tokens),
+        },
+        "help" => Command::Help,
+        "lang" => Command::Lang {
+            locale: optional_word(&tokens),
+        },
+        "report" => Command::Report(parse_report(&tokens)?),
+        "sales" => Command::Sales,
+        "cancel" => Command::Cancel {
+            sale: sale_id(&tokens, "cancel")?,
+        },
+        "rank" => Command::Rank,
+        "me" => Command::Me,
+        "invite" => Command::Invite(parse_invite(&tokens)?),
+        "pending" => Command::Pending,
+        "approve" => Command::Approve {
+            sale: sale_id(&tokens, "approve")?,
+        },
+        "reject" => {
+            let sale = sale_id(&tokens, "reject")?;
+            let reason = join(&tokens[1..]);
+            if reason.is_empty() {
+                return Err(ParseError::Usage("reject"));
+            }
+            Command::Reject { sale, reason }
+        }
+        "audit" => Command::Audit,
+        other => return Err(ParseError::UnknownCommand(other.to_string())),
+    };
+    Ok(Some(command))
+}
+
+/// A word of the arguments; `quoted` words keep their spaces and never act as markers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Token {
+    text: String,
+    quoted: bool,
+}
+
+/// Splits arguments on white space, keeping "quoted phrases" (ASCII or curly quotes) whole.
+fn tokenize(args: &str) -> Result<Vec<Token>, ParseError> {
+    let mut tokens = Vec::new();
+    let mut chars = args.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let close = match c {
+            '"' => Some('"'),
+            '“' => Some('”'),
+            '「' => Some('」'),
+            _ => None,
+        };
+        if let Some(close) = close {
+            chars.next();
+            let mut text = String::new();
+            let mut closed = false;
+            for c in chars.by_ref() {
+                if c == close {
+                    closed = true;
+                    break;
+                }
+                text.push(c);
+            }
+            if !closed {
+                return Err(ParseError::UnclosedQuote);
+            }
+            tokens.push(Token {
+                text: text.trim().to_string(),
+                quoted: true,
+            });
+        } else {
+            let mut text = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                text.push(c);
+                chars.next();
+            }
+            tokens.push(Token {
+                text,
+                quoted: false,
+            });
+        }
+    }
+    Ok(tokens)
+}
+
+fn join(tokens: &[Token]) -> String {
+    tokens
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn optional_word(tokens: &[Token]) -> Option<String> {
+    tokens
+        .first()
+        .map(|t| t.text.clone())
+        .filter(|t| !t.is_empty())
+}
+
+fn sale_id(tokens: &[Token], command: &'static str) -> Result<SaleId, ParseError> {
+    let first = tokens.first().ok_or(ParseError::Usage(command))?;
+    let digits = first.text.trim_start_matches('#');
+    digits
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(SaleId)
+        .ok_or_else(|| ParseError::BadSaleId(first.text.clone()))
+}
+
+fn checked_name(name: String) -> Result<String, ParseError> {
+    if name.chars().count() > MAX_NAME_CHARS {
+        Err(ParseError::NameTooLong)
+    } else {
+        Ok(name)
+    }
+}
+
+/// `<amount> [currency] <customer words | "quoted customer"> [#category] [note words]`.
+/// A note without a category follows `--`.
+fn parse_report(tokens: &[Token]) -> Result<ReportArgs, ParseError> {
+    let amount_token = tokens.first().ok_or(ParseError::Usage("report"))?;
+    let mut rest = &tokens[1..];
+    let currency = match rest.first() {
+        Some(t) if !t.quoted && amount::is_currency_code(&t.text) => {
+            rest = &rest[1..];
+            Some(t.text.as_str())
+        }
+        _ => None,
+    };
+    let amount = amount::parse_amount_with_currency(&amount_token.text, currency)?;
+
+    let is_category = |t: &Token| !t.quoted && t.text.starts_with('#') && t.text.len() > 1;
+    let is_separator = |t: &Token| !t.quoted && t.text == "--";
+    let customer_end = rest
+        .iter()
+        .position(|t| is_category(t) || is_separator(t))
+        .unwrap_or(rest.len());
+    let customer = join(&rest[..customer_end]);
+    if customer.is_empty() {
+        return Err(ParseError::Usage("report"));
+    }
+    rest = &rest[customer_end..];
+    let mut category = None;
+    if let Some(t) = rest.first().filter(|t| is_category(t)) {
+        category = Some(checked_name(t.text[1..].to_string())?);
+        rest = &rest[1..];
+    }
+    if let Some(t) = rest.first().filter(|t| is_separator(t)) {
+        let _ = t;
+        rest = &rest[1..];
+    }
+    let note = Some(join(rest)).filter(|n| !n.is_empty());
+    Ok(ReportArgs {
+        amount,
+        customer: checked_name(customer)?,
+        category,
+        note,
+    })
+}
+
+/// `<partner name words | "quoted name"> [kind] [region] [tier]`: the name runs up to the first
+/// word that is a partner kind.
+fn parse_invite(tokens: &[Token]) -> Result<InviteArgs, ParseError> {
+    let kind_at = tokens
+        .iter()
+        .position(|t| !t.quoted && PartnerKind::parse(&t.text).is_some());
+    let (name_tokens, rest) = match kind_at {
+        Some(i) => tokens.split_at(i),
+        None => (tokens, &tokens[tokens.len()..]),
+    };
+    let partner = join(name_tokens);
+    if partner.is_empty() {
+        return Err(ParseError::Usage("invite"));
+    }
+    let kind = rest.first().and_then(|t| PartnerKind::parse(&t.text));
+    let region = rest.get(1).map(|t| t.text.clone());
+    let tier = rest.get(2).map(|t| t.text.clone());
+    if rest.len() > 3 {
+        return Err(ParseError::Usage("invite"));
+    }
+    Ok(InviteArgs {
+        partner: checked_name(partner)?,
+        kind,
+        region,
+        tier,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::money::Currency;
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    fn p(text: &str) -> Result<Option<Command>, ParseError> {
+        parse(text, Some("RallyBot"))
+    }
+
+    fn report(text: &str) -> ReportArgs {
+        match p(text) {
+            Ok(Some(Command::Report(r))) => r,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn plain_text_is_not_a_command() {
+        assert_eq!(p("hello"), Ok(None));
+        assert_eq!(p(""), Ok(None));
+    }
+
+    #[test]
+    fn bot_addressing() {
+        assert_eq!(p("/rank@RallyBot"), Ok(Some(Command::Rank)));
+        assert_eq!(p("/rank@rallybot"), Ok(Some(Command::Rank)));
+        assert_eq!(p("/rank@OtherBot"), Ok(None));
+        assert_eq!(p("/RANK"), Ok(Some(Command::Rank)));
+        assert_eq!(parse("/rank@Any", None), Ok(Some(Command::Rank)));
+    }
+
+    #[test]
+    fn report_forms() {
+        let r = report("/report 12500 ACME");
+        assert_eq!(r.amount.value, Decimal::new(12500, 0));
+        assert_eq!(r.customer, "ACME");
+        assert_eq!(r.category, None);
+
+        let r = report("/report 12,500.50 USD ACME Corp #software first order");
+        assert_eq!(r.amount.value, Decimal::new(1250050, 2));
+        assert_eq!(r.amount.currency, Some(Currency::USD));
+        assert_eq!(r.customer, "ACME Corp");
+        assert_eq!(r.category.as_deref(), Some("software"));
+        assert_eq!(r.note.as_deref(), Some("first order"));
+
+        let r = report("/report 1.2万 \"USD Holdings\" -- paid cash");
+        assert_eq!(r.amount.value, Decimal::new(12000, 0));
+        assert_eq!(r.amount.currency, None);
+        assert_eq!(r.customer, "USD Holdings");
+        assert_eq!(r.note.as_deref(), Some("paid cash"));
+
+        let r = report("/report@RallyBot ¥3k 华东贸易");
+        assert_eq!(r.amount.value, Decimal::new(3000, 0));
+        assert_eq!(r.customer, "华东贸易");
+    }
+
+    #[test]
+    fn report_errors() {
+        assert_eq!(p("/report"), Err(ParseError::Usage("report")));
+        assert_eq!(p("/report 100"), Err(ParseError::Usage("report")));
+        assert_eq!(p("/report 100 #cat"), Err(ParseError::Usage("report")));
+        assert!(matches!(p("/report abc ACME"), Err(ParseError::Amount(_))));
+        assert!(matches!(
+            p("/report 0 ACME"),
+            Err(ParseError::Amount(AmountError::Zero))
+        ));
+        assert!(matches!(
+            p("/report -5 ACME"),
+            Err(ParseError::Amount(AmountError::Negative))
+        ));
+        assert_eq!(p("/report 5 \"ACME"), Err(ParseError::UnclosedQuote));
+        let long = format!("/report 5 {}", "x".repeat(MAX_TEXT_CHARS));
+        assert_eq!(p(&long), Err(ParseError::TooLong));
+    }
+
+    #[test]
+    fn sale_ids() {
+        assert_eq!(
+            p("/approve 12"),
+            Ok(Some(Command::Approve { sale: SaleId(12) }))
+        );
+        assert_eq!(
+            p("/approve #12"),
+            Ok(Some(Command::Approve { sale: SaleId(12) }))
+        );
+        assert_eq!(p("/approve x"), Err(ParseError::BadSaleId("x".into())));
+        assert_eq!(p("/approve"), Err(ParseError::Usage("approve")));
+        assert_eq!(p("/reject 3"), Err(ParseError::Usage("reject")));
+        assert_eq!(
+            p("/reject 3 duplicate entry"),
+            Ok(Some(Command::Reject {
+                sale: SaleId(3),
+                reason: "duplicate entry".into()
+            }))
+        );
+    }
+
+    #[test]
+    fn invite_forms() {
+        assert_eq!(
+            p("/invite East Trading Co dealer East Gold"),
+            Ok(Some(Command::Invite(InviteArgs {
+                partner: "East Trading Co".into(),
+                kind: Some(PartnerKind::Dealer),
+                region: Some("East".into()),
+                tier: Some("Gold".into()),
+            })))
+        );
+        assert_eq!(
+            p("/invite 华东贸易"),
+            Ok(Some(Command::Invite(InviteArgs {
+                partner: "华东贸易".into(),
+                kind: None,
+                region: None,
+                tier: None,
+            })))
+        );
+        assert_eq!(p("/invite"), Err(ParseError::Usage("invite")));
+        assert_eq!(p("/invite dealer"), Err(ParseError::Usage("invite")));
+    }
+
+    #[test]
+    fn unknown_command() {
+        assert_eq!(
+            p("/frobnicate"),
+            Err(ParseError::UnknownCommand("frobnicate".into()))
+        );
+    }
+
+    #[test]
+    fn every_listed_name_parses_or_asks_for_usage() {
+        for name in COMMAND_NAMES {
+            match p(&format!("/{name}")) {
+                Ok(Some(_)) | Err(ParseError::Usage(_)) => {}
+                other => panic!("/{name}: {other:?}"),
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(text in ".{0,200}") {
+            let _ = parse(&text, Some("bot"));
+            let _ = parse(&format!("/report {text}"), None);
+            let _ = parse(&format!("/invite {text}"), None);
+        }
+
+        #[test]
+        fn report_round_trip(
+            whole in 1u64..1_000_000_000,
+            customer in "[A-Za-z\u{4e00}-\u{4e50}][A-Za-z0-9\u{4e00}-\u{4e50} ]{0,30}",
+            category in proptest::option::of("[a-z]{1,12}"),
+            note in proptest::option::of("[a-z ]{1,20}"),
+        ) {
+            let customer = customer.split_whitespace().collect::<Vec<_>>().join(" ");
+            let mut text = format!("/report {whole} \"{customer}\"");
+            if let Some(c) = &category { text.push_str(&format!(" #{c}")); }
+            if let Some(n) = &note {
+                if category.is_none() { text.push_str(" --"); }
+                text.push_str(&format!(" {n}"));
+            }
+            let r = report(&text);
+            prop_assert_eq!(r.amount.value, Decimal::from(whole));
+            prop_assert_eq!(r.customer, customer);
+            prop_assert_eq!(r.category, category);
+            let note = note.map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|n| !n.is_empty());
+            prop_assert_eq!(r.note, note);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! `rally demo`: a ready-made program on embedded SQLite — a dozen partners with Chinese and
+//! English names, a manager, and three months of sales — so Rally can be tried with no token,
+//! no network and no configuration.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::app::App;
+use crate::config::{self, Config};
+use crate::engine::money::Money;
+use crate::engine::partner::{PartnerKind, Platform, Role, name_key};
+use crate::engine::sale::{self as sale_rules, SaleSource, SaleStatus};
+use crate::store::partners::NewPartner;
+use crate::store::sales::{Inserted, NewSale};
+use crate::store::totals::{self, Delta};
+use crate::store::{self, members, partners, sales};
+
+/// The demo program's configuration: sales under 5,000 are approved on arrival.
+pub const DEMO_CONFIG: &str = r#"
+[program]
+name = "Rally Demo"
+currency = "CNY"
+timezone = "Asia/Shanghai"
+default_locale = "en"
+auto_approve_below = 5000
+[program.rates]
+USD = "7.1"
+EUR = "7.7"
+"#;
+
+/// Builds the demo configuration (no file, no environment).
+pub fn config() -> Result<Config, config::ConfigError> {
+    config::from_toml_str(DEMO_CONFIG, "demo", &|_| None)
+}
+
+/// Console handle, partner name, kind, region, tier.
+const PARTNERS: &[(&str, &str, PartnerKind, &str, &str)] = &[
+    ("wang", "王氏电子", PartnerKind::Dealer, "East", "Gold"),
+    ("li", "李记商贸", PartnerKind::Wholesaler, "East", "Silver"),
+    (
+        "zhang",
+        "张家批发",
+        PartnerKind::Wholesaler,
+        "North",
+        "Silver",
+    ),
+    (
+        "chen",
+        "陈氏分销",
+        PartnerKind::Distributor,
+        "South",
+        "Gold",
+    ),
+    ("liu", "刘氏科技", PartnerKind::Agent, "West", "Bronze"),
+    ("zhao", "赵记零售", PartnerKind::Retailer, "North", "Bronze"),
+    (
+        "alice",
+        "Alice Retail",
+        PartnerKind::Retailer,
+        "East",
+        "Silver",
+    ),
+    (
+        "bob",
+        "Bob's Distribution",
+        PartnerKind::Distributor,
+        "South",
+        "Gold",
+    ),
+    ("carol", "Carol & Co", PartnerKind::Agent, "West", "Bronze"),
+    (
+        "dave",
+        "Dave Dealers",
+        PartnerKind::Dealer,
+        "North",
+        "Silver",
+    ),
+    ("emma", "Emma Agency", PartnerKind::Agent, "East", "Bronze"),
+    (
+        "frank",
+        "Frank Wholesale",
+        PartnerKind::Wholesaler,
+        "South",
+        "Silver",
+    ),
+];
+
+const CUSTOMERS: &[&str] = &[
+    "ACME",
+    "华东贸易",
+    "Globex",
+    "北方建材",
+    "Initech",
+    "南方物流",
+    "Umbrella",
+    "星辰酒店",
+    "Hooli",
+    "蓝天学校",
+    "Stark Industries",
+    "绿源农业",
+];
+
+const CATEGORIES: &[Option<&str>] = &[
+    None,
+    None,
+    Some("software"),
+    Some("hardware"),
+    Some("service"),
+];
+
+/// The member the demo starts as.
+pub const DEFAULT_IDENTITY: &str = "wang";
+
+/// Fills an empty database with the demo program. Does nothing if partners exist already, so
+/// reopening the demo keeps what was done in it.
+pub async fn seed(app: &App) -> store::Result<bool> {
+    let mut tx = app.store.begin().await?;
+    if !partners::list(&mut tx).await?.is_empty() {
+        return Ok(false);
+    }
+    let now = app.now();
+    let program = app.config.program.currency;
+    // Same data every time: the demo is reproducible.
+    let mut rng = StdRng::seed_from_u64(2026);
+
+    let manager = members::upsert(
+        &mut tx,
+        Platform::Console,
+        "manager",
+        "梅经理 Manager Mei",
+        now,
+    )
+    .await?;
+    members::set_role(&mut tx, manager.id, None, Role::Manager).await?;
+    members::set_locale(&mut tx, manager.id, "en").await?;
+
+    for (index, (handle, name, kind, region, tier)) in PARTNERS.iter().enumerate() {
+        let new = NewPartner {
+            name: (*name).to_string(),
+            kind: *kind,
+            region: Some((*region).to_string()),
+            tier: Some((*tier).to_string()),
+        };
+        let three_months_ms = 92 * 86_400_000;
+        let Some(partner) = partners::insert(&mut tx, &new, now - three_months_ms).await? else {
+            continue;
+        };
+        let member = members::upsert(&mut tx, Platform::Console, handle, name, now).await?;
+        members::set_role(&mut tx, member.id, Some(partner.id), Role::Partner).await?;
+        // Two partners speak Chinese to show both locales; the rest follow the default.
+        if matches!(*handle, "li" | "zhang") {
+            members::set_locale(&mut tx, member.id, "zh-CN").await?;
+        }
+        // Stronger partners sell more often and more: the ranking has a shape.
+        let strength = 1.0 + (PARTNERS.len() - index) as f64 / 4.0;
+        let count = rng.random_range(18..30) + index % 5;
+        for n in 0..count {
+            let days_ago = rng.random_range(0..92_i64);
+            let at = now - days_ago * 86_400_000 - rng.random_range(0..86_400_000_i64);
+            // Whole yuan amounts between 500 and ~40,000.
+            let yuan = (rng.random_range(500.0..9_000.0) * strength).round() as i64;
+            let amount = Money::from_minor(yuan * 100, program);
+            let customer = CUSTOMERS[rng.random_range(0..CUSTOMERS.len())];
+            let status = if days_ago < 3 && n % 4 == 0 {
+                SaleStatus::Pending
+            } else {
+                SaleStatus::Approved
+            };
+            let new = NewSale {
+                partner_id: partner.id,
+                amount,
+                program_amount: amount,
+                customer: customer.to_string(),
+                customer_key: name_key(customer),
+                category: CATEGORIES[rng.random_range(0..CATEGORIES.len())].map(String::from),
+                note: None,
+                sale_date: app.local_date(at).to_string(),
+                period: app.period_at(at).key(),
+                source: SaleSource::Import,
+                idempotency_key: format!("demo:{handle}:{n}"),
+                status,
+                reporter: Some(member.id),
+                reported_at: at,
+            };
+            if let Inserted::New(sale) = sales::insert(&mut tx, &new).await? {
+                let (approved, provisional) = sale_rules::total_deltas(None, status, yuan * 100);
+                let delta = Delta {
+                    approved_minor: approved,
+                    approved_count: i64::from(status == SaleStatus::Approved),
+                    provisional_minor: provisional,
+                    pending_count: i64::from(status == SaleStatus::Pending),
+                };
+                totals::apply(&mut tx, &sale.period, partner.id, delta, at).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
+}

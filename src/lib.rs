@@ -1,0 +1,11 @@
+//! Rally: a channel-partner incentive program run inside the group chats partners already use.
+//!
+//! Layers, dependencies pointing down only: `chat` (grammar, handler, console) → `app` (the
+//! running program) → `store` (sqlx) and `engine` (pure rules).
+pub mod app;
+pub mod chat;
+pub mod config;
+pub mod demo;
+pub mod engine;
+pub mod i18n;
+pub mod store;

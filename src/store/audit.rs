@@ -1,0 +1,68 @@
+//! The audit log: who did what, when, with the state before and after.
+
+use super::{Conn, Result, col};
+use crate::engine::ids::{AuditId, MemberId};
+
+/// One audit entry as read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: AuditId,
+    pub at: i64,
+    pub actor: Option<MemberId>,
+    pub actor_name: Option<String>,
+    pub action: String,
+    pub subject: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Appends an entry; `before`/`after` are JSON documents of the changed state.
+pub async fn record(
+    conn: &mut Conn,
+    actor: Option<MemberId>,
+    action: &str,
+    subject: &str,
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_id, action, subject, before_state, after_state) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(now)
+    .bind(actor.map(|a| a.0))
+    .bind(action)
+    .bind(subject)
+    .bind(before.map(|v| v.to_string()))
+    .bind(after.map(|v| v.to_string()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The latest entries, newest first.
+pub async fn recent(conn: &mut Conn, limit: i64) -> Result<Vec<AuditEntry>> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.at, a.actor_id, m.display_name, a.action, a.subject, a.before_state, \
+         a.after_state FROM audit_log a LEFT JOIN members m ON m.id = a.actor_id \
+         ORDER BY a.id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(AuditEntry {
+                id: AuditId(col(row, "id")?),
+                at: col(row, "at")?,
+                actor: col::<Option<i64>>(row, "actor_id")?.map(MemberId),
+                actor_name: col(row, "display_name")?,
+                action: col(row, "action")?,
+                subject: col(row, "subject")?,
+                before: col(row, "before_state")?,
+                after: col(row, "after_state")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,196 @@
+//! The sales ledger.
+
+use sqlx::any::AnyRow;
+
+use super::{Conn, Result, StoreError, col, parse_col, sql};
+use crate::engine::ids::{MemberId, PartnerId, SaleId};
+use crate::engine::money::{Currency, Money};
+use crate::engine::sale::{Sale, SaleSource, SaleStatus};
+
+/// A sale about to be stored; amounts are already exact and rounded.
+#[derive(Clone, Debug)]
+pub struct NewSale {
+    pub partner_id: PartnerId,
+    pub amount: Money,
+    pub program_amount: Money,
+    pub customer: String,
+    pub customer_key: String,
+    pub category: Option<String>,
+    pub note: Option<String>,
+    /// Local date `YYYY-MM-DD`.
+    pub sale_date: String,
+    pub period: String,
+    pub source: SaleSource,
+    pub idempotency_key: String,
+    pub status: SaleStatus,
+    pub reporter: Option<MemberId>,
+    pub reported_at: i64,
+}
+
+/// Whether an insert stored a new sale or found the one stored for the same idempotency key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inserted {
+    New(Sale),
+    Existing(Sale),
+}
+
+const COLUMNS: &str = "id, partner_id, amount_minor, currency, program_minor, customer, category, \
+     note, period, source, status, reporter_id, reported_at, decided_by, reason";
+
+fn money(minor: i64, code: &str) -> Result<Money> {
+    let currency = Currency::parse(code)
+        .map_err(|_| StoreError::Corrupt(format!("unexpected currency {code:?}")))?;
+    Ok(Money::from_minor(minor, currency))
+}
+
+fn from_row(row: &AnyRow, program: Currency) -> Result<Sale> {
+    let currency: String = col(row, "currency")?;
+    let source: String = col(row, "source")?;
+    let status: String = col(row, "status")?;
+    Ok(Sale {
+        id: SaleId(col(row, "id")?),
+        partner_id: PartnerId(col(row, "partner_id")?),
+        amount: money(col(row, "amount_minor")?, &currency)?,
+        program_amount: Money::from_minor(col(row, "program_minor")?, program),
+        customer: col(row, "customer")?,
+        category: col(row, "category")?,
+        note: col(row, "note")?,
+        source: parse_col(&source, "sales.source", SaleSource::parse)?,
+        status: parse_col(&status, "sales.status", SaleStatus::parse)?,
+        reporter: col::<Option<i64>>(row, "reporter_id")?.map(MemberId),
+        period: col(row, "period")?,
+        reported_at: col(row, "reported_at")?,
+        decided_by: col::<Option<i64>>(row, "decided_by")?.map(MemberId),
+        reason: col(row, "reason")?,
+    })
+}
+
+fn minor(m: &Money) -> Result<i64> {
+    m.to_minor()
+        .map_err(|e| StoreError::Corrupt(format!("amount {m} is not storable: {e}")))
+}
+
+/// Stores a sale unless one with the same (source, idempotency key) exists; either way returns
+/// the stored sale, so a redelivered report never makes a second one.
+pub async fn insert(conn: &mut Conn, new: &NewSale) -> Result<Inserted> {
+    let program = new.program_amount.currency();
+    let row = sqlx::query(sql(format!(
+        "INSERT INTO sales (partner_id, amount_minor, currency, program_minor, customer, \
+         customer_key, category, note, sale_date, period, source, idempotency_key, status, \
+         reporter_id, reported_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING {COLUMNS}"
+    )))
+    .bind(new.partner_id.0)
+    .bind(minor(&new.amount)?)
+    .bind(new.amount.currency().code().to_string())
+    .bind(minor(&new.program_amount)?)
+    .bind(&new.customer)
+    .bind(&new.customer_key)
+    .bind(new.category.as_deref())
+    .bind(new.note.as_deref())
+    .bind(&new.sale_date)
+    .bind(&new.period)
+    .bind(new.source.as_str())
+    .bind(&new.idempotency_key)
+    .bind(new.status.as_str())
+    .bind(new.reporter.map(|m| m.0))
+    .bind(new.reported_at)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = row {
+        return Ok(Inserted::New(from_row(&row, program)?));
+    }
+    let row = sqlx::query(sql(format!(
+        "SELECT {COLUMNS} FROM sales WHERE source = $1 AND idempotency_key = $2"
+    )))
+    .bind(new.source.as_str())
+    .bind(&new.idempotency_key)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Inserted::Existing(from_row(&row, program)?))
+}
+
+pub async fn get(conn: &mut Conn, id: SaleId, program: Currency) -> Result<Option<Sale>> {
+    let row = sqlx::query(sql(format!("SELECT {COLUMNS} FROM sales WHERE id = $1")))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| from_row(&r, program)).transpose()
+}
+
+/// A partner's latest sales, newest first.
+pub async fn recent_for_partner(
+    conn: &mut Conn,
+    partner: PartnerId,
+    limit: i64,
+    program: Currency,
+) -> Result<Vec<Sale>> {
+    let rows = sqlx::query(sql(format!(
+        "SELECT {COLUMNS} FROM sales WHERE partner_id = $1 ORDER BY id DESC LIMIT $2"
+    )))
+    .bind(partner.0)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| from_row(r, program)).collect()
+}
+
+/// Pending sales, oldest first, with the partner's name.
+pub async fn pending(
+    conn: &mut Conn,
+    limit: i64,
+    program: Currency,
+) -> Result<Vec<(Sale, String)>> {
+    let rows = sqlx::query(sql(format!(
+        "SELECT {}, p.name AS partner_name FROM sales s JOIN partners p ON p.id = s.partner_id \
+         WHERE s.status = 'pending' ORDER BY s.id LIMIT $1",
+        COLUMNS
+            .split(", ")
+            .map(|c| format!("s.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((from_row(r, program)?, col(r, "partner_name")?)))
+        .collect()
+}
+
+/// Moves a sale from `from` to `to`. `false` if it was no longer in `from` (someone else
+/// decided first), so two managers clicking at once cannot both change the totals.
+pub async fn set_status(
+    conn: &mut Conn,
+    id: SaleId,
+    from: SaleStatus,
+    to: SaleStatus,
+    decided_by: MemberId,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE sales SET status = $1, decided_by = $2, decided_at = $3, reason = $4 \
+         WHERE id = $5 AND status = $6",
+    )
+    .bind(to.as_str())
+    .bind(decided_by.0)
+    .bind(now)
+    .bind(reason)
+    .bind(id.0)
+    .bind(from.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Number of pending sales of a partner in a period.
+pub async fn count_pending(conn: &mut Conn, partner: PartnerId) -> Result<i64> {
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM sales WHERE partner_id = $1 AND status = 'pending'")
+            .bind(partner.0)
+            .fetch_one(&mut *conn)
+            .await?;
+    col(&row, "n")
+}
