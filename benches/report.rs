@@ -1,1 +1,516 @@
-fn main() {}
+//! `/report` through the whole pipeline (parse, member lookup, idempotency check, sale insert,
+//! period totals, stored answer, one durable commit) against the bare durable insert of the same
+//! sale row with sqlx.
+//!
+//! Both run on a SQLite file in a temporary directory, WAL mode, `synchronous = FULL`, with the
+//! same migrations and the same demo data, so each iteration of either pays exactly one fsync'd
+//! commit. Goal: bare insert time / pipeline time >= 0.8 (the pipeline costs at most 25 % more).
+//!
+//! `report_breakdown/*` splits the pipeline's cost (diagnostics): `store_calls` makes the
+//! pipeline's store calls without the handler, `same_sql_bare` runs the same SQL statements on
+//! the bare pool.
+//!
+//! Run: `cargo bench --bench report`. The ratio is printed at the end of the run from the
+//! estimates criterion just wrote.
+
+use std::cell::Cell;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use criterion::Criterion;
+use rally::app::{App, SystemClock};
+use rally::chat::handler::Incoming;
+use rally::demo;
+use rally::engine::ids::{MemberId, PartnerId};
+use rally::engine::money::{Currency, Money};
+use rally::engine::partner::Platform;
+use rally::engine::sale::{SaleSource, SaleStatus};
+use rally::store::handled::{self, MessageKey};
+use rally::store::sales::{self, Inserted, NewSale};
+use rally::store::totals::{self, Delta};
+use rally::store::{Store, members};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
+use tokio::runtime::Runtime;
+
+/// The message every pipeline iteration sends (a demo partner's member, auto-approved amount).
+const REPORT_TEXT: &str = "/report 1200 ACME";
+/// The demo member who reports.
+const REPORTER: &str = "wang";
+/// What the pipeline stores for [`REPORT_TEXT`] in the demo program (CNY, minor units).
+const AMOUNT_MINOR: i64 = 120_000;
+
+const GROUP: &str = "report";
+const PIPELINE: &str = "pipeline";
+const BARE_INSERT: &str = "bare_insert";
+/// Where the pipeline's time goes (diagnostics, not the goal).
+const BREAKDOWN: &str = "report_breakdown";
+/// The pipeline's store calls in order, without the handler around them.
+const STORE_CALLS: &str = "store_calls";
+/// The same SQL statements as the pipeline, on a bare `SqlitePool` (no `Any` driver).
+const SAME_SQL_BARE: &str = "same_sql_bare";
+
+/// Goal from the issue: bare insert time / pipeline time.
+const GOAL_RATIO: f64 = 0.8;
+
+/// An App on a fresh migrated SQLite file with the demo program seeded.
+async fn demo_app(path: &Path) -> App {
+    let url = format!("sqlite://{}", path.display());
+    let mut config = demo::config().expect("demo config is valid");
+    config.database.url = url.clone();
+    let store = Store::connect(&url).await.expect("connect to sqlite file");
+    store.migrate().await.expect("run migrations");
+    let app = App::new(store, Arc::new(config), Box::new(SystemClock)).expect("build app");
+    assert!(
+        demo::seed(&app).await.expect("seed demo data"),
+        "demo data seeded into a fresh file"
+    );
+    app
+}
+
+fn report_message(n: u64) -> Incoming {
+    Incoming {
+        platform: Platform::Console,
+        chat_id: "bench".to_string(),
+        private_chat: false,
+        sender_id: REPORTER.to_string(),
+        sender_name: REPORTER.to_string(),
+        message_id: n.to_string(),
+        text: REPORT_TEXT.to_string(),
+        locale: None,
+    }
+}
+
+/// True if the outcome says a new sale was recorded (and approved on arrival).
+fn recorded(outcome: &rally::chat::handler::Outcome) -> bool {
+    outcome
+        .replies
+        .first()
+        .and_then(|r| r.lines.first())
+        .is_some_and(|m| m.key == "report-approved")
+}
+
+/// What the bare insert writes besides the per-iteration key and instant: the same columns and
+/// values the pipeline writes for [`REPORT_TEXT`].
+struct SaleShape {
+    partner_id: i64,
+    reporter_id: i64,
+    sale_date: String,
+    period: String,
+    /// The answer the pipeline stored for its first message (for the breakdown's write).
+    stored_reply: String,
+}
+
+const BARE_INSERT_SQL: &str = "INSERT INTO sales (partner_id, amount_minor, currency, \
+     program_minor, customer, customer_key, category, note, sale_date, period, source, \
+     idempotency_key, status, reporter_id, reported_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+
+async fn bare_insert(pool: &SqlitePool, shape: &SaleShape, n: u64) {
+    let mut tx = pool.begin().await.expect("begin");
+    sqlx::query(BARE_INSERT_SQL)
+        .bind(shape.partner_id)
+        .bind(AMOUNT_MINOR)
+        .bind("CNY")
+        .bind(AMOUNT_MINOR)
+        .bind("ACME")
+        .bind("acme")
+        .bind(None::<&str>)
+        .bind(None::<&str>)
+        .bind(shape.sale_date.as_str())
+        .bind(shape.period.as_str())
+        .bind("chat")
+        .bind(format!("console:bare:{n}"))
+        .bind("approved")
+        .bind(shape.reporter_id)
+        .bind(chrono::Utc::now().timestamp_millis())
+        .execute(&mut *tx)
+        .await
+        .expect("bare insert");
+    tx.commit().await.expect("commit");
+}
+
+/// The pipeline's store calls for one `/report`, in the handler's order, through the same
+/// `Store`: member lookup, answered-before check, then one write transaction with the sale, the
+/// period total and the stored answer.
+async fn store_calls(app: &App, shape: &SaleShape, n: u64) {
+    let key = MessageKey {
+        platform: Platform::Console,
+        chat_id: "store".to_string(),
+        message_id: n.to_string(),
+    };
+    let mut conn = app.store.read().await.expect("read connection");
+    let member = members::find(&mut conn, Platform::Console, REPORTER)
+        .await
+        .expect("find member")
+        .expect("member exists");
+    drop(conn);
+    let mut conn = app.store.read().await.expect("read connection");
+    assert!(
+        handled::find(&mut conn, &key)
+            .await
+            .expect("find")
+            .is_none()
+    );
+    drop(conn);
+    let now = app.now();
+    let amount = Money::from_minor(AMOUNT_MINOR, Currency::parse("CNY").expect("CNY"));
+    let new = NewSale {
+        partner_id: PartnerId(shape.partner_id),
+        amount,
+        program_amount: amount,
+        customer: "ACME".to_string(),
+        customer_key: "acme".to_string(),
+        category: None,
+        note: None,
+        sale_date: shape.sale_date.clone(),
+        period: shape.period.clone(),
+        source: SaleSource::Chat,
+        idempotency_key: key.idempotency_key(),
+        status: SaleStatus::Approved,
+        reporter: Some(MemberId(shape.reporter_id)),
+        reported_at: now,
+    };
+    let mut tx = app.store.begin().await.expect("begin");
+    let Inserted::New(sale) = sales::insert(&mut tx, &new).await.expect("insert") else {
+        panic!("a fresh idempotency key makes a new sale");
+    };
+    let delta = Delta {
+        approved_minor: AMOUNT_MINOR,
+        approved_count: 1,
+        provisional_minor: AMOUNT_MINOR,
+        pending_count: 0,
+    };
+    totals::apply(&mut tx, &sale.period, sale.partner_id, delta, now)
+        .await
+        .expect("apply totals");
+    handled::record(&mut tx, &key, Some(member.id), &shape.stored_reply, now)
+        .await
+        .expect("record answer");
+    tx.commit().await.expect("commit");
+}
+
+// The statements the pipeline runs (copied from src/store for this diagnostic only).
+const SQL_FIND_MEMBER: &str = "SELECT id, platform, platform_user_id, display_name, partner_id, \
+     role, locale FROM members WHERE platform = $1 AND platform_user_id = $2";
+const SQL_FIND_HANDLED: &str = "SELECT replies FROM handled_messages \
+     WHERE platform = $1 AND chat_id = $2 AND message_id = $3";
+const SQL_INSERT_SALE: &str = "INSERT INTO sales (partner_id, amount_minor, currency, \
+     program_minor, customer, customer_key, category, note, sale_date, period, source, \
+     idempotency_key, status, reporter_id, reported_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING id, partner_id, amount_minor, \
+     currency, program_minor, customer, category, note, period, source, status, reporter_id, \
+     reported_at, decided_by, reason";
+const SQL_APPLY_TOTALS: &str = "INSERT INTO period_totals (period, partner_id, approved_minor, \
+     approved_count, approved_at, provisional_minor, provisional_at, pending_count) \
+     VALUES ($1, $2, $3, $4, $5, $6, $5, $7) \
+     ON CONFLICT (period, partner_id) DO UPDATE SET \
+       approved_minor = period_totals.approved_minor + excluded.approved_minor, \
+       approved_count = period_totals.approved_count + excluded.approved_count, \
+       approved_at = CASE WHEN excluded.approved_minor <> 0 THEN excluded.approved_at \
+                     ELSE period_totals.approved_at END, \
+       provisional_minor = period_totals.provisional_minor + excluded.provisional_minor, \
+       provisional_at = CASE WHEN excluded.provisional_minor <> 0 THEN excluded.provisional_at \
+                        ELSE period_totals.provisional_at END, \
+       pending_count = period_totals.pending_count + excluded.pending_count \
+     RETURNING approved_minor, approved_count, provisional_minor, pending_count";
+const SQL_RECORD_HANDLED: &str = "INSERT INTO handled_messages (platform, chat_id, message_id, \
+     member_id, replies, handled_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+
+/// The same statements as [`store_calls`], on the bare pool.
+async fn same_sql_bare(pool: &SqlitePool, shape: &SaleShape, n: u64) {
+    let message_id = n.to_string();
+    let mut conn = pool.acquire().await.expect("acquire");
+    sqlx::query(SQL_FIND_MEMBER)
+        .bind("console")
+        .bind(REPORTER)
+        .fetch_optional(&mut *conn)
+        .await
+        .expect("find member")
+        .expect("member exists");
+    drop(conn);
+    let mut conn = pool.acquire().await.expect("acquire");
+    let answered = sqlx::query(SQL_FIND_HANDLED)
+        .bind("console")
+        .bind("sql")
+        .bind(message_id.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .expect("find handled");
+    assert!(answered.is_none());
+    drop(conn);
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
+    sqlx::query(SQL_INSERT_SALE)
+        .bind(shape.partner_id)
+        .bind(AMOUNT_MINOR)
+        .bind("CNY")
+        .bind(AMOUNT_MINOR)
+        .bind("ACME")
+        .bind("acme")
+        .bind(None::<&str>)
+        .bind(None::<&str>)
+        .bind(shape.sale_date.as_str())
+        .bind(shape.period.as_str())
+        .bind("chat")
+        .bind(format!("console:sql:{n}"))
+        .bind("approved")
+        .bind(shape.reporter_id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .expect("insert sale")
+        .expect("new sale");
+    sqlx::query(SQL_APPLY_TOTALS)
+        .bind(shape.period.as_str())
+        .bind(shape.partner_id)
+        .bind(AMOUNT_MINOR)
+        .bind(1_i64)
+        .bind(now)
+        .bind(AMOUNT_MINOR)
+        .bind(0_i64)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("apply totals");
+    sqlx::query(SQL_RECORD_HANDLED)
+        .bind("console")
+        .bind("sql")
+        .bind(message_id.as_str())
+        .bind(shape.reporter_id)
+        .bind(&shape.stored_reply)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .expect("record answer");
+    tx.commit().await.expect("commit");
+}
+
+fn bench_report(c: &mut Criterion) {
+    let rt = Runtime::new().expect("tokio runtime");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let pipeline_path = dir.path().join("pipeline.db");
+    let baseline_path = dir.path().join("baseline.db");
+
+    let (app, pool, shape) = rt.block_on(async {
+        let app = demo_app(&pipeline_path).await;
+        // The baseline file gets the same schema and data; then the App goes away and only a
+        // bare pool to the file is left.
+        let baseline_app = demo_app(&baseline_path).await;
+        let mut conn = baseline_app.store.read().await.expect("read connection");
+        let member = members::find(&mut conn, Platform::Console, REPORTER)
+            .await
+            .expect("find member")
+            .expect("demo member exists");
+        drop(conn);
+        baseline_app.store.close().await;
+        let now = app.now();
+        let outcome = app.handle(&report_message(0)).await;
+        assert!(recorded(&outcome), "pipeline records a sale: {outcome:?}");
+        let stored_reply: String = sqlx::query_scalar(
+            "SELECT replies FROM handled_messages WHERE chat_id = 'bench' AND message_id = '0'",
+        )
+        .fetch_one(app.store.pool())
+        .await
+        .expect("the pipeline stored its answer");
+        let shape = SaleShape {
+            partner_id: member.partner_id.expect("demo member has a partner").0,
+            reporter_id: member.id.0,
+            sale_date: app.local_date(now).to_string(),
+            period: app.period_at(now).key(),
+            stored_reply,
+        };
+        let options = SqliteConnectOptions::new()
+            .filename(&baseline_path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full);
+        let pool = SqlitePool::connect_with(options)
+            .await
+            .expect("open baseline pool");
+        // Same check as the pipeline: the row really is stored.
+        bare_insert(&pool, &shape, 0).await;
+        (app, pool, shape)
+    });
+
+    // Unique message id / idempotency key per iteration, across warm-up and samples.
+    let pipeline_next = Cell::new(1_u64);
+    let bare_next = Cell::new(1_u64);
+
+    let mut group = c.benchmark_group(GROUP);
+    group.sample_size(30);
+    group.warm_up_time(Duration::from_secs(3));
+    group.measurement_time(Duration::from_secs(10));
+
+    group.bench_function(PIPELINE, |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let (app, next) = (&app, &pipeline_next);
+            async move {
+                let messages: Vec<Incoming> =
+                    (0..iters).map(|i| report_message(next.get() + i)).collect();
+                next.set(next.get() + iters);
+                let mut all_recorded = true;
+                let start = Instant::now();
+                for message in &messages {
+                    let outcome = app.handle(message).await;
+                    all_recorded &= recorded(&outcome);
+                    black_box(outcome);
+                }
+                let elapsed = start.elapsed();
+                assert!(all_recorded, "every /report recorded a sale");
+                elapsed
+            }
+        });
+    });
+
+    group.bench_function(BARE_INSERT, |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let (pool, shape, next) = (&pool, &shape, &bare_next);
+            async move {
+                let first = next.get();
+                next.set(first + iters);
+                let start = Instant::now();
+                for n in first..first + iters {
+                    bare_insert(pool, shape, n).await;
+                }
+                start.elapsed()
+            }
+        });
+    });
+    group.finish();
+
+    let store_next = Cell::new(1_u64);
+    let sql_next = Cell::new(1_u64);
+    let mut group = c.benchmark_group(BREAKDOWN);
+    group.sample_size(20);
+    group.warm_up_time(Duration::from_secs(2));
+    group.measurement_time(Duration::from_secs(6));
+    group.bench_function(STORE_CALLS, |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let (app, shape, next) = (&app, &shape, &store_next);
+            async move {
+                let first = next.get();
+                next.set(first + iters);
+                let start = Instant::now();
+                for n in first..first + iters {
+                    store_calls(app, shape, n).await;
+                }
+                start.elapsed()
+            }
+        });
+    });
+    group.bench_function(SAME_SQL_BARE, |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let (pool, shape, next) = (&pool, &shape, &sql_next);
+            async move {
+                let first = next.get();
+                next.set(first + iters);
+                let start = Instant::now();
+                for n in first..first + iters {
+                    same_sql_bare(pool, shape, n).await;
+                }
+                start.elapsed()
+            }
+        });
+    });
+    group.finish();
+
+    // Every pipeline message made exactly one chat sale (message 0 included).
+    rt.block_on(async {
+        let stored: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sales WHERE idempotency_key LIKE 'console:bench:%'",
+        )
+        .fetch_one(app.store.pool())
+        .await
+        .expect("count pipeline sales");
+        assert_eq!(
+            u64::try_from(stored).expect("count is non-negative"),
+            pipeline_next.get(),
+            "one sale per /report message"
+        );
+        app.store.close().await;
+        pool.close().await;
+    });
+}
+
+/// Where criterion writes its estimates.
+fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("criterion")
+}
+
+/// (mean, median) in nanoseconds, if criterion wrote this benchmark's estimates after `since`.
+fn estimates(group: &str, bench: &str, since: SystemTime) -> Option<(f64, f64)> {
+    let path = criterion_dir()
+        .join(group)
+        .join(bench)
+        .join("new")
+        .join("estimates.json");
+    let fresh = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t >= since);
+    if !fresh {
+        return None;
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
+    let point = |name: &str| json.get(name)?.get("point_estimate")?.as_f64();
+    Some((point("mean")?, point("median")?))
+}
+
+fn print_ratio(since: SystemTime) {
+    let (Some(pipeline), Some(bare)) = (
+        estimates(GROUP, PIPELINE, since),
+        estimates(GROUP, BARE_INSERT, since),
+    ) else {
+        println!("(no ratio: run both benchmarks in one `cargo bench --bench report`)");
+        return;
+    };
+    println!("\n/report summary (this run):");
+    println!(
+        "  pipeline      mean {:>9.1} µs   median {:>9.1} µs",
+        pipeline.0 / 1e3,
+        pipeline.1 / 1e3
+    );
+    println!(
+        "  bare insert   mean {:>9.1} µs   median {:>9.1} µs",
+        bare.0 / 1e3,
+        bare.1 / 1e3
+    );
+    for (name, label) in [
+        (STORE_CALLS, "store calls  "),
+        (SAME_SQL_BARE, "same SQL bare"),
+    ] {
+        if let Some(e) = estimates(BREAKDOWN, name, since) {
+            println!(
+                "  {label} mean {:>9.1} µs   median {:>9.1} µs   (bare/this: {:.3})",
+                e.0 / 1e3,
+                e.1 / 1e3,
+                bare.1 / e.1
+            );
+        }
+    }
+    let (mean_ratio, median_ratio) = (bare.0 / pipeline.0, bare.1 / pipeline.1);
+    println!(
+        "  ratio bare/pipeline: mean {mean_ratio:.3}, median {median_ratio:.3} (goal >= {GOAL_RATIO}): {}",
+        if mean_ratio >= GOAL_RATIO && median_ratio >= GOAL_RATIO {
+            "met"
+        } else {
+            "MISSED"
+        }
+    );
+}
+
+fn main() {
+    let started = SystemTime::now();
+    let mut c = Criterion::default().configure_from_args();
+    bench_report(&mut c);
+    c.final_summary();
+    print_ratio(started);
+}

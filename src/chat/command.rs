@@ -90,10 +90,10 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Result<Option<Command>, 
     };
     let name = match head.split_once('@') {
         Some((name, target)) => {
-            if let Some(bot) = bot_username {
-                if !target.eq_ignore_ascii_case(bot.trim_start_matches('@')) {
-                    return Ok(None);
-                }
+            if let Some(bot) = bot_username
+                && !target.eq_ignore_ascii_case(bot.trim_start_matches('@'))
+            {
+                return Ok(None);
             }
             name
         }

@@ -73,10 +73,10 @@ impl<'a> Console<'a> {
     /// Handles one line and returns what to print (ending with a blank line).
     pub async fn line(&mut self, line: &str) -> anyhow::Result<String> {
         let locale = self.app.config.program.default_locale;
-        if let Some(rest) = line.strip_prefix("/as") {
-            if rest.is_empty() || rest.starts_with(char::is_whitespace) {
-                return self.switch(rest.trim(), locale).await;
-            }
+        if let Some(rest) = line.strip_prefix("/as")
+            && (rest.is_empty() || rest.starts_with(char::is_whitespace))
+        {
+            return self.switch(rest.trim(), locale).await;
         }
         self.counter += 1;
         let incoming = Incoming {

@@ -337,10 +337,10 @@ impl App {
                 InviteError::Expired => Msg::new("invite-expired"),
             })
         })?;
-        if let (Some(current), Some(wanted)) = (ctx.member.partner_id, invite.partner_id) {
-            if current != wanted {
-                return Err(user(Msg::new("invite-other-partner")));
-            }
+        if let (Some(current), Some(wanted)) = (ctx.member.partner_id, invite.partner_id)
+            && current != wanted
+        {
+            return Err(user(Msg::new("invite-other-partner")));
         }
         if !invites::mark_used(&mut tx, &code, ctx.member.id, ctx.now).await? {
             return Err(user(Msg::new("invite-used")));

@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn ties_go_to_who_reached_first() {
-        let mut v = vec![s(1, 100, 50), s(2, 100, 10), s(3, 200, 99)];
+        let mut v = [s(1, 100, 50), s(2, 100, 10), s(3, 200, 99)];
         v.sort_by_key(Standing::order_key);
         let ids: Vec<i64> = v.iter().map(|x| x.partner_id.0).collect();
         assert_eq!(ids, vec![3, 2, 1]);

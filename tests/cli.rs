@@ -1,0 +1,79 @@
+//! The `rally` binary: demo piped from stdin, check-config.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn rally() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rally"));
+    for var in [
+        "RALLY_CONFIG",
+        "RALLY_DATABASE_URL",
+        "TELEGRAM_BOT_TOKEN",
+        "DISCORD_TOKEN",
+        "RALLY_ADMINS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+#[test]
+fn demo_reads_piped_commands_and_exits() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("demo.db");
+    let mut child = rally()
+        .args(["demo", "--fresh", "--db"])
+        .arg(&db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rally demo");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"/report 1200 ACME\n/rank\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf8");
+    assert!(stdout.contains("¥1,200.00 · ACME"), "{stdout}");
+    assert!(stdout.contains("Ranking for"), "{stdout}");
+}
+
+#[test]
+fn check_config_names_key_and_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("rally.toml");
+    std::fs::write(&path, "[program]\nname = \"X\"\ncurency = \"CNY\"\n").expect("write");
+    let out = rally()
+        .arg("--config")
+        .arg(&path)
+        .arg("check-config")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).expect("utf8");
+    assert!(
+        stderr.contains(":3:") && stderr.contains("curency"),
+        "{stderr}"
+    );
+
+    std::fs::write(&path, "[program]\nname = \"X\"\ncurrency = \"USD\"\n").expect("write");
+    let ok = rally()
+        .arg("--config")
+        .arg(&path)
+        .arg("check-config")
+        .output()
+        .expect("run");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
