@@ -292,8 +292,23 @@ async fn database(scale: Scale, temp: &Path) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("create target/bench-data");
     let path = dir.join("rank-100k.db");
     if cached_scale(&path).await == Some((scale.partners, scale.sales)) {
-        eprintln!("using cached {}", path.display());
-        return path;
+        // Migrations added since seeding are applied like on any upgraded database; a cached
+        // file the migrations no longer accept (an edited migration) is rebuilt.
+        let migrated = match Store::connect(&sqlite_url(&path)).await {
+            Ok(store) => {
+                let result = store.migrate().await;
+                store.close().await;
+                result
+            }
+            Err(e) => Err(e),
+        };
+        match migrated {
+            Ok(()) => {
+                eprintln!("using cached {}", path.display());
+                return path;
+            }
+            Err(e) => eprintln!("rebuilding {}: {e}", path.display()),
+        }
     }
     // Seed beside the final name and move into place, so an interrupted seeding is redone.
     let building = dir.join("rank-100k.db.building");

@@ -525,10 +525,9 @@ impl App {
     async fn notify_managers(&self, conn: &mut store::Conn, sale: &Sale) -> Handled {
         let partner = partners::get(conn, sale.partner_id).await?;
         let partner_name = partner.map(|p| p.name).unwrap_or_default();
-        let managers = members::list(conn).await?;
+        let managers = members::managers(conn).await?;
         Ok(managers
             .into_iter()
-            .filter(|m| m.role.is_some_and(|r| r.is_manager()))
             .map(|m| Reply {
                 to: Destination::Member(m.id),
                 locale: m.locale.as_deref().and_then(Locale::from_tag),

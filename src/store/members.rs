@@ -101,3 +101,13 @@ pub async fn list(conn: &mut Conn) -> Result<Vec<Member>> {
     .await?;
     rows.iter().map(from_row).collect()
 }
+
+/// Managers and admins: who is told about new pending sales.
+pub async fn managers(conn: &mut Conn) -> Result<Vec<Member>> {
+    let rows = sqlx::query(sql(format!(
+        "SELECT {COLUMNS} FROM members WHERE role IN ('manager', 'admin') ORDER BY id"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
