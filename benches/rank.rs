@@ -1,15 +1,26 @@
 //! `/rank` with 100,000 partners and 1,000,000 sales in the current period.
 //!
 //! The database is seeded once with bulk SQL (not through the handler) into
-//! `target/bench-data/rank-100k.db` and reused while [`SEED_VERSION`] and the stored scale match.
-//! The program clock is pinned ([`NOW_MS`]) so the seeded period stays "current" on every run.
+//! `target/bench-data/rank-100k.db` and reused while [`SEED_VERSION`] and the stored scale match;
+//! each run works on a copy of it in a temporary directory (`handle_rank_with_writes` adds
+//! sales). The program clock is pinned ([`NOW_MS`]) so the seeded period stays "current".
 //!
 //! Measured, for ~200 callers at random positions in the ranking (one after the other):
-//! - `rank/handle_rank`: `/rank` through `App::handle` (the goal: median under 1 ms);
-//! - `rank/handle_help`: baseline, `/help` through `App::handle` (member lookup, no query);
-//! - `rank/leaderboard`: `store::totals::leaderboard` directly;
+//! - `rank/handle_rank`: `/rank` through `App::handle`, rank cache warm (the goal: median under
+//!   1 ms);
+//! - `rank/handle_help`: baseline, `/help` through `App::handle` (member lookup, no ranking);
+//! - `rank/leaderboard`: `RankCache::leaderboard` directly, warm (after the first sync);
 //! - `rank/totals_get`: baseline, `store::totals::get` (one primary-key read, same pool);
-//! - `rank_queries/*`: each statement `leaderboard` runs, separately, to see which dominates.
+//! - `rank/handle_rank_with_writes`: a `/report` by the caller, then their `/rank` (whose sync
+//!   picks up that change); only the `/rank` is timed;
+//! - `rank/first_load`: a fresh `RankCache` each iteration, the cold load of every total;
+//!   `first_load_fetch` (the sync query alone) and `first_load_index` (setting the fetched
+//!   totals into an empty `RankIndex`) split it;
+//! - `rank/index_set`: one synced change in a full `RankIndex` (a caller's total grows by one
+//!   `/report`), the index's share of `handle_rank_with_writes`.
+//!
+//! At start-up the cache's places and participant count are checked against SQL counts, and
+//! `EXPLAIN QUERY PLAN` of the sync query and the change stamp is printed.
 //!
 //! Run: `cargo bench --bench rank`. Under `cargo test --benches` a small database in a
 //! temporary directory is used instead, so the check stays quick.
@@ -22,13 +33,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::TimeZone;
-use criterion::Criterion;
+use criterion::{Criterion, SamplingMode};
 use rally::app::{App, FixedClock};
 use rally::chat::handler::Incoming;
 use rally::demo;
 use rally::engine::ids::PartnerId;
 use rally::engine::partner::Platform;
+use rally::engine::ranking::RankIndex;
 use rally::store::Store;
+use rally::store::rank_cache::RankCache;
 use rally::store::totals::{self, RankBasis};
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
@@ -44,7 +57,7 @@ const NOW_MS: i64 = 1_773_806_400_000;
 /// Rows per multi-row sales insert (5 bound values each; well under SQLite's 32,766).
 const SALES_CHUNK: usize = 1_000;
 /// Places `/rank` shows (the handler's `RANK_TOP`).
-const RANK_TOP: i64 = 10;
+const RANK_TOP: usize = 10;
 /// Goal from the issue: `/rank` median through the handler.
 const GOAL_MEDIAN_NS: f64 = 1_000_000.0;
 
@@ -318,108 +331,81 @@ async fn database(scale: Scale, temp: &Path) -> PathBuf {
     path
 }
 
-/// One caller: console member `p<id>` of partner `id`, and its standing (for the per-query
-/// diagnostics).
-#[derive(Clone, Debug)]
-struct Caller {
-    partner: PartnerId,
-    message: Incoming,
-    total: i64,
-    reached_at: i64,
+/// The database the benchmarks run on: a copy of the seeded one in `temp`, because
+/// `handle_rank_with_writes` adds sales and every run should start from the same data. The copy
+/// is flushed to disk before it is used, so its write-back does not land in a measurement.
+fn working_copy(seeded: &Path, temp: &Path) -> PathBuf {
+    if seeded.starts_with(temp) {
+        return seeded.to_path_buf();
+    }
+    let started = Instant::now();
+    let copy = temp.join("rank.db");
+    for suffix in ["", "-wal"] {
+        let mut from = seeded.as_os_str().to_owned();
+        from.push(suffix);
+        let from = PathBuf::from(from);
+        if !from.exists() {
+            continue;
+        }
+        let mut to = copy.as_os_str().to_owned();
+        to.push(suffix);
+        let to = PathBuf::from(to);
+        std::fs::copy(&from, &to).expect("copy the seeded database");
+        std::fs::File::open(&to)
+            .and_then(|f| f.sync_all())
+            .expect("flush the copy");
+    }
+    eprintln!(
+        "working copy {} in {:.1} s",
+        copy.display(),
+        started.elapsed().as_secs_f64()
+    );
+    copy
 }
 
-fn message(user: &str, text: &str) -> Incoming {
+/// One caller: console member `p<id>` of partner `id`.
+#[derive(Clone, Debug)]
+struct Caller {
+    user: String,
+    partner: PartnerId,
+    message: Incoming,
+}
+
+fn message(user: &str, id: &str, text: &str) -> Incoming {
     Incoming {
         platform: Platform::Console,
         chat_id: "bench".to_string(),
         private_chat: false,
         sender_id: user.to_string(),
         sender_name: user.to_string(),
-        message_id: "1".to_string(),
+        message_id: id.to_string(),
         text: text.to_string(),
         locale: None,
     }
 }
 
-// The statements `store::totals::leaderboard` runs for `RankBasis::Approved` (copied from
-// src/store/totals.rs for the per-query diagnostics; the end-to-end benchmarks call the real
-// function).
-const Q_TOP: &str = "SELECT t.partner_id, p.name, t.approved_minor AS total, \
-     t.approved_at AS reached_at FROM period_totals t JOIN partners p ON p.id = t.partner_id \
-     WHERE t.period = $1 AND t.approved_minor > 0 \
-     ORDER BY t.approved_minor DESC, t.approved_at, t.partner_id LIMIT $2";
-const Q_PARTICIPANTS: &str =
-    "SELECT COUNT(*) AS n FROM period_totals WHERE period = $1 AND approved_minor > 0";
-const Q_MINE: &str = "SELECT t.partner_id, p.name, t.approved_minor AS total, \
-     t.approved_at AS reached_at FROM period_totals t JOIN partners p ON p.id = t.partner_id \
-     WHERE t.period = $1 AND t.partner_id = $2 AND t.approved_minor > 0";
-const Q_AHEAD: &str = "SELECT (SELECT COUNT(*) FROM period_totals WHERE period = $1 \
-     AND approved_minor > $2) + (SELECT COUNT(*) FROM period_totals WHERE period = $1 \
-     AND approved_minor = $2 AND (approved_at < $3 OR (approved_at = $3 AND partner_id < $4))) AS n";
-const Q_ABOVE: &str = "SELECT CASE WHEN EXISTS (SELECT 1 FROM period_totals WHERE period = $1 \
-     AND approved_minor = $2 AND (approved_at < $3 OR (approved_at = $3 AND partner_id < $4))) \
-     THEN $2 ELSE (SELECT MIN(approved_minor) FROM period_totals WHERE period = $1 \
-     AND approved_minor > $2) END AS above";
+/// The `/report` of `handle_rank_with_writes` (auto-approved in the demo program, so it changes
+/// the approved total that ranks).
+const REPORT_TEXT: &str = "/report 1200 ACME";
+/// What [`REPORT_TEXT`] adds to the reporter's total (CNY, minor units).
+const REPORT_MINOR: i64 = 120_000;
 
-#[derive(Clone, Copy)]
-enum Query {
-    Top,
-    Participants,
-    Mine,
-    Ahead,
-    Above,
-}
+/// The statement `RankCache` syncs with for `RankBasis::Approved` (copied from
+/// src/store/totals.rs `changes_since`, for `EXPLAIN QUERY PLAN` only).
+const Q_SYNC: &str = "SELECT partner_id, approved_minor AS total, approved_at AS reached_at, \
+     change_seq FROM period_totals WHERE period = $1 AND change_seq > $2";
+/// The change stamp `totals::apply` gives a written total on SQLite (src/store/totals.rs).
+const Q_STAMP: &str =
+    "SELECT COALESCE(MAX(change_seq), 0) + 1 FROM period_totals WHERE period = $1";
 
-impl Query {
-    const ALL: [(Query, &'static str); 5] = [
-        (Query::Top, "top10"),
-        (Query::Participants, "participants"),
-        (Query::Mine, "mine"),
-        (Query::Ahead, "ahead"),
-        (Query::Above, "above"),
-    ];
-
-    fn sql(self) -> &'static str {
-        match self {
-            Query::Top => Q_TOP,
-            Query::Participants => Q_PARTICIPANTS,
-            Query::Mine => Q_MINE,
-            Query::Ahead => Q_AHEAD,
-            Query::Above => Q_ABOVE,
-        }
-    }
-
-    async fn run(self, conn: &mut rally::store::Conn, period: &str, caller: &Caller) {
-        let query = sqlx::query(self.sql()).bind(period.to_string());
-        let query = match self {
-            Query::Top => query.bind(RANK_TOP),
-            Query::Participants => query,
-            Query::Mine => query.bind(caller.partner.0),
-            Query::Ahead | Query::Above => query
-                .bind(caller.total)
-                .bind(caller.reached_at)
-                .bind(caller.partner.0),
-        };
-        black_box(query.fetch_all(&mut *conn).await.expect("diagnostic query"));
-    }
-}
-
-/// Prints SQLite's plan for each leaderboard statement.
-async fn explain(app: &App, period: &str, caller: &Caller) {
+/// Prints SQLite's plan for the sync query and the change stamp.
+async fn explain(app: &App, period: &str) {
     let mut conn = app.store.read().await.expect("read connection");
-    println!("EXPLAIN QUERY PLAN of the leaderboard statements (RankBasis::Approved):");
-    for (query, name) in Query::ALL {
-        let text = format!("EXPLAIN QUERY PLAN {}", query.sql());
-        let q = sqlx::query(sqlx::AssertSqlSafe(text)).bind(period.to_string());
-        let q = match query {
-            Query::Top => q.bind(RANK_TOP),
-            Query::Participants => q,
-            Query::Mine => q.bind(caller.partner.0),
-            Query::Ahead | Query::Above => q
-                .bind(caller.total)
-                .bind(caller.reached_at)
-                .bind(caller.partner.0),
-        };
+    println!("EXPLAIN QUERY PLAN of the rank cache's statements on SQLite:");
+    for (name, text, binds_since) in [("sync", Q_SYNC, true), ("stamp", Q_STAMP, false)] {
+        let q = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {text}")))
+            .bind(period.to_string());
+        let q = if binds_since { q.bind(0_i64) } else { q };
         let rows = q.fetch_all(&mut *conn).await.expect("explain query plan");
         println!("  {name}:");
         for row in rows {
@@ -429,13 +415,92 @@ async fn explain(app: &App, period: &str, caller: &Caller) {
     }
 }
 
+/// The number of partners ranked in `period`, counted in SQL.
+async fn sql_participants(conn: &mut rally::store::Conn, period: &str) -> u64 {
+    let n: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM period_totals WHERE period = $1 AND approved_minor > 0",
+    )
+    .bind(period.to_string())
+    .fetch_one(&mut *conn)
+    .await
+    .expect("count participants")
+    .try_get("n")
+    .expect("count");
+    u64::try_from(n).expect("count is non-negative")
+}
+
+/// A partner's place counted in SQL (the ordering `RankIndex` keeps: higher total, then
+/// earlier reached-at, then lower id), if ranked.
+async fn sql_place(conn: &mut rally::store::Conn, period: &str, partner: PartnerId) -> Option<u64> {
+    let row = sqlx::query(
+        "SELECT approved_minor, approved_at FROM period_totals \
+         WHERE period = $1 AND partner_id = $2 AND approved_minor > 0",
+    )
+    .bind(period.to_string())
+    .bind(partner.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .expect("read a total")?;
+    let (total, at): (i64, i64) = (row.try_get(0).expect("total"), row.try_get(1).expect("at"));
+    let ahead: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM period_totals WHERE period = $1 AND approved_minor > 0 AND \
+         (approved_minor > $2 OR (approved_minor = $2 AND (approved_at < $3 OR \
+         (approved_at = $3 AND partner_id < $4))))",
+    )
+    .bind(period.to_string())
+    .bind(total)
+    .bind(at)
+    .bind(partner.0)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("count ahead")
+    .try_get(0)
+    .expect("count");
+    Some(u64::try_from(ahead).expect("count is non-negative") + 1)
+}
+
+/// The cache's places for `callers` and the participant count agree with SQL; returns the
+/// places.
+async fn check_against_sql(app: &App, period: &str, callers: &[Caller]) -> Vec<u64> {
+    let mut conn = app.store.read().await.expect("read connection");
+    let mut places = Vec::new();
+    for caller in callers {
+        let board = app
+            .ranks
+            .leaderboard(
+                &mut conn,
+                period,
+                RankBasis::Approved,
+                Some(caller.partner),
+                RANK_TOP,
+            )
+            .await
+            .expect("leaderboard");
+        assert_eq!(
+            board.participants,
+            sql_participants(&mut conn, period).await,
+            "participants"
+        );
+        let place = board.me.as_ref().map(|(place, _)| *place);
+        assert_eq!(
+            place,
+            sql_place(&mut conn, period, caller.partner).await,
+            "place of {}",
+            caller.user
+        );
+        places.extend(place);
+    }
+    places
+}
+
 fn bench_rank(c: &mut Criterion) {
     let scale = if test_mode() { SMALL } else { FULL };
     let rt = Runtime::new().expect("tokio runtime");
     let temp = tempfile::tempdir().expect("temporary directory");
 
     let (app, period, callers) = rt.block_on(async {
-        let path = database(scale, temp.path()).await;
+        let seeded = database(scale, temp.path()).await;
+        let path = working_copy(&seeded, temp.path());
         let app = app_on(&path).await;
         let period = app.period_at(app.now()).key();
         let mut conn = app.store.read().await.expect("read connection");
@@ -461,41 +526,36 @@ fn bench_rank(c: &mut Criterion) {
             .cloned()
             .collect();
         chosen.shuffle(&mut rng);
-        let mut callers = Vec::new();
-        let mut places = Vec::new();
-        for (user, partner) in chosen {
-            let partner = PartnerId(partner);
-            let board = totals::leaderboard(
+        let callers: Vec<Caller> = chosen
+            .into_iter()
+            .map(|(user, partner)| Caller {
+                message: message(&user, "1", "/rank"),
+                partner: PartnerId(partner),
+                user,
+            })
+            .collect();
+        // The App's cache loads everything on its first use; the benchmarks below run warm.
+        let started = Instant::now();
+        app.ranks
+            .leaderboard(
                 &mut conn,
                 &period,
                 RankBasis::Approved,
-                Some(partner),
+                Some(callers[0].partner),
                 RANK_TOP,
             )
             .await
-            .expect("leaderboard");
-            assert_eq!(
-                board.participants,
-                board_participants(&mut conn, &period).await
-            );
-            let (total, reached_at) = match &board.me {
-                Some((place, s)) => {
-                    places.push(*place);
-                    (s.total_minor, s.reached_at)
-                }
-                None => (0, 0),
-            };
-            callers.push(Caller {
-                partner,
-                message: message(&user, "/rank"),
-                total,
-                reached_at,
-            });
-        }
-        places.sort_unstable();
-        drop(conn);
+            .expect("first leaderboard");
         println!(
-            "{} partners ranked in period {period}; {} callers, places min {} / median {} / max {}",
+            "first sync of the App's rank cache: {:.1} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        );
+        drop(conn);
+        let mut places = check_against_sql(&app, &period, &callers).await;
+        places.sort_unstable();
+        println!(
+            "{} partners ranked in period {period}; {} callers, places min {} / median {} / max {} \
+             (cache agrees with SQL counts)",
             scale.partners,
             callers.len(),
             places.first().copied().unwrap_or(0),
@@ -518,7 +578,7 @@ fn bench_rank(c: &mut Criterion) {
             keys.contains(&"rank-me"),
             "/rank places the caller: {outcome:?}"
         );
-        explain(&app, &period, &callers[0]).await;
+        explain(&app, &period).await;
         (app, period, callers)
     });
 
@@ -574,15 +634,16 @@ fn bench_rank(c: &mut Criterion) {
                 let start = Instant::now();
                 for i in order {
                     black_box(
-                        totals::leaderboard(
-                            &mut conn,
-                            period,
-                            RankBasis::Approved,
-                            Some(callers[i].partner),
-                            RANK_TOP,
-                        )
-                        .await
-                        .expect("leaderboard"),
+                        app.ranks
+                            .leaderboard(
+                                &mut conn,
+                                period,
+                                RankBasis::Approved,
+                                Some(callers[i].partner),
+                                RANK_TOP,
+                            )
+                            .await
+                            .expect("leaderboard"),
                     );
                 }
                 start.elapsed()
@@ -606,40 +667,172 @@ fn bench_rank(c: &mut Criterion) {
             }
         });
     });
-    group.finish();
 
-    let mut group = c.benchmark_group("rank_queries");
-    group.sample_size(20);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(5));
-    for (query, name) in Query::ALL {
-        group.bench_function(name, |b| {
-            b.to_async(&rt).iter_custom(|iters| {
-                let (app, period, callers, order) = (&app, &period, &callers, cycle(iters));
-                async move {
-                    let mut conn = app.store.read().await.expect("read connection");
+    // Each `/rank` after a `/report`: the sync reads one changed total and moves it in the
+    // index. Only the `/rank` is timed; the `/report`s' time is kept for the summary.
+    let report_next = Cell::new(0_u64);
+    let report_time = Cell::new(Duration::ZERO);
+    group.bench_function("handle_rank_with_writes", |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let (app, callers, order) = (&app, &callers, cycle(iters));
+            let (report_next, report_time) = (&report_next, &report_time);
+            async move {
+                let mut ranking = Duration::ZERO;
+                for i in order {
+                    let caller = &callers[i];
+                    let n = report_next.get();
+                    report_next.set(n + 1);
+                    let report = message(&caller.user, &format!("w{n}"), REPORT_TEXT);
                     let start = Instant::now();
-                    for i in order {
-                        query.run(&mut conn, period, &callers[i]).await;
-                    }
-                    start.elapsed()
+                    let outcome = app.handle(&report).await;
+                    report_time.set(report_time.get() + start.elapsed());
+                    assert!(
+                        outcome
+                            .replies
+                            .first()
+                            .and_then(|r| r.lines.first())
+                            .is_some_and(|m| m.key == "report-approved"),
+                        "/report records an approved sale: {outcome:?}"
+                    );
+                    let start = Instant::now();
+                    black_box(app.handle(&caller.message).await);
+                    ranking += start.elapsed();
                 }
-            });
+                ranking
+            }
         });
-    }
-    group.finish();
-    rt.block_on(app.store.close());
-}
+    });
 
-async fn board_participants(conn: &mut rally::store::Conn, period: &str) -> u64 {
-    let n: i64 = sqlx::query(Q_PARTICIPANTS)
-        .bind(period.to_string())
-        .fetch_one(&mut *conn)
+    // The cold cost: a fresh cache loads every total of the period.
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(5));
+    group.bench_function("first_load", |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let (app, period, callers, order) = (&app, &period, &callers, cycle(iters));
+            async move {
+                let mut conn = app.store.read().await.expect("read connection");
+                let mut elapsed = Duration::ZERO;
+                for i in order {
+                    let cache = RankCache::new();
+                    let start = Instant::now();
+                    black_box(
+                        cache
+                            .leaderboard(
+                                &mut conn,
+                                period,
+                                RankBasis::Approved,
+                                Some(callers[i].partner),
+                                RANK_TOP,
+                            )
+                            .await
+                            .expect("leaderboard"),
+                    );
+                    elapsed += start.elapsed();
+                    drop(cache);
+                }
+                elapsed
+            }
+        });
+    });
+
+    // Where the cold load goes: the sync query alone (every total of the period, decoded) ...
+    group.bench_function("first_load_fetch", |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let (app, period) = (&app, &period);
+            async move {
+                let mut conn = app.store.read().await.expect("read connection");
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(
+                        totals::changes_since(&mut conn, period, RankBasis::Approved, None)
+                            .await
+                            .expect("changes"),
+                    );
+                }
+                start.elapsed()
+            }
+        });
+    });
+    // ... and the same totals set into an empty `RankIndex` in the order the query returns them.
+    let (all, _) = rt.block_on(async {
+        let mut conn = app.store.read().await.expect("read connection");
+        totals::changes_since(&mut conn, &period, RankBasis::Approved, None)
+            .await
+            .expect("changes")
+    });
+    group.bench_function("first_load_index", |b| {
+        b.iter_custom(|iters| {
+            let mut elapsed = Duration::ZERO;
+            for _ in 0..iters {
+                let mut index = RankIndex::default();
+                let start = Instant::now();
+                for c in &all {
+                    index.set(c.partner, c.total_minor, c.reached_at);
+                }
+                elapsed += start.elapsed();
+                black_box(index);
+            }
+            elapsed
+        });
+    });
+
+    // What one synced change costs the index: a caller's total grows by one `/report`'s amount
+    // (the index is built in sorted order, which appends, to keep the set-up short).
+    let mut sorted = all.clone();
+    sorted.sort_by_key(|c| (std::cmp::Reverse(c.total_minor), c.reached_at, c.partner));
+    let mut index = RankIndex::default();
+    for c in &sorted {
+        index.set(c.partner, c.total_minor, c.reached_at);
+    }
+    let mut current: std::collections::HashMap<PartnerId, (i64, i64)> = all
+        .iter()
+        .map(|c| (c.partner, (c.total_minor, c.reached_at)))
+        .collect();
+    group.sample_size(40);
+    group.sampling_mode(SamplingMode::Auto);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(4));
+    group.bench_function("index_set", |b| {
+        b.iter_custom(|iters| {
+            let order = cycle(iters);
+            let start = Instant::now();
+            for i in order {
+                let partner = callers[i].partner;
+                let (total, at) = current.entry(partner).or_insert((0, NOW_MS));
+                *total += REPORT_MINOR;
+                index.set(partner, *total, *at);
+            }
+            start.elapsed()
+        });
+    });
+    group.finish();
+
+    let reports = report_next.get();
+    rt.block_on(async {
+        // The writes went through the sync: the cache still agrees with SQL.
+        check_against_sql(&app, &period, &callers).await;
+        let stored: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sales WHERE idempotency_key LIKE 'console:bench:w%'",
+        )
+        .fetch_one(app.store.pool())
         .await
-        .expect("count participants")
-        .try_get("n")
-        .expect("count");
-    u64::try_from(n).expect("count is non-negative")
+        .expect("count reports");
+        assert_eq!(
+            u64::try_from(stored).expect("count is non-negative"),
+            reports,
+            "one sale per /report"
+        );
+        app.store.close().await;
+    });
+    if reports > 0 {
+        println!(
+            "handle_rank_with_writes: {reports} /report at this scale took {:.1} µs on average \
+             (not in the estimate)",
+            report_time.get().as_secs_f64() * 1e6 / reports as f64
+        );
+    }
 }
 
 /// Where criterion writes its estimates.
@@ -670,35 +863,38 @@ fn estimates(group: &str, bench: &str, since: SystemTime) -> Option<(f64, f64)> 
 
 fn print_summary(since: SystemTime) {
     let all = [
-        ("rank", "handle_rank"),
-        ("rank", "handle_help"),
-        ("rank", "leaderboard"),
-        ("rank", "totals_get"),
-        ("rank_queries", "top10"),
-        ("rank_queries", "participants"),
-        ("rank_queries", "mine"),
-        ("rank_queries", "ahead"),
-        ("rank_queries", "above"),
+        "handle_rank",
+        "handle_help",
+        "leaderboard",
+        "totals_get",
+        "handle_rank_with_writes",
+        "first_load",
+        "first_load_fetch",
+        "first_load_index",
+        "index_set",
     ];
     println!("\n/rank summary (this run):");
-    for (group, bench) in all {
-        if let Some((mean, median)) = estimates(group, bench, since) {
+    for bench in all {
+        if let Some((mean, median)) = estimates("rank", bench, since) {
             println!(
-                "  {group}/{bench:<13} mean {:>9.1} µs   median {:>9.1} µs",
+                "  rank/{bench:<23} mean {:>10.1} µs   median {:>10.1} µs",
                 mean / 1e3,
                 median / 1e3
             );
         }
     }
-    let ratio = |a: (&str, &str), b: (&str, &str)| {
-        let (x, y) = (estimates(a.0, a.1, since)?, estimates(b.0, b.1, since)?);
+    let ratio = |a: &str, b: &str| {
+        let (x, y) = (estimates("rank", a, since)?, estimates("rank", b, since)?);
         Some((x.0 / y.0, x.1 / y.1))
     };
-    if let Some((mean, median)) = ratio(("rank", "handle_rank"), ("rank", "handle_help")) {
-        println!("  handle_rank / handle_help: mean {mean:.2}x, median {median:.2}x");
-    }
-    if let Some((mean, median)) = ratio(("rank", "leaderboard"), ("rank", "totals_get")) {
-        println!("  leaderboard / totals_get: mean {mean:.2}x, median {median:.2}x");
+    for (a, b) in [
+        ("handle_rank", "handle_help"),
+        ("leaderboard", "totals_get"),
+        ("handle_rank_with_writes", "handle_rank"),
+    ] {
+        if let Some((mean, median)) = ratio(a, b) {
+            println!("  {a} / {b}: mean {mean:.2}x, median {median:.2}x");
+        }
     }
     if let Some((_, median)) = estimates("rank", "handle_rank", since) {
         println!(

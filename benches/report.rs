@@ -1,14 +1,17 @@
-//! `/report` through the whole pipeline (parse, member lookup, idempotency check, sale insert,
-//! period totals, stored answer, one durable commit) against the bare durable insert of the same
-//! sale row with sqlx.
+//! `/report` through the whole pipeline (parse, then one write transaction on one connection:
+//! member lookup, sale insert, period totals with their change stamp, one durable commit)
+//! against the bare durable insert of the same sale row with sqlx.
 //!
 //! Both run on a SQLite file in a temporary directory, WAL mode, `synchronous = FULL`, with the
 //! same migrations and the same demo data, so each iteration of either pays exactly one fsync'd
 //! commit. Goal: bare insert time / pipeline time >= 0.8 (the pipeline costs at most 25 % more).
+//! The baseline is bare sqlx with the default pool options and one transaction per insert.
 //!
 //! `report_breakdown/*` splits the pipeline's cost (diagnostics): `store_calls` makes the
-//! pipeline's store calls without the handler, `same_sql_bare` runs the same SQL statements on
-//! the bare pool.
+//! pipeline's store calls without the handler, `same_sql_bare` runs the same SQL statements on a
+//! bare `SqlitePool` configured like the `Store`'s (no ping before acquire), and
+//! `bare_insert_no_ping` is the baseline's insert on that pool (what the default pool's ping
+//! costs the baseline).
 //!
 //! Run: `cargo bench --bench report`. The ratio is printed at the end of the run from the
 //! estimates criterion just wrote.
@@ -21,17 +24,19 @@ use std::time::{Duration, Instant, SystemTime};
 
 use criterion::Criterion;
 use rally::app::{App, SystemClock};
-use rally::chat::handler::Incoming;
+use rally::chat::handler::{Incoming, Outcome};
 use rally::demo;
-use rally::engine::ids::{MemberId, PartnerId};
+use rally::engine::ids::PartnerId;
 use rally::engine::money::{Currency, Money};
 use rally::engine::partner::Platform;
 use rally::engine::sale::{SaleSource, SaleStatus};
-use rally::store::handled::{self, MessageKey};
+use rally::store::handled::MessageKey;
 use rally::store::sales::{self, Inserted, NewSale};
 use rally::store::totals::{self, Delta};
 use rally::store::{Store, members};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use tokio::runtime::Runtime;
 
 /// The message every pipeline iteration sends (a demo partner's member, auto-approved amount).
@@ -50,6 +55,8 @@ const BREAKDOWN: &str = "report_breakdown";
 const STORE_CALLS: &str = "store_calls";
 /// The same SQL statements as the pipeline, on a bare `SqlitePool` (no `Any` driver).
 const SAME_SQL_BARE: &str = "same_sql_bare";
+/// The baseline's insert on a pool that does not ping before acquire (like the `Store`'s).
+const BARE_INSERT_NO_PING: &str = "bare_insert_no_ping";
 
 /// Goal from the issue: bare insert time / pipeline time.
 const GOAL_RATIO: f64 = 0.8;
@@ -83,7 +90,7 @@ fn report_message(n: u64) -> Incoming {
 }
 
 /// True if the outcome says a new sale was recorded (and approved on arrival).
-fn recorded(outcome: &rally::chat::handler::Outcome) -> bool {
+fn recorded(outcome: &Outcome) -> bool {
     outcome
         .replies
         .first()
@@ -98,8 +105,6 @@ struct SaleShape {
     reporter_id: i64,
     sale_date: String,
     period: String,
-    /// The answer the pipeline stored for its first message (for the breakdown's write).
-    stored_reply: String,
 }
 
 const BARE_INSERT_SQL: &str = "INSERT INTO sales (partner_id, amount_minor, currency, \
@@ -107,7 +112,9 @@ const BARE_INSERT_SQL: &str = "INSERT INTO sales (partner_id, amount_minor, curr
      idempotency_key, status, reporter_id, reported_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
-async fn bare_insert(pool: &SqlitePool, shape: &SaleShape, n: u64) {
+/// The baseline: one sale row, one transaction, one durable commit. `prefix` keeps the keys of
+/// the pools writing to the same file apart.
+async fn bare_insert(pool: &SqlitePool, shape: &SaleShape, prefix: &str, n: u64) {
     let mut tx = pool.begin().await.expect("begin");
     sqlx::query(BARE_INSERT_SQL)
         .bind(shape.partner_id)
@@ -121,7 +128,7 @@ async fn bare_insert(pool: &SqlitePool, shape: &SaleShape, n: u64) {
         .bind(shape.sale_date.as_str())
         .bind(shape.period.as_str())
         .bind("chat")
-        .bind(format!("console:bare:{n}"))
+        .bind(format!("console:{prefix}:{n}"))
         .bind("approved")
         .bind(shape.reporter_id)
         .bind(chrono::Utc::now().timestamp_millis())
@@ -132,28 +139,19 @@ async fn bare_insert(pool: &SqlitePool, shape: &SaleShape, n: u64) {
 }
 
 /// The pipeline's store calls for one `/report`, in the handler's order, through the same
-/// `Store`: member lookup, answered-before check, then one write transaction with the sale, the
-/// period total and the stored answer.
+/// `Store`: one write transaction (`BEGIN IMMEDIATE`) with the member lookup, the sale and the
+/// period total, then the commit.
 async fn store_calls(app: &App, shape: &SaleShape, n: u64) {
     let key = MessageKey {
         platform: Platform::Console,
         chat_id: "store".to_string(),
         message_id: n.to_string(),
     };
-    let mut conn = app.store.read().await.expect("read connection");
-    let member = members::find(&mut conn, Platform::Console, REPORTER)
+    let mut tx = app.store.begin().await.expect("begin");
+    let member = members::find(&mut tx, Platform::Console, REPORTER)
         .await
         .expect("find member")
         .expect("member exists");
-    drop(conn);
-    let mut conn = app.store.read().await.expect("read connection");
-    assert!(
-        handled::find(&mut conn, &key)
-            .await
-            .expect("find")
-            .is_none()
-    );
-    drop(conn);
     let now = app.now();
     let amount = Money::from_minor(AMOUNT_MINOR, Currency::parse("CNY").expect("CNY"));
     let new = NewSale {
@@ -163,16 +161,16 @@ async fn store_calls(app: &App, shape: &SaleShape, n: u64) {
         customer: "ACME".to_string(),
         customer_key: "acme".to_string(),
         category: None,
+        quantity: None,
         note: None,
         sale_date: shape.sale_date.clone(),
         period: shape.period.clone(),
         source: SaleSource::Chat,
         idempotency_key: key.idempotency_key(),
         status: SaleStatus::Approved,
-        reporter: Some(MemberId(shape.reporter_id)),
+        reporter: Some(member.id),
         reported_at: now,
     };
-    let mut tx = app.store.begin().await.expect("begin");
     let Inserted::New(sale) = sales::insert(&mut tx, &new).await.expect("insert") else {
         panic!("a fresh idempotency key makes a new sale");
     };
@@ -185,17 +183,12 @@ async fn store_calls(app: &App, shape: &SaleShape, n: u64) {
     totals::apply(&mut tx, &sale.period, sale.partner_id, delta, now)
         .await
         .expect("apply totals");
-    handled::record(&mut tx, &key, Some(member.id), &shape.stored_reply, now)
-        .await
-        .expect("record answer");
     tx.commit().await.expect("commit");
 }
 
 // The statements the pipeline runs (copied from src/store for this diagnostic only).
 const SQL_FIND_MEMBER: &str = "SELECT id, platform, platform_user_id, display_name, partner_id, \
      role, locale FROM members WHERE platform = $1 AND platform_user_id = $2";
-const SQL_FIND_HANDLED: &str = "SELECT replies FROM handled_messages \
-     WHERE platform = $1 AND chat_id = $2 AND message_id = $3";
 const SQL_INSERT_SALE: &str = "INSERT INTO sales (partner_id, amount_minor, currency, \
      program_minor, customer, customer_key, category, note, sale_date, period, source, \
      idempotency_key, status, reporter_id, reported_at) \
@@ -204,8 +197,9 @@ const SQL_INSERT_SALE: &str = "INSERT INTO sales (partner_id, amount_minor, curr
      currency, program_minor, customer, category, note, period, source, status, reporter_id, \
      reported_at, decided_by, reason";
 const SQL_APPLY_TOTALS: &str = "INSERT INTO period_totals (period, partner_id, approved_minor, \
-     approved_count, approved_at, provisional_minor, provisional_at, pending_count) \
-     VALUES ($1, $2, $3, $4, $5, $6, $5, $7) \
+     approved_count, approved_at, provisional_minor, provisional_at, pending_count, change_seq) \
+     VALUES ($1, $2, $3, $4, $5, $6, $5, $7, \
+       (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM period_totals WHERE period = $1)) \
      ON CONFLICT (period, partner_id) DO UPDATE SET \
        approved_minor = period_totals.approved_minor + excluded.approved_minor, \
        approved_count = period_totals.approved_count + excluded.approved_count, \
@@ -214,35 +208,21 @@ const SQL_APPLY_TOTALS: &str = "INSERT INTO period_totals (period, partner_id, a
        provisional_minor = period_totals.provisional_minor + excluded.provisional_minor, \
        provisional_at = CASE WHEN excluded.provisional_minor <> 0 THEN excluded.provisional_at \
                         ELSE period_totals.provisional_at END, \
-       pending_count = period_totals.pending_count + excluded.pending_count \
+       pending_count = period_totals.pending_count + excluded.pending_count, \
+       change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM period_totals WHERE period = $1) \
      RETURNING approved_minor, approved_count, provisional_minor, pending_count";
-const SQL_RECORD_HANDLED: &str = "INSERT INTO handled_messages (platform, chat_id, message_id, \
-     member_id, replies, handled_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
 
-/// The same statements as [`store_calls`], on the bare pool.
+/// The same statements as [`store_calls`], on a bare pool.
 async fn same_sql_bare(pool: &SqlitePool, shape: &SaleShape, n: u64) {
-    let message_id = n.to_string();
-    let mut conn = pool.acquire().await.expect("acquire");
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
     sqlx::query(SQL_FIND_MEMBER)
         .bind("console")
         .bind(REPORTER)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&mut *tx)
         .await
         .expect("find member")
         .expect("member exists");
-    drop(conn);
-    let mut conn = pool.acquire().await.expect("acquire");
-    let answered = sqlx::query(SQL_FIND_HANDLED)
-        .bind("console")
-        .bind("sql")
-        .bind(message_id.as_str())
-        .fetch_optional(&mut *conn)
-        .await
-        .expect("find handled");
-    assert!(answered.is_none());
-    drop(conn);
     let now = chrono::Utc::now().timestamp_millis();
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
     sqlx::query(SQL_INSERT_SALE)
         .bind(shape.partner_id)
         .bind(AMOUNT_MINOR)
@@ -274,29 +254,123 @@ async fn same_sql_bare(pool: &SqlitePool, shape: &SaleShape, n: u64) {
         .fetch_one(&mut *tx)
         .await
         .expect("apply totals");
-    sqlx::query(SQL_RECORD_HANDLED)
-        .bind("console")
-        .bind("sql")
-        .bind(message_id.as_str())
-        .bind(shape.reporter_id)
-        .bind(&shape.stored_reply)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .expect("record answer");
     tx.commit().await.expect("commit");
 }
 
-fn bench_report(c: &mut Criterion) {
+/// Options for a bare pool on the baseline file: WAL, `synchronous = FULL`.
+fn bare_options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+}
+
+/// Runs `f(n)` for `iters` fresh numbers from `next` and returns the time it took.
+async fn timed<F, Fut>(next: &Cell<u64>, iters: u64, mut f: F) -> Duration
+where
+    F: FnMut(u64) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let first = next.get();
+    next.set(first + iters);
+    let start = Instant::now();
+    for n in first..first + iters {
+        f(n).await;
+    }
+    start.elapsed()
+}
+
+/// Criterion runs benchmarks only with `--bench` (and not `--test`); otherwise it runs each once.
+fn test_mode() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--test")
+}
+
+/// Rounds of the interleaved comparison, and operations per side in each round.
+const PAIRED_ROUNDS: usize = 200;
+const PAIRED_BATCH: u64 = 10;
+
+/// The interleaved comparison: per round, a batch of pipeline `/report`s and a batch of bare
+/// inserts back to back (alternating which goes first), so both sides see the same load.
+struct Paired {
+    /// bare insert time / pipeline time of each round.
+    ratios: Vec<f64>,
+    /// Per-operation times of each round, nanoseconds.
+    pipeline_ns: Vec<f64>,
+    bare_ns: Vec<f64>,
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[i]
+}
+
+fn sorted(v: &[f64]) -> Vec<f64> {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+async fn paired(
+    app: &App,
+    pool: &SqlitePool,
+    shape: &SaleShape,
+    pipeline_next: &Cell<u64>,
+    bare_next: &Cell<u64>,
+    rounds: usize,
+) -> Paired {
+    let mut result = Paired {
+        ratios: Vec::new(),
+        pipeline_ns: Vec::new(),
+        bare_ns: Vec::new(),
+    };
+    for round in 0..rounds {
+        let mut pipeline = Duration::ZERO;
+        let mut bare = Duration::ZERO;
+        for side in [round % 2, 1 - round % 2] {
+            if side == 0 {
+                let first = pipeline_next.get();
+                pipeline_next.set(first + PAIRED_BATCH);
+                let messages: Vec<Incoming> =
+                    (first..first + PAIRED_BATCH).map(report_message).collect();
+                let mut outcomes = Vec::with_capacity(messages.len());
+                let start = Instant::now();
+                for message in &messages {
+                    outcomes.push(app.handle(message).await);
+                }
+                pipeline = start.elapsed();
+                assert!(
+                    outcomes.iter().all(recorded),
+                    "every /report recorded a sale"
+                );
+            } else {
+                bare = timed(bare_next, PAIRED_BATCH, |n| {
+                    bare_insert(pool, shape, "bare", n)
+                })
+                .await;
+            }
+        }
+        let per_op = |d: Duration| d.as_secs_f64() * 1e9 / PAIRED_BATCH as f64;
+        result
+            .ratios
+            .push(bare.as_secs_f64() / pipeline.as_secs_f64());
+        result.pipeline_ns.push(per_op(pipeline));
+        result.bare_ns.push(per_op(bare));
+    }
+    result
+}
+
+fn bench_report(c: &mut Criterion) -> Paired {
     let rt = Runtime::new().expect("tokio runtime");
     let dir = tempfile::tempdir().expect("temporary directory");
     let pipeline_path = dir.path().join("pipeline.db");
     let baseline_path = dir.path().join("baseline.db");
 
-    let (app, pool, shape) = rt.block_on(async {
+    let (app, pool, no_ping_pool, shape) = rt.block_on(async {
         let app = demo_app(&pipeline_path).await;
-        // The baseline file gets the same schema and data; then the App goes away and only a
-        // bare pool to the file is left.
+        // The baseline file gets the same schema and data; then the App goes away and only
+        // bare pools to the file are left.
         let baseline_app = demo_app(&baseline_path).await;
         let mut conn = baseline_app.store.read().await.expect("read connection");
         let member = members::find(&mut conn, Platform::Console, REPORTER)
@@ -308,30 +382,25 @@ fn bench_report(c: &mut Criterion) {
         let now = app.now();
         let outcome = app.handle(&report_message(0)).await;
         assert!(recorded(&outcome), "pipeline records a sale: {outcome:?}");
-        let stored_reply: String = sqlx::query_scalar(
-            "SELECT replies FROM handled_messages WHERE chat_id = 'bench' AND message_id = '0'",
-        )
-        .fetch_one(app.store.pool())
-        .await
-        .expect("the pipeline stored its answer");
         let shape = SaleShape {
             partner_id: member.partner_id.expect("demo member has a partner").0,
             reporter_id: member.id.0,
             sale_date: app.local_date(now).to_string(),
             period: app.period_at(now).key(),
-            stored_reply,
         };
-        let options = SqliteConnectOptions::new()
-            .filename(&baseline_path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full);
-        let pool = SqlitePool::connect_with(options)
+        // The baseline as the issue defines it: bare sqlx, default pool options.
+        let pool = SqlitePool::connect_with(bare_options(&baseline_path))
             .await
             .expect("open baseline pool");
+        // The diagnostics' pool: like the `Store`'s, no ping before acquire.
+        let no_ping_pool = SqlitePoolOptions::new()
+            .test_before_acquire(false)
+            .connect_with(bare_options(&baseline_path))
+            .await
+            .expect("open no-ping pool");
         // Same check as the pipeline: the row really is stored.
-        bare_insert(&pool, &shape, 0).await;
-        (app, pool, shape)
+        bare_insert(&pool, &shape, "bare", 0).await;
+        (app, pool, no_ping_pool, shape)
     });
 
     // Unique message id / idempotency key per iteration, across warm-up and samples.
@@ -350,15 +419,17 @@ fn bench_report(c: &mut Criterion) {
                 let messages: Vec<Incoming> =
                     (0..iters).map(|i| report_message(next.get() + i)).collect();
                 next.set(next.get() + iters);
-                let mut all_recorded = true;
+                let mut outcomes = Vec::with_capacity(messages.len());
                 let start = Instant::now();
                 for message in &messages {
-                    let outcome = app.handle(message).await;
-                    all_recorded &= recorded(&outcome);
-                    black_box(outcome);
+                    outcomes.push(app.handle(message).await);
                 }
                 let elapsed = start.elapsed();
-                assert!(all_recorded, "every /report recorded a sale");
+                assert!(
+                    outcomes.iter().all(recorded),
+                    "every /report recorded a sale"
+                );
+                black_box(outcomes);
                 elapsed
             }
         });
@@ -366,57 +437,56 @@ fn bench_report(c: &mut Criterion) {
 
     group.bench_function(BARE_INSERT, |b| {
         b.to_async(&rt).iter_custom(|iters| {
-            let (pool, shape, next) = (&pool, &shape, &bare_next);
-            async move {
-                let first = next.get();
-                next.set(first + iters);
-                let start = Instant::now();
-                for n in first..first + iters {
-                    bare_insert(pool, shape, n).await;
-                }
-                start.elapsed()
-            }
+            let (pool, shape) = (&pool, &shape);
+            timed(&bare_next, iters, move |n| {
+                bare_insert(pool, shape, "bare", n)
+            })
         });
     });
     group.finish();
 
     let store_next = Cell::new(1_u64);
     let sql_next = Cell::new(1_u64);
+    let no_ping_next = Cell::new(1_u64);
     let mut group = c.benchmark_group(BREAKDOWN);
     group.sample_size(20);
     group.warm_up_time(Duration::from_secs(2));
     group.measurement_time(Duration::from_secs(6));
     group.bench_function(STORE_CALLS, |b| {
         b.to_async(&rt).iter_custom(|iters| {
-            let (app, shape, next) = (&app, &shape, &store_next);
-            async move {
-                let first = next.get();
-                next.set(first + iters);
-                let start = Instant::now();
-                for n in first..first + iters {
-                    store_calls(app, shape, n).await;
-                }
-                start.elapsed()
-            }
+            let (app, shape) = (&app, &shape);
+            timed(&store_next, iters, move |n| store_calls(app, shape, n))
         });
     });
     group.bench_function(SAME_SQL_BARE, |b| {
         b.to_async(&rt).iter_custom(|iters| {
-            let (pool, shape, next) = (&pool, &shape, &sql_next);
-            async move {
-                let first = next.get();
-                next.set(first + iters);
-                let start = Instant::now();
-                for n in first..first + iters {
-                    same_sql_bare(pool, shape, n).await;
-                }
-                start.elapsed()
-            }
+            let (pool, shape) = (&no_ping_pool, &shape);
+            timed(&sql_next, iters, move |n| same_sql_bare(pool, shape, n))
+        });
+    });
+    group.bench_function(BARE_INSERT_NO_PING, |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let (pool, shape) = (&no_ping_pool, &shape);
+            timed(&no_ping_next, iters, move |n| {
+                bare_insert(pool, shape, "noping", n)
+            })
         });
     });
     group.finish();
 
-    // Every pipeline message made exactly one chat sale (message 0 included).
+    // Last, the interleaved comparison of the goal's two sides (same pools, same files).
+    let rounds = if test_mode() { 2 } else { PAIRED_ROUNDS };
+    let paired = rt.block_on(paired(
+        &app,
+        &pool,
+        &shape,
+        &pipeline_next,
+        &bare_next,
+        rounds,
+    ));
+
+    // Every pipeline message made exactly one chat sale (message 0 included), and every
+    // baseline iteration one row.
     rt.block_on(async {
         let stored: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM sales WHERE idempotency_key LIKE 'console:bench:%'",
@@ -429,9 +499,22 @@ fn bench_report(c: &mut Criterion) {
             pipeline_next.get(),
             "one sale per /report message"
         );
+        let stored: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sales WHERE idempotency_key LIKE 'console:bare:%'",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("count baseline sales");
+        assert_eq!(
+            u64::try_from(stored).expect("count is non-negative"),
+            bare_next.get(),
+            "one row per bare insert"
+        );
         app.store.close().await;
         pool.close().await;
+        no_ping_pool.close().await;
     });
+    paired
 }
 
 /// Where criterion writes its estimates.
@@ -464,7 +547,7 @@ fn estimates(group: &str, bench: &str, since: SystemTime) -> Option<(f64, f64)> 
     Some((point("mean")?, point("median")?))
 }
 
-fn print_ratio(since: SystemTime) {
+fn print_ratio(since: SystemTime, paired: &Paired) {
     let (Some(pipeline), Some(bare)) = (
         estimates(GROUP, PIPELINE, since),
         estimates(GROUP, BARE_INSERT, since),
@@ -474,18 +557,19 @@ fn print_ratio(since: SystemTime) {
     };
     println!("\n/report summary (this run):");
     println!(
-        "  pipeline      mean {:>9.1} µs   median {:>9.1} µs",
+        "  pipeline            mean {:>9.1} µs   median {:>9.1} µs",
         pipeline.0 / 1e3,
         pipeline.1 / 1e3
     );
     println!(
-        "  bare insert   mean {:>9.1} µs   median {:>9.1} µs",
+        "  bare insert         mean {:>9.1} µs   median {:>9.1} µs",
         bare.0 / 1e3,
         bare.1 / 1e3
     );
     for (name, label) in [
-        (STORE_CALLS, "store calls  "),
-        (SAME_SQL_BARE, "same SQL bare"),
+        (STORE_CALLS, "store calls        "),
+        (SAME_SQL_BARE, "same SQL bare      "),
+        (BARE_INSERT_NO_PING, "bare insert no ping"),
     ] {
         if let Some(e) = estimates(BREAKDOWN, name, since) {
             println!(
@@ -495,6 +579,30 @@ fn print_ratio(since: SystemTime) {
                 bare.1 / e.1
             );
         }
+    }
+    if let Some(no_ping) = estimates(BREAKDOWN, BARE_INSERT_NO_PING, since) {
+        println!(
+            "  bare insert no ping / pipeline: median {:.3} (information, not the goal)",
+            no_ping.1 / pipeline.1
+        );
+    }
+    if !paired.ratios.is_empty() {
+        let (ratios, p, b) = (
+            sorted(&paired.ratios),
+            sorted(&paired.pipeline_ns),
+            sorted(&paired.bare_ns),
+        );
+        println!(
+            "  interleaved, {} rounds of {PAIRED_BATCH} + {PAIRED_BATCH}: pipeline median {:.1} µs, \
+             bare insert median {:.1} µs; ratio bare/pipeline per round: median {:.3} \
+             (quartiles {:.3} – {:.3})",
+            ratios.len(),
+            quantile(&p, 0.5) / 1e3,
+            quantile(&b, 0.5) / 1e3,
+            quantile(&ratios, 0.5),
+            quantile(&ratios, 0.25),
+            quantile(&ratios, 0.75),
+        );
     }
     let (mean_ratio, median_ratio) = (bare.0 / pipeline.0, bare.1 / pipeline.1);
     println!(
@@ -510,7 +618,7 @@ fn print_ratio(since: SystemTime) {
 fn main() {
     let started = SystemTime::now();
     let mut c = Criterion::default().configure_from_args();
-    bench_report(&mut c);
+    let paired = bench_report(&mut c);
     c.final_summary();
-    print_ratio(started);
+    print_ratio(started, &paired);
 }

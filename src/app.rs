@@ -13,6 +13,7 @@ use crate::engine::money::Money;
 use crate::engine::partner::{Member, Platform, Role};
 use crate::engine::period::Period;
 use crate::i18n::I18n;
+use crate::store::rank_cache::RankCache;
 use crate::store::{self, Store, invites};
 
 /// Where "now" comes from; tests and the demo pin it.
@@ -47,6 +48,8 @@ pub struct App {
     pub clock: Box<dyn Clock>,
     /// The bot's own username on Telegram (`/cmd@name` addressing, deep links).
     pub bot_username: Option<String>,
+    /// Leaderboards in memory, synced from `period_totals` on each use.
+    pub ranks: RankCache,
 }
 
 impl App {
@@ -57,6 +60,7 @@ impl App {
             i18n: I18n::new()?,
             clock,
             bot_username: None,
+            ranks: RankCache::new(),
         })
     }
 
@@ -126,43 +130,39 @@ impl App {
         i64::from(self.config.program.invite_ttl_hours) * 3_600_000
     }
 
-    /// The member for a chat account, creating it on first contact, and promoting configured
-    /// admins.
-    pub async fn member_for(
+    /// The member for a chat account on `conn`, creating it on first contact and promoting
+    /// configured admins. Runs on the caller's connection so a command needs only one.
+    pub async fn member_in(
         &self,
+        conn: &mut store::Conn,
         platform: Platform,
         user_id: &str,
         display_name: &str,
     ) -> store::Result<Member> {
-        let mut conn = self.store.read().await?;
-        let found = store::members::find(&mut conn, platform, user_id).await?;
-        drop(conn);
+        let found = store::members::find(&mut *conn, platform, user_id).await?;
         let admin = self.is_configured_admin(platform, user_id);
-        match found {
-            Some(m) if !admin || m.role == Some(Role::Admin) => Ok(m),
-            _ => {
-                let mut tx = self.store.begin().await?;
-                let mut member =
-                    store::members::upsert(&mut tx, platform, user_id, display_name, self.now())
-                        .await?;
-                if admin && member.role != Some(Role::Admin) {
-                    store::members::set_role(&mut tx, member.id, member.partner_id, Role::Admin)
-                        .await?;
-                    store::audit::record(
-                        &mut tx,
-                        None,
-                        "member.admin",
-                        &format!("member {}", member.id),
-                        None,
-                        Some(&serde_json::json!({ "role": "admin", "source": "config" })),
-                        self.now(),
-                    )
-                    .await?;
-                    member.role = Some(Role::Admin);
-                }
-                tx.commit().await?;
-                Ok(member)
-            }
+        if let Some(member) = found
+            && (!admin || member.role == Some(Role::Admin))
+        {
+            return Ok(member);
         }
+        let now = self.now();
+        let mut member =
+            store::members::upsert(&mut *conn, platform, user_id, display_name, now).await?;
+        if admin && member.role != Some(Role::Admin) {
+            store::members::set_role(&mut *conn, member.id, member.partner_id, Role::Admin).await?;
+            store::audit::record(
+                &mut *conn,
+                None,
+                "member.admin",
+                &format!("member {}", member.id),
+                None,
+                Some(&serde_json::json!({ "role": "admin", "source": "config" })),
+                now,
+            )
+            .await?;
+            member.role = Some(Role::Admin);
+        }
+        Ok(member)
     }
 }

@@ -4,24 +4,34 @@
 //! The file is parsed into a span-annotated tree and walked by hand, so every problem — unknown
 //! keys, bad values, secrets written into the file, sections this version does not support yet —
 //! is reported together, each naming the file, the line and the dotted key. Secrets are read only
-//! from the environment. Money values (rates, thresholds) are read exactly from integers or quoted
-//! strings, never through floating point.
+//! from the environment. Money values (rates, thresholds) are read exactly from integers, quoted
+//! strings or TOML floats — a float is read from its source text, never through floating point.
+//!
+//! Plans, tiers and allocation weights live here too (issue 3 "Plans as code"): `[[plans]]` are
+//! checked with [`plan::validate`] and [`plan::validate_versions`] and `[[tiers]]` with
+//! [`tier::validate`], and each problem they find is attached to the line of the key it names.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
-use crate::engine::money::Currency;
+use crate::engine::allocation::AllocationWeights;
+use crate::engine::money::{Currency, Money};
 use crate::engine::period::PeriodKind;
+use crate::engine::plan::{
+    self, Accelerator, Assignment, BonusStep, Bracket, GrowthRebate, Plan, PlanMode, VolumeRebate,
+};
+use crate::engine::tier::{self, TierRule};
 
 /// Default database: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://rally.db";
@@ -69,8 +79,28 @@ pub struct Config {
     pub admins: Vec<AdminId>,
     pub kudos: KudosConfig,
     pub deals: DealsConfig,
+    /// `[[tiers]]` in file order. A partner holds the highest-ranked tier whose conditions are all
+    /// met (see [`crate::engine::tier`]); names are unique (case-insensitive).
+    pub tiers: Vec<TierRule>,
+    /// `[[plans]]` in file order: every version of every plan, each valid by [`plan::validate`]
+    /// and together by [`plan::validate_versions`]. Pick one with [`plan::select_plan`].
+    pub plans: Vec<Plan>,
+    /// `[allocation]`; missing keys take the values of [`default_allocation`].
+    pub allocation: AllocationWeights,
     /// Log filter (as `RUST_LOG`), from `RALLY_LOG` only.
     pub log: Option<String>,
+}
+
+/// The `[allocation]` defaults: weights potential 0.3, contribution 0.5, growth 0.2; floor 0 and
+/// cap 1 (fractions of the budget, i.e. no floor and no cap).
+pub fn default_allocation() -> AllocationWeights {
+    AllocationWeights {
+        potential: Decimal::new(3, 1),
+        contribution: Decimal::new(5, 1),
+        growth: Decimal::new(2, 1),
+        floor: Decimal::ZERO,
+        cap: Decimal::ONE,
+    }
 }
 
 /// `[program]`.
@@ -326,6 +356,9 @@ impl Default for Config {
             admins: Vec::new(),
             kudos: KudosConfig::default(),
             deals: DealsConfig::default(),
+            tiers: Vec::new(),
+            plans: Vec::new(),
+            allocation: default_allocation(),
             log: None,
         }
     }
@@ -474,11 +507,86 @@ impl Config {
             "deals: protected for {} days",
             self.deals.protection_days
         ));
+        let money = |amount: Decimal| Money::new(amount, p.currency).format();
+        if self.tiers.is_empty() {
+            line("tiers: none".to_owned());
+        } else {
+            line(
+                "tiers (a partner holds the highest one whose conditions are all met):".to_owned(),
+            );
+            for t in &self.tiers {
+                let requires = if t.requires.is_empty() {
+                    String::new()
+                } else {
+                    format!("; requires {}", t.requires.join(", "))
+                };
+                line(format!(
+                    "  {}: trailing 12-month sales of at least {}{requires}",
+                    t.name,
+                    money(t.min_trailing_sales)
+                ));
+            }
+        }
+        if self.plans.is_empty() {
+            line("plans: none (no commission is computed)".to_owned());
+        } else {
+            line("plans:".to_owned());
+            let unit = Decimal::new(1, p.currency.minor_units());
+            for plan in &self.plans {
+                line(format!(
+                    "  {} v{}, in force from {}, {}, {}",
+                    plan.id,
+                    plan.version,
+                    plan.effective_from.format("%Y-%m-%d"),
+                    mode_name(plan.mode),
+                    assignment_text(&plan.assign)
+                ));
+                let brackets: Vec<String> = plan
+                    .brackets
+                    .iter()
+                    .map(|b| format!("{}% from {}", b.rate, money(b.from)))
+                    .collect();
+                line(format!("    brackets: {}", brackets.join(", ")));
+                if plan.mode == PlanMode::Whole {
+                    let cliffs = plan::cliffs(plan, unit);
+                    if cliffs.is_empty() {
+                        line("    cliffs: none".to_owned());
+                    }
+                    for cliff in cliffs {
+                        line(format!("    cliff: {}", cliff.describe(p.currency)));
+                    }
+                }
+            }
+        }
+        let a = &self.allocation;
+        line(format!(
+            "allocation: weights potential {}, contribution {}, growth {}; floor {}, cap {} \
+             (fractions of the budget)",
+            a.potential, a.contribution, a.growth, a.floor, a.cap
+        ));
         line(format!(
             "log filter: {}",
             self.log.as_deref().unwrap_or("default (RALLY_LOG not set)")
         ));
         out
+    }
+}
+
+fn mode_name(mode: PlanMode) -> &'static str {
+    match mode {
+        PlanMode::Marginal => "marginal",
+        PlanMode::Whole => "whole",
+    }
+}
+
+/// `for region East`, `the default plan`, … for [`Config::describe`].
+fn assignment_text(assign: &Assignment) -> String {
+    match assign {
+        Assignment::Default => "the default plan".to_owned(),
+        Assignment::Kind(k) => format!("for kind {k}"),
+        Assignment::Region(r) => format!("for region {r}"),
+        Assignment::Tier(t) => format!("for tier {t}"),
+        Assignment::Partner(x) => format!("for partner {x}"),
     }
 }
 
@@ -661,9 +769,19 @@ type Node<'i> = Spanned<DeValue<'i>>;
 type Key<'i> = Spanned<DeString<'i>>;
 
 const TOP_KEYS: &[&str] = &[
-    "program", "database", "telegram", "discord", "http", "admins", "kudos", "deals",
+    "program",
+    "database",
+    "telegram",
+    "discord",
+    "http",
+    "admins",
+    "kudos",
+    "deals",
+    "tiers",
+    "plans",
+    "allocation",
 ];
-const UNSUPPORTED_SECTIONS: &[&str] = &["tiers", "plans", "contests", "trainings", "jobs"];
+const UNSUPPORTED_SECTIONS: &[&str] = &["contests", "trainings", "jobs"];
 const PROGRAM_KEYS: &[&str] = &[
     "name",
     "currency",
@@ -682,6 +800,24 @@ const HTTP_KEYS: &[&str] = &["listen"];
 const ADMIN_KEYS: &[&str] = &["platform", "id"];
 const KUDOS_KEYS: &[&str] = &["daily", "cooldown_minutes"];
 const DEALS_KEYS: &[&str] = &["protection_days"];
+const TIER_KEYS: &[&str] = &["name", "min_trailing_sales", "requires"];
+const PLAN_KEYS: &[&str] = &[
+    "id",
+    "version",
+    "effective_from",
+    "mode",
+    "target",
+    "brackets",
+    "category_rates",
+    "accelerator",
+    "cap",
+    "bonuses",
+    "volume_rebate",
+    "growth_rebate",
+    "assign",
+];
+const ASSIGN_KEYS: &[&str] = &["region", "kind", "tier", "partner"];
+const ALLOCATION_KEYS: &[&str] = &["potential", "contribution", "growth", "floor", "cap"];
 
 struct Walker<'t> {
     text: &'t str,
@@ -847,9 +983,10 @@ impl Walker<'_> {
         }
     }
 
-    /// An exact positive decimal from an integer or a quoted string; floats are refused because
-    /// they cannot be read exactly. `assign` is how the user writes the key (`USD`).
-    fn positive_decimal(&mut self, node: &Node<'_>, key: &str, assign: &str) -> Option<Decimal> {
+    /// An exact decimal from an integer, a quoted string or a TOML float. A float is read from
+    /// its source text (`1.5` is exactly 1.5), never through `f64`. `assign` is how the user
+    /// writes the key (`USD`), for the hint.
+    fn decimal(&mut self, node: &Node<'_>, key: &str, assign: &str) -> Option<Decimal> {
         let parsed = match node.get_ref() {
             DeValue::Integer(i) if i.radix() == 10 => Decimal::from_str_exact(i.as_str()).ok(),
             DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
@@ -857,16 +994,20 @@ impl Walker<'_> {
                 .map(Decimal::from),
             DeValue::String(s) => Decimal::from_str_exact(s.trim()).ok(),
             DeValue::Float(f) => {
-                let text = f.as_str().to_owned();
-                self.file_issue(
-                    node.span(),
-                    key,
-                    format!(
-                        "decimal numbers must be quoted so they are read exactly, \
-                         e.g. {assign} = \"{text}\""
-                    ),
-                );
-                return None;
+                let parsed = exact_float(f.as_str());
+                if parsed.is_none() {
+                    self.file_issue(
+                        node.span(),
+                        key,
+                        format!(
+                            "{} cannot be used as an exact decimal number; write it like \
+                             {assign} = \"7.1\"",
+                            f.as_str()
+                        ),
+                    );
+                    return None;
+                }
+                parsed
             }
             other => {
                 let found = other.type_str();
@@ -878,17 +1019,93 @@ impl Walker<'_> {
                 return None;
             }
         };
-        match parsed {
-            Some(d) if d > Decimal::ZERO => Some(d),
-            Some(_) => {
-                self.file_issue(node.span(), key, "must be greater than 0");
-                None
+        if parsed.is_none() {
+            self.file_issue(
+                node.span(),
+                key,
+                format!("not a number; write it like {assign} = \"7.1\""),
+            );
+        }
+        parsed
+    }
+
+    /// An exact decimal (see [`Walker::decimal`]) that must be more than zero.
+    fn positive_decimal(&mut self, node: &Node<'_>, key: &str, assign: &str) -> Option<Decimal> {
+        let d = self.decimal(node, key, assign)?;
+        if d > Decimal::ZERO {
+            Some(d)
+        } else {
+            self.file_issue(node.span(), key, "must be greater than 0");
+            None
+        }
+    }
+
+    /// A date: `"2026-01-01"` or the TOML date `2026-01-01`.
+    fn date(&mut self, node: &Node<'_>, key: &str) -> Option<NaiveDate> {
+        let parsed = match node.get_ref() {
+            DeValue::String(s) => parse_date(s.trim()),
+            DeValue::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => {
+                dt.date.and_then(|d| {
+                    NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), d.day.into())
+                })
             }
-            None => {
+            other => {
+                let found = other.type_str();
                 self.file_issue(
                     node.span(),
                     key,
-                    format!("not a number; write it like {assign} = \"7.1\""),
+                    format!("expected a date like \"2026-01-01\", found {found}"),
+                );
+                return None;
+            }
+        };
+        if parsed.is_none() {
+            self.file_issue(
+                node.span(),
+                key,
+                "not a valid date; write it like \"2026-01-01\" (YYYY-MM-DD)",
+            );
+        }
+        parsed
+    }
+
+    /// A table written inline (`{ from = 0, rate = 3 }`) or as a section; `example` shows the
+    /// expected shape in the message.
+    fn inline_table<'a, 'i>(
+        &mut self,
+        node: &'a Node<'i>,
+        key: &str,
+        example: &str,
+    ) -> Option<&'a DeTable<'i>> {
+        match node.get_ref() {
+            DeValue::Table(t) => Some(t),
+            other => {
+                let found = other.type_str();
+                self.file_issue(
+                    node.span(),
+                    key,
+                    format!("expected a table like {example}, found {found}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// `[[name]]` entries (an array of tables).
+    fn entries<'a, 'i>(
+        &mut self,
+        node: &'a Node<'i>,
+        key: &str,
+        example: &str,
+    ) -> Option<&'a [Node<'i>]> {
+        match node.get_ref() {
+            DeValue::Array(items) => Some(&items[..]),
+            other => {
+                let found = other.type_str();
+                self.file_issue(
+                    node.span(),
+                    key,
+                    format!("expected [[{key}]] entries ({example}), found {found}"),
                 );
                 None
             }
@@ -946,6 +1163,13 @@ impl Walker<'_> {
                     }
                 }
                 "admins" => self.admins(node, &mut cfg.admins),
+                "tiers" => self.tiers(node, &mut cfg.tiers),
+                "plans" => self.plans(node, &mut cfg.plans),
+                "allocation" => {
+                    if let Some(t) = self.table(node, name) {
+                        self.allocation(key.span(), t, &mut cfg.allocation);
+                    }
+                }
                 "log" => self.file_issue(
                     key.span(),
                     name,
@@ -1317,6 +1541,622 @@ impl Walker<'_> {
         }
     }
 
+    // [[tiers]], [[plans]] and [allocation]
+
+    fn tiers(&mut self, node: &Node<'_>, out: &mut Vec<TierRule>) {
+        let Some(entries) = self.entries(
+            node,
+            "tiers",
+            "name = \"Gold\", min_trailing_sales = 1000000, requires = [\"sales-basics\"]",
+        ) else {
+            return;
+        };
+        let mut rules = Vec::with_capacity(entries.len());
+        let mut spans = Vec::with_capacity(entries.len());
+        for (i, entry) in entries.iter().enumerate() {
+            let (rule, s) = self.tier(entry, format!("tiers[{i}]"));
+            rules.push(rule);
+            spans.push(s);
+        }
+        for message in tier::validate(&rules) {
+            self.tier_problem(&message, &spans, node.span());
+        }
+        *out = rules;
+    }
+
+    /// One `[[tiers]]` entry; the parts that could not be read are placeholders marked failed.
+    fn tier(&mut self, entry: &Node<'_>, at: String) -> (TierRule, EntrySpans) {
+        let mut s = EntrySpans::new(at, entry.span());
+        let mut rule = TierRule {
+            name: String::new(),
+            min_trailing_sales: Decimal::ZERO,
+            requires: Vec::new(),
+        };
+        let Some(t) = self.table(entry, &s.at) else {
+            s.fail_all(TIER_KEYS);
+            return (rule, s);
+        };
+        let mut seen = BTreeSet::new();
+        for (key, node) in t.iter() {
+            let name: &str = key.get_ref();
+            let path = join_key(&s.at, name);
+            s.fields.insert(name.to_owned(), key.span());
+            seen.insert(name);
+            let ok = match name {
+                "name" => self
+                    .string(node, &path)
+                    .map(|v| rule.name = v.trim().to_owned())
+                    .is_some(),
+                "min_trailing_sales" => self
+                    .decimal(node, &path, name)
+                    .map(|d| rule.min_trailing_sales = d)
+                    .is_some(),
+                "requires" => self
+                    .string_list(node, &path, "[\"sales-basics\"]")
+                    .map(|v| rule.requires = v)
+                    .is_some(),
+                _ => {
+                    self.unknown_key(key, &s.at, TIER_KEYS);
+                    true
+                }
+            };
+            if !ok {
+                s.failed.insert(name.to_owned());
+            }
+        }
+        for what in ["name", "min_trailing_sales"] {
+            if !seen.contains(what) {
+                self.file_issue(
+                    entry.span(),
+                    &s.at,
+                    format!("missing `{what}` (each tier needs name and min_trailing_sales)"),
+                );
+                s.failed.insert(what.to_owned());
+            }
+        }
+        (rule, s)
+    }
+
+    /// Attaches a [`tier::validate`] message (`tiers[1]: name "Gold" is already used by
+    /// tiers[0]`) to the line of the key it is about.
+    fn tier_problem(&mut self, message: &str, spans: &[EntrySpans], fallback: Range<usize>) {
+        let found =
+            parse_indexed(message, "tiers").and_then(|(i, rest)| Some((spans.get(i)?, rest)));
+        let Some((s, rest)) = found else {
+            self.file_issue(fallback, "tiers", message);
+            return;
+        };
+        // After the label: `: …` or ` ("Gold"): …`.
+        let text = match rest.strip_prefix(": ") {
+            Some(text) => text,
+            None => rest.rfind("): ").map_or(rest, |i| &rest[i + 3..]),
+        };
+        let field = if text.starts_with("name") {
+            "name"
+        } else if text.contains("min_trailing_sales") {
+            "min_trailing_sales"
+        } else if text.contains("requires") {
+            "requires"
+        } else {
+            ""
+        };
+        let mut text = text.to_owned();
+        if let Some(pos) = text.find("tiers[")
+            && let Some((k, _)) = parse_indexed(&text[pos..], "tiers")
+            && let Some(other) = spans.get(k)
+        {
+            let line = self.line(&other.span_of("name"));
+            text.push_str(&format!(" (line {line})"));
+        }
+        self.entry_problem(s, field, text);
+    }
+
+    /// Reports a problem an engine check found in a parsed entry at the line of the key `field`
+    /// names (relative to the entry), unless that part of the entry could not be read: then the
+    /// problem would only echo the read error, or be about a placeholder.
+    fn entry_problem(&mut self, s: &EntrySpans, field: &str, message: String) {
+        if s.failed.contains(field_root(field)) {
+            return;
+        }
+        let key = if field.is_empty() {
+            s.at.clone()
+        } else {
+            join_key(&s.at, field)
+        };
+        self.file_issue(s.span_of(field), &key, message);
+    }
+
+    fn string_list(&mut self, node: &Node<'_>, key: &str, example: &str) -> Option<Vec<String>> {
+        let DeValue::Array(items) = node.get_ref() else {
+            let found = node.get_ref().type_str();
+            self.file_issue(
+                node.span(),
+                key,
+                format!("expected a list of strings like {example}, found {found}"),
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (j, item) in items.iter().enumerate() {
+            match self.string(item, &format!("{key}[{j}]")) {
+                Some(v) => out.push(v.trim().to_owned()),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn plans(&mut self, node: &Node<'_>, out: &mut Vec<Plan>) {
+        let Some(entries) = self.entries(
+            node,
+            "plans",
+            "id = \"standard\", version = 1, effective_from = \"2026-01-01\", brackets = […]",
+        ) else {
+            return;
+        };
+        let mut plans = Vec::with_capacity(entries.len());
+        let mut spans = Vec::with_capacity(entries.len());
+        for (i, entry) in entries.iter().enumerate() {
+            let (plan, s) = self.plan(entry, format!("plans[{i}]"));
+            plans.push(plan);
+            spans.push(s);
+        }
+        for (plan, s) in plans.iter().zip(&spans) {
+            for problem in plan::validate(plan) {
+                self.entry_problem(s, &problem.field, problem.message);
+            }
+        }
+        // Versions are compared only between entries whose id, version and date were read.
+        let complete: Vec<usize> = (0..plans.len())
+            .filter(|&i| {
+                ["id", "version", "effective_from"]
+                    .iter()
+                    .all(|f| !spans[i].failed.contains(*f))
+            })
+            .collect();
+        let list: Vec<Plan> = complete.iter().map(|&i| plans[i].clone()).collect();
+        for problem in plan::validate_versions(&list) {
+            let found = parse_indexed(&problem.field, "plans")
+                .and_then(|(j, rest)| Some((spans.get(*complete.get(j)?)?, rest)));
+            match found {
+                Some((s, rest)) => {
+                    let field = rest.strip_prefix('.').unwrap_or(rest);
+                    self.entry_problem(s, field, problem.message);
+                }
+                None => self.file_issue(node.span(), "plans", problem.to_string()),
+            }
+        }
+        *out = plans;
+    }
+
+    /// One `[[plans]]` entry; the parts that could not be read are placeholders marked failed.
+    fn plan(&mut self, entry: &Node<'_>, at: String) -> (Plan, EntrySpans) {
+        let mut s = EntrySpans::new(at, entry.span());
+        let mut plan = Plan {
+            id: String::new(),
+            version: 1,
+            effective_from: NaiveDate::MIN,
+            mode: PlanMode::Marginal,
+            target: None,
+            brackets: Vec::new(),
+            category_rates: BTreeMap::new(),
+            accelerator: None,
+            cap: None,
+            bonuses: Vec::new(),
+            volume_rebate: None,
+            growth_rebate: None,
+            assign: Assignment::Default,
+        };
+        let Some(t) = self.table(entry, &s.at) else {
+            s.fail_all(PLAN_KEYS);
+            return (plan, s);
+        };
+        let mut seen = BTreeSet::new();
+        for (key, node) in t.iter() {
+            let name: &str = key.get_ref();
+            let path = join_key(&s.at, name);
+            let path = path.as_str();
+            s.fields.insert(name.to_owned(), key.span());
+            seen.insert(name);
+            let ok = match name {
+                "id" => self
+                    .string(node, path)
+                    .map(|v| plan.id = v.trim().to_owned())
+                    .is_some(),
+                "version" => self
+                    .uint32(node, path, 1)
+                    .map(|v| plan.version = v)
+                    .is_some(),
+                "effective_from" => self
+                    .date(node, path)
+                    .map(|d| plan.effective_from = d)
+                    .is_some(),
+                "mode" => self.plan_mode(node, path).map(|m| plan.mode = m).is_some(),
+                "target" => self
+                    .decimal(node, path, name)
+                    .map(|d| plan.target = Some(d))
+                    .is_some(),
+                "cap" => self
+                    .decimal(node, path, name)
+                    .map(|d| plan.cap = Some(d))
+                    .is_some(),
+                "brackets" => self
+                    .decimal_rows(
+                        node,
+                        path,
+                        name,
+                        ["from", "rate"],
+                        "{ from = 0, rate = 3 }",
+                        &mut s,
+                    )
+                    .map(|rows| {
+                        plan.brackets = rows
+                            .into_iter()
+                            .map(|[from, rate]| Bracket { from, rate })
+                            .collect();
+                    })
+                    .is_some(),
+                "bonuses" => self
+                    .decimal_rows(
+                        node,
+                        path,
+                        name,
+                        ["attainment", "amount"],
+                        "{ attainment = 100, amount = 2000 }",
+                        &mut s,
+                    )
+                    .map(|rows| {
+                        plan.bonuses = rows
+                            .into_iter()
+                            .map(|[attainment, amount]| BonusStep { attainment, amount })
+                            .collect();
+                    })
+                    .is_some(),
+                "category_rates" => self
+                    .category_rates(node, path, &mut s)
+                    .map(|rates| plan.category_rates = rates)
+                    .is_some(),
+                "accelerator" => self
+                    .decimal_fields(
+                        node,
+                        path,
+                        name,
+                        ["above_attainment", "multiplier"],
+                        "{ above_attainment = 100, multiplier = 1.5 }",
+                        &mut s,
+                    )
+                    .map(|[above_attainment, multiplier]| {
+                        plan.accelerator = Some(Accelerator {
+                            above_attainment,
+                            multiplier,
+                        });
+                    })
+                    .is_some(),
+                "volume_rebate" => self
+                    .decimal_fields(
+                        node,
+                        path,
+                        name,
+                        ["threshold", "rate"],
+                        "{ threshold = 200000, rate = 1 }",
+                        &mut s,
+                    )
+                    .map(|[threshold, rate]| {
+                        plan.volume_rebate = Some(VolumeRebate { threshold, rate });
+                    })
+                    .is_some(),
+                "growth_rebate" => self
+                    .decimal_fields(node, path, name, ["rate"], "{ rate = 2 }", &mut s)
+                    .map(|[rate]| plan.growth_rebate = Some(GrowthRebate { rate }))
+                    .is_some(),
+                "assign" => self
+                    .assignment(node, path, &mut s)
+                    .map(|a| plan.assign = a)
+                    .is_some(),
+                _ => {
+                    self.unknown_key(key, &s.at, PLAN_KEYS);
+                    true
+                }
+            };
+            if !ok {
+                s.failed.insert(name.to_owned());
+            }
+        }
+        for what in ["id", "version", "effective_from"] {
+            if !seen.contains(what) {
+                self.file_issue(
+                    entry.span(),
+                    &s.at,
+                    format!("missing `{what}` (each plan needs id, version and effective_from)"),
+                );
+                s.failed.insert(what.to_owned());
+            }
+        }
+        (plan, s)
+    }
+
+    fn plan_mode(&mut self, node: &Node<'_>, key: &str) -> Option<PlanMode> {
+        let v = self.string(node, key)?;
+        match v.trim().to_ascii_lowercase().as_str() {
+            "marginal" => Some(PlanMode::Marginal),
+            "whole" => Some(PlanMode::Whole),
+            _ => {
+                self.file_issue(
+                    node.span(),
+                    key,
+                    format!("unknown mode \"{v}\" (expected \"marginal\" or \"whole\")"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A table whose keys are all required decimals (`{ from = 0, rate = 3 }`), returned in the
+    /// order of `names`. Each key's span is recorded as `field.name` in `s`.
+    fn decimal_fields<const N: usize>(
+        &mut self,
+        node: &Node<'_>,
+        path: &str,
+        field: &str,
+        names: [&str; N],
+        example: &str,
+        s: &mut EntrySpans,
+    ) -> Option<[Decimal; N]> {
+        let t = self.inline_table(node, path, example)?;
+        let mut values: [Option<Decimal>; N] = [None; N];
+        let mut seen = [false; N];
+        let mut ok = true;
+        for (key, value) in t.iter() {
+            let name: &str = key.get_ref();
+            match names.iter().position(|n| *n == name) {
+                Some(k) => {
+                    seen[k] = true;
+                    s.fields.insert(join_key(field, name), key.span());
+                    values[k] = self.decimal(value, &join_key(path, name), name);
+                    ok &= values[k].is_some();
+                }
+                None => self.unknown_key(key, path, &names),
+            }
+        }
+        for (name, seen) in names.iter().zip(seen) {
+            if !seen {
+                self.file_issue(
+                    node.span(),
+                    path,
+                    format!("missing `{name}` (expected {example})"),
+                );
+                ok = false;
+            }
+        }
+        ok.then(|| values.map(Option::unwrap_or_default))
+    }
+
+    /// A list of [`Walker::decimal_fields`] tables; each item's span is recorded as `field[j]`.
+    fn decimal_rows<const N: usize>(
+        &mut self,
+        node: &Node<'_>,
+        path: &str,
+        field: &str,
+        names: [&str; N],
+        example: &str,
+        s: &mut EntrySpans,
+    ) -> Option<Vec<[Decimal; N]>> {
+        let DeValue::Array(items) = node.get_ref() else {
+            let found = node.get_ref().type_str();
+            self.file_issue(
+                node.span(),
+                path,
+                format!("expected a list like [ {example}, … ], found {found}"),
+            );
+            return None;
+        };
+        let mut rows = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (j, item) in items.iter().enumerate() {
+            let item_field = format!("{field}[{j}]");
+            s.fields.insert(item_field.clone(), item.span());
+            let row = self.decimal_fields(
+                item,
+                &format!("{path}[{j}]"),
+                &item_field,
+                names,
+                example,
+                s,
+            );
+            match row {
+                Some(row) => rows.push(row),
+                None => ok = false,
+            }
+        }
+        ok.then_some(rows)
+    }
+
+    fn category_rates(
+        &mut self,
+        node: &Node<'_>,
+        path: &str,
+        s: &mut EntrySpans,
+    ) -> Option<BTreeMap<String, Decimal>> {
+        let t = self.inline_table(node, path, "{ software = 10 }")?;
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for (key, value) in t.iter() {
+            let name: &str = key.get_ref();
+            s.fields
+                .insert(join_key("category_rates", name), key.span());
+            match self.decimal(value, &join_key(path, name), name) {
+                Some(rate) => {
+                    out.insert(name.to_owned(), rate);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// `assign = { region = "East" }` (or kind / tier / partner): exactly one key.
+    fn assignment(
+        &mut self,
+        node: &Node<'_>,
+        path: &str,
+        s: &mut EntrySpans,
+    ) -> Option<Assignment> {
+        let t = self.inline_table(node, path, "{ region = \"East\" }")?;
+        // Report in the order written, whatever order the table iterates in.
+        let mut keys: Vec<(&Key<'_>, &Node<'_>)> = t.iter().collect();
+        keys.sort_by_key(|(k, _)| k.span().start);
+        let mut first: Option<(&str, Range<usize>)> = None;
+        let mut chosen = None;
+        let mut ok = true;
+        for (key, value) in keys {
+            let name: &str = key.get_ref();
+            let key_path = join_key(path, name);
+            s.fields.insert(join_key("assign", name), key.span());
+            if !ASSIGN_KEYS.contains(&name) {
+                let mut message = format!(
+                    "unknown assignment key (expected one of: {}; leave `assign` out for the \
+                     default plan)",
+                    ASSIGN_KEYS.join(", ")
+                );
+                if let Some(best) = closest(name, ASSIGN_KEYS) {
+                    message.push_str(&format!("; did you mean `{best}`?"));
+                }
+                self.file_issue(key.span(), &key_path, message);
+                ok = false;
+                continue;
+            }
+            if let Some((other, span)) = &first {
+                let line = self.line(span);
+                self.file_issue(
+                    key.span(),
+                    &key_path,
+                    format!(
+                        "a plan is assigned by one key only and `{other}` is already given \
+                         (line {line}); use another [[plans]] entry for another group"
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            first = Some((name, key.span()));
+            let text = match (name, value.get_ref()) {
+                // A partner may be named by its id.
+                ("partner", DeValue::Integer(i)) if i.radix() == 10 => Some(i.as_str().to_owned()),
+                _ => self.string(value, &key_path).map(|v| v.trim().to_owned()),
+            };
+            let Some(text) = text else {
+                ok = false;
+                continue;
+            };
+            chosen = Some(match name {
+                "region" => Assignment::Region(text),
+                "kind" => Assignment::Kind(text),
+                "tier" => Assignment::Tier(text),
+                _ => Assignment::Partner(text),
+            });
+        }
+        if !ok {
+            return None;
+        }
+        if chosen.is_none() {
+            self.file_issue(
+                node.span(),
+                path,
+                "empty assignment: give one of region, kind, tier or partner, or leave `assign` \
+                 out to make this the default plan",
+            );
+        }
+        chosen
+    }
+
+    /// `[allocation]`: reads the keys given over the defaults, then checks the result.
+    fn allocation(&mut self, header: Range<usize>, t: &DeTable<'_>, a: &mut AllocationWeights) {
+        let mut written: BTreeMap<&str, Range<usize>> = BTreeMap::new();
+        let mut failed = false;
+        for (key, node) in t.iter() {
+            let name: &str = key.get_ref();
+            let slot = match name {
+                "potential" => &mut a.potential,
+                "contribution" => &mut a.contribution,
+                "growth" => &mut a.growth,
+                "floor" => &mut a.floor,
+                "cap" => &mut a.cap,
+                _ => {
+                    self.unknown_key(key, "allocation", ALLOCATION_KEYS);
+                    continue;
+                }
+            };
+            match self.decimal(node, &join_key("allocation", name), name) {
+                Some(d) => {
+                    *slot = d;
+                    written.insert(name, key.span());
+                }
+                None => failed = true,
+            }
+        }
+        let span_of = |name: &str| written.get(name).cloned().unwrap_or(header.clone());
+        let mut bad = failed;
+        for (name, value) in [
+            ("potential", a.potential),
+            ("contribution", a.contribution),
+            ("growth", a.growth),
+            ("floor", a.floor),
+            ("cap", a.cap),
+        ] {
+            if value < Decimal::ZERO {
+                self.file_issue(
+                    span_of(name),
+                    &join_key("allocation", name),
+                    format!("must not be negative, not {value}"),
+                );
+                bad = true;
+            }
+        }
+        for (name, value) in [("floor", a.floor), ("cap", a.cap)] {
+            if value > Decimal::ONE {
+                self.file_issue(
+                    span_of(name),
+                    &join_key("allocation", name),
+                    format!("a fraction of the budget, at most 1 (the whole budget), not {value}"),
+                );
+                bad = true;
+            }
+        }
+        if a.cap.is_zero() {
+            self.file_issue(
+                span_of("cap"),
+                "allocation.cap",
+                "must be more than 0: with a cap of 0 nobody could receive anything",
+            );
+            bad = true;
+        }
+        if bad {
+            return;
+        }
+        if a.potential.is_zero() && a.contribution.is_zero() && a.growth.is_zero() {
+            self.file_issue(
+                header,
+                "allocation",
+                "the weights potential, contribution and growth are all 0; at least one must be \
+                 more than 0",
+            );
+        } else if a.floor > a.cap {
+            let cap_at = match written.get("cap") {
+                Some(span) => format!("line {}", self.line(span)),
+                None => "the default".to_owned(),
+            };
+            self.file_issue(
+                span_of("floor"),
+                "allocation.floor",
+                format!(
+                    "the floor {} is above the cap {} ({cap_at}); 0 ≤ floor ≤ cap ≤ 1",
+                    a.floor, a.cap
+                ),
+            );
+        }
+    }
+
     fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>, cfg: &mut Config) {
         let get = |var: &str| env_value(env, var);
         if let Some(v) = get(env_vars::DATABASE_URL) {
@@ -1436,6 +2276,81 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// Where each key of one `[[tiers]]` or `[[plans]]` entry is written, so that a problem an
+/// engine check reports for a field (`brackets[2].from`) gets that key's line; and which
+/// top-level keys of the entry could not be read.
+struct EntrySpans {
+    /// `plans[0]`.
+    at: String,
+    /// The whole entry (from its `[[plans]]` header).
+    entry: Range<usize>,
+    /// Field path inside the entry (`brackets[2].from`, `category_rates.software`) → key span.
+    fields: BTreeMap<String, Range<usize>>,
+    /// Top-level keys whose value could not be read (a placeholder stands in for it).
+    failed: BTreeSet<String>,
+}
+
+impl EntrySpans {
+    fn new(at: String, entry: Range<usize>) -> Self {
+        EntrySpans {
+            at,
+            entry,
+            fields: BTreeMap::new(),
+            failed: BTreeSet::new(),
+        }
+    }
+
+    fn fail_all(&mut self, keys: &[&str]) {
+        self.failed.extend(keys.iter().map(|k| (*k).to_owned()));
+    }
+
+    /// The span of `field`, else of the nearest enclosing field that is written, else of the
+    /// entry (e.g. a required key that is missing).
+    fn span_of(&self, field: &str) -> Range<usize> {
+        let mut f = field;
+        loop {
+            if let Some(span) = self.fields.get(f) {
+                return span.clone();
+            }
+            match f.rfind(['.', '[']) {
+                Some(i) if i > 0 => f = &f[..i],
+                _ => return self.entry.clone(),
+            }
+        }
+    }
+}
+
+/// `brackets` for `brackets[2].from`, `category_rates` for `category_rates.software`.
+fn field_root(field: &str) -> &str {
+    field.split(['.', '[']).next().unwrap_or(field)
+}
+
+/// `(2, ".from")` for `plans[2].from` and `name` = `plans`.
+fn parse_indexed<'a>(text: &'a str, name: &str) -> Option<(usize, &'a str)> {
+    let rest = text.strip_prefix(name)?.strip_prefix('[')?;
+    let (index, rest) = rest.split_once(']')?;
+    Some((index.parse().ok()?, rest))
+}
+
+/// A TOML float's source text (the parser only drops `_` separators) as an exact decimal:
+/// `7.1`, `-0.5`, `1.5e3`. `inf` and `nan` are not decimals.
+fn exact_float(text: &str) -> Option<Decimal> {
+    let t = text.strip_prefix('+').unwrap_or(text);
+    if t.contains(['e', 'E']) {
+        Decimal::from_scientific(t).ok()
+    } else {
+        Decimal::from_str_exact(t).ok()
+    }
+}
+
+/// `YYYY-MM-DD` exactly.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    if text.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
 fn parse_id(text: &str) -> Option<u64> {
@@ -1796,18 +2711,25 @@ protection_days = 30
     }
 
     #[test]
-    fn float_rate_rejected_with_quoting_hint() {
-        let msg = errors("[program.rates]\nUSD = 7.1\n");
-        assert!(msg.contains("rally.toml:2: `program.rates.USD`"), "{msg}");
-        assert!(msg.contains("quoted"), "{msg}");
-        assert!(msg.contains("USD = \"7.1\""), "{msg}");
-
-        let msg = errors("[program]\nauto_approve_below = 999.99\n");
-        assert!(
-            msg.contains("rally.toml:2: `program.auto_approve_below`"),
-            "{msg}"
+    fn floats_read_exactly_from_their_text() {
+        let cfg = parse(
+            "[program]\nauto_approve_below = 999.99\n[program.rates]\nUSD = 7.1\nJPY = 0.047_123_456_789\nEUR = 7.7e0\n",
+        )
+        .expect("floats are read from their source text");
+        assert_eq!(cfg.program.auto_approve_below, Some(dec("999.99")));
+        assert_eq!(cfg.program.rates[&Currency::USD].to_string(), "7.1");
+        assert_eq!(
+            cfg.program.rates[&Currency::JPY],
+            dec("0.047123456789"),
+            "no binary floating point in between"
         );
-        assert!(msg.contains("auto_approve_below = \"999.99\""), "{msg}");
+        assert_eq!(cfg.program.rates[&Currency::EUR], dec("7.7"));
+
+        let msg = errors("[program.rates]\nUSD = inf\n");
+        assert!(msg.contains("rally.toml:2: `program.rates.USD`"), "{msg}");
+        assert!(msg.contains("USD = \"7.1\""), "{msg}");
+        let msg = errors("[program]\nauto_approve_below = -1.5\n");
+        assert!(msg.contains("must be greater than 0"), "{msg}");
     }
 
     #[test]
@@ -2059,9 +2981,14 @@ protection_days = 30
 
     #[test]
     fn unsupported_sections_are_reported() {
-        let msg =
-            errors("[program]\nname = \"x\"\n\n[[tiers]]\nname = \"Gold\"\n\n[[jobs]]\nx = 1\n");
-        assert!(msg.contains("rally.toml:4: `tiers`: the [[tiers]] section is not supported by this version of Rally yet"), "{msg}");
+        let msg = errors(
+            "[program]\nname = \"x\"\n\n[[contests]]\nname = \"Q1\"\n\n[[jobs]]\nx = 1\n[[trainings]]\n",
+        );
+        assert!(msg.contains("rally.toml:4: `contests`: the [[contests]] section is not supported by this version of Rally yet"), "{msg}");
+        assert!(
+            msg.contains("rally.toml:9: `trainings`: the [[trainings]] section"),
+            "{msg}"
+        );
         assert!(
             msg.contains("rally.toml:7: `jobs`: the [[jobs]] section"),
             "{msg}"
@@ -2173,5 +3100,491 @@ protection_days = 30
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://rally.db"), "sqlite://rally.db");
         assert_eq!(redact_url("sqlite:rally.db"), "sqlite:rally.db");
+    }
+
+    /// The example from issue 3, "Plans as code", verbatim (comments included).
+    const ISSUE_EXAMPLE: &str = r#"[program]
+currency = "CNY"
+timezone = "Asia/Shanghai"
+[program.rates]            # program-currency units per 1 unit of a foreign currency
+USD = "7.1"                # strings or numbers; read exactly, never through floating point
+
+[[tiers]]                  # highest tier whose conditions are all met
+name = "Gold"
+min_trailing_sales = 1000000   # approved sales over the trailing 12 months
+requires = ["sales-basics"]    # certifications (completed trainings)
+
+[[plans]]
+id = "standard"
+version = 1
+effective_from = "2026-01-01"  # the version in force at the period's start applies
+mode = "marginal"              # or "whole"
+target = 150000                # period target, unless set for the partner
+brackets = [ { from = 0, rate = 3 }, { from = 100000, rate = 5 }, { from = 300000, rate = 8 } ]
+category_rates = { software = 10 }
+accelerator = { above_attainment = 100, multiplier = 1.5 }
+cap = 30000
+bonuses = [ { attainment = 100, amount = 2000 }, { attainment = 120, amount = 5000 } ]
+volume_rebate = { threshold = 200000, rate = 1 }
+growth_rebate = { rate = 2 }
+assign = { region = "East" }   # or kind / tier / partner; none = the default plan
+"#;
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+    }
+
+    /// A `[[plans]]` entry with id, version and date on lines 2–4; `rest` starts on line 5.
+    fn plan_with(rest: &str) -> String {
+        format!("[[plans]]\nid = \"p\"\nversion = 1\neffective_from = \"2026-01-01\"\n{rest}")
+    }
+
+    #[test]
+    fn issue_example_parses_exactly() {
+        let cfg = parse(ISSUE_EXAMPLE).expect("the issue's example is valid");
+        assert_eq!(cfg.program.currency, Currency::CNY);
+        assert_eq!(cfg.program.rates[&Currency::USD], dec("7.1"));
+        assert_eq!(
+            cfg.tiers,
+            vec![TierRule {
+                name: "Gold".into(),
+                min_trailing_sales: dec("1000000"),
+                requires: vec!["sales-basics".into()],
+            }]
+        );
+        let bracket = |from: &str, rate: &str| Bracket {
+            from: dec(from),
+            rate: dec(rate),
+        };
+        let expected = Plan {
+            id: "standard".into(),
+            version: 1,
+            effective_from: date("2026-01-01"),
+            mode: PlanMode::Marginal,
+            target: Some(dec("150000")),
+            brackets: vec![
+                bracket("0", "3"),
+                bracket("100000", "5"),
+                bracket("300000", "8"),
+            ],
+            category_rates: BTreeMap::from([("software".to_owned(), dec("10"))]),
+            accelerator: Some(Accelerator {
+                above_attainment: dec("100"),
+                multiplier: dec("1.5"),
+            }),
+            cap: Some(dec("30000")),
+            bonuses: vec![
+                BonusStep {
+                    attainment: dec("100"),
+                    amount: dec("2000"),
+                },
+                BonusStep {
+                    attainment: dec("120"),
+                    amount: dec("5000"),
+                },
+            ],
+            volume_rebate: Some(VolumeRebate {
+                threshold: dec("200000"),
+                rate: dec("1"),
+            }),
+            growth_rebate: Some(GrowthRebate { rate: dec("2") }),
+            assign: Assignment::Region("East".into()),
+        };
+        assert_eq!(cfg.plans, vec![expected]);
+        // `multiplier = 1.5` is a TOML float, read from its text: exactly 1.5.
+        let acc = cfg.plans[0].accelerator.as_ref().expect("accelerator");
+        assert_eq!(acc.multiplier.to_string(), "1.5");
+        assert_eq!(cfg.allocation, default_allocation());
+
+        let out = cfg.describe();
+        assert!(
+            out.contains("  standard v1, in force from 2026-01-01, marginal, for region East\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("    brackets: 3% from ¥0.00, 5% from ¥100,000.00, 8% from ¥300,000.00"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "  Gold: trailing 12-month sales of at least ¥1,000,000.00; requires sales-basics"
+            ),
+            "{out}"
+        );
+        assert!(
+            !out.contains("cliff"),
+            "marginal plans have no cliffs: {out}"
+        );
+    }
+
+    #[test]
+    fn plan_forms_and_defaults() {
+        let text = plan_with(
+            "[[plans.brackets]]\nfrom = \"0\"\nrate = 3.3\n[[plans.brackets]]\nfrom = 1_000\nrate = \"4.25\"\n[plans.assign]\npartner = 42\n\n[[plans]]\nid = \"q\"\nversion = 2\neffective_from = 2026-04-01\nmode = \"WHOLE\"\nbrackets = [{ from = 0, rate = 0 }]\nassign = { tier = \" Gold \" }\n",
+        );
+        let cfg = parse(&text).expect("valid");
+        let [p, q] = &cfg.plans[..] else {
+            panic!("two plans: {:?}", cfg.plans)
+        };
+        assert_eq!(p.mode, PlanMode::Marginal, "the default mode");
+        assert_eq!(p.brackets[0].rate, dec("3.3"));
+        assert_eq!(p.brackets[1].from, dec("1000"));
+        assert_eq!(p.brackets[1].rate, dec("4.25"));
+        assert_eq!(p.assign, Assignment::Partner("42".into()));
+        assert_eq!(
+            (p.target, p.cap, p.accelerator.as_ref()),
+            (None, None, None)
+        );
+        assert!(p.bonuses.is_empty() && p.category_rates.is_empty());
+        assert_eq!(q.effective_from, date("2026-04-01"));
+        assert_eq!(q.mode, PlanMode::Whole);
+        assert_eq!(q.assign, Assignment::Tier("Gold".into()));
+
+        let cfg = parse(&plan_with("brackets = [{ from = 0, rate = 1 }]\n")).expect("valid");
+        assert_eq!(cfg.plans[0].assign, Assignment::Default);
+    }
+
+    #[test]
+    fn unordered_brackets_name_the_key_and_line() {
+        let msg = errors(&plan_with(
+            "brackets = [\n  { from = 0, rate = 3 },\n  { from = 0, rate = 5 },\n]\n",
+        ));
+        assert_eq!(
+            msg,
+            "rally.toml:7: `plans[0].brackets[1].from`: brackets must be in strictly increasing \
+             order: 0 does not come after 0"
+        );
+
+        let msg = errors(&plan_with(
+            "brackets = [ { from = 0, rate = 3 }, { from = 300000, rate = 5 }, { from = 100000, rate = 8 } ]\n",
+        ));
+        assert!(
+            msg.starts_with("rally.toml:5: `plans[0].brackets[2].from`: brackets must be in"),
+            "{msg}"
+        );
+
+        // The array-of-tables form: each key on its own line.
+        let msg = errors(&plan_with(
+            "[[plans.brackets]]\nfrom = 100\nrate = 3\n[[plans.brackets]]\nfrom = 50\nrate = 4\n",
+        ));
+        assert!(
+            msg.contains("rally.toml:6: `plans[0].brackets[0].from`: the first bracket must start at 0, not 100"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("rally.toml:9: `plans[0].brackets[1].from`: brackets must be in"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn rates_outside_0_to_100_are_errors() {
+        let msg = errors(&plan_with(
+            "brackets = [ { from = 0, rate = 120 } ]\ncategory_rates = { software = \"-1\" }\nvolume_rebate = { threshold = 1, rate = 100.5 }\ngrowth_rebate = { rate = 101 }\n",
+        ));
+        let lines: Vec<&str> = msg.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "rally.toml:5: `plans[0].brackets[0].rate`: a rate is a percentage from 0 to 100, not 120",
+                "rally.toml:6: `plans[0].category_rates.software`: a rate is a percentage from 0 to 100, not -1",
+                "rally.toml:7: `plans[0].volume_rebate.rate`: a rate is a percentage from 0 to 100, not 100.5",
+                "rally.toml:8: `plans[0].growth_rebate.rate`: a rate is a percentage from 0 to 100, not 101",
+            ]
+        );
+        // Boundaries are allowed.
+        parse(&plan_with(
+            "brackets = [ { from = 0, rate = 0 }, { from = 1, rate = 100 } ]\n",
+        ))
+        .expect("0 and 100 are rates");
+    }
+
+    #[test]
+    fn unknown_and_missing_keys_inside_a_plan() {
+        let msg = errors(&plan_with(
+            "brackets = [\n  { from = 0, rate = 3 },\n  { from = 100, rate = 5, upto = 200 },\n]\naccelerator = { above = 100, multiplier = 1.5 }\ncolour = 1\n",
+        ));
+        assert!(
+            msg.contains(
+                "rally.toml:7: `plans[0].brackets[1].upto`: unknown key (expected one of: from, rate)"
+            ),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("rally.toml:9: `plans[0].accelerator.above`: unknown key"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("rally.toml:9: `plans[0].accelerator`: missing `above_attainment`"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("rally.toml:10: `plans[0].colour`: unknown key"),
+            "{msg}"
+        );
+        assert_eq!(msg.lines().count(), 4, "{msg}");
+
+        // A bracket that cannot be read does not also produce order or "start at 0" noise.
+        let msg = errors(&plan_with(
+            "brackets = [ { rate = 3 }, { from = \"x\", rate = 5 } ]\nbonuses = 5\n",
+        ));
+        let lines: Vec<&str> = msg.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "rally.toml:5: `plans[0].brackets[0]`: missing `from` (expected { from = 0, rate = 3 })",
+                "rally.toml:5: `plans[0].brackets[1].from`: not a number; write it like from = \"7.1\"",
+                "rally.toml:6: `plans[0].bonuses`: expected a list like [ { attainment = 100, amount = 2000 }, … ], found integer",
+            ]
+        );
+
+        let msg = errors("[[plans]]\nid = \"p\"\n");
+        assert!(
+            msg.contains("rally.toml:1: `plans[0]`: missing `version`"),
+            "{msg}"
+        );
+        assert!(msg.contains("missing `effective_from`"), "{msg}");
+        assert!(
+            msg.contains("rally.toml:1: `plans[0].brackets`: at least one bracket is required"),
+            "{msg}"
+        );
+
+        let msg = errors("[plans]\nid = \"p\"\n");
+        assert!(
+            msg.contains("rally.toml:1: `plans`: expected [[plans]] entries"),
+            "{msg}"
+        );
+        let msg = errors(&plan_with(
+            "mode = \"flat\"\nbrackets = [{ from = 0, rate = 1 }]\n",
+        ));
+        assert!(
+            msg.contains("rally.toml:5: `plans[0].mode`: unknown mode \"flat\""),
+            "{msg}"
+        );
+        let msg = errors(
+            "[[plans]]\nid = \"p\"\nversion = 0\neffective_from = \"2026-13-01\"\nbrackets = [{ from = 0, rate = 1 }]\n",
+        );
+        assert!(msg.contains("rally.toml:3: `plans[0].version`"), "{msg}");
+        assert!(
+            msg.contains("rally.toml:4: `plans[0].effective_from`: not a valid date"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn assignment_errors() {
+        let msg = errors(&plan_with(
+            "brackets = [ { from = 0, rate = 3 } ]\nassign = { colour = \"x\" }\n",
+        ));
+        assert_eq!(
+            msg,
+            "rally.toml:6: `plans[0].assign.colour`: unknown assignment key (expected one of: \
+             region, kind, tier, partner; leave `assign` out for the default plan)"
+        );
+
+        let msg = errors(&plan_with(
+            "brackets = [ { from = 0, rate = 3 } ]\n[plans.assign]\nregion = \"East\"\nkind = \"dealer\"\n",
+        ));
+        assert_eq!(
+            msg,
+            "rally.toml:8: `plans[0].assign.kind`: a plan is assigned by one key only and \
+             `region` is already given (line 7); use another [[plans]] entry for another group"
+        );
+
+        let msg = errors(&plan_with(
+            "brackets = [ { from = 0, rate = 3 } ]\nassign = { regoin = \"East\" }\n",
+        ));
+        assert!(msg.contains("did you mean `region`?"), "{msg}");
+        let msg = errors(&plan_with(
+            "brackets = [ { from = 0, rate = 3 } ]\nassign = {}\n",
+        ));
+        assert!(
+            msg.contains("rally.toml:6: `plans[0].assign`: empty assignment"),
+            "{msg}"
+        );
+        let msg = errors(&plan_with(
+            "brackets = [ { from = 0, rate = 3 } ]\nassign = { region = \" \" }\n",
+        ));
+        assert!(
+            msg.contains("rally.toml:6: `plans[0].assign`: the assignment names nobody"),
+            "{msg}"
+        );
+        let msg = errors(&plan_with(
+            "brackets = [ { from = 0, rate = 3 } ]\nassign = \"East\"\n",
+        ));
+        assert!(
+            msg.contains("`plans[0].assign`: expected a table like { region = \"East\" }"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn plan_versions_are_checked_across_entries() {
+        let entry = |version: u32, from: &str| {
+            format!(
+                "[[plans]]\nid = \"p\"\nversion = {version}\neffective_from = \"{from}\"\nbrackets = [{{ from = 0, rate = 1 }}]\n"
+            )
+        };
+        let twice = format!("{}{}", entry(1, "2026-01-01"), entry(1, "2026-04-01"));
+        let msg = errors(&twice);
+        assert_eq!(
+            msg,
+            "rally.toml:8: `plans[1].version`: plan p version 1 is defined twice"
+        );
+        let backwards = format!("{}{}", entry(1, "2026-04-01"), entry(2, "2026-01-01"));
+        let msg = errors(&backwards);
+        assert!(
+            msg.starts_with("rally.toml:9: `plans[1].effective_from`: plan p: versions 1 and 2"),
+            "{msg}"
+        );
+        let good = format!("{}{}", entry(1, "2026-01-01"), entry(2, "2026-04-01"));
+        assert_eq!(parse(&good).expect("valid").plans.len(), 2);
+    }
+
+    #[test]
+    fn whole_mode_cliffs_are_described() {
+        let text = format!(
+            "[program]\ncurrency = \"CNY\"\n{}",
+            plan_with(
+                "mode = \"whole\"\nbrackets = [ { from = 0, rate = 4 }, { from = 150000, rate = 6 }, { from = 200000, rate = 6 } ]\n\n[[plans]]\nid = \"cents\"\nversion = 1\neffective_from = \"2026-01-01\"\nmode = \"whole\"\nbrackets = [ { from = 0, rate = 100 }, { from = 10, rate = 50 } ]\n",
+            )
+        );
+        let cfg = parse(&text).expect("valid");
+        let out = cfg.describe();
+        assert!(
+            out.contains("  p v1, in force from 2026-01-01, whole, the default plan\n"),
+            "{out}"
+        );
+        // One minor unit (0.01) below 150,000 earns 4 %: 5,999.9996, shown rounded.
+        assert!(
+            out.contains(
+                "    cliff: at ¥150,000.00 commission jumps from ¥6,000.00 to ¥9,000.00\n"
+            ),
+            "{out}"
+        );
+        // Equal rates make no cliff.
+        assert!(!out.contains("at ¥200,000.00"), "{out}");
+        // The unit is the program currency's minor unit: 9.99 × 100 % below 10.
+        assert!(
+            out.contains("    cliff: at ¥10.00 commission jumps from ¥9.99 to ¥5.00\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn tiers_parse_and_duplicates_name_the_line() {
+        let cfg = parse(
+            "[[tiers]]\nname = \"Silver\"\nmin_trailing_sales = \"250000.50\"\n[[tiers]]\nname = \"Gold\"\nmin_trailing_sales = 1000000\nrequires = [\"sales-basics\", \" support \"]\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            cfg.tiers,
+            vec![
+                TierRule {
+                    name: "Silver".into(),
+                    min_trailing_sales: dec("250000.50"),
+                    requires: vec![],
+                },
+                TierRule {
+                    name: "Gold".into(),
+                    min_trailing_sales: dec("1000000"),
+                    requires: vec!["sales-basics".into(), "support".into()],
+                },
+            ]
+        );
+
+        let msg = errors(
+            "[[tiers]]\nname = \"Gold\"\nmin_trailing_sales = 1\n[[tiers]]\nname = \" gold \"\nmin_trailing_sales = -5\nrequires = [\"\"]\nspeed = 1\n",
+        );
+        let lines: Vec<&str> = msg.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "rally.toml:5: `tiers[1].name`: name \"gold\" is already used by tiers[0] (line 2)",
+                "rally.toml:6: `tiers[1].min_trailing_sales`: min_trailing_sales -5 is negative",
+                "rally.toml:7: `tiers[1].requires`: requires contains an empty certification id",
+                "rally.toml:8: `tiers[1].speed`: unknown key (expected one of: name, min_trailing_sales, requires)",
+            ]
+        );
+
+        let msg = errors("[[tiers]]\nmin_trailing_sales = 1\n[[tiers]]\nname = 5\n");
+        let lines: Vec<&str> = msg.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "rally.toml:1: `tiers[0]`: missing `name` (each tier needs name and min_trailing_sales)",
+                "rally.toml:3: `tiers[1]`: missing `min_trailing_sales` (each tier needs name and min_trailing_sales)",
+                "rally.toml:4: `tiers[1].name`: expected a string, found integer",
+            ],
+            "no \"name is empty\" echo for names that could not be read"
+        );
+    }
+
+    #[test]
+    fn allocation_defaults_and_checks() {
+        let cfg = parse("").expect("defaults");
+        assert_eq!(
+            cfg.allocation,
+            AllocationWeights {
+                potential: dec("0.3"),
+                contribution: dec("0.5"),
+                growth: dec("0.2"),
+                floor: dec("0"),
+                cap: dec("1"),
+            }
+        );
+        assert!(
+            cfg.describe().contains(
+                "allocation: weights potential 0.3, contribution 0.5, growth 0.2; floor 0, cap 1"
+            ),
+            "{}",
+            cfg.describe()
+        );
+
+        let cfg = parse(
+            "[allocation]\npotential = 0.4\ncontribution = \"0.4\"\nfloor = 0.05\ncap = 0.4\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            cfg.allocation,
+            AllocationWeights {
+                potential: dec("0.4"),
+                contribution: dec("0.4"),
+                growth: dec("0.2"),
+                floor: dec("0.05"),
+                cap: dec("0.4"),
+            }
+        );
+
+        let msg = errors("[allocation]\nfloor = 0.5\ncap = 0.25\n");
+        assert_eq!(
+            msg,
+            "rally.toml:2: `allocation.floor`: the floor 0.5 is above the cap 0.25 (line 3); \
+             0 ≤ floor ≤ cap ≤ 1"
+        );
+        let msg = errors(
+            "[allocation]\nfloor = 1\ncap = 1\npotential = 0\ncontribution = 0\ngrowth = 0\n",
+        );
+        assert_eq!(
+            msg,
+            "rally.toml:1: `allocation`: the weights potential, contribution and growth are all \
+             0; at least one must be more than 0"
+        );
+        let msg = errors("[allocation]\ngrowth = -0.1\ncap = 1.5\nfloor = 2\nbudget = 1\n");
+        let lines: Vec<&str> = msg.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "rally.toml:2: `allocation.growth`: must not be negative, not -0.1",
+                "rally.toml:3: `allocation.cap`: a fraction of the budget, at most 1 (the whole budget), not 1.5",
+                "rally.toml:4: `allocation.floor`: a fraction of the budget, at most 1 (the whole budget), not 2",
+                "rally.toml:5: `allocation.budget`: unknown key (expected one of: potential, contribution, growth, floor, cap)",
+            ]
+        );
+        let msg = errors("[allocation]\ncap = 0\n");
+        assert!(
+            msg.contains("rally.toml:2: `allocation.cap`: must be more than 0"),
+            "{msg}"
+        );
     }
 }

@@ -9,11 +9,11 @@ use crate::app::App;
 use crate::config::{self, Config};
 use crate::engine::money::Money;
 use crate::engine::partner::{PartnerKind, Platform, Role, name_key};
-use crate::engine::sale::{self as sale_rules, SaleSource, SaleStatus};
+use crate::engine::sale::{SaleSource, SaleStatus};
+use crate::ledger;
 use crate::store::partners::NewPartner;
-use crate::store::sales::{Inserted, NewSale};
-use crate::store::totals::{self, Delta};
-use crate::store::{self, members, partners, sales};
+use crate::store::sales::NewSale;
+use crate::store::{self, members, partners};
 
 /// The demo program's configuration: sales under 5,000 are approved on arrival.
 pub const DEMO_CONFIG: &str = r#"
@@ -26,6 +26,49 @@ auto_approve_below = 5000
 [program.rates]
 USD = "7.1"
 EUR = "7.7"
+
+[[tiers]]
+name = "Bronze"
+min_trailing_sales = 0
+
+[[tiers]]
+name = "Silver"
+min_trailing_sales = 200000
+
+[[tiers]]
+name = "Gold"
+min_trailing_sales = 400000
+requires = ["sales-basics"]
+
+[[plans]]
+id = "standard"
+version = 1
+effective_from = "2026-01-01"
+mode = "marginal"
+target = 150000
+brackets = [ { from = 0, rate = 3 }, { from = 100000, rate = 5 }, { from = 300000, rate = 8 } ]
+category_rates = { software = 10 }
+accelerator = { above_attainment = 100, multiplier = "1.5" }
+cap = 30000
+bonuses = [ { attainment = 100, amount = 2000 }, { attainment = 120, amount = 5000 } ]
+volume_rebate = { threshold = 200000, rate = 1 }
+growth_rebate = { rate = 2 }
+
+[[plans]]
+id = "distributors"
+version = 1
+effective_from = "2026-01-01"
+mode = "whole"
+target = 200000
+brackets = [ { from = 0, rate = 2 }, { from = 150000, rate = 4 } ]
+assign = { kind = "distributor" }
+
+[allocation]
+potential = "0.3"
+contribution = "0.5"
+growth = "0.2"
+floor = "0.02"
+cap = "0.25"
 "#;
 
 /// Builds the demo configuration (no file, no environment).
@@ -140,6 +183,7 @@ pub async fn seed(app: &App) -> store::Result<bool> {
             kind: *kind,
             region: Some((*region).to_string()),
             tier: Some((*tier).to_string()),
+            potential_minor: None,
         };
         let three_months_ms = 92 * 86_400_000;
         let Some(partner) = partners::insert(&mut tx, &new, now - three_months_ms).await? else {
@@ -173,6 +217,7 @@ pub async fn seed(app: &App) -> store::Result<bool> {
                 customer: customer.to_string(),
                 customer_key: name_key(customer),
                 category: CATEGORIES[rng.random_range(0..CATEGORIES.len())].map(String::from),
+                quantity: None,
                 note: None,
                 sale_date: app.local_date(at).to_string(),
                 period: app.period_at(at).key(),
@@ -182,16 +227,7 @@ pub async fn seed(app: &App) -> store::Result<bool> {
                 reporter: Some(member.id),
                 reported_at: at,
             };
-            if let Inserted::New(sale) = sales::insert(&mut tx, &new).await? {
-                let (approved, provisional) = sale_rules::total_deltas(None, status, yuan * 100);
-                let delta = Delta {
-                    approved_minor: approved,
-                    approved_count: i64::from(status == SaleStatus::Approved),
-                    provisional_minor: provisional,
-                    pending_count: i64::from(status == SaleStatus::Pending),
-                };
-                totals::apply(&mut tx, &sale.period, partner.id, delta, at).await?;
-            }
+            ledger::record_sale(app, &mut tx, &new, at).await?;
         }
     }
     tx.commit().await?;

@@ -8,4 +8,8 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod i18n;
+pub mod import;
+pub mod ledger;
+pub mod statements;
 pub mod store;
+pub mod tiers;

@@ -8,13 +8,17 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use indicatif::{ProgressBar, ProgressStyle};
 use rally::app::{App, SystemClock};
 use rally::chat::console::Console;
 use rally::config::{self, Config};
 use rally::demo;
-use rally::engine::partner::{PartnerKind, Role};
-use rally::store::partners::NewPartner;
-use rally::store::{Store, audit, partners};
+use rally::engine::amount;
+use rally::engine::partner::{Partner, PartnerKind, Role};
+use rally::engine::period::{Period, PeriodKind};
+use rally::import;
+use rally::store::partners::{Lookup, NewPartner};
+use rally::store::{Store, audit, partners, targets};
 
 #[derive(Parser)]
 #[command(
@@ -68,6 +72,67 @@ enum Command {
         #[arg(long)]
         tier: Option<String>,
     },
+    /// Import data from files.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Per-partner period targets (without one, the plan's target applies).
+    Targets {
+        #[command(subcommand)]
+        action: TargetsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Import sales from a CSV file (UTF-8, comma-separated, first line a header).
+    #[command(long_about = IMPORT_SALES_HELP)]
+    Sales {
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+const IMPORT_SALES_HELP: &str =
+    "Import sales from a CSV file (UTF-8, comma-separated, first line a header).
+
+Columns, in any order (names are case-insensitive; any other column is an error):
+  partner      required: partner name (as `rally partners list` shows it) or partner id
+  amount       required: 12500, 12,500.50, 1.2万, 3k, ¥12,500 or 12500USD
+  date         required: the sale date, YYYY-MM-DD; it decides the period the sale counts in
+  customer     required: the customer's name
+  currency     optional: ISO code (USD); else the amount's own currency, else the program's.
+               Foreign amounts convert at [program.rates]; a currency without a rate is rejected
+  category     optional: product category (plans may pay category rates)
+  quantity     optional: units sold, a positive whole number
+  external_id  optional: the sale's id in your system
+  verified     optional: true/false, 1/0 or yes/no; default true. Verified sales are approved
+               on arrival, the others wait for a manager
+
+Importing is idempotent: a row with an external_id is stored once whatever file or line it
+comes from; a row without one is recognised by file name, line number and content, so
+importing the same file again stores nothing twice (but after rows are inserted above it in an
+edited file, a row counts as new: use external_id for files that change).
+
+Bad rows are reported with their line number and reason and skipped; good rows are stored,
+in transactions of 500 rows. A missing or unknown column is an error before anything is
+stored. A progress bar is shown when standard error is a terminal.
+
+Prints: imported N, already present M, rejected K.
+Exit status: 0 if no row was rejected, 1 if any was (or the file could not be imported).";
+
+#[derive(Subcommand)]
+enum TargetsAction {
+    /// Set a partner's target for one period (replaces an earlier one).
+    Set {
+        /// Partner name or id.
+        partner: String,
+        /// Period key, e.g. 2026-11 (2026-Q4 or 2026 for quarterly or yearly programs).
+        period: String,
+        /// Target in program currency, e.g. 150000, 15万 or 150k.
+        amount: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -81,6 +146,9 @@ enum PartnersAction {
         region: Option<String>,
         #[arg(long)]
         tier: Option<String>,
+        /// Sales potential in program currency (fund allocation weighs it), e.g. 500000 or 50万.
+        #[arg(long)]
+        potential: Option<String>,
     },
     /// List partners.
     List,
@@ -213,6 +281,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.store.close().await;
             result
         }
+        Command::Import {
+            what: ImportWhat::Sales { file },
+        } => {
+            let config = load_config(cli.config.as_deref())?;
+            let app = open_app(config).await?;
+            let result = import_sales_command(&app, &file).await;
+            app.store.close().await;
+            result
+        }
+        Command::Targets { action } => {
+            let config = load_config(cli.config.as_deref())?;
+            let app = open_app(config).await?;
+            let result = targets_command(&app, action).await;
+            app.store.close().await;
+            result
+        }
     }
 }
 
@@ -232,12 +316,17 @@ async fn partners_command(app: &App, action: PartnersAction) -> anyhow::Result<E
             kind,
             region,
             tier,
+            potential,
         } => {
+            let potential_minor = potential
+                .map(|p| program_amount_minor(app, &p, "potential"))
+                .transpose()?;
             let new = NewPartner {
                 name: name.trim().to_string(),
                 kind: parse_kind(&kind)?,
                 region,
                 tier,
+                potential_minor,
             };
             if new.name.is_empty() {
                 anyhow::bail!("the partner name must not be empty");
@@ -254,7 +343,8 @@ async fn partners_command(app: &App, action: PartnersAction) -> anyhow::Result<E
                 None,
                 Some(
                     &serde_json::json!({ "name": created.name, "kind": created.kind.as_str(),
-                    "region": created.region, "tier": created.tier, "source": "cli" }),
+                    "region": created.region, "tier": created.tier,
+                    "potential_minor": created.potential_minor, "source": "cli" }),
                 ),
                 app.now(),
             )
@@ -273,13 +363,17 @@ async fn partners_command(app: &App, action: PartnersAction) -> anyhow::Result<E
             }
             for p in list {
                 println!(
-                    "{:>6}  {:<30} {:<12} {:<10} {:<10} {}",
+                    "{:>6}  {:<30} {:<12} {:<10} {:<10} {:<10} {}",
                     p.id,
                     p.name,
                     p.kind,
                     p.region.as_deref().unwrap_or("-"),
                     p.tier.as_deref().unwrap_or("-"),
-                    p.status.as_str()
+                    p.status.as_str(),
+                    p.potential_minor.map_or("-".to_string(), |m| format!(
+                        "potential {}",
+                        app.program_money(m)
+                    ))
                 );
             }
         }
@@ -311,6 +405,7 @@ async fn invite_command(
                     kind: parse_kind(kind)?,
                     region,
                     tier,
+                    potential_minor: None,
                 };
                 partners::insert(&mut tx, &new, app.now())
                     .await?
@@ -349,6 +444,126 @@ async fn invite_command(
         "send `/start {}` to the bot; valid until {expires}",
         invite.code
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Parses an amount in program currency (`150000`, `15万`, `¥150k`) into minor units.
+fn program_amount_minor(app: &App, text: &str, what: &str) -> anyhow::Result<i64> {
+    let program = app.config.program.currency;
+    let money = amount::parse_amount(text)
+        .and_then(|input| amount::to_money(input, program))
+        .map_err(|e| anyhow::anyhow!("bad {what} {text:?}: {e}"))?;
+    if money.currency() != program {
+        anyhow::bail!(
+            "bad {what} {text:?}: give it in the program currency, {}",
+            program.code()
+        );
+    }
+    money
+        .to_minor()
+        .map_err(|e| anyhow::anyhow!("bad {what} {text:?}: {e}"))
+}
+
+/// Finds a partner by name or id for a command line argument.
+async fn cli_partner(conn: &mut rally::store::Conn, text: &str) -> anyhow::Result<Partner> {
+    match partners::find_by_name_or_id(conn, text).await? {
+        Lookup::Found(p) => Ok(p),
+        Lookup::Unknown => anyhow::bail!("unknown partner {text:?}: see `rally partners list`"),
+        Lookup::Ambiguous { by_name, by_id } => anyhow::bail!(
+            "partner {text:?} is ambiguous: it is the name of partner {} and the id of {:?}",
+            by_name.id,
+            by_id.name
+        ),
+    }
+}
+
+async fn import_sales_command(app: &App, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let input = std::fs::File::open(file)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+    let size = input.metadata().map(|m| m.len()).unwrap_or(0);
+    let source_name = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(size);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let result = import::import_sales(app, input, &source_name, bar.as_ref()).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report = result?;
+    for row in &report.rejected {
+        eprintln!("{}: line {}: {}", file.display(), row.line, row.reason);
+    }
+    println!("{}", import::summary(&report));
+    Ok(if report.rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn targets_command(app: &App, action: TargetsAction) -> anyhow::Result<ExitCode> {
+    match action {
+        TargetsAction::Set {
+            partner,
+            period,
+            amount,
+        } => {
+            let kind = app.config.program.period;
+            let period = Period::parse(&period)
+                .filter(|p| p.kind() == kind)
+                .ok_or_else(|| {
+                    let example = Period::containing(kind, app.local_date(app.now()));
+                    anyhow::anyhow!(
+                        "bad period {period:?}: this program's periods are {}s, written like {example}",
+                        match kind {
+                            PeriodKind::Month => "month",
+                            PeriodKind::Quarter => "quarter",
+                            PeriodKind::Year => "year",
+                        }
+                    )
+                })?
+                .key();
+            let amount_minor = program_amount_minor(app, &amount, "target")?;
+            let now = app.now();
+            let mut tx = app.store.begin().await?;
+            let partner = cli_partner(&mut tx, &partner).await?;
+            let before = targets::get(&mut tx, partner.id, &period).await?;
+            targets::set(&mut tx, partner.id, &period, amount_minor, None, now).await?;
+            let state = |minor: i64| serde_json::json!({ "period": period, "amount_minor": minor });
+            audit::record(
+                &mut tx,
+                None,
+                "target.set",
+                &format!("partner {}", partner.id),
+                before.map(state).as_ref(),
+                Some(&{
+                    let mut after = state(amount_minor);
+                    after["source"] = "cli".into();
+                    after
+                }),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            let was = before.map_or(String::new(), |m| {
+                format!(" (was {})", app.program_money(m))
+            });
+            println!(
+                "target for {} in {period}: {}{was}",
+                partner.name,
+                app.program_money(amount_minor)
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -6,7 +6,7 @@ mod support;
 use rally::chat::console::Console;
 use rally::engine::partner::Platform;
 use rally::store::{members, sales};
-use support::{TestClock, TestDb, app, keys, say, text};
+use support::{TestClock, TestDb, app, first_int_arg, first_text_arg, keys, say, text};
 
 /// Seeds the demo program (partners, `manager`, `wang`, ...).
 async fn demo_app(db: &TestDb, clock: &TestClock) -> rally::app::App {
@@ -73,20 +73,23 @@ async fn console_switches_identity() {
 
 #[tokio::test]
 async fn invite_start_report_approve_rank() {
-    let db = TestDb::sqlite().await;
+    invite_start_report_approve_rank_on(TestDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn invite_start_report_approve_rank_postgres() {
+    if let Some(db) = TestDb::postgres("invite_start_report_approve_rank").await {
+        invite_start_report_approve_rank_on(db).await;
+    }
+}
+
+async fn invite_start_report_approve_rank_on(db: TestDb) {
     let clock = TestClock::new();
     let app = demo_app(&db, &clock).await;
 
     let invite = say(&app, "manager", 1, "/invite Zeta Trading dealer East Gold").await;
     assert_eq!(keys(&invite), vec!["invite-created"]);
-    let code = match &invite.replies[0].lines[0]
-        .args
-        .iter()
-        .find(|(k, _)| k == "code")
-    {
-        Some((_, rally::chat::reply::Arg::Text(code))) => code.clone(),
-        other => panic!("no code: {other:?}"),
-    };
+    let code = first_text_arg(&invite, "code");
 
     // A newcomer cannot report before joining.
     let early = say(&app, "zed", 2, "/report 100 ACME").await;
@@ -143,7 +146,17 @@ async fn invite_start_report_approve_rank() {
 
 #[tokio::test]
 async fn redelivery_stores_nothing_twice_and_answers_the_same() {
-    let db = TestDb::sqlite().await;
+    redelivery_on(TestDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn redelivery_stores_nothing_twice_and_answers_the_same_postgres() {
+    if let Some(db) = TestDb::postgres("redelivery").await {
+        redelivery_on(db).await;
+    }
+}
+
+async fn redelivery_on(db: TestDb) {
     let clock = TestClock::new();
     let app = demo_app(&db, &clock).await;
     let before = sale_count(&db).await;
@@ -155,6 +168,15 @@ async fn redelivery_stores_nothing_twice_and_answers_the_same() {
     // The same text as a new message is a new sale.
     say(&app, "wang", 43, "/report 1200 ACME").await;
     assert_eq!(sale_count(&db).await, before + 2);
+
+    // A redelivered approval answers as the first time instead of "already approved".
+    let pending = say(&app, "wang", 44, "/report 9000 ACME").await;
+    let id = first_int_arg(&pending, "sale");
+    let approve = format!("/approve {id}");
+    let first = say(&app, "manager", 45, &approve).await;
+    let again = say(&app, "manager", 45, &approve).await;
+    assert_eq!(keys(&first), vec!["sale-approved", "your-sale-approved"]);
+    assert_eq!(first, again);
 }
 
 #[tokio::test]
@@ -215,10 +237,7 @@ async fn cancel_only_own_pending_sales() {
     let app = demo_app(&db, &clock).await;
     let report = say(&app, "wang", 1, "/report 9000 ACME").await;
     assert_eq!(report.replies[0].lines[0].key, "report-pending");
-    let id = match &report.replies[0].lines[0].args[0].1 {
-        rally::chat::reply::Arg::Int(id) => *id,
-        other => panic!("{other:?}"),
-    };
+    let id = first_int_arg(&report, "sale");
     let other = say(&app, "alice", 2, &format!("/cancel {id}")).await;
     assert_eq!(keys(&other), vec!["sale-not-found"]);
     let mine = say(&app, "wang", 3, &format!("/cancel {id}")).await;
@@ -301,14 +320,7 @@ async fn expired_invites_are_refused() {
     let clock = TestClock::new();
     let app = demo_app(&db, &clock).await;
     let invite = say(&app, "manager", 1, "/invite Late Comer").await;
-    let code = match &invite.replies[0].lines[0]
-        .args
-        .iter()
-        .find(|(k, _)| k == "code")
-    {
-        Some((_, rally::chat::reply::Arg::Text(code))) => code.clone(),
-        other => panic!("no code: {other:?}"),
-    };
+    let code = first_text_arg(&invite, "code");
     clock.advance_ms(app.invite_ttl_ms());
     let late = say(&app, "late", 2, &format!("/start {code}")).await;
     assert_eq!(keys(&late), vec!["invite-expired"]);

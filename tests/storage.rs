@@ -10,6 +10,7 @@ use rally::engine::partner::{PartnerKind, Platform, Role};
 use rally::engine::sale::{SaleSource, SaleStatus};
 use rally::store::handled::MessageKey;
 use rally::store::partners::NewPartner;
+use rally::store::rank_cache::RankCache;
 use rally::store::sales::{Inserted, NewSale};
 use rally::store::totals::{Delta, RankBasis};
 use rally::store::{Store, audit, handled, invites, members, partners, sales, totals};
@@ -47,6 +48,7 @@ both_backends!(
     status_changes_are_conditional,
     leaderboard_orders_and_breaks_ties,
     leaderboard_gap_and_place_outside_top,
+    rank_index_follows_later_and_concurrent_writes,
     audit_log_round_trips,
     handled_messages_keep_the_first_answer,
 );
@@ -57,6 +59,7 @@ fn partner(name: &str) -> NewPartner {
         kind: PartnerKind::Dealer,
         region: Some("East".into()),
         tier: None,
+        potential_minor: None,
     }
 }
 
@@ -69,6 +72,7 @@ fn new_sale(partner: PartnerId, yuan: i64, key: &str, status: SaleStatus) -> New
         customer: "ACME".into(),
         customer_key: "acme".into(),
         category: Some("software".into()),
+        quantity: None,
         note: None,
         sale_date: "2026-11-15".into(),
         period: "2026-11".into(),
@@ -324,8 +328,10 @@ async fn leaderboard_orders_and_breaks_ties(store: Store) {
     add(&store, ids[2], 900, 20).await;
     add(&store, ids[3], 100, 5).await;
     add(&store, ids[3], -100, 6).await; // back to zero: not ranked
+    let cache = RankCache::new();
     let mut conn = store.read().await.expect("conn");
-    let board = totals::leaderboard(&mut conn, "2026-11", RankBasis::Approved, Some(ids[0]), 10)
+    let board = cache
+        .leaderboard(&mut conn, "2026-11", RankBasis::Approved, Some(ids[0]), 10)
         .await
         .expect("board");
     let order: Vec<(u64, PartnerId)> = board.top.iter().map(|(p, s)| (*p, s.partner_id)).collect();
@@ -344,7 +350,8 @@ async fn leaderboard_orders_and_breaks_ties(store: Store) {
         .expect("totals");
     assert_eq!(t.approved_minor, 0);
     assert_eq!(t.approved_count, 2);
-    let other = totals::leaderboard(&mut conn, "2026-10", RankBasis::Approved, None, 10)
+    let other = cache
+        .leaderboard(&mut conn, "2026-10", RankBasis::Approved, None, 10)
         .await
         .expect("board");
     assert!(other.top.is_empty());
@@ -357,8 +364,10 @@ async fn leaderboard_gap_and_place_outside_top(store: Store) {
         add(&store, *id, 100_000 - i as i64 * 1_000, i as i64).await;
     }
     let last = *ids.last().expect("partners");
+    let cache = RankCache::new();
     let mut conn = store.read().await.expect("conn");
-    let board = totals::leaderboard(&mut conn, "2026-11", RankBasis::Approved, Some(last), 10)
+    let board = cache
+        .leaderboard(&mut conn, "2026-11", RankBasis::Approved, Some(last), 10)
         .await
         .expect("board");
     assert_eq!(board.top.len(), 10);
@@ -366,7 +375,8 @@ async fn leaderboard_gap_and_place_outside_top(store: Store) {
     let (place, _) = board.me.expect("ranked");
     assert_eq!(place, 15);
     assert_eq!(board.gap_to_next, Some(1_001));
-    let first = totals::leaderboard(&mut conn, "2026-11", RankBasis::Approved, Some(ids[0]), 10)
+    let first = cache
+        .leaderboard(&mut conn, "2026-11", RankBasis::Approved, Some(ids[0]), 10)
         .await
         .expect("board");
     assert_eq!(first.me.map(|(p, _)| p), Some(1));
@@ -434,4 +444,62 @@ async fn handled_messages_keep_the_first_answer(store: Store) {
         Some("[1]")
     );
     assert_eq!(key.idempotency_key(), "telegram:-100:7");
+}
+
+async fn rank_index_follows_later_and_concurrent_writes(store: Store) {
+    let ids = make_partners(&store, 3).await;
+    let cache = RankCache::new();
+    add(&store, ids[0], 300, 1).await;
+    let place = |board: &rally::engine::ranking::Leaderboard| board.me.as_ref().map(|(p, _)| *p);
+    let mut conn = store.read().await.expect("conn");
+    let board = cache
+        .leaderboard(&mut conn, "2026-11", RankBasis::Approved, Some(ids[1]), 10)
+        .await
+        .expect("board");
+    assert_eq!(board.participants, 1);
+    assert_eq!(place(&board), None);
+
+    // A writer that is still open while the index syncs, then commits: the next sync must
+    // see it, however the stamps of concurrent writers interleave.
+    let mut open = store.begin().await.expect("tx");
+    totals::apply(
+        &mut open,
+        "2026-11",
+        ids[1],
+        Delta {
+            approved_minor: 500,
+            approved_count: 1,
+            provisional_minor: 500,
+            pending_count: 0,
+        },
+        2,
+    )
+    .await
+    .expect("apply");
+    let during = cache
+        .leaderboard(&mut conn, "2026-11", RankBasis::Approved, Some(ids[1]), 10)
+        .await
+        .expect("board");
+    assert_eq!(place(&during), None, "uncommitted totals are not ranked");
+    open.commit().await.expect("commit");
+    add(&store, ids[2], 100, 3).await;
+    add(&store, ids[0], -300, 4).await; // leaves the board
+
+    let after = cache
+        .leaderboard(&mut conn, "2026-11", RankBasis::Approved, Some(ids[1]), 10)
+        .await
+        .expect("board");
+    assert_eq!(after.participants, 2);
+    assert_eq!(place(&after), Some(1));
+    let order: Vec<PartnerId> = after.top.iter().map(|(_, s)| s.partner_id).collect();
+    assert_eq!(order, vec![ids[1], ids[2]]);
+    assert_eq!(after.top[0].1.name, "P01");
+
+    // A second process (a fresh index) agrees.
+    let fresh = RankCache::new()
+        .leaderboard(&mut conn, "2026-11", RankBasis::Approved, Some(ids[2]), 10)
+        .await
+        .expect("board");
+    assert_eq!(place(&fresh), Some(2));
+    assert_eq!(fresh.gap_to_next, Some(401));
 }

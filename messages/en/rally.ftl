@@ -34,12 +34,21 @@ help-partner =
     /rank — this period's ranking
     /me — your scorecard
     /link — a code to use this account from another platform
+    /statement [period] — your statement, line by line
+    /why <line> — how a statement line was computed
+    /whatif <amount> [#category] — what one more sale would change
+    /dispute <line> <reason> — contest a statement line
+    /funds — your share of allocated funds
 help-manager =
     /invite <partner name> [kind] [region] [tier] — invite a partner
     /pending — sales waiting for approval
     /approve <sale> — approve a sale
     /reject <sale> <reason> — reject a sale
     /audit — recent manager actions
+    /feedback <partner> <1-5> [comment] — record customer feedback
+    /adjust <partner> <±amount> <reason> — adjust a statement
+    /answer <dispute> <text> — answer a dispute
+    /allocate <budget> — split a fund budget
 help-everyone =
     /lang <en|zh-CN> — change language
     /help — this list
@@ -117,7 +126,6 @@ me-sales = Approved sales: { $total } ({ $count ->
         [one] 1 sale
        *[other] { $count } sales
     })
-me-previous = Previous period ({ $period }): { $total }
 me-rank = Rank: #{ $place } of { $partners }
 me-pending = Pending approval: { $count }
 
@@ -135,3 +143,55 @@ console-to = [to { $member }]
 console-as-list = You are { $current }. Members: { $members }
 console-as = You are now { $member }.
 console-as-unknown = There is no member “{ $member }”. Members: { $members }
+
+## Incentives: statements
+error-bad-number = “{ $text }” is not a number: use the number shown, like 2.
+error-bad-period = “{ $text }” is not a period: use the form 2026-11.
+partner-unknown = There is no partner “{ $partner }”.
+statement-header = Statement of { $partner } for { $period } — plan { $plan } ({ $state ->
+        [locked] locked
+       *[draft] draft, changes until the period closes
+    }):
+statement-empty = No lines yet.
+statement-total = Total: { $total } · sales { $sales } · attainment { $attainment }%
+line-commission-marginal = { $id }. { $amount } — { $rate }% commission on { $base } of sales between { $lower } and { $upper }
+line-commission-marginal-top = { $id }. { $amount } — { $rate }% commission on { $base } of sales above { $lower }
+line-commission-whole = { $id }. { $amount } — { $rate }% commission on all { $base } of sales (bracket from { $lower } reached)
+line-accelerator = { $id }. { $amount } — accelerator: { $base } of sales above { $from } ({ $above_attainment }% of target) earn { $multiplier }× the { $rate }% rate, an extra { $extra_rate }%
+line-category = { $id }. { $amount } — { $rate }% commission on { $base } of { $category } sales
+line-cap = { $id }. { $amount } — cap: commission of { $before } is limited to { $cap }
+line-bonus = { $id }. { $amount } — bonus for reaching { $threshold }% of the { $target } target (attainment { $attainment }%)
+line-volume-rebate = { $id }. { $amount } — volume rebate: { $rate }% of { $base } of sales, over the { $threshold } threshold
+line-growth-rebate = { $id }. { $amount } — growth rebate: { $rate }% of { $base } growth ({ $sales } against { $last_year } a year earlier)
+line-adjustment = { $id }. { $amount } — adjustment: { $reason }
+line-prize = { $id }. { $amount } — prize for place { $rank } in { $contest }
+why-no-line = There is no line { $line }: the statement has { $count } lines. See /statement.
+why-detail = Kind { $kind } · base { $base } · rate { $rate }% · bracket { $lower } – { $upper } · plan { $plan }
+whatif-header = With { $amount } more: total { $total_before } → { $total_after } ({ $change }).
+whatif-line = { $kind }: { $before } → { $after }
+whatif-attainment = Attainment: { $before }% → { $after }%
+whatif-rank = Rank: #{ $before } → #{ $after }
+whatif-tier = Tier: { $before } → { $after }
+feedback-recorded = Feedback { $score }/5 recorded for { $partner }.
+adjust-recorded = Adjustment of { $amount } recorded for { $partner } on the { $period } statement.
+dispute-opened = Dispute #{ $dispute } about line { $line } is open; a manager will answer.
+dispute-new = Dispute #{ $dispute } from { $partner } about line { $line } of { $period }: { $reason } — answer with /answer { $dispute } <text>
+dispute-unknown = There is no dispute #{ $dispute }.
+dispute-answered = Dispute #{ $dispute } has been answered already.
+dispute-answer-sent = Answer to dispute #{ $dispute } sent.
+dispute-your-answer = Answer to your dispute #{ $dispute } (line { $line } of { $period }): { $answer }
+allocate-failed = The budget cannot be allocated: { $reason }
+allocate-done = Allocation #{ $run }: { $budget } split among { $partners } partners. Partners see their share with /funds.
+funds-none = No funds have been allocated yet.
+funds-share = Your share of allocation #{ $run }: { $amount } of { $budget }.
+funds-inputs = Inputs: potential { $potential }, trailing 12-month sales { $trailing }, growth { $growth }; shares { $potential_share } / { $contribution_share } / { $growth_share } weighted { $weights }.
+me-growth = Previous period { $previous } ({ $vs_previous }) · same period last year { $last_year } ({ $vs_last_year })
+me-coverage = Customers this period: { $customers }
+me-feedback = Customer feedback (90 days): { $average }/5 from { $ratings ->
+        [one] 1 rating
+       *[other] { $ratings } ratings
+    }
+me-feedback-none = Customer feedback (90 days): none yet
+me-attainment = Target attainment: { $attainment }%
+me-tier = Tier: { $tier } (trailing 12 months: { $trailing })
+me-next-tier = Next tier { $tier }: { $sales } more sales; certifications needed: { $certifications }

@@ -34,12 +34,21 @@ help-partner =
     /rank — 本期排行榜
     /me — 您的业绩卡
     /link — 获取代码，在另一个平台使用此账号
+    /statement [期间] — 您的对账单明细
+    /why <行号> — 对账单某行的计算方式
+    /whatif <金额> [#品类] — 再多一单会有什么变化
+    /dispute <行号> <原因> — 对对账单某行提出申诉
+    /funds — 您的资金分配份额
 help-manager =
     /invite <伙伴名称> [类型] [区域] [等级] — 邀请合作伙伴
     /pending — 待审批的销售
     /approve <编号> — 批准销售
     /reject <编号> <原因> — 驳回销售
     /audit — 最近的管理操作
+    /feedback <伙伴> <1-5> [评语] — 记录客户反馈
+    /adjust <伙伴> <±金额> <原因> — 调整对账单
+    /answer <申诉号> <回复> — 答复申诉
+    /allocate <预算> — 分配资金预算
 help-everyone =
     /lang <en|zh-CN> — 切换语言
     /help — 本列表
@@ -107,7 +116,6 @@ rank-gap = 再多 { $gap } 即可超过第 { $place } 名。
 rank-me-none = 您本期还没有已批准的销售。
 me-header = { $partner } — { $period }
 me-sales = 已批准销售额：{ $total }（{ $count } 笔）
-me-previous = 上期（{ $period }）：{ $total }
 me-rank = 排名：第 { $place } / { $partners }
 me-pending = 待审批：{ $count } 笔
 
@@ -125,3 +133,52 @@ console-to = [发给 { $member }]
 console-as-list = 当前身份：{ $current }。成员：{ $members }
 console-as = 已切换为 { $member }。
 console-as-unknown = 没有成员“{ $member }”。成员：{ $members }
+
+## 激励：对账单
+error-bad-number = “{ $text }”不是数字：请使用显示的编号，例如 2。
+error-bad-period = “{ $text }”不是有效期间：请使用 2026-11 这样的格式。
+partner-unknown = 没有合作伙伴“{ $partner }”。
+statement-header = { $partner } 的 { $period } 对账单 — 方案 { $plan }（{ $state ->
+        [locked] 已锁定
+       *[draft] 草稿，期间结束前可能变化
+    }）：
+statement-empty = 暂无明细。
+statement-total = 合计：{ $total } · 销售额 { $sales } · 目标达成 { $attainment }%
+line-commission-marginal = { $id }. { $amount } — 对 { $lower } 至 { $upper } 区间的 { $base } 销售额按 { $rate }% 计佣
+line-commission-marginal-top = { $id }. { $amount } — 对 { $lower } 以上的 { $base } 销售额按 { $rate }% 计佣
+line-commission-whole = { $id }. { $amount } — 已达到 { $lower } 档，全部 { $base } 销售额按 { $rate }% 计佣
+line-accelerator = { $id }. { $amount } — 加速：超过 { $from }（目标的 { $above_attainment }%）的 { $base } 销售额按 { $rate }% 的 { $multiplier } 倍计，额外 { $extra_rate }%
+line-category = { $id }. { $amount } — { $category } 品类 { $base } 销售额按 { $rate }% 计佣
+line-cap = { $id }. { $amount } — 封顶：佣金 { $before } 限制为 { $cap }
+line-bonus = { $id }. { $amount } — 达到目标 { $target } 的 { $threshold }% 的奖金（达成 { $attainment }%）
+line-volume-rebate = { $id }. { $amount } — 量返：销售额 { $base } 超过门槛 { $threshold }，返 { $rate }%
+line-growth-rebate = { $id }. { $amount } — 增长返利：增长额 { $base } 的 { $rate }%（{ $sales } 对比去年同期 { $last_year }）
+line-adjustment = { $id }. { $amount } — 调整：{ $reason }
+line-prize = { $id }. { $amount } — { $contest } 第 { $rank } 名奖励
+why-no-line = 没有第 { $line } 行：对账单共 { $count } 行。请查看 /statement。
+why-detail = 类型 { $kind } · 基数 { $base } · 费率 { $rate }% · 区间 { $lower } – { $upper } · 方案 { $plan }
+whatif-header = 再增加 { $amount }：合计 { $total_before } → { $total_after }（{ $change }）。
+whatif-line = { $kind }：{ $before } → { $after }
+whatif-attainment = 目标达成：{ $before }% → { $after }%
+whatif-rank = 排名：第 { $before } → 第 { $after }
+whatif-tier = 等级：{ $before } → { $after }
+feedback-recorded = 已为 { $partner } 记录 { $score }/5 的客户反馈。
+adjust-recorded = 已为 { $partner } 在 { $period } 对账单记录调整 { $amount }。
+dispute-opened = 关于第 { $line } 行的申诉 #{ $dispute } 已提交，经理会回复。
+dispute-new = { $partner } 对 { $period } 第 { $line } 行提出申诉 #{ $dispute }：{ $reason } — 用 /answer { $dispute } <回复> 答复
+dispute-unknown = 没有申诉 #{ $dispute }。
+dispute-answered = 申诉 #{ $dispute } 已经答复过了。
+dispute-answer-sent = 已发送对申诉 #{ $dispute } 的答复。
+dispute-your-answer = 您的申诉 #{ $dispute }（{ $period } 第 { $line } 行）的答复：{ $answer }
+allocate-failed = 无法分配预算：{ $reason }
+allocate-done = 分配 #{ $run }：{ $budget } 已分给 { $partners } 个合作伙伴。合作伙伴可用 /funds 查看自己的份额。
+funds-none = 还没有分配资金。
+funds-share = 您在分配 #{ $run } 中的份额：{ $amount }（总预算 { $budget }）。
+funds-inputs = 依据：潜力 { $potential }，近 12 个月销售额 { $trailing }，增长 { $growth }；占比 { $potential_share } / { $contribution_share } / { $growth_share }，权重 { $weights }。
+me-growth = 上期 { $previous }（{ $vs_previous }）· 去年同期 { $last_year }（{ $vs_last_year }）
+me-coverage = 本期客户数：{ $customers }
+me-feedback = 客户反馈（90 天）：{ $average }/5，共 { $ratings } 条
+me-feedback-none = 客户反馈（90 天）：暂无
+me-attainment = 目标达成：{ $attainment }%
+me-tier = 等级：{ $tier }（近 12 个月：{ $trailing }）
+me-next-tier = 下一等级 { $tier }：还需销售 { $sales }；需要的认证：{ $certifications }

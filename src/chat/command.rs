@@ -14,20 +14,76 @@ pub const MAX_TEXT_CHARS: usize = 4096;
 /// What a member asked for, with typed arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    Start { code: Option<String> },
-    Link { code: Option<String> },
+    Start {
+        code: Option<String>,
+    },
+    Link {
+        code: Option<String>,
+    },
     Help,
-    Lang { locale: Option<String> },
+    Lang {
+        locale: Option<String>,
+    },
     Report(ReportArgs),
     Sales,
-    Cancel { sale: SaleId },
+    Cancel {
+        sale: SaleId,
+    },
     Rank,
     Me,
     Invite(InviteArgs),
     Pending,
-    Approve { sale: SaleId },
-    Reject { sale: SaleId, reason: String },
+    Approve {
+        sale: SaleId,
+    },
+    Reject {
+        sale: SaleId,
+        reason: String,
+    },
     Audit,
+    /// `/statement [period]`.
+    Statement {
+        period: Option<String>,
+    },
+    /// `/why <line> [period]`.
+    Why {
+        line: u32,
+        period: Option<String>,
+    },
+    /// `/whatif <amount> [#category]`.
+    WhatIf {
+        amount: AmountInput,
+        category: Option<String>,
+    },
+    /// `/feedback <partner> <1-5> [comment]`.
+    Feedback {
+        partner: String,
+        score: u8,
+        comment: Option<String>,
+    },
+    /// `/adjust <partner> <±amount> <reason>`.
+    Adjust {
+        partner: String,
+        amount: AmountInput,
+        negative: bool,
+        reason: String,
+    },
+    /// `/dispute <line> <reason>`.
+    Dispute {
+        line: u32,
+        reason: String,
+    },
+    /// `/answer <dispute> <text>`.
+    Answer {
+        dispute: i64,
+        text: String,
+    },
+    /// `/allocate <budget>`.
+    Allocate {
+        budget: AmountInput,
+    },
+    /// `/funds`.
+    Funds,
 }
 
 /// `/report <amount> [currency] <customer> [#category] [note]`.
@@ -50,8 +106,29 @@ pub struct InviteArgs {
 
 /// The command names, as typed after `/`. Used for help and for platform command menus.
 pub const COMMAND_NAMES: &[&str] = &[
-    "start", "link", "help", "lang", "report", "sales", "cancel", "rank", "me", "invite",
-    "pending", "approve", "reject", "audit",
+    "start",
+    "link",
+    "help",
+    "lang",
+    "report",
+    "sales",
+    "cancel",
+    "rank",
+    "me",
+    "invite",
+    "pending",
+    "approve",
+    "reject",
+    "audit",
+    "statement",
+    "why",
+    "whatif",
+    "feedback",
+    "adjust",
+    "dispute",
+    "answer",
+    "allocate",
+    "funds",
 ];
 
 /// Why a text is not a valid command. Each variant maps to one localized sentence.
@@ -68,6 +145,8 @@ pub enum ParseError {
     Amount(#[from] AmountError),
     #[error("not a sale number: {0}")]
     BadSaleId(String),
+    #[error("not a number: {0}")]
+    BadNumber(String),
     #[error("name longer than {MAX_NAME_CHARS} characters")]
     NameTooLong,
     #[error("unclosed quote")]
@@ -133,6 +212,58 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Result<Option<Command>, 
             Command::Reject { sale, reason }
         }
         "audit" => Command::Audit,
+        "statement" => Command::Statement {
+            period: optional_word(&tokens),
+        },
+        "why" => Command::Why {
+            line: number(&tokens, 0, "why")?,
+            period: tokens.get(1).map(|t| t.text.clone()),
+        },
+        "whatif" => {
+            let first = tokens.first().ok_or(ParseError::Usage("whatif"))?;
+            let category = match tokens.get(1) {
+                Some(t) if !t.quoted && t.text.starts_with('#') && t.text.len() > 1 => {
+                    Some(checked_name(t.text[1..].to_string())?)
+                }
+                Some(_) => return Err(ParseError::Usage("whatif")),
+                None => None,
+            };
+            Command::WhatIf {
+                amount: amount::parse_amount(&first.text)?,
+                category,
+            }
+        }
+        "feedback" => parse_feedback(&tokens)?,
+        "adjust" => parse_adjust(&tokens)?,
+        "dispute" => {
+            let line = number(&tokens, 0, "dispute")?;
+            let reason = join(&tokens[1..]);
+            if reason.is_empty() {
+                return Err(ParseError::Usage("dispute"));
+            }
+            Command::Dispute { line, reason }
+        }
+        "answer" => {
+            let dispute = i64::from(number(&tokens, 0, "answer")?);
+            let text = join(&tokens[1..]);
+            if text.is_empty() {
+                return Err(ParseError::Usage("answer"));
+            }
+            Command::Answer { dispute, text }
+        }
+        "allocate" => {
+            let first = tokens.first().ok_or(ParseError::Usage("allocate"))?;
+            if tokens.len() > 2 {
+                return Err(ParseError::Usage("allocate"));
+            }
+            Command::Allocate {
+                budget: amount::parse_amount_with_currency(
+                    &first.text,
+                    tokens.get(1).map(|t| t.text.as_str()),
+                )?,
+            }
+        }
+        "funds" => Command::Funds,
         other => return Err(ParseError::UnknownCommand(other.to_string())),
     };
     Ok(Some(command))
@@ -220,6 +351,73 @@ fn sale_id(tokens: &[Token], command: &'static str) -> Result<SaleId, ParseError
         .filter(|n| *n > 0)
         .map(SaleId)
         .ok_or_else(|| ParseError::BadSaleId(first.text.clone()))
+}
+
+/// A positive whole number at `index` (a line or dispute number).
+fn number(tokens: &[Token], index: usize, command: &'static str) -> Result<u32, ParseError> {
+    let token = tokens.get(index).ok_or(ParseError::Usage(command))?;
+    token
+        .text
+        .trim_start_matches('#')
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ParseError::BadNumber(token.text.clone()))
+}
+
+/// `<partner words | "quoted"> <1-5> [comment]`: the partner runs up to the score.
+fn parse_feedback(tokens: &[Token]) -> Result<Command, ParseError> {
+    let score_at = tokens
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, t)| !t.quoted && matches!(t.text.as_str(), "1" | "2" | "3" | "4" | "5"))
+        .map(|(i, _)| i)
+        .ok_or(ParseError::Usage("feedback"))?;
+    let partner = checked_name(join(&tokens[..score_at]))?;
+    let score = tokens[score_at]
+        .text
+        .parse::<u8>()
+        .map_err(|_| ParseError::Usage("feedback"))?;
+    let comment = Some(join(&tokens[score_at + 1..])).filter(|c| !c.is_empty());
+    Ok(Command::Feedback {
+        partner,
+        score,
+        comment,
+    })
+}
+
+/// `<partner words | "quoted"> <±amount> <reason>`: the partner runs up to the first word that
+/// is a signed amount.
+fn parse_adjust(tokens: &[Token]) -> Result<Command, ParseError> {
+    let signed = |text: &str| -> Option<(bool, AmountInput)> {
+        let (negative, rest) = match text.strip_prefix(['-', '−']) {
+            Some(rest) => (true, rest),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        amount::parse_amount(rest).ok().map(|a| (negative, a))
+    };
+    let (at, (negative, amount)) = tokens
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find_map(|(i, t)| {
+            (!t.quoted)
+                .then(|| signed(&t.text))
+                .flatten()
+                .map(|a| (i, a))
+        })
+        .ok_or(ParseError::Usage("adjust"))?;
+    let reason = join(&tokens[at + 1..]);
+    if reason.is_empty() {
+        return Err(ParseError::Usage("adjust"));
+    }
+    Ok(Command::Adjust {
+        partner: checked_name(join(&tokens[..at]))?,
+        amount,
+        negative,
+        reason,
+    })
 }
 
 fn checked_name(name: String) -> Result<String, ParseError> {
@@ -422,6 +620,74 @@ mod tests {
         );
         assert_eq!(p("/invite"), Err(ParseError::Usage("invite")));
         assert_eq!(p("/invite dealer"), Err(ParseError::Usage("invite")));
+    }
+
+    #[test]
+    fn incentive_commands() {
+        assert_eq!(
+            p("/statement 2026-10"),
+            Ok(Some(Command::Statement {
+                period: Some("2026-10".into())
+            }))
+        );
+        assert_eq!(
+            p("/why 3"),
+            Ok(Some(Command::Why {
+                line: 3,
+                period: None
+            }))
+        );
+        assert_eq!(p("/why x"), Err(ParseError::BadNumber("x".into())));
+        match p("/whatif 2万 #software") {
+            Ok(Some(Command::WhatIf { amount, category })) => {
+                assert_eq!(amount.value, Decimal::new(20000, 0));
+                assert_eq!(category.as_deref(), Some("software"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            p("/feedback East Trading 4 quick delivery"),
+            Ok(Some(Command::Feedback {
+                partner: "East Trading".into(),
+                score: 4,
+                comment: Some("quick delivery".into())
+            }))
+        );
+        assert_eq!(p("/feedback Acme 9"), Err(ParseError::Usage("feedback")));
+        match p("/adjust \"7 Eleven\" -500 returned goods") {
+            Ok(Some(Command::Adjust {
+                partner,
+                amount,
+                negative,
+                reason,
+            })) => {
+                assert_eq!(partner, "7 Eleven");
+                assert_eq!(amount.value, Decimal::new(500, 0));
+                assert!(negative);
+                assert_eq!(reason, "returned goods");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(p("/adjust Acme 500"), Err(ParseError::Usage("adjust")));
+        assert_eq!(
+            p("/dispute 2 wrong rate"),
+            Ok(Some(Command::Dispute {
+                line: 2,
+                reason: "wrong rate".into()
+            }))
+        );
+        assert_eq!(
+            p("/answer 7 fixed next period"),
+            Ok(Some(Command::Answer {
+                dispute: 7,
+                text: "fixed next period".into()
+            }))
+        );
+        assert!(matches!(
+            p("/allocate 100k"),
+            Ok(Some(Command::Allocate { .. }))
+        ));
+        assert_eq!(p("/funds"), Ok(Some(Command::Funds)));
     }
 
     #[test]

@@ -15,11 +15,14 @@ use crate::engine::invite::{self as invite_rules, InviteError};
 use crate::engine::money::Money;
 use crate::engine::partner::{Member, PartnerKind, Platform, Role, name_key};
 use crate::engine::sale::{self as sale_rules, Sale, SaleAction, SaleSource, SaleStatus};
+use crate::engine::tier::{self, TierFacts};
+use crate::ledger;
 use crate::store::handled::{self, MessageKey};
 use crate::store::partners::NewPartner;
 use crate::store::sales::{Inserted, NewSale};
-use crate::store::totals::{self, Delta, RankBasis};
-use crate::store::{self, StoreError, audit, invites, members, partners, sales};
+use crate::store::totals::{self, RankBasis};
+use crate::store::{self, StoreError, audit, incentives, invites, members, partners, sales};
+use rust_decimal::Decimal;
 
 /// One message from any platform, already stripped of platform details.
 #[derive(Clone, Debug)]
@@ -46,12 +49,12 @@ pub struct Outcome {
 /// How many entries list commands show.
 const LIST_LIMIT: i64 = 10;
 /// How many places `/rank` shows.
-const RANK_TOP: i64 = 10;
+const RANK_TOP: usize = 10;
 /// Lifetime of a `/link` code for joining another platform's account.
 const LINK_CODE_TTL_MS: i64 = 15 * 60 * 1000;
 
 /// Why a command did not succeed.
-enum Failure {
+pub(crate) enum Failure {
     /// The member's mistake: shown to them, nothing changed.
     User(Msg),
     /// Ours: logged with a reference the member sees.
@@ -70,9 +73,9 @@ impl From<sqlx::Error> for Failure {
     }
 }
 
-type Handled<T = Vec<Reply>> = Result<T, Failure>;
+pub(crate) type Handled<T = Vec<Reply>> = Result<T, Failure>;
 
-fn user(msg: Msg) -> Failure {
+pub(crate) fn user(msg: Msg) -> Failure {
     Failure::User(msg)
 }
 
@@ -88,6 +91,7 @@ pub fn parse_error_msg(error: &ParseError) -> Msg {
             .text("usage", usage(name)),
         ParseError::Amount(e) => amount_error_msg(e),
         ParseError::BadSaleId(text) => Msg::new("error-bad-sale-id").text("text", text),
+        ParseError::BadNumber(text) => Msg::new("error-bad-number").text("text", text),
         ParseError::NameTooLong => Msg::new("error-name-too-long")
             .int("max", crate::engine::partner::MAX_NAME_CHARS as i64),
         ParseError::UnclosedQuote => Msg::new("error-unclosed-quote"),
@@ -106,12 +110,19 @@ fn usage(name: &str) -> String {
         "lang" => "/lang <en|zh-CN>",
         "start" => "/start <code>",
         "link" => "/link [code]",
+        "why" => "/why <line> [period]",
+        "whatif" => "/whatif <amount> [#category]",
+        "feedback" => "/feedback <partner> <1-5> [comment]",
+        "adjust" => "/adjust <partner> <±amount> <reason>",
+        "dispute" => "/dispute <line> <reason>",
+        "answer" => "/answer <dispute> <text>",
+        "allocate" => "/allocate <budget>",
         other => other,
     }
     .to_string()
 }
 
-fn amount_error_msg(e: &AmountError) -> Msg {
+pub(crate) fn amount_error_msg(e: &AmountError) -> Msg {
     let msg = Msg::new(e.key());
     match e {
         AmountError::TooPrecise { max_decimals } => msg.int("max", i64::from(*max_decimals)),
@@ -125,15 +136,15 @@ fn amount_error_msg(e: &AmountError) -> Msg {
 }
 
 /// Who is asking, resolved once per message.
-struct Ctx<'a> {
-    incoming: &'a Incoming,
-    member: Member,
-    locale: Locale,
-    now: i64,
+pub(crate) struct Ctx<'a> {
+    pub(crate) incoming: &'a Incoming,
+    pub(crate) member: Member,
+    pub(crate) locale: Locale,
+    pub(crate) now: i64,
 }
 
 impl Ctx<'_> {
-    fn key(&self) -> MessageKey {
+    pub(crate) fn key(&self) -> MessageKey {
         MessageKey {
             platform: self.incoming.platform,
             chat_id: self.incoming.chat_id.clone(),
@@ -142,7 +153,7 @@ impl Ctx<'_> {
     }
 
     /// The partner this member reports for, or why they cannot.
-    fn partner(&self) -> Handled<PartnerId> {
+    pub(crate) fn partner(&self) -> Handled<PartnerId> {
         match (self.member.role, self.member.partner_id) {
             (None, _) => Err(user(Msg::new("error-not-registered"))),
             (Some(_), Some(p)) => Ok(p),
@@ -150,7 +161,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn require_manager(&self) -> Handled<()> {
+    pub(crate) fn require_manager(&self) -> Handled<()> {
         match self.member.role {
             Some(r) if r.is_manager() => Ok(()),
             None => Err(user(Msg::new("error-not-registered"))),
@@ -158,7 +169,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn require_member(&self) -> Handled<()> {
+    pub(crate) fn require_member(&self) -> Handled<()> {
         match self.member.role {
             Some(_) => Ok(()),
             None => Err(user(Msg::new("error-not-registered"))),
@@ -178,26 +189,77 @@ fn changes_state(command: &Command) -> bool {
             | Command::Invite(_)
             | Command::Approve { .. }
             | Command::Reject { .. }
+            | Command::Feedback { .. }
+            | Command::Adjust { .. }
+            | Command::Dispute { .. }
+            | Command::Answer { .. }
+            | Command::Allocate { .. }
     )
 }
 
 impl App {
     /// Handles one message. Never fails: every problem becomes a reply.
+    ///
+    /// A state-changing command runs in one write transaction on one connection — member
+    /// lookup, the redelivery check, the change, its audit entry and the stored answer — and
+    /// commits only if it succeeded; a user mistake rolls back and stores nothing.
     pub async fn handle(&self, incoming: &Incoming) -> Outcome {
-        let fallback_locale = incoming
+        let fallback = incoming
             .locale
             .as_deref()
             .map(Locale::from_platform_code)
             .unwrap_or(self.config.program.default_locale);
         let parsed = command::parse(&incoming.text, self.bot_username.as_deref());
-        if let Ok(None) = parsed {
-            return Outcome {
-                locale: fallback_locale,
-                replies: Vec::new(),
-            };
+        let writes = match &parsed {
+            Ok(None) => {
+                return Outcome {
+                    locale: fallback,
+                    replies: Vec::new(),
+                };
+            }
+            Ok(Some(command)) => changes_state(command),
+            Err(_) => false,
+        };
+        let (locale, result) = if writes {
+            match self.store.begin().await {
+                Ok(mut tx) => {
+                    let (locale, result) = self.dispatch(&mut tx, incoming, parsed, fallback).await;
+                    let result = match result {
+                        Ok(replies) => tx.commit().await.map(|()| replies).map_err(Failure::from),
+                        Err(e) => Err(e),
+                    };
+                    (locale, result)
+                }
+                Err(e) => (fallback, Err(e.into())),
+            }
+        } else {
+            match self.store.read().await {
+                Ok(mut conn) => self.dispatch(&mut conn, incoming, parsed, fallback).await,
+                Err(e) => (fallback, Err(e.into())),
+            }
+        };
+        let mut replies = match result {
+            Ok(replies) => replies,
+            Err(Failure::User(msg)) => vec![Reply::here(msg)],
+            Err(Failure::Internal(e)) => return internal_error(locale, e),
+        };
+        if !incoming.private_chat && replies.iter().any(|r| r.to == Destination::Sender) {
+            replies.push(Reply::here(Msg::new("sent-privately")));
         }
+        Outcome { locale, replies }
+    }
+
+    /// Resolves the member and their locale on `conn`, then runs the command there.
+    async fn dispatch(
+        &self,
+        conn: &mut store::Conn,
+        incoming: &Incoming,
+        parsed: Result<Option<Command>, ParseError>,
+        fallback: Locale,
+    ) -> (Locale, Handled) {
         let member = match self
-            .member_for(
+            .member_in(
+                conn,
                 incoming.platform,
                 &incoming.sender_id,
                 &incoming.sender_name,
@@ -205,22 +267,17 @@ impl App {
             .await
         {
             Ok(m) => m,
-            Err(e) => return internal_error(fallback_locale, e.into()),
+            Err(e) => return (fallback, Err(e.into())),
         };
         let locale = member
             .locale
             .as_deref()
             .and_then(Locale::from_tag)
-            .unwrap_or(fallback_locale);
+            .unwrap_or(fallback);
         let command = match parsed {
             Ok(Some(c)) => c,
-            Ok(None) => unreachable!("handled above"),
-            Err(e) => {
-                return Outcome {
-                    locale,
-                    replies: vec![Reply::here(parse_error_msg(&e))],
-                };
-            }
+            Ok(None) => return (locale, Ok(Vec::new())),
+            Err(e) => return (locale, Ok(vec![Reply::here(parse_error_msg(&e))])),
         };
         let mut ctx = Ctx {
             incoming,
@@ -228,70 +285,90 @@ impl App {
             locale,
             now: self.now(),
         };
-        let result = if changes_state(&command) {
-            self.once(&mut ctx, command).await
-        } else {
-            self.run(&mut ctx, command).await
-        };
-        let mut replies = match result {
-            Ok(replies) => replies,
-            Err(Failure::User(msg)) => vec![Reply::here(msg)],
-            Err(Failure::Internal(e)) => return internal_error(ctx.locale, e),
-        };
-        if !incoming.private_chat && replies.iter().any(|r| r.to == Destination::Sender) {
-            replies.push(Reply::here(Msg::new("sent-privately")));
-        }
-        Outcome {
-            locale: ctx.locale,
-            replies,
-        }
+        let result = self.run(&mut ctx, conn, command).await;
+        (ctx.locale, result)
     }
 
-    /// Runs a state-changing command at most once per message: a redelivery gets the stored
-    /// answer. The command itself records its answer in its own transaction.
-    async fn once(&self, ctx: &mut Ctx<'_>, command: Command) -> Handled {
-        let key = ctx.key();
-        let mut conn = self.store.read().await?;
-        if let Some(stored) = handled::find(&mut conn, &key).await? {
-            drop(conn);
+    /// Runs a command. A state-changing one runs at most once per message: a redelivery gets
+    /// the stored answer. Reports need no lookup for that: the sale's unique idempotency key
+    /// detects the redelivery in the insert itself, and the answer is rebuilt from the stored
+    /// sale (see [`App::report`]).
+    async fn run(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn, command: Command) -> Handled {
+        let remember = changes_state(&command) && !matches!(command, Command::Report(_));
+        if remember && let Some(stored) = handled::find(&mut *conn, &ctx.key()).await? {
             return serde_json::from_str(&stored).map_err(|e| Failure::Internal(e.into()));
         }
-        drop(conn);
-        // A user mistake changes and stores nothing, so a redelivery is simply answered anew.
-        self.run(ctx, command).await
+        let replies = self.execute(ctx, conn, command).await?;
+        if remember {
+            let json = serde_json::to_string(&replies).map_err(|e| Failure::Internal(e.into()))?;
+            handled::record(&mut *conn, &ctx.key(), Some(ctx.member.id), &json, ctx.now).await?;
+        }
+        Ok(replies)
     }
 
-    async fn run(&self, ctx: &mut Ctx<'_>, command: Command) -> Handled {
+    async fn execute(
+        &self,
+        ctx: &mut Ctx<'_>,
+        conn: &mut store::Conn,
+        command: Command,
+    ) -> Handled {
         match command {
             Command::Help => Ok(vec![self.help(ctx)]),
             Command::Start { code: None } => Ok(vec![self.welcome(ctx)]),
             Command::Start { code: Some(code) } | Command::Link { code: Some(code) } => {
-                self.redeem(ctx, &code).await
+                self.redeem(ctx, conn, &code).await
             }
-            Command::Link { code: None } => self.link_code(ctx).await,
-            Command::Lang { locale } => self.lang(ctx, locale.as_deref()).await,
-            Command::Report(args) => self.report(ctx, args).await,
-            Command::Sales => self.sales(ctx).await,
-            Command::Cancel { sale } => self.decide(ctx, sale, SaleAction::Cancel, None).await,
-            Command::Rank => self.rank(ctx).await,
-            Command::Me => self.me(ctx).await,
-            Command::Invite(args) => self.invite(ctx, args).await,
-            Command::Pending => self.pending(ctx).await,
-            Command::Approve { sale } => self.decide(ctx, sale, SaleAction::Approve, None).await,
-            Command::Reject { sale, reason } => {
-                self.decide(ctx, sale, SaleAction::Reject, Some(reason))
+            Command::Link { code: None } => self.link_code(ctx, conn).await,
+            Command::Lang { locale } => self.lang(ctx, conn, locale.as_deref()).await,
+            Command::Report(args) => self.report(ctx, conn, args).await,
+            Command::Sales => self.sales(ctx, conn).await,
+            Command::Cancel { sale } => {
+                self.decide(ctx, conn, sale, SaleAction::Cancel, None).await
+            }
+            Command::Rank => self.rank(ctx, conn).await,
+            Command::Me => self.me(ctx, conn).await,
+            Command::Invite(args) => self.invite(ctx, conn, args).await,
+            Command::Pending => self.pending(ctx, conn).await,
+            Command::Approve { sale } => {
+                self.decide(ctx, conn, sale, SaleAction::Approve, None)
                     .await
             }
-            Command::Audit => self.audit(ctx).await,
+            Command::Reject { sale, reason } => {
+                self.decide(ctx, conn, sale, SaleAction::Reject, Some(reason))
+                    .await
+            }
+            Command::Audit => self.audit(ctx, conn).await,
+            Command::Statement { period } => self.statement_cmd(ctx, conn, period.as_deref()).await,
+            Command::Why { line, period } => self.why(ctx, conn, line, period.as_deref()).await,
+            Command::WhatIf { amount, category } => self.what_if(ctx, conn, amount, category).await,
+            Command::Feedback {
+                partner,
+                score,
+                comment,
+            } => self.feedback(ctx, conn, &partner, score, comment).await,
+            Command::Adjust {
+                partner,
+                amount,
+                negative,
+                reason,
+            } => {
+                self.adjust(ctx, conn, &partner, amount, negative, &reason)
+                    .await
+            }
+            Command::Dispute { line, reason } => self.dispute(ctx, conn, line, &reason).await,
+            Command::Answer { dispute, text } => self.answer(ctx, conn, dispute, &text).await,
+            Command::Allocate { budget } => self.allocate(ctx, conn, budget).await,
+            Command::Funds => self.funds(ctx, conn).await,
         }
     }
 
-    /// Commits `tx` together with the stored answer for this message.
-    async fn finish(&self, ctx: &Ctx<'_>, mut tx: store::Tx, replies: Vec<Reply>) -> Handled {
-        let json = serde_json::to_string(&replies).map_err(|e| Failure::Internal(e.into()))?;
-        handled::record(&mut tx, &ctx.key(), Some(ctx.member.id), &json, ctx.now).await?;
-        tx.commit().await?;
-        Ok(replies)
+    /// Which total ranks partners (`program.rank_pending`).
+    pub(crate) fn rank_basis(&self) -> RankBasis {
+        if self.config.program.rank_pending {
+            RankBasis::Provisional
+        } else {
+            RankBasis::Approved
+        }
     }
 
     fn help(&self, ctx: &Ctx<'_>) -> Reply {
@@ -324,11 +401,10 @@ impl App {
         }
     }
 
-    async fn redeem(&self, ctx: &mut Ctx<'_>, typed: &str) -> Handled {
+    async fn redeem(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn, typed: &str) -> Handled {
         let code = invite_rules::normalize_code(typed)
             .ok_or_else(|| user(Msg::new("invite-unknown").text("code", typed)))?;
-        let mut tx = self.store.begin().await?;
-        let invite = invites::find(&mut tx, &code)
+        let invite = invites::find(&mut *conn, &code)
             .await?
             .ok_or_else(|| user(Msg::new("invite-unknown").text("code", typed)))?;
         invite_rules::check_redeemable(&invite, ctx.now).map_err(|e| {
@@ -342,15 +418,15 @@ impl App {
         {
             return Err(user(Msg::new("invite-other-partner")));
         }
-        if !invites::mark_used(&mut tx, &code, ctx.member.id, ctx.now).await? {
+        if !invites::mark_used(&mut *conn, &code, ctx.member.id, ctx.now).await? {
             return Err(user(Msg::new("invite-used")));
         }
         // Joining never lowers a role an account already has (an admin stays admin).
         let role = ctx.member.role.map_or(invite.role, |r| r.max(invite.role));
         let partner_id = invite.partner_id.or(ctx.member.partner_id);
-        members::set_role(&mut tx, ctx.member.id, partner_id, role).await?;
+        members::set_role(&mut *conn, ctx.member.id, partner_id, role).await?;
         audit::record(
-            &mut tx,
+            &mut *conn,
             Some(ctx.member.id),
             "member.join",
             &format!("member {}", ctx.member.id),
@@ -360,7 +436,7 @@ impl App {
         )
         .await?;
         let partner_name = match partner_id {
-            Some(p) => partners::get(&mut tx, p).await?.map(|p| p.name),
+            Some(p) => partners::get(&mut *conn, p).await?.map(|p| p.name),
             None => None,
         };
         let msg = match partner_name {
@@ -368,18 +444,17 @@ impl App {
             None => Msg::new("joined-role").text("role", role.as_str()),
         };
         let replies = vec![Reply::here(msg).line(Msg::new("joined-next"))];
-        self.finish(ctx, tx, replies).await
+        Ok(replies)
     }
 
     /// `/link` without a code: a short-lived code that joins another platform's account to
     /// this member's partner and role.
-    async fn link_code(&self, ctx: &mut Ctx<'_>) -> Handled {
+    async fn link_code(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn) -> Handled {
         ctx.require_member()?;
         let role = ctx.member.role.unwrap_or(Role::Partner);
-        let mut tx = self.store.begin().await?;
         let invite = self
             .create_invite(
-                &mut tx,
+                &mut *conn,
                 ctx.member.partner_id,
                 role,
                 LINK_CODE_TTL_MS,
@@ -391,10 +466,15 @@ impl App {
                 .text("code", &invite.code)
                 .int("minutes", LINK_CODE_TTL_MS / 60_000),
         )];
-        self.finish(ctx, tx, replies).await
+        Ok(replies)
     }
 
-    async fn lang(&self, ctx: &mut Ctx<'_>, wanted: Option<&str>) -> Handled {
+    async fn lang(
+        &self,
+        ctx: &mut Ctx<'_>,
+        conn: &mut store::Conn,
+        wanted: Option<&str>,
+    ) -> Handled {
         let Some(wanted) = wanted else {
             return Ok(vec![Reply::here(
                 Msg::new("lang-current").text("locale", ctx.locale.tag()),
@@ -402,18 +482,17 @@ impl App {
         };
         let locale = Locale::from_tag(wanted)
             .ok_or_else(|| user(Msg::new("lang-unknown").text("locale", wanted)))?;
-        let mut tx = self.store.begin().await?;
-        members::set_locale(&mut tx, ctx.member.id, locale.tag()).await?;
+        members::set_locale(&mut *conn, ctx.member.id, locale.tag()).await?;
         ctx.locale = locale;
         let replies = vec![Reply {
             locale: Some(locale),
             ..Reply::here(Msg::new("lang-set").text("locale", locale.tag()))
         }];
-        self.finish(ctx, tx, replies).await
+        Ok(replies)
     }
 
     /// Converts a reported amount into program currency, rounded to its minor unit.
-    fn to_program(&self, money: Money) -> Handled<Money> {
+    pub(crate) fn to_program_money(&self, money: Money) -> Handled<Money> {
         let program = self.config.program.currency;
         if money.currency() == program {
             return Ok(money);
@@ -436,12 +515,12 @@ impl App {
             .map_err(|_| user(Msg::new("amount-too-large")))
     }
 
-    async fn report(&self, ctx: &mut Ctx<'_>, args: ReportArgs) -> Handled {
+    async fn report(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn, args: ReportArgs) -> Handled {
         let partner_id = ctx.partner()?;
         let program = self.config.program.currency;
         let money =
             amount::to_money(args.amount, program).map_err(|e| user(amount_error_msg(&e)))?;
-        let program_amount = self.to_program(money)?;
+        let program_amount = self.to_program_money(money)?;
         let limit = self
             .config
             .program
@@ -456,6 +535,7 @@ impl App {
             customer: args.customer.clone(),
             customer_key: name_key(&args.customer),
             category: args.category.clone(),
+            quantity: None,
             note: args.note.clone(),
             sale_date: self.local_date(ctx.now).to_string(),
             period: period.key(),
@@ -465,33 +545,27 @@ impl App {
             reporter: Some(ctx.member.id),
             reported_at: ctx.now,
         };
-        let mut tx = self.store.begin().await?;
-        let sale = match sales::insert(&mut tx, &new).await? {
-            Inserted::New(sale) => {
-                let minor = program_minor(&sale)?;
-                let (approved, provisional) = sale_rules::total_deltas(None, sale.status, minor);
-                let delta = Delta {
-                    approved_minor: approved,
-                    approved_count: i64::from(sale.status == SaleStatus::Approved),
-                    provisional_minor: provisional,
-                    pending_count: i64::from(sale.status == SaleStatus::Pending),
-                };
-                totals::apply(&mut tx, &sale.period, partner_id, delta, ctx.now).await?;
-                sale
-            }
-            Inserted::Existing(sale) => sale,
+        let (inserted, totals_now) = ledger::record_sale(self, &mut *conn, &new, ctx.now).await?;
+        let (sale, redelivered) = match inserted {
+            Inserted::New(sale) => (sale, false),
+            Inserted::Existing(sale) => (sale, true),
         };
-        let mut replies = vec![self.report_reply(ctx, &sale, &mut tx).await?];
-        if sale.status == SaleStatus::Pending {
-            replies.extend(self.notify_managers(&mut tx, &sale).await?);
+        let mut replies = vec![
+            self.report_reply(ctx, &sale, totals_now, &mut *conn)
+                .await?,
+        ];
+        // Managers were told when the sale was first stored; a redelivery tells nobody again.
+        if sale.status == SaleStatus::Pending && !redelivered {
+            replies.extend(self.notify_managers(&mut *conn, &sale).await?);
         }
-        self.finish(ctx, tx, replies).await
+        Ok(replies)
     }
 
     async fn report_reply(
         &self,
         ctx: &Ctx<'_>,
         sale: &Sale,
+        totals_now: Option<totals::PeriodTotals>,
         conn: &mut store::Conn,
     ) -> Handled<Reply> {
         let key = match sale.status {
@@ -510,7 +584,10 @@ impl App {
         }
         // The period total is money: only in a private chat.
         if ctx.incoming.private_chat {
-            let t = totals::get(conn, &sale.period, sale.partner_id).await?;
+            let t = match totals_now {
+                Some(t) => t,
+                None => totals::get(conn, &sale.period, sale.partner_id).await?,
+            };
             reply = reply.line(
                 Msg::new("report-period-total")
                     .text("period", &sale.period)
@@ -522,7 +599,7 @@ impl App {
     }
 
     /// A private note with Approve / Reject buttons to every manager.
-    async fn notify_managers(&self, conn: &mut store::Conn, sale: &Sale) -> Handled {
+    pub(crate) async fn notify_managers(&self, conn: &mut store::Conn, sale: &Sale) -> Handled {
         let partner = partners::get(conn, sale.partner_id).await?;
         let partner_name = partner.map(|p| p.name).unwrap_or_default();
         let managers = members::managers(conn).await?;
@@ -544,11 +621,10 @@ impl App {
             .collect())
     }
 
-    async fn sales(&self, ctx: &mut Ctx<'_>) -> Handled {
+    async fn sales(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn) -> Handled {
         let partner_id = ctx.partner()?;
-        let mut conn = self.store.read().await?;
         let list = sales::recent_for_partner(
-            &mut conn,
+            &mut *conn,
             partner_id,
             LIST_LIMIT,
             self.config.program.currency,
@@ -570,6 +646,7 @@ impl App {
     async fn decide(
         &self,
         ctx: &mut Ctx<'_>,
+        conn: &mut store::Conn,
         sale_id: SaleId,
         action: SaleAction,
         reason: Option<String>,
@@ -581,8 +658,7 @@ impl App {
             SaleAction::Approve | SaleAction::Reject => ctx.require_manager()?,
         }
         let program = self.config.program.currency;
-        let mut tx = self.store.begin().await?;
-        let sale = sales::get(&mut tx, sale_id, program)
+        let sale = sales::get(&mut *conn, sale_id, program)
             .await?
             .filter(|s| action != SaleAction::Cancel || Some(s.partner_id) == ctx.member.partner_id)
             .ok_or_else(|| user(Msg::new("sale-not-found").int("sale", sale_id.0)))?;
@@ -597,10 +673,10 @@ impl App {
             })
         })?;
         let reason = reason.filter(|r| r != "-");
-        if !sales::set_status(
-            &mut tx,
-            sale.id,
-            sale.status,
+        if !ledger::change_status(
+            self,
+            &mut *conn,
+            &sale,
             to,
             ctx.member.id,
             reason.as_deref(),
@@ -614,18 +690,9 @@ impl App {
                     .text("status", "?"),
             ));
         }
-        let minor = program_minor(&sale)?;
-        let (approved, provisional) = sale_rules::total_deltas(Some(sale.status), to, minor);
-        let delta = Delta {
-            approved_minor: approved,
-            approved_count: i64::from(to == SaleStatus::Approved),
-            provisional_minor: provisional,
-            pending_count: -1,
-        };
-        totals::apply(&mut tx, &sale.period, sale.partner_id, delta, ctx.now).await?;
         if action != SaleAction::Cancel {
             audit::record(
-                &mut tx,
+                &mut *conn,
                 Some(ctx.member.id),
                 &format!("sale.{}", to.as_str()),
                 &format!("sale {}", sale.id),
@@ -648,7 +715,7 @@ impl App {
                 .text("by", &ctx.member.display_name),
         )];
         if let Some(reporter) = sale.reporter.filter(|r| *r != ctx.member.id) {
-            let reporter_locale = members::get(&mut tx, reporter)
+            let reporter_locale = members::get(&mut *conn, reporter)
                 .await?
                 .and_then(|m| m.locale)
                 .as_deref()
@@ -671,20 +738,22 @@ impl App {
                 ..Reply::here(msg)
             });
         }
-        self.finish(ctx, tx, replies).await
+        Ok(replies)
     }
 
-    async fn rank(&self, ctx: &mut Ctx<'_>) -> Handled {
+    async fn rank(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn) -> Handled {
         ctx.require_member()?;
         let period = self.period_at(ctx.now).key();
-        let basis = if self.config.program.rank_pending {
-            RankBasis::Provisional
-        } else {
-            RankBasis::Approved
-        };
-        let mut conn = self.store.read().await?;
-        let board =
-            totals::leaderboard(&mut conn, &period, basis, ctx.member.partner_id, RANK_TOP).await?;
+        let board = self
+            .ranks
+            .leaderboard(
+                &mut *conn,
+                &period,
+                self.rank_basis(),
+                ctx.member.partner_id,
+                RANK_TOP,
+            )
+            .await?;
         if board.top.is_empty() {
             return Ok(vec![Reply::here(
                 Msg::new("rank-empty").text("period", &period),
@@ -723,24 +792,44 @@ impl App {
         Ok(vec![reply])
     }
 
-    async fn me(&self, ctx: &mut Ctx<'_>) -> Handled {
+    /// The scorecard: sales, growth, coverage, feedback, attainment, rank, tier.
+    async fn me(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn) -> Handled {
         let partner_id = ctx.partner()?;
         let period = self.period_at(ctx.now);
-        let mut conn = self.store.read().await?;
-        let partner = partners::get(&mut conn, partner_id).await?;
-        let t = totals::get(&mut conn, &period.key(), partner_id).await?;
-        let previous = totals::get(&mut conn, &period.previous().key(), partner_id).await?;
-        let basis = if self.config.program.rank_pending {
-            RankBasis::Provisional
-        } else {
-            RankBasis::Approved
+        let partner = partners::get(&mut *conn, partner_id)
+            .await?
+            .ok_or_else(|| Failure::Internal(anyhow::anyhow!("partner {partner_id} missing")))?;
+        let t = totals::get(&mut *conn, &period.key(), partner_id).await?;
+        let previous = totals::get(&mut *conn, &period.previous().key(), partner_id).await?;
+        let last_year = totals::get(&mut *conn, &period.year_earlier().key(), partner_id).await?;
+        let board = self
+            .ranks
+            .leaderboard(
+                &mut *conn,
+                &period.key(),
+                self.rank_basis(),
+                Some(partner_id),
+                0,
+            )
+            .await?;
+        let pending = sales::count_pending(&mut *conn, partner_id).await?;
+        let coverage = incentives::coverage(&mut *conn, partner_id, &period.key()).await?;
+        let ninety_days_ms = 90 * 86_400_000;
+        let (score_sum, ratings) =
+            incentives::feedback_since(&mut *conn, partner_id, ctx.now - ninety_days_ms).await?;
+        let facts = self.statement_facts(&mut *conn, partner_id, period).await?;
+        let draft = self.compute_statement(&partner, period, &facts);
+
+        let growth = |now: i64, then: i64| -> String {
+            if then <= 0 {
+                return "-".into();
+            }
+            let pct = Decimal::from(now - then) * Decimal::from(100) / Decimal::from(then);
+            format!("{:+}%", pct.round_dp(1).normalize())
         };
-        let board =
-            totals::leaderboard(&mut conn, &period.key(), basis, Some(partner_id), 0).await?;
-        let pending = sales::count_pending(&mut conn, partner_id).await?;
         let mut reply = Reply::private(
             Msg::new("me-header")
-                .text("partner", partner.map(|p| p.name).unwrap_or_default())
+                .text("partner", &partner.name)
                 .text("period", period.key()),
         )
         .line(
@@ -749,10 +838,30 @@ impl App {
                 .int("count", t.approved_count),
         )
         .line(
-            Msg::new("me-previous")
-                .text("period", period.previous().key())
-                .text("total", self.program_money(previous.approved_minor)),
-        );
+            Msg::new("me-growth")
+                .text("previous", self.program_money(previous.approved_minor))
+                .text(
+                    "vs_previous",
+                    growth(t.approved_minor, previous.approved_minor),
+                )
+                .text("last_year", self.program_money(last_year.approved_minor))
+                .text(
+                    "vs_last_year",
+                    growth(t.approved_minor, last_year.approved_minor),
+                ),
+        )
+        .line(Msg::new("me-coverage").int("customers", coverage));
+        reply = reply.line(if ratings > 0 {
+            let avg = Decimal::from(score_sum) / Decimal::from(ratings);
+            Msg::new("me-feedback")
+                .text("average", avg.round_dp(1).normalize().to_string())
+                .int("ratings", ratings)
+        } else {
+            Msg::new("me-feedback-none")
+        });
+        if let Some(attainment) = &draft.attainment {
+            reply = reply.line(Msg::new("me-attainment").text("attainment", attainment));
+        }
         reply = match board.me {
             Some((place, _)) => reply.line(
                 Msg::new("me-rank")
@@ -761,15 +870,43 @@ impl App {
             ),
             None => reply.line(Msg::new("rank-me-none")),
         };
+        if !self.config.tiers.is_empty() {
+            let trailing = self.trailing_sales(&mut *conn, partner_id, period).await?;
+            let facts = TierFacts {
+                trailing_sales: Money::from_minor(trailing, self.config.program.currency).amount(),
+                certifications: incentives::certifications(&mut *conn, partner_id).await?,
+            };
+            let current = tier::evaluate(&self.config.tiers, &facts).map(|t| t.name.clone());
+            reply = reply.line(
+                Msg::new("me-tier")
+                    .text("tier", current.unwrap_or_else(|| "-".into()))
+                    .text("trailing", self.program_money(trailing)),
+            );
+            if let Some(next) = tier::next_tier(&self.config.tiers, &facts) {
+                let needed = Money::new(next.sales_needed, self.config.program.currency);
+                reply = reply.line(
+                    Msg::new("me-next-tier")
+                        .text("tier", &next.tier.name)
+                        .text("sales", needed.format())
+                        .text(
+                            "certifications",
+                            if next.missing_certifications.is_empty() {
+                                "-".to_string()
+                            } else {
+                                next.missing_certifications.join(", ")
+                            },
+                        ),
+                );
+            }
+        }
         Ok(vec![
             reply.line(Msg::new("me-pending").int("count", pending)),
         ])
     }
 
-    async fn invite(&self, ctx: &mut Ctx<'_>, args: InviteArgs) -> Handled {
+    async fn invite(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn, args: InviteArgs) -> Handled {
         ctx.require_manager()?;
-        let mut tx = self.store.begin().await?;
-        let partner = match partners::find_by_name(&mut tx, &args.partner).await? {
+        let partner = match partners::find_by_name(&mut *conn, &args.partner).await? {
             Some(p) => p,
             None => {
                 let new = NewPartner {
@@ -777,12 +914,13 @@ impl App {
                     kind: args.kind.unwrap_or(PartnerKind::Dealer),
                     region: args.region.clone(),
                     tier: args.tier.clone(),
+                    potential_minor: None,
                 };
-                let created = partners::insert(&mut tx, &new, ctx.now)
+                let created = partners::insert(&mut *conn, &new, ctx.now)
                     .await?
                     .ok_or_else(|| Failure::Internal(anyhow::anyhow!("partner vanished")))?;
                 audit::record(
-                    &mut tx,
+                    &mut *conn,
                     Some(ctx.member.id),
                     "partner.create",
                     &format!("partner {}", created.id),
@@ -799,7 +937,7 @@ impl App {
         };
         let invite = self
             .create_invite(
-                &mut tx,
+                &mut *conn,
                 Some(partner.id),
                 Role::Partner,
                 self.invite_ttl_ms(),
@@ -807,7 +945,7 @@ impl App {
             )
             .await?;
         audit::record(
-            &mut tx,
+            &mut *conn,
             Some(ctx.member.id),
             "invite.create",
             &format!("partner {}", partner.id),
@@ -829,13 +967,12 @@ impl App {
                     .text("link", format!("https://t.me/{bot}?start={}", invite.code)),
             );
         }
-        self.finish(ctx, tx, vec![reply]).await
+        Ok(vec![reply])
     }
 
-    async fn pending(&self, ctx: &mut Ctx<'_>) -> Handled {
+    async fn pending(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn) -> Handled {
         ctx.require_manager()?;
-        let mut conn = self.store.read().await?;
-        let list = sales::pending(&mut conn, LIST_LIMIT, self.config.program.currency).await?;
+        let list = sales::pending(&mut *conn, LIST_LIMIT, self.config.program.currency).await?;
         if list.is_empty() {
             return Ok(vec![Reply::here(Msg::new("pending-none"))]);
         }
@@ -858,10 +995,9 @@ impl App {
         Ok(replies)
     }
 
-    async fn audit(&self, ctx: &mut Ctx<'_>) -> Handled {
+    async fn audit(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn) -> Handled {
         ctx.require_manager()?;
-        let mut conn = self.store.read().await?;
-        let entries = audit::recent(&mut conn, 20).await?;
+        let entries = audit::recent(&mut *conn, 20).await?;
         if entries.is_empty() {
             return Ok(vec![Reply::private(Msg::new("audit-none"))]);
         }
@@ -884,12 +1020,6 @@ impl App {
         }
         Ok(vec![reply])
     }
-}
-
-fn program_minor(sale: &Sale) -> Handled<i64> {
-    sale.program_amount
-        .to_minor()
-        .map_err(|e| Failure::Internal(anyhow::anyhow!("sale {} amount: {e}", sale.id)))
 }
 
 fn sale_line(sale: &Sale, date: String) -> Msg {

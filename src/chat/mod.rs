@@ -2,4 +2,7 @@
 pub mod command;
 pub mod console;
 pub mod handler;
+mod incentives;
 pub mod reply;
+
+pub use incentives::trailing_keys;

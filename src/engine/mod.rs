@@ -1,10 +1,14 @@
 //! The incentive engine: pure types and rules. No I/O, no clock, no async — the service layer
 //! loads facts, passes them in with an explicit `now`, and stores what comes out.
+pub mod allocation;
 pub mod amount;
 pub mod ids;
 pub mod invite;
 pub mod money;
 pub mod partner;
 pub mod period;
+pub mod plan;
 pub mod ranking;
 pub mod sale;
+pub mod statement;
+pub mod tier;

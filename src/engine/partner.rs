@@ -116,6 +116,8 @@ pub struct Partner {
     pub status: PartnerStatus,
     /// Unix milliseconds.
     pub joined_at: i64,
+    /// Sales potential in minor units of program currency (fund allocation weighs it), if known.
+    pub potential_minor: Option<i64>,
 }
 
 /// A chat platform account.

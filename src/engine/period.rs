@@ -103,6 +103,42 @@ impl Period {
         }
     }
 
+    /// The period just after this one.
+    pub fn next(&self) -> Period {
+        match *self {
+            Period::Month { year, month: 12 } => Period::Month {
+                year: year + 1,
+                month: 1,
+            },
+            Period::Month { year, month } => Period::Month {
+                year,
+                month: month + 1,
+            },
+            Period::Quarter { year, quarter: 4 } => Period::Quarter {
+                year: year + 1,
+                quarter: 1,
+            },
+            Period::Quarter { year, quarter } => Period::Quarter {
+                year,
+                quarter: quarter + 1,
+            },
+            Period::Year { year } => Period::Year { year: year + 1 },
+        }
+    }
+
+    /// The periods covering the twelve months that end with this one, newest first (twelve
+    /// months, four quarters or one year): the span tiers and allocation look at.
+    pub fn trailing_year(&self) -> Vec<Period> {
+        let count = match self {
+            Period::Month { .. } => 12,
+            Period::Quarter { .. } => 4,
+            Period::Year { .. } => 1,
+        };
+        std::iter::successors(Some(*self), |p| Some(p.previous()))
+            .take(count)
+            .collect()
+    }
+
     /// The same period one year earlier.
     pub fn year_earlier(&self) -> Period {
         match *self {
@@ -170,6 +206,28 @@ mod tests {
             Period::parse("2026-03").map(|p| p.year_earlier().key()),
             Some("2025-03".into())
         );
+        assert_eq!(
+            Period::parse("2026-12").map(|p| p.next().key()),
+            Some("2027-01".into())
+        );
+        assert_eq!(
+            Period::parse("2026-Q4").map(|p| p.next().previous().key()),
+            Some("2026-Q4".into())
+        );
+    }
+
+    #[test]
+    fn trailing_year_spans_twelve_months() {
+        let months = Period::parse("2026-03")
+            .map(|p| p.trailing_year())
+            .unwrap_or_default();
+        assert_eq!(months.len(), 12);
+        assert_eq!(months[0].key(), "2026-03");
+        assert_eq!(months[11].key(), "2025-04");
+        let quarters = Period::parse("2026-Q1")
+            .map(|p| p.trailing_year())
+            .unwrap_or_default();
+        assert_eq!(quarters.len(), 4);
     }
 
     #[test]

@@ -77,3 +77,122 @@ mod tests {
         assert_eq!(gap_to_pass(&s(1, 100, 5), &s(2, 100, 0)), 1);
     }
 }
+
+/// An in-memory leaderboard: the order of every ranked partner of one period, for O(log n)
+/// places. The store keeps it in step with `period_totals` (see `store::rank_cache`).
+#[derive(Clone, Debug, Default)]
+pub struct RankIndex {
+    /// Sorted by [`RankKey`]: the best first.
+    order: Vec<RankKey>,
+    by_partner: std::collections::HashMap<PartnerId, RankKey>,
+}
+
+/// Sort key of a ranked partner: a smaller key ranks higher.
+pub type RankKey = (std::cmp::Reverse<i64>, i64, PartnerId);
+
+fn key_of(partner: PartnerId, total_minor: i64, reached_at: i64) -> RankKey {
+    (std::cmp::Reverse(total_minor), reached_at, partner)
+}
+
+impl RankIndex {
+    /// Sets a partner's total; a total of zero or less takes the partner off the board.
+    pub fn set(&mut self, partner: PartnerId, total_minor: i64, reached_at: i64) {
+        if let Some(old) = self.by_partner.remove(&partner)
+            && let Ok(i) = self.order.binary_search(&old)
+        {
+            self.order.remove(i);
+        }
+        if total_minor > 0 {
+            let key = key_of(partner, total_minor, reached_at);
+            let i = self.order.binary_search(&key).unwrap_or_else(|i| i);
+            self.order.insert(i, key);
+            self.by_partner.insert(partner, key);
+        }
+    }
+
+    /// Ranked partners.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The first `n` places: (partner, total, reached at), best first.
+    pub fn top(&self, n: usize) -> Vec<(PartnerId, i64, i64)> {
+        self.order
+            .iter()
+            .take(n)
+            .map(|(total, at, p)| (*p, total.0, *at))
+            .collect()
+    }
+
+    /// A partner's 1-based place, total and reached-at, if ranked.
+    pub fn place(&self, partner: PartnerId) -> Option<(u64, i64, i64)> {
+        let key = self.by_partner.get(&partner)?;
+        let i = self.order.binary_search(key).ok()?;
+        Some((i as u64 + 1, key.0.0, key.1))
+    }
+
+    /// The place `partner` would take with `total_minor` reached at `reached_at`, everyone else
+    /// unchanged (for what-if answers).
+    pub fn place_if(&self, partner: PartnerId, total_minor: i64, reached_at: i64) -> u64 {
+        let key = key_of(partner, total_minor, reached_at);
+        let mut ahead = self.order.partition_point(|k| *k < key);
+        if let Some(own) = self.by_partner.get(&partner)
+            && *own < key
+        {
+            ahead -= 1;
+        }
+        ahead as u64 + 1
+    }
+
+    /// The total of the place directly above `partner`, if it is ranked and not first.
+    pub fn total_above(&self, partner: PartnerId) -> Option<i64> {
+        let key = self.by_partner.get(&partner)?;
+        let i = self.order.binary_search(key).ok()?;
+        i.checked_sub(1).map(|above| self.order[above].0.0)
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The index agrees with sorting all standings from scratch, after any updates.
+        #[test]
+        fn matches_a_full_sort(updates in proptest::collection::vec((0i64..40, -5i64..50, 0i64..20), 0..200)) {
+            let mut index = RankIndex::default();
+            let mut latest = std::collections::HashMap::new();
+            for (p, total, at) in &updates {
+                index.set(PartnerId(*p), *total, *at);
+                latest.insert(*p, (*total, *at));
+            }
+            let mut all: Vec<Standing> = latest
+                .iter()
+                .filter(|(_, (t, _))| *t > 0)
+                .map(|(p, (t, at))| Standing { partner_id: PartnerId(*p), name: String::new(), total_minor: *t, reached_at: *at })
+                .collect();
+            all.sort_by_key(Standing::order_key);
+            prop_assert_eq!(index.len(), all.len());
+            for (i, s) in all.iter().enumerate() {
+                prop_assert_eq!(index.place(s.partner_id), Some((i as u64 + 1, s.total_minor, s.reached_at)));
+                let above = i.checked_sub(1).map(|j| all[j].total_minor);
+                prop_assert_eq!(index.total_above(s.partner_id), above);
+            }
+            for s in &all {
+                // Keeping one's own total and instant keeps one's place.
+                prop_assert_eq!(
+                    Some(index.place_if(s.partner_id, s.total_minor, s.reached_at)),
+                    index.place(s.partner_id).map(|(p, _, _)| p)
+                );
+            }
+            let top: Vec<PartnerId> = index.top(10).into_iter().map(|(p, _, _)| p).collect();
+            let expected: Vec<PartnerId> = all.iter().take(10).map(|s| s.partner_id).collect();
+            prop_assert_eq!(top, expected);
+        }
+    }
+}

@@ -93,6 +93,8 @@ pub struct Sale {
     pub program_amount: Money,
     pub customer: String,
     pub category: Option<String>,
+    /// Units sold, when the report said (imports may).
+    pub quantity: Option<i64>,
     pub note: Option<String>,
     pub source: SaleSource,
     pub status: SaleStatus,
@@ -148,17 +150,31 @@ pub fn transition(
     })
 }
 
-/// How a status change moves the ranking totals: (approved delta, provisional delta) in minor
-/// units of program currency. Provisional totals include pending sales.
-pub fn total_deltas(from: Option<SaleStatus>, to: SaleStatus, minor: i64) -> (i64, i64) {
+/// How a status change moves a partner's period totals, in minor units of program currency.
+/// "Provisional" totals count pending sales too (for `program.rank_pending`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TotalsChange {
+    pub approved_minor: i64,
+    pub approved_count: i64,
+    pub provisional_minor: i64,
+    pub pending_count: i64,
+}
+
+/// The totals change when a sale of `minor` moves from `from` (`None`: new) to `to`.
+pub fn totals_change(from: Option<SaleStatus>, to: SaleStatus, minor: i64) -> TotalsChange {
     let weight = |s: Option<SaleStatus>| match s {
-        Some(SaleStatus::Approved) => (1, 1),
-        Some(SaleStatus::Pending) => (0, 1),
-        _ => (0, 0),
+        Some(SaleStatus::Approved) => (1, 1, 0),
+        Some(SaleStatus::Pending) => (0, 1, 1),
+        _ => (0, 0, 0),
     };
-    let (a0, p0) = weight(from);
-    let (a1, p1) = weight(Some(to));
-    ((a1 - a0) * minor, (p1 - p0) * minor)
+    let (a0, p0, n0) = weight(from);
+    let (a1, p1, n1) = weight(Some(to));
+    TotalsChange {
+        approved_minor: (a1 - a0) * minor,
+        approved_count: a1 - a0,
+        provisional_minor: (p1 - p0) * minor,
+        pending_count: n1 - n0,
+    }
 }
 
 #[cfg(test)]
@@ -176,6 +192,7 @@ mod tests {
             program_amount: amount,
             customer: "ACME".into(),
             category: None,
+            quantity: None,
             note: None,
             source: SaleSource::Chat,
             status,
@@ -245,20 +262,36 @@ mod tests {
     }
 
     #[test]
-    fn deltas_follow_status() {
-        assert_eq!(total_deltas(None, SaleStatus::Pending, 100), (0, 100));
-        assert_eq!(total_deltas(None, SaleStatus::Approved, 100), (100, 100));
+    fn totals_follow_status() {
+        let c = |a, ac, p, n| TotalsChange {
+            approved_minor: a,
+            approved_count: ac,
+            provisional_minor: p,
+            pending_count: n,
+        };
         assert_eq!(
-            total_deltas(Some(SaleStatus::Pending), SaleStatus::Approved, 100),
-            (100, 0)
+            totals_change(None, SaleStatus::Pending, 100),
+            c(0, 0, 100, 1)
         );
         assert_eq!(
-            total_deltas(Some(SaleStatus::Pending), SaleStatus::Rejected, 100),
-            (0, -100)
+            totals_change(None, SaleStatus::Approved, 100),
+            c(100, 1, 100, 0)
         );
         assert_eq!(
-            total_deltas(Some(SaleStatus::Pending), SaleStatus::Cancelled, 100),
-            (0, -100)
+            totals_change(Some(SaleStatus::Pending), SaleStatus::Approved, 100),
+            c(100, 1, 0, -1)
+        );
+        assert_eq!(
+            totals_change(Some(SaleStatus::Pending), SaleStatus::Rejected, 100),
+            c(0, 0, -100, -1)
+        );
+        assert_eq!(
+            totals_change(Some(SaleStatus::Pending), SaleStatus::Cancelled, 100),
+            c(0, 0, -100, -1)
+        );
+        assert_eq!(
+            totals_change(Some(SaleStatus::Approved), SaleStatus::Rejected, 100),
+            c(-100, -1, -100, 0)
         );
     }
 }

@@ -8,10 +8,14 @@
 
 pub mod audit;
 pub mod handled;
+pub mod incentives;
 pub mod invites;
 pub mod members;
 pub mod partners;
+pub mod rank_cache;
 pub mod sales;
+pub mod statements;
+pub mod targets;
 pub mod totals;
 
 use std::str::FromStr;
@@ -84,6 +88,9 @@ impl Store {
                 Backend::Postgres => 10,
             })
             .acquire_timeout(Duration::from_secs(10))
+            // A SQLite connection is a file handle in this process: there is no server link
+            // that could have died, so pinging it before every use only costs a round trip.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

@@ -13,9 +13,11 @@ pub struct NewPartner {
     pub kind: PartnerKind,
     pub region: Option<String>,
     pub tier: Option<String>,
+    /// Sales potential in minor units of program currency.
+    pub potential_minor: Option<i64>,
 }
 
-const COLUMNS: &str = "id, name, kind, region, tier, status, joined_at";
+const COLUMNS: &str = "id, name, kind, region, tier, status, joined_at, potential_minor";
 
 fn from_row(row: &AnyRow) -> Result<Partner> {
     let kind: String = col(row, "kind")?;
@@ -28,14 +30,15 @@ fn from_row(row: &AnyRow) -> Result<Partner> {
         tier: col(row, "tier")?,
         status: parse_col(&status, "partners.status", PartnerStatus::parse)?,
         joined_at: col(row, "joined_at")?,
+        potential_minor: col(row, "potential_minor")?,
     })
 }
 
 /// Inserts a partner; `None` if one with the same name (by [`name_key`]) exists.
 pub async fn insert(conn: &mut Conn, new: &NewPartner, now: i64) -> Result<Option<Partner>> {
     let row = sqlx::query(sql(format!(
-        "INSERT INTO partners (name, name_key, kind, region, tier, status, joined_at) \
-         VALUES ($1, $2, $3, $4, $5, 'active', $6) \
+        "INSERT INTO partners (name, name_key, kind, region, tier, status, joined_at, \
+         potential_minor) VALUES ($1, $2, $3, $4, $5, 'active', $6, $7) \
          ON CONFLICT (name_key) DO NOTHING RETURNING {COLUMNS}"
     )))
     .bind(new.name.trim())
@@ -44,9 +47,24 @@ pub async fn insert(conn: &mut Conn, new: &NewPartner, now: i64) -> Result<Optio
     .bind(new.region.as_deref())
     .bind(new.tier.as_deref())
     .bind(now)
+    .bind(new.potential_minor)
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// Sets (or clears) a partner's potential; `false` if there is no such partner.
+pub async fn set_potential(
+    conn: &mut Conn,
+    id: PartnerId,
+    potential_minor: Option<i64>,
+) -> Result<bool> {
+    let done = sqlx::query("UPDATE partners SET potential_minor = $1 WHERE id = $2")
+        .bind(potential_minor)
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn get(conn: &mut Conn, id: PartnerId) -> Result<Option<Partner>> {
@@ -66,6 +84,34 @@ pub async fn find_by_name(conn: &mut Conn, name: &str) -> Result<Option<Partner>
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// What a partner reference (`rally import`, `rally targets`) found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    Found(Partner),
+    Unknown,
+    /// The text is one partner's name and another partner's id.
+    Ambiguous {
+        by_name: Partner,
+        by_id: Partner,
+    },
+}
+
+/// Finds a partner by name (as [`find_by_name`]) or by numeric id.
+pub async fn find_by_name_or_id(conn: &mut Conn, text: &str) -> Result<Lookup> {
+    let by_name = find_by_name(&mut *conn, text).await?;
+    let by_id = match text.trim().parse::<i64>() {
+        Ok(id) if id > 0 => get(&mut *conn, PartnerId(id)).await?,
+        _ => None,
+    };
+    Ok(match (by_name, by_id) {
+        (Some(by_name), Some(by_id)) if by_name.id != by_id.id => {
+            Lookup::Ambiguous { by_name, by_id }
+        }
+        (Some(p), _) | (None, Some(p)) => Lookup::Found(p),
+        (None, None) => Lookup::Unknown,
+    })
 }
 
 pub async fn list(conn: &mut Conn) -> Result<Vec<Partner>> {

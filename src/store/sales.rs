@@ -16,6 +16,8 @@ pub struct NewSale {
     pub customer: String,
     pub customer_key: String,
     pub category: Option<String>,
+    /// Units sold, when known (imports).
+    pub quantity: Option<i64>,
     pub note: Option<String>,
     /// Local date `YYYY-MM-DD`.
     pub sale_date: String,
@@ -35,7 +37,7 @@ pub enum Inserted {
 }
 
 const COLUMNS: &str = "id, partner_id, amount_minor, currency, program_minor, customer, category, \
-     note, period, source, status, reporter_id, reported_at, decided_by, reason";
+     quantity, note, period, source, status, reporter_id, reported_at, decided_by, reason";
 
 fn money(minor: i64, code: &str) -> Result<Money> {
     let currency = Currency::parse(code)
@@ -54,6 +56,7 @@ fn from_row(row: &AnyRow, program: Currency) -> Result<Sale> {
         program_amount: Money::from_minor(col(row, "program_minor")?, program),
         customer: col(row, "customer")?,
         category: col(row, "category")?,
+        quantity: col(row, "quantity")?,
         note: col(row, "note")?,
         source: parse_col(&source, "sales.source", SaleSource::parse)?,
         status: parse_col(&status, "sales.status", SaleStatus::parse)?,
@@ -76,9 +79,9 @@ pub async fn insert(conn: &mut Conn, new: &NewSale) -> Result<Inserted> {
     let program = new.program_amount.currency();
     let row = sqlx::query(sql(format!(
         "INSERT INTO sales (partner_id, amount_minor, currency, program_minor, customer, \
-         customer_key, category, note, sale_date, period, source, idempotency_key, status, \
-         reporter_id, reported_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         customer_key, category, quantity, note, sale_date, period, source, idempotency_key, \
+         status, reporter_id, reported_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
          ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING {COLUMNS}"
     )))
     .bind(new.partner_id.0)
@@ -88,6 +91,7 @@ pub async fn insert(conn: &mut Conn, new: &NewSale) -> Result<Inserted> {
     .bind(&new.customer)
     .bind(&new.customer_key)
     .bind(new.category.as_deref())
+    .bind(new.quantity)
     .bind(new.note.as_deref())
     .bind(&new.sale_date)
     .bind(&new.period)

@@ -1,20 +1,19 @@
 //! Period totals per partner, maintained in the same transaction as each sale change; the
-//! leaderboard is read from here, never from the sales.
+//! leaderboard is built from here (through `store::rank_cache`), never from the sales.
 
 use super::{Conn, Result, col, sql};
 use crate::engine::ids::PartnerId;
-use crate::engine::ranking::{Leaderboard, Standing, gap_to_pass};
 
 /// Which total ranks partners: approved sales only, or approved plus pending
 /// (`program.rank_pending`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RankBasis {
     Approved,
     Provisional,
 }
 
 impl RankBasis {
-    fn columns(self) -> (&'static str, &'static str) {
+    pub(crate) fn columns(self) -> (&'static str, &'static str) {
         match self {
             RankBasis::Approved => ("approved_minor", "approved_at"),
             RankBasis::Provisional => ("provisional_minor", "provisional_at"),
@@ -31,14 +30,8 @@ pub struct PeriodTotals {
     pub pending_count: i64,
 }
 
-/// A change to apply to a partner's period totals.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Delta {
-    pub approved_minor: i64,
-    pub approved_count: i64,
-    pub provisional_minor: i64,
-    pub pending_count: i64,
-}
+/// A change to apply to a partner's period totals (computed by the engine).
+pub use crate::engine::sale::TotalsChange as Delta;
 
 /// Adds `delta` to the partner's totals for `period` and returns the new totals. The "reached
 /// at" instant of a total moves only when that total changes: it breaks ties.
@@ -49,9 +42,11 @@ pub async fn apply(
     delta: Delta,
     now: i64,
 ) -> Result<PeriodTotals> {
-    let row = sqlx::query(
+    let stamp = change_stamp(conn);
+    let row = sqlx::query(sql(format!(
         "INSERT INTO period_totals (period, partner_id, approved_minor, approved_count, approved_at, \
-         provisional_minor, provisional_at, pending_count) VALUES ($1, $2, $3, $4, $5, $6, $5, $7) \
+         provisional_minor, provisional_at, pending_count, change_seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $5, $7, {stamp}) \
          ON CONFLICT (period, partner_id) DO UPDATE SET \
            approved_minor = period_totals.approved_minor + excluded.approved_minor, \
            approved_count = period_totals.approved_count + excluded.approved_count, \
@@ -60,9 +55,10 @@ pub async fn apply(
            provisional_minor = period_totals.provisional_minor + excluded.provisional_minor, \
            provisional_at = CASE WHEN excluded.provisional_minor <> 0 THEN excluded.provisional_at \
                             ELSE period_totals.provisional_at END, \
-           pending_count = period_totals.pending_count + excluded.pending_count \
-         RETURNING approved_minor, approved_count, provisional_minor, pending_count",
-    )
+           pending_count = period_totals.pending_count + excluded.pending_count, \
+           change_seq = {stamp} \
+         RETURNING approved_minor, approved_count, provisional_minor, pending_count"
+    )))
     .bind(period)
     .bind(partner.0)
     .bind(delta.approved_minor)
@@ -78,6 +74,109 @@ pub async fn apply(
         provisional_minor: col(&row, "provisional_minor")?,
         pending_count: col(&row, "pending_count")?,
     })
+}
+
+/// True on PostgreSQL, false on SQLite.
+pub(crate) fn is_postgres(conn: &Conn) -> bool {
+    conn.backend_name() == "PostgreSQL"
+}
+
+/// The stamp a totals change carries, from which ranking indexes sync (`store::rank_cache`).
+/// SQLite has one writer at a time (`BEGIN IMMEDIATE`), so the next number of a per-period
+/// sequence is exact and commits in order. PostgreSQL commits concurrently, so the stamp is
+/// the writing transaction's id, which readers compare with their snapshot's xmin.
+fn change_stamp(conn: &Conn) -> &'static str {
+    if is_postgres(conn) {
+        "(pg_current_xact_id()::text::bigint)"
+    } else {
+        "(SELECT COALESCE(MAX(change_seq), 0) + 1 FROM period_totals WHERE period = $1)"
+    }
+}
+
+/// One partner's current total and its change stamp, for syncing a ranking index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub partner: PartnerId,
+    pub total_minor: i64,
+    pub reached_at: i64,
+    pub stamp: i64,
+}
+
+/// Totals changed since `since` and the point to sync from next time. Pass `None` for all.
+pub async fn changes_since(
+    conn: &mut Conn,
+    period: &str,
+    basis: RankBasis,
+    since: Option<i64>,
+) -> Result<(Vec<Change>, i64)> {
+    let (total, at) = basis.columns();
+    let postgres = is_postgres(conn);
+    // PostgreSQL: every transaction older than the snapshot's xmin has ended, so rows stamped
+    // below it are all visible now and need not be read again. Read xmin before the rows: a
+    // later snapshot only adds rows, never hides one stamped at or above this xmin.
+    let next_from_xmin = if postgres {
+        let row =
+            sqlx::query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin")
+                .fetch_one(&mut *conn)
+                .await?;
+        Some(col::<i64>(&row, "xmin")?)
+    } else {
+        None
+    };
+    let (cmp, from) = match (postgres, since) {
+        (_, None) => (">=", i64::MIN),
+        (true, Some(xmin)) => (">=", xmin),
+        (false, Some(seq)) => (">", seq),
+    };
+    let rows = sqlx::query(sql(format!(
+        "SELECT partner_id, {total} AS total, {at} AS reached_at, change_seq \
+         FROM period_totals WHERE period = $1 AND change_seq {cmp} $2"
+    )))
+    .bind(period)
+    .bind(from)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in &rows {
+        changes.push(Change {
+            partner: PartnerId(col(row, "partner_id")?),
+            total_minor: col(row, "total")?,
+            reached_at: col(row, "reached_at")?,
+            stamp: col(row, "change_seq")?,
+        });
+    }
+    let next = match next_from_xmin {
+        Some(xmin) => xmin,
+        None => changes
+            .iter()
+            .map(|c| c.stamp)
+            .chain(since)
+            .max()
+            .unwrap_or(0),
+    };
+    Ok((changes, next))
+}
+
+/// Partner names by id, for the few partners a leaderboard shows.
+pub async fn partner_names(
+    conn: &mut Conn,
+    ids: &[PartnerId],
+) -> Result<std::collections::HashMap<PartnerId, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let mut query = sqlx::query(sql(format!(
+        "SELECT id, name FROM partners WHERE id IN ({})",
+        placeholders.join(", ")
+    )));
+    for id in ids {
+        query = query.bind(id.0);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| Ok((PartnerId(col(r, "id")?), col(r, "name")?)))
+        .collect()
 }
 
 pub async fn get(conn: &mut Conn, period: &str, partner: PartnerId) -> Result<PeriodTotals> {
@@ -98,118 +197,4 @@ pub async fn get(conn: &mut Conn, period: &str, partner: PartnerId) -> Result<Pe
         provisional_minor: col(&row, "provisional_minor")?,
         pending_count: col(&row, "pending_count")?,
     })
-}
-
-fn standing(row: &sqlx::any::AnyRow) -> Result<Standing> {
-    Ok(Standing {
-        partner_id: PartnerId(col(row, "partner_id")?),
-        name: col(row, "name")?,
-        total_minor: col(row, "total")?,
-        reached_at: col(row, "reached_at")?,
-    })
-}
-
-/// The period leaderboard: the first `limit` places and, for `me`, its place and the gap to
-/// the place above. Uses the (period, total DESC, reached_at, partner_id) index throughout.
-pub async fn leaderboard(
-    conn: &mut Conn,
-    period: &str,
-    basis: RankBasis,
-    me: Option<PartnerId>,
-    limit: i64,
-) -> Result<Leaderboard> {
-    let (total, at) = basis.columns();
-    let select = format!(
-        "SELECT t.partner_id, p.name, t.{total} AS total, t.{at} AS reached_at \
-         FROM period_totals t JOIN partners p ON p.id = t.partner_id"
-    );
-    let rows = sqlx::query(sql(format!(
-        "{select} WHERE t.period = $1 AND t.{total} > 0 \
-         ORDER BY t.{total} DESC, t.{at}, t.partner_id LIMIT $2"
-    )))
-    .bind(period)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    let top: Vec<(u64, Standing)> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| Ok((i as u64 + 1, standing(row)?)))
-        .collect::<Result<_>>()?;
-
-    let participants: i64 = col(
-        &sqlx::query(sql(format!(
-            "SELECT COUNT(*) AS n FROM period_totals WHERE period = $1 AND {total} > 0"
-        )))
-        .bind(period)
-        .fetch_one(&mut *conn)
-        .await?,
-        "n",
-    )?;
-
-    let mut board = Leaderboard {
-        top,
-        me: None,
-        gap_to_next: None,
-        participants: participants.max(0) as u64,
-    };
-    let Some(me) = me else { return Ok(board) };
-    let mine = sqlx::query(sql(format!(
-        "{select} WHERE t.period = $1 AND t.partner_id = $2 AND t.{total} > 0"
-    )))
-    .bind(period)
-    .bind(me.0)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(mine) = mine.as_ref().map(standing).transpose()? else {
-        return Ok(board);
-    };
-    if let Some((place, _)) = board.top.iter().find(|(_, s)| s.partner_id == me) {
-        board.me = Some((*place, mine.clone()));
-    } else {
-        // Partners ahead: a strictly higher total, or the same total reached earlier (or at the
-        // same instant by a lower id). Two index range counts, no scan of the period.
-        let ahead: i64 = col(
-            &sqlx::query(sql(format!(
-                "SELECT (SELECT COUNT(*) FROM period_totals WHERE period = $1 AND {total} > $2) + \
-                 (SELECT COUNT(*) FROM period_totals WHERE period = $1 AND {total} = $2 \
-                  AND ({at} < $3 OR ({at} = $3 AND partner_id < $4))) AS n"
-            )))
-            .bind(period)
-            .bind(mine.total_minor)
-            .bind(mine.reached_at)
-            .bind(me.0)
-            .fetch_one(&mut *conn)
-            .await?,
-            "n",
-        )?;
-        board.me = Some((ahead as u64 + 1, mine.clone()));
-    }
-    let place = board.me.as_ref().map(|(p, _)| *p).unwrap_or(1);
-    if place > 1 {
-        // The place above either has the same total (reached earlier: one minor unit passes
-        // it) or the smallest higher total: one index seek either way.
-        let above: Option<i64> = col(
-            &sqlx::query(sql(format!(
-                "SELECT CASE WHEN EXISTS (SELECT 1 FROM period_totals WHERE period = $1                  AND {total} = $2 AND ({at} < $3 OR ({at} = $3 AND partner_id < $4))) THEN $2                  ELSE (SELECT MIN({total}) FROM period_totals WHERE period = $1 AND {total} > $2)                  END AS above"
-            )))
-            .bind(period)
-            .bind(mine.total_minor)
-            .bind(mine.reached_at)
-            .bind(me.0)
-            .fetch_one(&mut *conn)
-            .await?,
-            "above",
-        )?;
-        board.gap_to_next = above.map(|above| {
-            gap_to_pass(
-                &mine,
-                &Standing {
-                    total_minor: above,
-                    ..mine.clone()
-                },
-            )
-        });
-    }
-    Ok(board)
 }

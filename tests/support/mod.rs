@@ -183,3 +183,27 @@ pub fn text(app: &App, outcome: &Outcome) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A text argument of the first line of the first reply (e.g. an invite code).
+pub fn first_text_arg(outcome: &Outcome, name: &str) -> String {
+    match outcome.replies[0].lines[0]
+        .args
+        .iter()
+        .find(|(k, _)| k == name)
+    {
+        Some((_, rally::chat::reply::Arg::Text(text))) => text.clone(),
+        other => panic!("no text argument {name}: {other:?}"),
+    }
+}
+
+/// A number argument of the first line of the first reply (e.g. a sale id).
+pub fn first_int_arg(outcome: &Outcome, name: &str) -> i64 {
+    match outcome.replies[0].lines[0]
+        .args
+        .iter()
+        .find(|(k, _)| k == name)
+    {
+        Some((_, rally::chat::reply::Arg::Int(n))) => *n,
+        other => panic!("no number argument {name}: {other:?}"),
+    }
+}

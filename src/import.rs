@@ -1,0 +1,731 @@
+//! `rally import sales`: sales from a CSV file, through the same ledger as chat reports, so
+//! period totals (and corrections of locked periods) move with every stored row.
+//!
+//! The header names the columns, in any order: `partner,amount,date,customer` are required;
+//! `currency,category,quantity,external_id,verified` are optional; any other column is an error.
+//! Each bad row is reported with its line number and skipped; good rows are kept. Rows are
+//! stored in batches of [`BATCH_ROWS`] per transaction: a crash loses at most the batch in
+//! flight, and importing the file again skips what was stored (see [`idempotency_key`]).
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::NaiveDate;
+
+use crate::app::App;
+use crate::engine::amount;
+use crate::engine::ids::PartnerId;
+use crate::engine::money::Money;
+use crate::engine::partner::{MAX_NAME_CHARS, name_key};
+use crate::engine::period::Period;
+use crate::engine::sale::{SaleSource, initial_status};
+use crate::ledger;
+use crate::store::partners::{self, Lookup};
+use crate::store::sales::{Inserted, NewSale};
+use crate::store::{self, audit};
+
+/// Rows per transaction.
+pub const BATCH_ROWS: usize = 500;
+
+/// Columns every file must have.
+pub const REQUIRED_COLUMNS: [&str; 4] = ["partner", "amount", "date", "customer"];
+/// Columns a file may have.
+pub const OPTIONAL_COLUMNS: [&str; 5] = [
+    "currency",
+    "category",
+    "quantity",
+    "external_id",
+    "verified",
+];
+
+/// A rejected row: its line in the file (1 = the header; a row spanning several lines is
+/// numbered by its first) and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Rows stored as new sales.
+    pub imported: u64,
+    /// Rows whose sale was stored before (same idempotency key): nothing changed.
+    pub duplicates: u64,
+    /// Rows skipped, in file order.
+    pub rejected: Vec<RowError>,
+}
+
+/// Problems with the file as a whole; nothing is stored when one is found.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(
+        "the file is empty: the first line must be a header such as `partner,amount,date,customer`"
+    )]
+    Empty,
+    #[error(
+        "missing required column{}: {}; the header must name partner, amount, date and customer",
+        plural(.0.len()), quoted(.0)
+    )]
+    MissingColumns(Vec<String>),
+    #[error(
+        "unknown column{}: {}; allowed: partner, amount, date, customer, currency, category, \
+         quantity, external_id, verified",
+        plural(.0.len()), quoted(.0)
+    )]
+    UnknownColumns(Vec<String>),
+    #[error("column {0:?} appears twice in the header")]
+    DuplicateColumn(String),
+    #[error("the header is not valid UTF-8 text (from Excel, save as \"CSV UTF-8\")")]
+    HeaderNotUtf8,
+    #[error("cannot read the file: {0}")]
+    Read(#[from] csv::Error),
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("{n:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Where each known column is in the file.
+#[derive(Clone, Copy, Debug)]
+struct Columns {
+    count: usize,
+    partner: usize,
+    amount: usize,
+    date: usize,
+    customer: usize,
+    currency: Option<usize>,
+    category: Option<usize>,
+    quantity: Option<usize>,
+    external_id: Option<usize>,
+    verified: Option<usize>,
+}
+
+impl Columns {
+    fn from_header(header: &csv::ByteRecord) -> Result<Columns, ImportError> {
+        let mut found: HashMap<String, usize> = HashMap::new();
+        let mut unknown = Vec::new();
+        for (index, raw) in header.iter().enumerate() {
+            let written = std::str::from_utf8(raw)
+                .map_err(|_| ImportError::HeaderNotUtf8)?
+                .trim_start_matches('\u{feff}')
+                .trim();
+            let name = written.to_lowercase();
+            if !REQUIRED_COLUMNS.contains(&name.as_str())
+                && !OPTIONAL_COLUMNS.contains(&name.as_str())
+            {
+                unknown.push(written.to_string());
+                continue;
+            }
+            if found.insert(name.clone(), index).is_some() {
+                return Err(ImportError::DuplicateColumn(name));
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(ImportError::UnknownColumns(unknown));
+        }
+        let missing: Vec<String> = REQUIRED_COLUMNS
+            .iter()
+            .filter(|c| !found.contains_key(**c))
+            .map(|c| c.to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ImportError::MissingColumns(missing));
+        }
+        let at = |name: &str| found.get(name).copied();
+        let required = |name: &str| at(name).unwrap_or_default();
+        Ok(Columns {
+            count: header.len(),
+            partner: required("partner"),
+            amount: required("amount"),
+            date: required("date"),
+            customer: required("customer"),
+            currency: at("currency"),
+            category: at("category"),
+            quantity: at("quantity"),
+            external_id: at("external_id"),
+            verified: at("verified"),
+        })
+    }
+}
+
+/// The bytes the CSV reader has pulled from the input and not yet passed, so a record's byte
+/// offset can be turned into its line number. (The CSV reader's own line counter does not
+/// count the blank lines it skips, nor always the terminator of the previous record.)
+#[derive(Default)]
+struct Tape {
+    /// Absolute offset of `bytes[0]`.
+    base: u64,
+    bytes: Vec<u8>,
+    /// Line breaks before `base`.
+    breaks: u64,
+}
+
+impl Tape {
+    /// The 1-based line of the first non-empty line at or after byte `start` (where the CSV
+    /// reader began a record), forgetting everything before it.
+    fn line_at(&mut self, start: u64) -> u64 {
+        let rel = usize::try_from(start.saturating_sub(self.base))
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        let skip = self.bytes[rel..]
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count();
+        let end = rel + skip;
+        // A break is "\n", or a "\r" not followed by "\n" (old Mac files).
+        let breaks = (0..end)
+            .filter(|&i| match self.bytes[i] {
+                b'\n' => true,
+                b'\r' => self.bytes.get(i + 1) != Some(&b'\n'),
+                _ => false,
+            })
+            .count();
+        self.breaks += breaks as u64;
+        self.bytes.drain(..end);
+        self.base += end as u64;
+        self.breaks + 1
+    }
+}
+
+/// Copies what it reads onto the shared [`Tape`].
+struct Recording<R> {
+    inner: R,
+    tape: Arc<Mutex<Tape>>,
+}
+
+impl<R: Read> Read for Recording<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.tape
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .bytes
+            .extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// FNV-1a, 64 bits: stable across Rust versions and runs, unlike `std`'s hasher.
+fn fnv1a(fields: &csv::ByteRecord) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, field) in fields.iter().enumerate() {
+        let sep: &[u8] = if i == 0 { b"" } else { b"\x1f" };
+        for byte in sep.iter().chain(field) {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+/// The idempotency key of a row (sales source `import`): `import:<external_id>` when the row has
+/// one, else `import:<file name>:<line>:<hash of the row>`, so importing the same file again
+/// stores nothing twice. (A row moved to another line of an edited file counts as new: use
+/// `external_id` for files that are edited between imports.)
+pub fn idempotency_key(
+    external_id: Option<&str>,
+    source_name: &str,
+    line: u64,
+    row: &csv::ByteRecord,
+) -> String {
+    match external_id {
+        Some(id) => format!("import:{id}"),
+        None => format!("import:{source_name}:{line}:{:016x}", fnv1a(row)),
+    }
+}
+
+/// Parses `verified`: true/false, 1/0, yes/no (any case); empty means true.
+pub fn parse_verified(text: &str) -> Option<bool> {
+    match text.trim().to_lowercase().as_str() {
+        "" | "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses a strict `YYYY-MM-DD` date.
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    let b = text.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shaped {
+        return Err(format!("bad date {text:?}: expected YYYY-MM-DD"));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("bad date {text:?}: there is no such day"))
+}
+
+/// The text of one row, validated, before the partner is looked up.
+struct Row<'a> {
+    partner: &'a str,
+    amount: Money,
+    program_amount: Money,
+    date: NaiveDate,
+    customer: &'a str,
+    category: Option<&'a str>,
+    quantity: Option<i64>,
+    external_id: Option<&'a str>,
+    verified: bool,
+}
+
+/// Checks every field of a row; all problems are reported together, separated by "; ".
+fn parse_row<'a>(
+    app: &App,
+    columns: &Columns,
+    fields: &'a [&'a str],
+    today: NaiveDate,
+) -> Result<Row<'a>, String> {
+    let get = |i: usize| fields.get(i).copied().unwrap_or("");
+    let optional = |i: Option<usize>| i.map(get).filter(|s| !s.is_empty());
+    let program = app.config.program.currency;
+    let mut problems = Vec::new();
+
+    let partner = get(columns.partner);
+    if partner.is_empty() {
+        problems.push("partner is empty".to_string());
+    }
+
+    let amount_text = get(columns.amount);
+    let currency_text = optional(columns.currency);
+    let amounts = amount::parse_amount_with_currency(amount_text, currency_text)
+        .and_then(|input| amount::to_money(input, program))
+        .map_err(|e| format!("bad amount {amount_text:?}: {e}"))
+        .and_then(|money| to_program(app, money).map(|p| (money, p)));
+    let amounts = match amounts {
+        Ok(a) => Some(a),
+        Err(e) => {
+            problems.push(e);
+            None
+        }
+    };
+
+    let date_text = get(columns.date);
+    let date = match parse_date(date_text) {
+        Ok(d) if d > today => {
+            problems.push(format!(
+                "date {date_text} is in the future (today is {today})"
+            ));
+            None
+        }
+        Ok(d) => Some(d),
+        Err(e) => {
+            problems.push(e);
+            None
+        }
+    };
+
+    let customer = get(columns.customer);
+    if customer.is_empty() {
+        problems.push("customer is empty".to_string());
+    } else if customer.chars().count() > MAX_NAME_CHARS {
+        problems.push(format!(
+            "customer is longer than {MAX_NAME_CHARS} characters"
+        ));
+    }
+
+    let category = optional(columns.category);
+    if category.is_some_and(|c| c.chars().count() > MAX_NAME_CHARS) {
+        problems.push(format!(
+            "category is longer than {MAX_NAME_CHARS} characters"
+        ));
+    }
+
+    let quantity = match optional(columns.quantity) {
+        None => None,
+        Some(text) => match text.parse::<i64>() {
+            Ok(q) if q > 0 => Some(q),
+            _ => {
+                problems.push(format!(
+                    "bad quantity {text:?}: expected a positive whole number"
+                ));
+                None
+            }
+        },
+    };
+
+    let verified_text = columns.verified.map(get).unwrap_or("");
+    let verified = parse_verified(verified_text).unwrap_or_else(|| {
+        problems.push(format!(
+            "bad verified value {verified_text:?}: use true/false, 1/0 or yes/no"
+        ));
+        true
+    });
+
+    let external_id = optional(columns.external_id);
+
+    match (amounts, date) {
+        (Some((amount, program_amount)), Some(date)) if problems.is_empty() => Ok(Row {
+            partner,
+            amount,
+            program_amount,
+            date,
+            customer,
+            category,
+            quantity,
+            external_id,
+            verified,
+        }),
+        _ => Err(problems.join("; ")),
+    }
+}
+
+/// Converts to program currency at `[program.rates]`, rounded to its minor unit.
+fn to_program(app: &App, money: Money) -> Result<Money, String> {
+    let program = app.config.program.currency;
+    let converted = if money.currency() == program {
+        money
+    } else {
+        let rate = app
+            .config
+            .program
+            .rates
+            .get(&money.currency())
+            .ok_or_else(|| {
+                format!(
+                    "no exchange rate for {}: add it to [program.rates] (program currency {})",
+                    money.currency().code(),
+                    program.code()
+                )
+            })?;
+        money
+            .checked_convert(program, *rate)
+            .map_err(|_| format!("amount {money} is too large to convert"))?
+            .round()
+    };
+    // Both amounts are stored as whole minor units.
+    for m in [&money, &converted] {
+        m.to_minor()
+            .map_err(|_| format!("amount {m} is too large to store"))?;
+    }
+    Ok(converted)
+}
+
+/// Looks a partner up by name or id, remembering answers for the rest of the file.
+async fn resolve_partner(
+    conn: &mut store::Conn,
+    cache: &mut HashMap<String, Result<PartnerId, String>>,
+    text: &str,
+) -> store::Result<Result<PartnerId, String>> {
+    if let Some(known) = cache.get(text) {
+        return Ok(known.clone());
+    }
+    let found = match partners::find_by_name_or_id(conn, text).await? {
+        Lookup::Found(p) => Ok(p.id),
+        Lookup::Unknown => Err(format!(
+            "unknown partner {text:?}: no partner has this name or id"
+        )),
+        Lookup::Ambiguous { by_name, by_id } => Err(format!(
+            "partner {text:?} is ambiguous: it is the name of partner {} and the id of {:?}",
+            by_name.id, by_id.name
+        )),
+    };
+    cache.insert(text.to_string(), found.clone());
+    Ok(found)
+}
+
+/// Imports sales from CSV text. `source_name` (the file name) is part of the idempotency key
+/// of rows without `external_id`. `progress`, if given, is moved to the number of bytes read
+/// (set its length to the input size) and its message to the running counts.
+///
+/// A structural problem (no header, a missing required or an unknown column) is an
+/// [`ImportError`] before anything is stored. A database error stops the import; batches
+/// committed before it stay, and importing the file again skips them.
+pub async fn import_sales(
+    app: &App,
+    reader: impl Read,
+    source_name: &str,
+    progress: Option<&indicatif::ProgressBar>,
+) -> anyhow::Result<ImportReport> {
+    let tape = Arc::new(Mutex::new(Tape::default()));
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(Recording {
+            inner: reader,
+            tape: Arc::clone(&tape),
+        });
+    let line_of = |record: &csv::ByteRecord| {
+        let start = record.position().map_or(0, |p| p.byte());
+        tape.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .line_at(start)
+    };
+
+    let mut record = csv::ByteRecord::new();
+    if !csv
+        .read_byte_record(&mut record)
+        .map_err(ImportError::from)?
+    {
+        return Err(ImportError::Empty.into());
+    }
+    line_of(&record);
+    let columns = Columns::from_header(&record)?;
+
+    let now = app.now();
+    let today = app.local_date(now);
+    let program = app.config.program.currency;
+    let auto_approve_below = app
+        .config
+        .program
+        .auto_approve_below
+        .map(|v| Money::new(v, program));
+    let mut report = ImportReport::default();
+    let mut partner_cache = HashMap::new();
+    let mut tx: Option<store::Tx> = None;
+    let mut in_batch = 0;
+    // First line of the batch in flight: what a crash or error would lose.
+    let mut batch_line = 0;
+    let mut line = 1;
+
+    loop {
+        if !csv
+            .read_byte_record(&mut record)
+            .map_err(|e| anyhow::Error::from(ImportError::from(e)).context(stopped(line)))?
+        {
+            break;
+        }
+        line = line_of(&record);
+        if let Some(bar) = progress {
+            bar.set_position(csv.position().byte());
+        }
+        let mut reject = |reason: String| report.rejected.push(RowError { line, reason });
+
+        let mut fields = Vec::with_capacity(record.len());
+        for raw in &record {
+            match std::str::from_utf8(raw) {
+                Ok(text) => fields.push(text.trim()),
+                Err(_) => break,
+            }
+        }
+        if fields.len() < record.len() {
+            reject(
+                "the row is not valid UTF-8 text (from Excel, save as \"CSV UTF-8\")".to_string(),
+            );
+            continue;
+        }
+        if fields.iter().all(|f| f.is_empty()) {
+            continue; // a blank row (`,,,`), as spreadsheets leave them
+        }
+        if fields.len() != columns.count {
+            reject(format!(
+                "the row has {} field{}, the header has {}",
+                fields.len(),
+                plural(fields.len()),
+                columns.count
+            ));
+            continue;
+        }
+        let row = match parse_row(app, &columns, &fields, today) {
+            Ok(row) => row,
+            Err(reason) => {
+                reject(reason);
+                continue;
+            }
+        };
+
+        let conn =
+            match tx {
+                Some(ref mut conn) => conn,
+                None => {
+                    batch_line = line;
+                    tx.insert(app.store.begin().await.map_err(|e| {
+                        anyhow::Error::from(e).context(stopped_batch(line, batch_line))
+                    })?)
+                }
+            };
+        let partner = resolve_partner(conn, &mut partner_cache, row.partner)
+            .await
+            .map_err(|e| anyhow::Error::from(e).context(stopped_batch(line, batch_line)))?;
+        let partner_id = match partner {
+            Ok(id) => id,
+            Err(reason) => {
+                reject(reason);
+                continue;
+            }
+        };
+        let new = NewSale {
+            partner_id,
+            amount: row.amount,
+            program_amount: row.program_amount,
+            customer: row.customer.to_string(),
+            customer_key: name_key(row.customer),
+            category: row.category.map(str::to_string),
+            quantity: row.quantity,
+            note: None,
+            sale_date: row.date.to_string(),
+            period: Period::containing(app.config.program.period, row.date).key(),
+            source: SaleSource::Import,
+            idempotency_key: idempotency_key(row.external_id, source_name, line, &record),
+            status: initial_status(
+                SaleSource::Import,
+                row.verified,
+                row.program_amount,
+                auto_approve_below,
+            ),
+            reporter: None,
+            reported_at: now,
+        };
+        let (inserted, _) = ledger::record_sale(app, conn, &new, now)
+            .await
+            .map_err(|e| anyhow::Error::from(e).context(stopped_batch(line, batch_line)))?;
+        match inserted {
+            Inserted::New(_) => report.imported += 1,
+            Inserted::Existing(_) => report.duplicates += 1,
+        }
+        in_batch += 1;
+        if in_batch >= BATCH_ROWS
+            && let Some(done) = tx.take()
+        {
+            done.commit()
+                .await
+                .map_err(|e| anyhow::Error::from(e).context(stopped_batch(line, batch_line)))?;
+            in_batch = 0;
+            if let Some(bar) = progress {
+                bar.set_message(summary(&report));
+            }
+        }
+    }
+
+    let mut conn = match tx.take() {
+        Some(conn) => conn,
+        None => app.store.begin().await?,
+    };
+    audit::record(
+        &mut conn,
+        None,
+        "sales.import",
+        &format!("file {source_name}"),
+        None,
+        Some(&serde_json::json!({
+            "imported": report.imported,
+            "duplicates": report.duplicates,
+            "rejected": report.rejected.len(),
+            "source": "cli",
+        })),
+        now,
+    )
+    .await?;
+    conn.commit()
+        .await
+        .map_err(|e| anyhow::Error::from(e).context(stopped_batch(line, batch_line)))?;
+    if let Some(bar) = progress {
+        bar.set_message(summary(&report));
+    }
+    Ok(report)
+}
+
+fn stopped(line: u64) -> String {
+    format!("import stopped after line {line}; rows before it are stored")
+}
+
+fn stopped_batch(line: u64, batch_line: u64) -> String {
+    format!(
+        "import stopped at line {line}; rows before line {batch_line} are stored, the rest not: \
+         importing the file again skips what is stored"
+    )
+}
+
+/// `imported N, already present M, rejected K`.
+pub fn summary(report: &ImportReport) -> String {
+    format!(
+        "imported {}, already present {}, rejected {}",
+        report.imported,
+        report.duplicates,
+        report.rejected.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tape_counts_lines_across_blank_lines_and_quoted_breaks() {
+        let data = "\u{feff}a,b\r\n\r\n1,2\r\n\n\n3,\"x\ny\"\n4,5\n\n6,7";
+        let tape = Arc::new(Mutex::new(Tape::default()));
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(Recording {
+                inner: data.as_bytes(),
+                tape: Arc::clone(&tape),
+            });
+        let mut record = csv::ByteRecord::new();
+        let mut lines = Vec::new();
+        while csv.read_byte_record(&mut record).expect("read") {
+            let start = record.position().map_or(0, |p| p.byte());
+            lines.push(tape.lock().expect("tape").line_at(start));
+        }
+        assert_eq!(lines, vec![1, 3, 6, 8, 10]);
+    }
+
+    #[test]
+    fn verified_values() {
+        for yes in ["", "true", "TRUE", "1", "yes", " Yes "] {
+            assert_eq!(parse_verified(yes), Some(true), "{yes:?}");
+        }
+        for no in ["false", "0", "no", "No"] {
+            assert_eq!(parse_verified(no), Some(false), "{no:?}");
+        }
+        assert_eq!(parse_verified("maybe"), None);
+    }
+
+    #[test]
+    fn dates_are_strict() {
+        assert!(parse_date("2026-11-05").is_ok());
+        assert!(parse_date("2026-11-5").is_err());
+        assert!(parse_date("05/11/2026").is_err());
+        assert!(
+            parse_date("2026-02-30")
+                .unwrap_err()
+                .contains("no such day")
+        );
+    }
+
+    #[test]
+    fn header_errors_name_columns() {
+        let header = |s: &str| csv::ByteRecord::from(s.split(',').collect::<Vec<_>>());
+        let missing = Columns::from_header(&header("partner,amount")).unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            "missing required columns: \"date\", \"customer\"; the header must name partner, \
+             amount, date and customer"
+        );
+        let unknown = Columns::from_header(&header("partner,amount,date,customer,colour"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unknown.starts_with("unknown column: \"colour\";"),
+            "{unknown}"
+        );
+        let ok = Columns::from_header(&header(" Customer ,DATE,amount,partner,verified"))
+            .expect("any order and case");
+        assert_eq!((ok.customer, ok.date, ok.verified), (0, 1, Some(4)));
+    }
+
+    #[test]
+    fn keys_are_stable() {
+        let row = csv::ByteRecord::from(vec!["a", "b"]);
+        assert_eq!(idempotency_key(Some("X-1"), "f.csv", 3, &row), "import:X-1");
+        assert_eq!(
+            idempotency_key(None, "f.csv", 3, &row),
+            format!("import:f.csv:3:{:016x}", fnv1a(&row))
+        );
+        assert_ne!(fnv1a(&row), fnv1a(&csv::ByteRecord::from(vec!["ab", ""])));
+    }
+}

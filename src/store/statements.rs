@@ -1,0 +1,277 @@
+//! Statement facts and locked snapshots: closed periods, statement snapshots, adjustments.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{Conn, Result, col};
+use crate::engine::ids::{MemberId, PartnerId, SaleId};
+
+/// Approved sales of one partner in one period, split by category (`None`: no category), in
+/// minor units of program currency.
+pub async fn approved_by_category(
+    conn: &mut Conn,
+    partner: PartnerId,
+    period: &str,
+) -> Result<BTreeMap<Option<String>, i64>> {
+    let rows = sqlx::query(
+        "SELECT category, CAST(SUM(program_minor) AS BIGINT) AS total FROM sales \
+         WHERE partner_id = $1 AND period = $2 AND status = 'approved' GROUP BY category",
+    )
+    .bind(partner.0)
+    .bind(period)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((col(r, "category")?, col(r, "total")?)))
+        .collect()
+}
+
+/// The same for every partner of a period, in one pass over the period's sales.
+pub async fn approved_by_partner_and_category(
+    conn: &mut Conn,
+    period: &str,
+) -> Result<HashMap<PartnerId, BTreeMap<Option<String>, i64>>> {
+    let rows = sqlx::query(
+        "SELECT partner_id, category, CAST(SUM(program_minor) AS BIGINT) AS total FROM sales \
+         WHERE period = $1 AND status = 'approved' GROUP BY partner_id, category",
+    )
+    .bind(period)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: HashMap<PartnerId, BTreeMap<Option<String>, i64>> = HashMap::new();
+    for r in &rows {
+        out.entry(PartnerId(col(r, "partner_id")?))
+            .or_default()
+            .insert(col(r, "category")?, col(r, "total")?);
+    }
+    Ok(out)
+}
+
+/// Approved totals of every partner in a period (from the maintained totals).
+pub async fn approved_totals(conn: &mut Conn, period: &str) -> Result<HashMap<PartnerId, i64>> {
+    let rows =
+        sqlx::query("SELECT partner_id, approved_minor FROM period_totals WHERE period = $1")
+            .bind(period)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter()
+        .map(|r| Ok((PartnerId(col(r, "partner_id")?), col(r, "approved_minor")?)))
+        .collect()
+}
+
+/// Partner targets of a period.
+pub async fn targets(conn: &mut Conn, period: &str) -> Result<HashMap<PartnerId, i64>> {
+    let rows = sqlx::query("SELECT partner_id, amount_minor FROM targets WHERE period = $1")
+        .bind(period)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((PartnerId(col(r, "partner_id")?), col(r, "amount_minor")?)))
+        .collect()
+}
+
+pub async fn is_closed(conn: &mut Conn, period: &str) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 AS one FROM closed_periods WHERE period = $1")
+        .bind(period)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Marks a period closed; `false` if it was closed already.
+pub async fn close(conn: &mut Conn, period: &str, by: Option<MemberId>, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO closed_periods (period, closed_at, closed_by) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(period)
+    .bind(now)
+    .bind(by.map(|m| m.0))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// All closed periods, as keys.
+pub async fn closed_periods(conn: &mut Conn) -> Result<Vec<String>> {
+    let rows = sqlx::query("SELECT period FROM closed_periods ORDER BY period")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| col(r, "period")).collect()
+}
+
+/// A stored, locked statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub partner: PartnerId,
+    pub period: String,
+    pub total_minor: i64,
+    /// The statement document, JSON.
+    pub document: String,
+}
+
+pub async fn insert_snapshot(
+    conn: &mut Conn,
+    snapshot: &Snapshot,
+    plan: Option<(&str, u32)>,
+    currency: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO statements (partner_id, period, plan_id, plan_version, currency, total_minor, \
+         lines, locked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(snapshot.partner.0)
+    .bind(&snapshot.period)
+    .bind(plan.map(|p| p.0))
+    .bind(plan.map(|p| i64::from(p.1)))
+    .bind(currency)
+    .bind(snapshot.total_minor)
+    .bind(&snapshot.document)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn snapshot(
+    conn: &mut Conn,
+    partner: PartnerId,
+    period: &str,
+) -> Result<Option<Snapshot>> {
+    let row = sqlx::query(
+        "SELECT total_minor, lines FROM statements WHERE partner_id = $1 AND period = $2",
+    )
+    .bind(partner.0)
+    .bind(period)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(Snapshot {
+            partner,
+            period: period.to_string(),
+            total_minor: col(&r, "total_minor")?,
+            document: col(&r, "lines")?,
+        })
+    })
+    .transpose()
+}
+
+/// Every snapshot of a period, by partner id.
+pub async fn snapshots(conn: &mut Conn, period: &str) -> Result<Vec<Snapshot>> {
+    let rows = sqlx::query(
+        "SELECT partner_id, total_minor, lines FROM statements WHERE period = $1 ORDER BY partner_id",
+    )
+    .bind(period)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Snapshot {
+                partner: PartnerId(col(r, "partner_id")?),
+                period: period.to_string(),
+                total_minor: col(r, "total_minor")?,
+                document: col(r, "lines")?,
+            })
+        })
+        .collect()
+}
+
+/// A manual adjustment or a correction of a locked period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Adjustment {
+    pub id: i64,
+    pub partner: PartnerId,
+    pub period: String,
+    pub amount_minor: i64,
+    pub reason: String,
+    pub source_period: Option<String>,
+    pub sale: Option<SaleId>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_adjustment(
+    conn: &mut Conn,
+    partner: PartnerId,
+    period: &str,
+    amount_minor: i64,
+    reason: &str,
+    source_period: Option<&str>,
+    sale: Option<SaleId>,
+    by: Option<MemberId>,
+    now: i64,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO adjustments (partner_id, period, amount_minor, reason, source_period, sale_id, \
+         created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(partner.0)
+    .bind(period)
+    .bind(amount_minor)
+    .bind(reason)
+    .bind(source_period)
+    .bind(sale.map(|s| s.0))
+    .bind(by.map(|m| m.0))
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    col(&row, "id")
+}
+
+fn adjustment(r: &sqlx::any::AnyRow) -> Result<Adjustment> {
+    Ok(Adjustment {
+        id: col(r, "id")?,
+        partner: PartnerId(col(r, "partner_id")?),
+        period: col(r, "period")?,
+        amount_minor: col(r, "amount_minor")?,
+        reason: col(r, "reason")?,
+        source_period: col(r, "source_period")?,
+        sale: col::<Option<i64>>(r, "sale_id")?.map(SaleId),
+    })
+}
+
+const ADJUSTMENT_COLUMNS: &str =
+    "id, partner_id, period, amount_minor, reason, source_period, sale_id";
+
+/// Adjustments landing on one partner's statement of `period`, oldest first.
+pub async fn adjustments(
+    conn: &mut Conn,
+    partner: PartnerId,
+    period: &str,
+) -> Result<Vec<Adjustment>> {
+    let rows = sqlx::query(super::sql(format!(
+        "SELECT {ADJUSTMENT_COLUMNS} FROM adjustments WHERE partner_id = $1 AND period = $2 ORDER BY id"
+    )))
+    .bind(partner.0)
+    .bind(period)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(adjustment).collect()
+}
+
+/// Adjustments of every partner landing on `period`.
+pub async fn adjustments_of_period(conn: &mut Conn, period: &str) -> Result<Vec<Adjustment>> {
+    let rows = sqlx::query(super::sql(format!(
+        "SELECT {ADJUSTMENT_COLUMNS} FROM adjustments WHERE period = $1 ORDER BY id"
+    )))
+    .bind(period)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(adjustment).collect()
+}
+
+/// Corrections already booked for a locked period of a partner (in whatever period they landed).
+pub async fn corrections_for(
+    conn: &mut Conn,
+    partner: PartnerId,
+    source_period: &str,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS total FROM adjustments \
+         WHERE partner_id = $1 AND source_period = $2",
+    )
+    .bind(partner.0)
+    .bind(source_period)
+    .fetch_one(&mut *conn)
+    .await?;
+    col(&row, "total")
+}

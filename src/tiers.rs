@@ -1,0 +1,75 @@
+//! Tier recomputation as a service: `rally tiers recompute` today, the scheduler later. Each
+//! change updates the partner and is recorded as a tier event (for announcements) and in the
+//! audit log, all in one transaction.
+
+use crate::app::App;
+use crate::engine::ids::PartnerId;
+use crate::engine::money::Money;
+use crate::engine::tier::{self, TierChange, TierFacts};
+use crate::store::{self, audit, incentives, partners};
+
+/// One partner whose tier changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TierUpdate {
+    pub partner: PartnerId,
+    pub name: String,
+    pub change: TierChange,
+}
+
+impl App {
+    /// Re-evaluates every partner's tier from trailing-12-month approved sales and
+    /// certifications, and stores the changes.
+    pub async fn recompute_tiers(&self) -> store::Result<Vec<TierUpdate>> {
+        let now = self.now();
+        let period = self.period_at(now);
+        let keys = crate::chat::trailing_keys(period);
+        let currency = self.config.program.currency;
+        let mut tx = self.store.begin().await?;
+        let trailing = incentives::approved_over_all(&mut tx, &keys).await?;
+        let mut certifications = incentives::all_certifications(&mut tx).await?;
+        let mut updates = Vec::new();
+        for partner in partners::list(&mut tx).await? {
+            let facts = TierFacts {
+                trailing_sales: Money::from_minor(
+                    trailing.get(&partner.id).copied().unwrap_or(0),
+                    currency,
+                )
+                .amount(),
+                certifications: certifications.remove(&partner.id).unwrap_or_default(),
+            };
+            let new_tier = tier::evaluate(&self.config.tiers, &facts).map(|t| t.name.clone());
+            let Some(change) = tier::change(
+                partner.tier.as_deref(),
+                new_tier.as_deref(),
+                &self.config.tiers,
+            ) else {
+                continue;
+            };
+            incentives::record_tier_change(
+                &mut tx,
+                partner.id,
+                partner.tier.as_deref(),
+                new_tier.as_deref(),
+                now,
+            )
+            .await?;
+            audit::record(
+                &mut tx,
+                None,
+                "tier.change",
+                &format!("partner {}", partner.id),
+                Some(&serde_json::json!({ "tier": partner.tier })),
+                Some(&serde_json::json!({ "tier": new_tier, "trailing_sales": facts.trailing_sales.to_string() })),
+                now,
+            )
+            .await?;
+            updates.push(TierUpdate {
+                partner: partner.id,
+                name: partner.name.clone(),
+                change,
+            });
+        }
+        tx.commit().await?;
+        Ok(updates)
+    }
+}
