@@ -493,10 +493,10 @@ pub async fn import_sales(
     let mut line = 1;
 
     loop {
-        if !csv
-            .read_byte_record(&mut record)
-            .map_err(|e| anyhow::Error::from(ImportError::from(e)).context(stopped(line)))?
-        {
+        if !csv.read_byte_record(&mut record).map_err(|e| {
+            let unstored = if tx.is_some() { batch_line } else { line + 1 };
+            anyhow::Error::from(ImportError::from(e)).context(stopped_batch(line, unstored))
+        })? {
             break;
         }
         line = line_of(&record);
@@ -601,6 +601,8 @@ pub async fn import_sales(
         }
     }
 
+    // The audit entry goes with the last batch; with no batch in flight, every row is stored.
+    let unstored = if tx.is_some() { batch_line } else { line + 1 };
     let mut conn = match tx.take() {
         Some(conn) => conn,
         None => app.store.begin().await?,
@@ -619,18 +621,15 @@ pub async fn import_sales(
         })),
         now,
     )
-    .await?;
+    .await
+    .map_err(|e| anyhow::Error::from(e).context(stopped_batch(line, unstored)))?;
     conn.commit()
         .await
-        .map_err(|e| anyhow::Error::from(e).context(stopped_batch(line, batch_line)))?;
+        .map_err(|e| anyhow::Error::from(e).context(stopped_batch(line, unstored)))?;
     if let Some(bar) = progress {
         bar.set_message(summary(&report));
     }
     Ok(report)
-}
-
-fn stopped(line: u64) -> String {
-    format!("import stopped after line {line}; rows before it are stored")
 }
 
 fn stopped_batch(line: u64, batch_line: u64) -> String {

@@ -397,3 +397,66 @@ pub async fn correct_locked(
     .await?;
     Ok(())
 }
+
+/// Statements as the export JSON: an array of `{ partner, period, currency, plan, lines: [{ id,
+/// kind, description, base, rate, amount }], total }`, amounts as decimal strings.
+pub fn export_json(docs: &[StatementDoc]) -> serde_json::Value {
+    serde_json::Value::Array(
+        docs.iter()
+            .map(|d| {
+                serde_json::json!({
+                    "partner": d.partner,
+                    "period": d.period,
+                    "currency": d.currency,
+                    "plan": d.plan,
+                    "lines": d.lines.iter().map(|l| serde_json::json!({
+                        "id": l.id,
+                        "kind": l.kind,
+                        "description": l.description,
+                        "base": l.base,
+                        "rate": l.rate,
+                        "amount": l.amount,
+                    })).collect::<Vec<_>>(),
+                    "total": d.total,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Statements as CSV for payout: one row per line, with the statement total on every row.
+pub fn export_csv(docs: &[StatementDoc]) -> Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "partner",
+        "period",
+        "currency",
+        "plan",
+        "line",
+        "kind",
+        "description",
+        "base",
+        "rate",
+        "amount",
+        "total",
+    ])?;
+    for d in docs {
+        for l in &d.lines {
+            writer.write_record([
+                d.partner.as_str(),
+                &d.period,
+                &d.currency,
+                d.plan.as_deref().unwrap_or(""),
+                &l.id.to_string(),
+                &l.kind,
+                &l.description,
+                &l.base,
+                l.rate.as_deref().unwrap_or(""),
+                &l.amount,
+                &d.total,
+            ])?;
+        }
+    }
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
