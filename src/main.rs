@@ -15,8 +15,10 @@ use rally::config::{self, Config};
 use rally::demo;
 use rally::engine::amount;
 use rally::engine::partner::{Partner, PartnerKind, Role};
-use rally::engine::period::{Period, PeriodKind};
+use rally::engine::period::Period;
+use rally::engine::tier::TierChange;
 use rally::import;
+use rally::statements::{export_csv, export_json};
 use rally::store::partners::{Lookup, NewPartner};
 use rally::store::{Store, audit, partners, targets};
 
@@ -82,6 +84,44 @@ enum Command {
         #[command(subcommand)]
         action: TargetsAction,
     },
+    /// Lock every statement of an ended period (YYYY-MM); later changes become adjustments.
+    ClosePeriod {
+        /// The period, e.g. 2026-11.
+        period: String,
+    },
+    /// Export statements for payout.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Partner tiers.
+    Tiers {
+        #[command(subcommand)]
+        action: TiersAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    /// Statements of a period: locked snapshots if closed, else drafts.
+    Statements {
+        #[arg(long)]
+        period: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum TiersAction {
+    /// Re-evaluate every partner's tier from trailing sales and certifications.
+    Recompute,
 }
 
 #[derive(Subcommand)]
@@ -297,7 +337,87 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.store.close().await;
             result
         }
+        Command::ClosePeriod { period } => {
+            let config = load_config(cli.config.as_deref())?;
+            let app = open_app(config).await?;
+            let result = close_period_command(&app, &period).await;
+            app.store.close().await;
+            result
+        }
+        Command::Export {
+            what: ExportWhat::Statements { period, format },
+        } => {
+            let config = load_config(cli.config.as_deref())?;
+            let app = open_app(config).await?;
+            let result = export_command(&app, &period, format).await;
+            app.store.close().await;
+            result
+        }
+        Command::Tiers {
+            action: TiersAction::Recompute,
+        } => {
+            let config = load_config(cli.config.as_deref())?;
+            if config.tiers.is_empty() {
+                println!("no [[tiers]] in the configuration: tiers are set by hand, nothing to do");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let app = open_app(config).await?;
+            let result = app.recompute_tiers().await;
+            app.store.close().await;
+            let updates = result?;
+            for u in &updates {
+                match &u.change {
+                    TierChange::Promoted { from, to } => println!(
+                        "{}: promoted {} -> {to}",
+                        u.name,
+                        from.as_deref().unwrap_or("-")
+                    ),
+                    TierChange::Demoted { from, to } => println!(
+                        "{}: demoted {from} -> {}",
+                        u.name,
+                        to.as_deref().unwrap_or("-")
+                    ),
+                }
+            }
+            println!("{} tier changes recorded", updates.len());
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// Parses a period argument of the program's kind.
+fn period_arg(app: &App, text: &str) -> anyhow::Result<Period> {
+    Period::parse(text)
+        .filter(|p| p.kind() == app.config.program.period)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "bad period {text:?}: this program's periods are {}s, written like {}",
+                app.config.program.period.as_str(),
+                app.period_at(app.now()).key()
+            )
+        })
+}
+
+async fn close_period_command(app: &App, period: &str) -> anyhow::Result<ExitCode> {
+    let period = period_arg(app, period)?;
+    let report = app.close_period(period, None).await?;
+    println!(
+        "closed {}: {} statements locked, total {}",
+        report.period,
+        report.statements,
+        app.program_money(report.total_minor)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export_command(app: &App, period: &str, format: ExportFormat) -> anyhow::Result<ExitCode> {
+    let period = period_arg(app, period)?;
+    let docs = app.statements_of_period(period).await?;
+    match format {
+        ExportFormat::Json => println!("{}", serde_json::to_string_pretty(&export_json(&docs))?),
+        ExportFormat::Csv => print!("{}", export_csv(&docs)?),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_kind(kind: &str) -> anyhow::Result<PartnerKind> {
@@ -517,21 +637,7 @@ async fn targets_command(app: &App, action: TargetsAction) -> anyhow::Result<Exi
             period,
             amount,
         } => {
-            let kind = app.config.program.period;
-            let period = Period::parse(&period)
-                .filter(|p| p.kind() == kind)
-                .ok_or_else(|| {
-                    let example = Period::containing(kind, app.local_date(app.now()));
-                    anyhow::anyhow!(
-                        "bad period {period:?}: this program's periods are {}s, written like {example}",
-                        match kind {
-                            PeriodKind::Month => "month",
-                            PeriodKind::Quarter => "quarter",
-                            PeriodKind::Year => "year",
-                        }
-                    )
-                })?
-                .key();
+            let period = period_arg(app, &period)?.key();
             let amount_minor = program_amount_minor(app, &amount, "target")?;
             let now = app.now();
             let mut tx = app.store.begin().await?;

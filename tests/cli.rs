@@ -77,3 +77,86 @@ fn check_config_names_key_and_line() {
         String::from_utf8_lossy(&ok.stderr)
     );
 }
+
+#[test]
+fn close_period_export_and_tiers_through_the_binary() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("demo.db");
+    let seeded = rally()
+        .args(["demo", "--db"])
+        .arg(&db)
+        .stdin(Stdio::null())
+        .output()
+        .expect("seed demo");
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let config = dir.path().join("rally.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "{}\n[database]\nurl = \"sqlite://{}\"\n",
+            rally::demo::DEMO_CONFIG,
+            db.display()
+        ),
+    )
+    .expect("write config");
+    let run = |args: &[&str]| {
+        let out = rally()
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .expect("run rally");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // The demo's sales span the three months before today: last month has ended.
+    let today = chrono::Utc::now().date_naive();
+    let last_month =
+        rally::engine::period::Period::containing(rally::engine::period::PeriodKind::Month, today)
+            .previous()
+            .key();
+
+    let (ok, out, err) = run(&["close-period", &last_month]);
+    assert!(ok, "{err}");
+    assert!(out.contains("statements locked"), "{out}");
+    let (ok, _, err) = run(&["close-period", &last_month]);
+    assert!(!ok && err.contains("already closed"), "{err}");
+
+    let (ok, out, err) = run(&[
+        "export",
+        "statements",
+        "--period",
+        &last_month,
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let statements = json.as_array().expect("array");
+    assert!(!statements.is_empty());
+    assert!(
+        statements
+            .iter()
+            .any(|s| !s["lines"].as_array().expect("lines").is_empty())
+    );
+    let (ok, out, _) = run(&[
+        "export",
+        "statements",
+        "--period",
+        &last_month,
+        "--format",
+        "csv",
+    ]);
+    assert!(ok && out.starts_with("partner,period,currency"), "{out}");
+
+    let (ok, out, err) = run(&["tiers", "recompute"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("tier changes recorded"), "{out}");
+}

@@ -17,6 +17,16 @@ pub enum PeriodKind {
     Year,
 }
 
+impl PeriodKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PeriodKind::Month => "month",
+            PeriodKind::Quarter => "quarter",
+            PeriodKind::Year => "year",
+        }
+    }
+}
+
 /// One concrete period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Period {
