@@ -66,7 +66,7 @@ async fn whatif_shows_changes_without_storing_anything() {
     let before = text(&app, &say(&app, "wang", 1, "/statement").await);
     let whatif = text(&app, &say(&app, "wang", 2, "/whatif 50000 #software").await);
     assert!(whatif.contains("With ¥50,000.00 more"), "{whatif}");
-    assert!(whatif.contains("category: ¥0.00 → ¥5,000.00"), "{whatif}");
+    assert!(whatif.contains("Category commission: ¥0.00 → ¥5,000.00"), "{whatif}");
     assert!(whatif.contains("Rank:"), "{whatif}");
     let after = text(&app, &say(&app, "wang", 3, "/statement").await);
     assert_eq!(before, after);

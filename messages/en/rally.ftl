@@ -168,7 +168,18 @@ line-prize = { $id }. { $amount } — prize for place { $rank } in { $contest }
 why-no-line = There is no line { $line }: the statement has { $count } lines. See /statement.
 why-detail = Kind { $kind } · base { $base } · rate { $rate }% · bracket { $lower } – { $upper } · plan { $plan }
 whatif-header = With { $amount } more: total { $total_before } → { $total_after } ({ $change }).
-whatif-line = { $kind }: { $before } → { $after }
+whatif-line = { $kind ->
+        [commission] Commission
+        [accelerator] Accelerator
+        [category] Category commission
+        [cap] Cap
+        [bonus] Bonus
+        [volume_rebate] Volume rebate
+        [growth_rebate] Growth rebate
+        [adjustment] Adjustments
+        [prize] Prizes
+       *[other] { $kind }
+    }: { $before } → { $after }
 whatif-attainment = Attainment: { $before }% → { $after }%
 whatif-rank = Rank: #{ $before } → #{ $after }
 whatif-tier = Tier: { $before } → { $after }

@@ -158,7 +158,18 @@ line-prize = { $id }. { $amount } — { $contest } 第 { $rank } 名奖励
 why-no-line = 没有第 { $line } 行：对账单共 { $count } 行。请查看 /statement。
 why-detail = 类型 { $kind } · 基数 { $base } · 费率 { $rate }% · 区间 { $lower } – { $upper } · 方案 { $plan }
 whatif-header = 再增加 { $amount }：合计 { $total_before } → { $total_after }（{ $change }）。
-whatif-line = { $kind }：{ $before } → { $after }
+whatif-line = { $kind ->
+        [commission] 佣金
+        [accelerator] 加速
+        [category] 品类佣金
+        [cap] 封顶
+        [bonus] 奖金
+        [volume_rebate] 量返
+        [growth_rebate] 增长返利
+        [adjustment] 调整
+        [prize] 奖励
+       *[other] { $kind }
+    }：{ $before } → { $after }
 whatif-attainment = 目标达成：{ $before }% → { $after }%
 whatif-rank = 排名：第 { $before } → 第 { $after }
 whatif-tier = 等级：{ $before } → { $after }
