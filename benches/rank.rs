@@ -381,6 +381,7 @@ fn message(user: &str, id: &str, text: &str) -> Incoming {
         message_id: id.to_string(),
         text: text.to_string(),
         locale: None,
+        attachments: Vec::new(),
     }
 }
 

@@ -86,6 +86,7 @@ fn report_message(n: u64) -> Incoming {
         message_id: n.to_string(),
         text: REPORT_TEXT.to_string(),
         locale: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -162,6 +163,7 @@ async fn store_calls(app: &App, shape: &SaleShape, n: u64) {
         customer_key: "acme".to_string(),
         category: None,
         quantity: None,
+        evidence: None,
         note: None,
         sale_date: shape.sale_date.clone(),
         period: shape.period.clone(),
@@ -291,72 +293,77 @@ fn test_mode() -> bool {
 const PAIRED_ROUNDS: usize = 200;
 const PAIRED_BATCH: u64 = 10;
 
-/// The interleaved comparison: per round, a batch of pipeline `/report`s and a batch of bare
-/// inserts back to back (alternating which goes first), so both sides see the same load.
+/// The interleaved comparison: per round, a batch of each of [`PAIRED_SIDES`] back to back
+/// (the order rotating from round to round), so all sides see the same load.
+const PAIRED_SIDES: [&str; 4] = [PIPELINE, STORE_CALLS, BARE_INSERT, BARE_INSERT_NO_PING];
+
+/// Per-operation time (ns) of each side in each round, in [`PAIRED_SIDES`] order.
 struct Paired {
-    /// bare insert time / pipeline time of each round.
-    ratios: Vec<f64>,
-    /// Per-operation times of each round, nanoseconds.
-    pipeline_ns: Vec<f64>,
-    bare_ns: Vec<f64>,
+    rounds: Vec<[f64; 4]>,
 }
 
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
-    sorted[i]
+impl Paired {
+    /// The median over rounds of `f(round)`, and its quartiles.
+    fn median_of(&self, f: impl Fn(&[f64; 4]) -> f64) -> (f64, f64, f64) {
+        let mut v: Vec<f64> = self.rounds.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        let q = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+        (q(0.5), q(0.25), q(0.75))
+    }
 }
 
-fn sorted(v: &[f64]) -> Vec<f64> {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    v
+/// The pools and the next unused message number of each side.
+struct Sides<'a> {
+    app: &'a App,
+    pool: &'a SqlitePool,
+    no_ping_pool: &'a SqlitePool,
+    shape: &'a SaleShape,
+    next: [&'a Cell<u64>; 4],
 }
 
-async fn paired(
-    app: &App,
-    pool: &SqlitePool,
-    shape: &SaleShape,
-    pipeline_next: &Cell<u64>,
-    bare_next: &Cell<u64>,
-    rounds: usize,
-) -> Paired {
-    let mut result = Paired {
-        ratios: Vec::new(),
-        pipeline_ns: Vec::new(),
-        bare_ns: Vec::new(),
-    };
+async fn paired(sides: &Sides<'_>, rounds: usize) -> Paired {
+    let mut result = Paired { rounds: Vec::new() };
     for round in 0..rounds {
-        let mut pipeline = Duration::ZERO;
-        let mut bare = Duration::ZERO;
-        for side in [round % 2, 1 - round % 2] {
-            if side == 0 {
-                let first = pipeline_next.get();
-                pipeline_next.set(first + PAIRED_BATCH);
-                let messages: Vec<Incoming> =
-                    (first..first + PAIRED_BATCH).map(report_message).collect();
-                let mut outcomes = Vec::with_capacity(messages.len());
-                let start = Instant::now();
-                for message in &messages {
-                    outcomes.push(app.handle(message).await);
+        let mut times = [0.0; 4];
+        for k in 0..PAIRED_SIDES.len() {
+            let side = (round + k) % PAIRED_SIDES.len();
+            let next = sides.next[side];
+            let (app, shape) = (sides.app, sides.shape);
+            let elapsed = match side {
+                0 => {
+                    let first = next.get();
+                    next.set(first + PAIRED_BATCH);
+                    let messages: Vec<Incoming> =
+                        (first..first + PAIRED_BATCH).map(report_message).collect();
+                    let mut outcomes = Vec::with_capacity(messages.len());
+                    let start = Instant::now();
+                    for message in &messages {
+                        outcomes.push(app.handle(message).await);
+                    }
+                    let elapsed = start.elapsed();
+                    assert!(
+                        outcomes.iter().all(recorded),
+                        "every /report recorded a sale"
+                    );
+                    elapsed
                 }
-                pipeline = start.elapsed();
-                assert!(
-                    outcomes.iter().all(recorded),
-                    "every /report recorded a sale"
-                );
-            } else {
-                bare = timed(bare_next, PAIRED_BATCH, |n| {
-                    bare_insert(pool, shape, "bare", n)
-                })
-                .await;
-            }
+                1 => timed(next, PAIRED_BATCH, |n| store_calls(app, shape, n)).await,
+                2 => {
+                    timed(next, PAIRED_BATCH, |n| {
+                        bare_insert(sides.pool, shape, "bare", n)
+                    })
+                    .await
+                }
+                _ => {
+                    timed(next, PAIRED_BATCH, |n| {
+                        bare_insert(sides.no_ping_pool, shape, "noping", n)
+                    })
+                    .await
+                }
+            };
+            times[side] = elapsed.as_secs_f64() * 1e9 / PAIRED_BATCH as f64;
         }
-        let per_op = |d: Duration| d.as_secs_f64() * 1e9 / PAIRED_BATCH as f64;
-        result
-            .ratios
-            .push(bare.as_secs_f64() / pipeline.as_secs_f64());
-        result.pipeline_ns.push(per_op(pipeline));
-        result.bare_ns.push(per_op(bare));
+        result.rounds.push(times);
     }
     result
 }
@@ -477,11 +484,13 @@ fn bench_report(c: &mut Criterion) -> Paired {
     // Last, the interleaved comparison of the goal's two sides (same pools, same files).
     let rounds = if test_mode() { 2 } else { PAIRED_ROUNDS };
     let paired = rt.block_on(paired(
-        &app,
-        &pool,
-        &shape,
-        &pipeline_next,
-        &bare_next,
+        &Sides {
+            app: &app,
+            pool: &pool,
+            no_ping_pool: &no_ping_pool,
+            shape: &shape,
+            next: [&pipeline_next, &store_next, &bare_next, &no_ping_next],
+        },
         rounds,
     ));
 
@@ -586,23 +595,22 @@ fn print_ratio(since: SystemTime, paired: &Paired) {
             no_ping.1 / pipeline.1
         );
     }
-    if !paired.ratios.is_empty() {
-        let (ratios, p, b) = (
-            sorted(&paired.ratios),
-            sorted(&paired.pipeline_ns),
-            sorted(&paired.bare_ns),
-        );
+    if !paired.rounds.is_empty() {
         println!(
-            "  interleaved, {} rounds of {PAIRED_BATCH} + {PAIRED_BATCH}: pipeline median {:.1} µs, \
-             bare insert median {:.1} µs; ratio bare/pipeline per round: median {:.3} \
-             (quartiles {:.3} – {:.3})",
-            ratios.len(),
-            quantile(&p, 0.5) / 1e3,
-            quantile(&b, 0.5) / 1e3,
-            quantile(&ratios, 0.5),
-            quantile(&ratios, 0.25),
-            quantile(&ratios, 0.75),
+            "  interleaved, {} rounds of {PAIRED_BATCH} of each (median per operation over rounds):",
+            paired.rounds.len()
         );
+        for (i, name) in PAIRED_SIDES.iter().enumerate() {
+            let (median, low, high) = paired.median_of(|r| r[i]);
+            let (ratio, ratio_low, ratio_high) = paired.median_of(|r| r[2] / r[i]);
+            println!(
+                "    {name:<20} {:>7.1} µs (quartiles {:.1} – {:.1}); bare/this per round: \
+                 median {ratio:.3} (quartiles {ratio_low:.3} – {ratio_high:.3})",
+                median / 1e3,
+                low / 1e3,
+                high / 1e3
+            );
+        }
     }
     let (mean_ratio, median_ratio) = (bare.0 / pipeline.0, bare.1 / pipeline.1);
     println!(

@@ -218,6 +218,7 @@ pub async fn seed(app: &App) -> store::Result<bool> {
                 customer_key: name_key(customer),
                 category: CATEGORIES[rng.random_range(0..CATEGORIES.len())].map(String::from),
                 quantity: None,
+                evidence: None,
                 note: None,
                 sale_date: app.local_date(at).to_string(),
                 period: app.period_at(at).key(),

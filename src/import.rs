@@ -566,6 +566,7 @@ pub async fn import_sales(
             customer_key: name_key(row.customer),
             category: row.category.map(str::to_string),
             quantity: row.quantity,
+            evidence: None,
             note: None,
             sale_date: row.date.to_string(),
             period: Period::containing(app.config.program.period, row.date).key(),

@@ -11,16 +11,22 @@ use tracing_subscriber::EnvFilter;
 use indicatif::{ProgressBar, ProgressStyle};
 use rally::app::{App, SystemClock};
 use rally::chat::console::Console;
+use rally::config::TelegramMode;
 use rally::config::{self, Config};
 use rally::demo;
 use rally::engine::amount;
 use rally::engine::partner::{Partner, PartnerKind, Role};
 use rally::engine::period::Period;
 use rally::engine::tier::TierChange;
+use rally::http;
 use rally::import;
 use rally::statements::{export_csv, export_json};
 use rally::store::partners::{Lookup, NewPartner};
 use rally::store::{Store, audit, partners, targets};
+use rally::telegram::{self, Telegram};
+use teloxide::payloads::SetWebhookSetters;
+use teloxide::prelude::Requester;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
 #[command(
@@ -273,12 +279,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run => {
             let config = load_config(cli.config.as_deref())?;
-            let app = open_app(config).await?;
-            app.store.close().await;
-            anyhow::bail!(
-                "no chat platform adapter is available in this version yet: Telegram and Discord \
-                 support are being built; try `rally demo`"
-            )
+            run_service(config).await
         }
         Command::Migrate => {
             let config = load_config(cli.config.as_deref())?;
@@ -382,6 +383,124 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{} tier changes recorded", updates.len());
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Cancels `token` on SIGINT or SIGTERM (what service managers send).
+fn stop_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot listen for SIGTERM");
+                        let _ = tokio::signal::ctrl_c().await;
+                        token.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("stopping");
+        token.cancel();
+    });
+}
+
+/// `rally run`: the platforms whose token is set, and the HTTP server, until a signal.
+async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
+    let shutdown = CancellationToken::new();
+    stop_on_signals(shutdown.clone());
+    if config.telegram.token.is_none() {
+        anyhow::bail!(
+            "no chat platform is configured: set TELEGRAM_BOT_TOKEN{}",
+            if config.discord.token.is_some() {
+                " (the Discord adapter is not part of this version yet)"
+            } else {
+                ""
+            }
+        );
+    }
+    let store = Store::connect(&config.database.url).await?;
+    store.migrate().await?;
+    let mut app = App::new(store, Arc::new(config.clone()), Box::new(SystemClock))?;
+
+    let mut telegram = None;
+    if let Some(token) = &config.telegram.token {
+        let bot = telegram::build_bot(token, config.telegram.api_base())?;
+        let me = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(ExitCode::SUCCESS),
+            me = bot.get_me() => me.map_err(|e| anyhow::anyhow!("Telegram getMe failed: {e}"))?,
+        };
+        let username = me.username().to_string();
+        tracing::info!(bot = %username, "connected to Telegram");
+        app.bot_username = Some(username.clone());
+        telegram = Some((bot, username));
+    }
+    let app = Arc::new(app);
+    let telegram = telegram.map(|(bot, username)| Telegram::new(bot, app.clone(), username));
+
+    let mut webhook = None;
+    if let Some(tg) = &telegram {
+        if let Err(e) = tg.register_commands().await {
+            tracing::warn!(error = %e, "command menus not registered");
+        }
+        if config.telegram.mode == TelegramMode::Webhook {
+            let (Some(base), Some(secret)) = (
+                &config.telegram.webhook_url,
+                &config.telegram.webhook_secret,
+            ) else {
+                anyhow::bail!(
+                    "webhook mode needs telegram.webhook_url and RALLY_TELEGRAM_WEBHOOK_SECRET"
+                );
+            };
+            let url = reqwest::Url::parse(&format!("{base}/telegram/webhook/{secret}"))?;
+            tg.bot()
+                .set_webhook(url)
+                .secret_token(secret.clone())
+                .await?;
+            webhook = Some((tg.clone(), secret.clone()));
+        }
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(http::serve(
+        config.http.listen,
+        http::router(webhook.clone()),
+        shutdown.clone(),
+    ));
+    if let Some(tg) = telegram {
+        let stop = shutdown.clone();
+        if webhook.is_some() {
+            tasks.spawn(async move {
+                tg.process_forever(stop).await;
+                Ok(())
+            });
+        } else {
+            tasks.spawn(async move { tg.poll(stop).await });
+        }
+    }
+    let mut failure = None;
+    while let Some(done) = tasks.join_next().await {
+        let result = done.map_err(anyhow::Error::from).and_then(|r| r);
+        if let Err(e) = result {
+            tracing::error!(error = %format!("{e:#}"), "a service task failed; stopping");
+            failure.get_or_insert(e);
+            shutdown.cancel();
+        } else if !shutdown.is_cancelled() {
+            // A loop ended on its own: stop the rest too.
+            shutdown.cancel();
+        }
+    }
+    app.store.close().await;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(ExitCode::SUCCESS),
     }
 }
 

@@ -277,6 +277,7 @@ async fn language_switch_and_group_privacy() {
             message_id: "g1".into(),
             text: "/me".into(),
             locale: Some("en-US".into()),
+            attachments: Vec::new(),
         })
         .await;
     assert_eq!(outcome.replies.len(), 2);
@@ -303,6 +304,7 @@ async fn platform_locale_is_used_until_lang_is_set() {
             message_id: "1".into(),
             text: "/help".into(),
             locale: Some("zh-hans".into()),
+            attachments: Vec::new(),
         })
         .await;
     assert!(text(&app, &outcome).contains("邀请码"));

@@ -66,7 +66,10 @@ async fn whatif_shows_changes_without_storing_anything() {
     let before = text(&app, &say(&app, "wang", 1, "/statement").await);
     let whatif = text(&app, &say(&app, "wang", 2, "/whatif 50000 #software").await);
     assert!(whatif.contains("With ¥50,000.00 more"), "{whatif}");
-    assert!(whatif.contains("Category commission: ¥0.00 → ¥5,000.00"), "{whatif}");
+    assert!(
+        whatif.contains("Category commission: ¥0.00 → ¥5,000.00"),
+        "{whatif}"
+    );
     assert!(whatif.contains("Rank:"), "{whatif}");
     let after = text(&app, &say(&app, "wang", 3, "/statement").await);
     assert_eq!(before, after);
@@ -87,6 +90,7 @@ async fn money_answers_go_private_from_groups() {
             message_id: "g1".into(),
             text: "/statement".into(),
             locale: None,
+            attachments: Vec::new(),
         })
         .await;
     assert_eq!(
@@ -141,6 +145,7 @@ async fn locked_period_corrections_on(db: TestDb) {
         category: None,
         note: None,
         quantity: None,
+        evidence: None,
         sale_date: "2026-10-20".into(),
         period: "2026-10".into(),
         source: SaleSource::Import,

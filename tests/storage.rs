@@ -73,6 +73,7 @@ fn new_sale(partner: PartnerId, yuan: i64, key: &str, status: SaleStatus) -> New
         customer_key: "acme".into(),
         category: Some("software".into()),
         quantity: None,
+        evidence: None,
         note: None,
         sale_date: "2026-11-15".into(),
         period: "2026-11".into(),

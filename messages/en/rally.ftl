@@ -206,3 +206,31 @@ me-feedback-none = Customer feedback (90 days): none yet
 me-attainment = Target attainment: { $attainment }%
 me-tier = Tier: { $tier } (trailing 12 months: { $trailing })
 me-next-tier = Next tier { $tier }: { $sales } more sales; certifications needed: { $certifications }
+
+## Platform command menus
+cmd-start = Join the program with an invite code
+cmd-link = Link this account (or get a code for another)
+cmd-help = What I can do
+cmd-lang = Change language
+cmd-report = Report a sale
+cmd-sales = Your latest sales
+cmd-cancel = Withdraw a pending sale
+cmd-rank = This period's ranking
+cmd-me = Your scorecard
+cmd-invite = Invite a partner
+cmd-pending = Sales waiting for approval
+cmd-approve = Approve a sale
+cmd-reject = Reject a sale
+cmd-audit = Recent manager actions
+cmd-statement = Your statement
+cmd-why = Explain a statement line
+cmd-whatif = What one more sale would change
+cmd-feedback = Record customer feedback
+cmd-adjust = Adjust a statement
+cmd-dispute = Contest a statement line
+cmd-answer = Answer a dispute
+cmd-allocate = Split a fund budget
+cmd-funds = Your share of funds
+
+## Telegram
+telegram-start-first = I can't message you privately yet: open { $link } and press Start, then ask again.

@@ -193,3 +193,31 @@ me-feedback-none = 客户反馈（90 天）：暂无
 me-attainment = 目标达成：{ $attainment }%
 me-tier = 等级：{ $tier }（近 12 个月：{ $trailing }）
 me-next-tier = 下一等级 { $tier }：还需销售 { $sales }；需要的认证：{ $certifications }
+
+## Platform command menus
+cmd-start = 用邀请码加入项目
+cmd-link = 关联账号（或获取关联码）
+cmd-help = 查看可用命令
+cmd-lang = 切换语言
+cmd-report = 报单
+cmd-sales = 最近的销售记录
+cmd-cancel = 撤回待审批的销售
+cmd-rank = 本期排行榜
+cmd-me = 我的业绩卡
+cmd-invite = 邀请合作伙伴
+cmd-pending = 待审批的销售
+cmd-approve = 批准销售
+cmd-reject = 驳回销售
+cmd-audit = 最近的管理操作
+cmd-statement = 我的对账单
+cmd-why = 解释对账单明细
+cmd-whatif = 再多一单会怎样
+cmd-feedback = 记录客户反馈
+cmd-adjust = 调整对账单
+cmd-dispute = 申诉对账单明细
+cmd-answer = 答复申诉
+cmd-allocate = 分配资金预算
+cmd-funds = 我的资金份额
+
+## Telegram
+telegram-start-first = 我还不能私信您：请打开 { $link } 并点击“开始”，然后再试一次。

@@ -88,6 +88,7 @@ impl<'a> Console<'a> {
             message_id: format!("{}-{}", self.run_id, self.counter),
             text: line.to_string(),
             locale: None,
+            attachments: Vec::new(),
         };
         let outcome = self.app.handle(&incoming).await;
         let mut out = String::new();

@@ -37,6 +37,8 @@ pub struct Incoming {
     pub text: String,
     /// The platform's idea of the sender's language (`zh-hans`, `en-US`), if any.
     pub locale: Option<String>,
+    /// Platform file references sent with the message (a photo captioned `/report …`).
+    pub attachments: Vec<String>,
 }
 
 /// The handler's answer: replies plus the locale to render replies to the sender in.
@@ -536,6 +538,7 @@ impl App {
             customer_key: name_key(&args.customer),
             category: args.category.clone(),
             quantity: None,
+            evidence: ctx.incoming.attachments.first().cloned(),
             note: args.note.clone(),
             sale_date: self.local_date(ctx.now).to_string(),
             period: period.key(),
@@ -617,6 +620,7 @@ impl App {
                 )
                 .button(Msg::new("button-approve"), format!("/approve {}", sale.id))
                 .button(Msg::new("button-reject"), format!("/reject {} -", sale.id))
+                .with_image(sale.evidence.clone())
             })
             .collect())
     }
@@ -989,7 +993,8 @@ impl App {
                         .text("customer", &sale.customer),
                 )
                 .button(Msg::new("button-approve"), format!("/approve {}", sale.id))
-                .button(Msg::new("button-reject"), format!("/reject {} -", sale.id)),
+                .button(Msg::new("button-reject"), format!("/reject {} -", sale.id))
+                .with_image(sale.evidence.clone()),
             );
         }
         Ok(replies)

@@ -66,6 +66,9 @@ pub struct Reply {
     pub buttons: Vec<Button>,
     /// Locale to render in when the destination is another member; `None`: the sender's.
     pub locale: Option<Locale>,
+    /// A platform file reference to show with the text (evidence photo of a sale).
+    #[serde(default)]
+    pub image: Option<String>,
 }
 
 impl Reply {
@@ -75,6 +78,7 @@ impl Reply {
             lines: vec![msg],
             buttons: Vec::new(),
             locale: None,
+            image: None,
         }
     }
 
@@ -87,6 +91,11 @@ impl Reply {
 
     pub fn line(mut self, msg: Msg) -> Reply {
         self.lines.push(msg);
+        self
+    }
+
+    pub fn with_image(mut self, image: Option<String>) -> Reply {
+        self.image = image;
         self
     }
 

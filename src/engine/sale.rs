@@ -95,6 +95,8 @@ pub struct Sale {
     pub category: Option<String>,
     /// Units sold, when the report said (imports may).
     pub quantity: Option<i64>,
+    /// A platform file reference (a photo or document) proving the sale.
+    pub evidence: Option<String>,
     pub note: Option<String>,
     pub source: SaleSource,
     pub status: SaleStatus,
@@ -193,6 +195,7 @@ mod tests {
             customer: "ACME".into(),
             category: None,
             quantity: None,
+            evidence: None,
             note: None,
             source: SaleSource::Chat,
             status,

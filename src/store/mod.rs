@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod handled;
+pub mod inbox;
 pub mod incentives;
 pub mod invites;
 pub mod members;

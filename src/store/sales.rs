@@ -18,6 +18,8 @@ pub struct NewSale {
     pub category: Option<String>,
     /// Units sold, when known (imports).
     pub quantity: Option<i64>,
+    /// A platform file reference (e.g. a Telegram photo's file id) proving the sale.
+    pub evidence: Option<String>,
     pub note: Option<String>,
     /// Local date `YYYY-MM-DD`.
     pub sale_date: String,
@@ -37,7 +39,7 @@ pub enum Inserted {
 }
 
 const COLUMNS: &str = "id, partner_id, amount_minor, currency, program_minor, customer, category, \
-     quantity, note, period, source, status, reporter_id, reported_at, decided_by, reason";
+     quantity, note, period, source, status, reporter_id, reported_at, decided_by, reason, evidence";
 
 fn money(minor: i64, code: &str) -> Result<Money> {
     let currency = Currency::parse(code)
@@ -57,6 +59,7 @@ fn from_row(row: &AnyRow, program: Currency) -> Result<Sale> {
         customer: col(row, "customer")?,
         category: col(row, "category")?,
         quantity: col(row, "quantity")?,
+        evidence: col(row, "evidence")?,
         note: col(row, "note")?,
         source: parse_col(&source, "sales.source", SaleSource::parse)?,
         status: parse_col(&status, "sales.status", SaleStatus::parse)?,
@@ -80,8 +83,8 @@ pub async fn insert(conn: &mut Conn, new: &NewSale) -> Result<Inserted> {
     let row = sqlx::query(sql(format!(
         "INSERT INTO sales (partner_id, amount_minor, currency, program_minor, customer, \
          customer_key, category, quantity, note, sale_date, period, source, idempotency_key, \
-         status, reporter_id, reported_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         status, reporter_id, reported_at, evidence) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
          ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING {COLUMNS}"
     )))
     .bind(new.partner_id.0)
@@ -100,6 +103,7 @@ pub async fn insert(conn: &mut Conn, new: &NewSale) -> Result<Inserted> {
     .bind(new.status.as_str())
     .bind(new.reporter.map(|m| m.0))
     .bind(new.reported_at)
+    .bind(new.evidence.as_deref())
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(row) = row {

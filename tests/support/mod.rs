@@ -161,6 +161,7 @@ pub async fn say(app: &App, who: &str, id: u64, text: &str) -> Outcome {
         message_id: id.to_string(),
         text: text.into(),
         locale: None,
+        attachments: Vec::new(),
     })
     .await
 }
@@ -207,3 +208,5 @@ pub fn first_int_arg(outcome: &Outcome, name: &str) -> i64 {
         other => panic!("no number argument {name}: {other:?}"),
     }
 }
+
+pub mod telegram;

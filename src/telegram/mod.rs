@@ -1,0 +1,537 @@
+//! The Telegram adapter: Bot API updates in, [`Reply`]s out — nothing else. The grammar and the
+//! handler are shared with every platform.
+//!
+//! Reliability: every update is stored in the `inbox` table before it is confirmed to Telegram
+//! (the next `getUpdates` offset, or the webhook's 200), and processed from there; a crash at
+//! any point loses nothing and the handler's idempotency keeps redeliveries from doing anything
+//! twice. Sends honour 429 `retry_after`, retry network failures with back-off, and record
+//! refusals (403).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::ApiError;
+use teloxide::RequestError;
+use teloxide::prelude::*;
+use teloxide::types::{
+    AllowedUpdate, BotCommand, BotCommandScope, ChatId, FileId, InlineKeyboardButton,
+    InlineKeyboardMarkup, InputFile, MaybeInaccessibleMessage, Recipient, UpdateKind,
+};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::App;
+use crate::chat::command::COMMAND_NAMES;
+use crate::chat::handler::{Incoming, Outcome};
+use crate::chat::reply::{Destination, Msg, Reply};
+use crate::config::Locale;
+use crate::engine::partner::Platform;
+use crate::store::{inbox, members};
+
+/// Inbox name of this platform.
+const PLATFORM: &str = "telegram";
+/// Long-poll wait; below teloxide's 17 s client timeout.
+const POLL_TIMEOUT_SECS: u32 = 10;
+/// Telegram's limit for one text message.
+const MAX_MESSAGE_CHARS: usize = 4096;
+/// Attempts for one send before it is recorded as failed.
+const SEND_ATTEMPTS: u32 = 5;
+
+/// Builds the Bot API client: our own reqwest client (no proxy from the environment, sane
+/// timeouts) pointed at `api_url` (Telegram's by default, or a local Bot API server).
+pub fn build_bot(token: &str, api_url: &str) -> anyhow::Result<Bot> {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(u64::from(POLL_TIMEOUT_SECS) + 7))
+        .build()?;
+    // A trailing slash would make `//bot…` request paths.
+    let url = reqwest::Url::parse(api_url.trim_end_matches('/'))?;
+    Ok(Bot::with_client(token, client).set_api_url(url))
+}
+
+/// The running Telegram side of Rally.
+#[derive(Clone)]
+pub struct Telegram {
+    bot: Bot,
+    app: Arc<App>,
+    username: String,
+    /// Wakes the processor when the webhook stored something.
+    wake: Arc<Notify>,
+}
+
+impl Telegram {
+    pub fn new(bot: Bot, app: Arc<App>, username: String) -> Telegram {
+        Telegram {
+            bot,
+            app,
+            username,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn bot(&self) -> &Bot {
+        &self.bot
+    }
+
+    /// Command menus: everyone's in English and Chinese, and the full list (with manager
+    /// commands) for each manager's private chat.
+    pub async fn register_commands(&self) -> anyhow::Result<()> {
+        let partner_commands: Vec<&str> = COMMAND_NAMES
+            .iter()
+            .copied()
+            .filter(|c| !MANAGER_ONLY.contains(c))
+            .collect();
+        for (locale, code) in [(Locale::En, None), (Locale::ZhCn, Some("zh"))] {
+            let commands = self.menu(locale, &partner_commands);
+            let mut request = self.bot.set_my_commands(commands);
+            if let Some(code) = code {
+                request = request.language_code(code);
+            }
+            request.await?;
+        }
+        let mut conn = self.app.store.read().await?;
+        for manager in members::managers(&mut conn).await? {
+            let Some(chat) = telegram_chat(&manager.platform, &manager.platform_user_id) else {
+                continue;
+            };
+            let locale = manager
+                .locale
+                .as_deref()
+                .and_then(Locale::from_tag)
+                .unwrap_or(self.app.config.program.default_locale);
+            let commands = self.menu(locale, COMMAND_NAMES);
+            let scope = BotCommandScope::Chat {
+                chat_id: Recipient::Id(chat),
+            };
+            if let Err(e) = self.bot.set_my_commands(commands).scope(scope).await {
+                tracing::warn!(manager = %manager.id, error = %e, "manager command menu not set");
+            }
+        }
+        Ok(())
+    }
+
+    fn menu(&self, locale: Locale, names: &[&str]) -> Vec<BotCommand> {
+        names
+            .iter()
+            .map(|name| {
+                let description = self
+                    .app
+                    .i18n
+                    .render(locale, &Msg::new(&format!("cmd-{name}")));
+                BotCommand::new(*name, description)
+            })
+            .collect()
+    }
+
+    /// Long polling until `shutdown`. Updates are stored before the next `getUpdates`
+    /// confirms them, then processed.
+    pub async fn poll(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        // A webhook left over from webhook mode would make getUpdates fail.
+        self.bot.delete_webhook().await?;
+        let mut conn = self.app.store.read().await?;
+        let mut offset = inbox::last_update_id(&mut conn, PLATFORM)
+            .await?
+            .map_or(0, |id| id + 1);
+        drop(conn);
+        self.process_pending().await;
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            let request = self
+                .bot
+                .get_updates()
+                .offset(i32::try_from(offset).unwrap_or(i32::MAX))
+                .timeout(POLL_TIMEOUT_SECS)
+                .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+            let result = tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                result = request.send() => result,
+            };
+            match result {
+                Ok(updates) => {
+                    backoff = Duration::from_millis(500);
+                    for update in &updates {
+                        let id = i64::from(update.id.0);
+                        self.accept(update).await?;
+                        offset = offset.max(id + 1);
+                    }
+                    if !updates.is_empty() {
+                        self.process_pending().await;
+                    }
+                }
+                Err(RequestError::RetryAfter(wait)) => {
+                    tokio::time::sleep(wait.duration()).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "getUpdates failed; retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ok(()),
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+
+    /// Stores an update in the inbox (idempotent by update id). Call before confirming it.
+    pub async fn accept(&self, update: &Update) -> anyhow::Result<bool> {
+        let payload = serde_json::to_string(update)?;
+        let mut conn = self.app.store.read().await?;
+        let new = inbox::store(
+            &mut conn,
+            PLATFORM,
+            i64::from(update.id.0),
+            &payload,
+            self.app.now(),
+        )
+        .await?;
+        Ok(new)
+    }
+
+    /// Processes stored updates until a wake-up or `shutdown` (webhook mode).
+    pub async fn process_forever(&self, shutdown: CancellationToken) {
+        loop {
+            self.process_pending().await;
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+        }
+    }
+
+    /// Wakes the processor (after the webhook stored an update).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Handles every unprocessed update in order. An update that fails stays unprocessed and
+    /// is retried on the next round.
+    pub async fn process_pending(&self) {
+        loop {
+            let batch = match self.app.store.read().await {
+                Ok(mut conn) => inbox::unprocessed(&mut conn, PLATFORM, 50).await,
+                Err(e) => Err(e),
+            };
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the inbox");
+                    return;
+                }
+            };
+            if batch.is_empty() {
+                return;
+            }
+            for (id, payload) in batch {
+                match serde_json::from_str::<Update>(&payload) {
+                    Ok(update) => self.process(update).await,
+                    Err(e) => tracing::error!(update = id, error = %e, "stored update unreadable"),
+                }
+                let done = match self.app.store.read().await {
+                    Ok(mut conn) => {
+                        inbox::mark_processed(&mut conn, PLATFORM, id, self.app.now()).await
+                    }
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = done {
+                    tracing::error!(update = id, error = %e, "cannot mark update processed");
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn process(&self, update: Update) {
+        match update.kind {
+            UpdateKind::Message(message) => self.on_message(message).await,
+            UpdateKind::CallbackQuery(query) => self.on_callback(query).await,
+            _ => {}
+        }
+    }
+
+    async fn on_message(&self, message: Message) {
+        let Some(from) = message.from.as_ref() else {
+            return;
+        };
+        let Some(text) = message.text().or(message.caption()) else {
+            return;
+        };
+        let attachments = message
+            .photo()
+            .and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height))
+            .map(|p| vec![p.file.id.0.clone()])
+            .unwrap_or_default();
+        let incoming = Incoming {
+            platform: Platform::Telegram,
+            chat_id: message.chat.id.0.to_string(),
+            private_chat: message.chat.is_private(),
+            sender_id: from.id.0.to_string(),
+            sender_name: from.full_name(),
+            message_id: message.id.0.to_string(),
+            text: text.to_string(),
+            locale: from.language_code.clone(),
+            attachments,
+        };
+        let outcome = self.app.handle(&incoming).await;
+        self.deliver_all(&outcome, message.chat.id, from.id.0, None)
+            .await;
+    }
+
+    async fn on_callback(&self, query: CallbackQuery) {
+        let answer = self.bot.answer_callback_query(query.id.clone());
+        if let Err(e) = answer.await {
+            tracing::warn!(error = %e, "answerCallbackQuery failed");
+        }
+        let (Some(data), Some(message)) = (query.data.as_deref(), query.message.as_ref()) else {
+            return;
+        };
+        let chat = message.chat().id;
+        let incoming = Incoming {
+            platform: Platform::Telegram,
+            chat_id: chat.0.to_string(),
+            private_chat: message.chat().is_private(),
+            sender_id: query.from.id.0.to_string(),
+            sender_name: query.from.full_name(),
+            // One press is one message: a redelivered press is recognised, a second press is
+            // a new one (and the handler answers "already decided").
+            message_id: format!("cb:{}", query.id.0),
+            text: data.to_string(),
+            locale: query.from.language_code.clone(),
+            attachments: Vec::new(),
+        };
+        let outcome = self.app.handle(&incoming).await;
+        self.deliver_all(&outcome, chat, query.from.id.0, Some(message))
+            .await;
+    }
+
+    /// Sends every reply; the first reply for this chat replaces the pressed button's message
+    /// when answering a button press.
+    async fn deliver_all(
+        &self,
+        outcome: &Outcome,
+        chat: ChatId,
+        sender: u64,
+        pressed: Option<&MaybeInaccessibleMessage>,
+    ) {
+        let mut edit = pressed.and_then(|m| m.regular_message());
+        for reply in &outcome.replies {
+            let locale = reply.locale.unwrap_or(outcome.locale);
+            let target = match &reply.to {
+                Destination::Here => Some(chat),
+                Destination::Sender => Some(ChatId(i64::try_from(sender).unwrap_or_default())),
+                Destination::Member(id) => {
+                    let member = match self.app.store.read().await {
+                        Ok(mut conn) => members::get(&mut conn, *id).await.ok().flatten(),
+                        Err(_) => None,
+                    };
+                    member.and_then(|m| telegram_chat(&m.platform, &m.platform_user_id))
+                }
+            };
+            let Some(target) = target else { continue };
+            if reply.to == Destination::Here
+                && let Some(original) = edit.take()
+            {
+                let text = format!(
+                    "{}\n\n{}",
+                    original.text().or(original.caption()).unwrap_or_default(),
+                    self.app.i18n.render_reply(locale, reply)
+                );
+                let edited = self
+                    .bot
+                    .edit_message_text(original.chat.id, original.id, truncate(&text))
+                    .await;
+                if edited.is_ok() {
+                    continue;
+                }
+            }
+            let sent = self.send(target, reply, locale).await;
+            if let Err(e) = sent
+                && reply.to == Destination::Sender
+                && target != chat
+                && is_refusal(&e)
+            {
+                // The member never opened a private chat with the bot: say how, in the group.
+                let hint = Reply::here(
+                    Msg::new("telegram-start-first")
+                        .text("link", format!("https://t.me/{}", self.username)),
+                );
+                let _ = self.send(chat, &hint, locale).await;
+            }
+        }
+    }
+
+    /// Sends one reply (split at Telegram's length limit), with retries.
+    pub async fn send(
+        &self,
+        chat: ChatId,
+        reply: &Reply,
+        locale: Locale,
+    ) -> Result<(), RequestError> {
+        let text = self.app.i18n.render_reply(locale, reply);
+        let markup = (!reply.buttons.is_empty()).then(|| {
+            InlineKeyboardMarkup::new(vec![
+                reply
+                    .buttons
+                    .iter()
+                    .map(|b| {
+                        InlineKeyboardButton::callback(
+                            self.app.i18n.render(locale, &b.label),
+                            b.action.clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            ])
+        });
+        let chunks = split_message(&text);
+        let last = chunks.len().saturating_sub(1);
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            let markup = if i == last { markup.clone() } else { None };
+            let image = if i == 0 { reply.image.clone() } else { None };
+            self.with_retry(chat, || {
+                let chunk = chunk.clone();
+                let markup = markup.clone();
+                let image = image.clone();
+                async move {
+                    match image {
+                        // Captions are limited to 1,024 characters; longer text goes alone.
+                        Some(file) if chunk.chars().count() <= 1024 => {
+                            let mut request = self
+                                .bot
+                                .send_photo(chat, InputFile::file_id(FileId(file)))
+                                .caption(chunk);
+                            if let Some(m) = markup {
+                                request = request.reply_markup(m);
+                            }
+                            request.await.map(|_| ())
+                        }
+                        _ => {
+                            let mut request = self.bot.send_message(chat, chunk);
+                            if let Some(m) = markup {
+                                request = request.reply_markup(m);
+                            }
+                            request.await.map(|_| ())
+                        }
+                    }
+                }
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn with_retry<F, Fut>(&self, chat: ChatId, op: F) -> Result<(), RequestError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<(), RequestError>>,
+    {
+        let mut backoff = Duration::from_millis(300);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match op().await {
+                Ok(()) => return Ok(()),
+                Err(RequestError::RetryAfter(wait)) if attempt < SEND_ATTEMPTS => {
+                    tracing::info!(
+                        chat = chat.0,
+                        wait = wait.seconds(),
+                        "rate limited by Telegram"
+                    );
+                    tokio::time::sleep(wait.duration()).await;
+                }
+                Err(RequestError::Network(e)) if attempt < SEND_ATTEMPTS => {
+                    tracing::warn!(chat = chat.0, error = %e, "send failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+                Err(e) => {
+                    tracing::warn!(chat = chat.0, error = %e, "message not delivered");
+                    if let Ok(mut conn) = self.app.store.read().await {
+                        let _ = inbox::record_delivery_failure(
+                            &mut conn,
+                            PLATFORM,
+                            &chat.0.to_string(),
+                            &e.to_string(),
+                            self.app.now(),
+                        )
+                        .await;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+/// Commands only managers see in their menu.
+const MANAGER_ONLY: &[&str] = &[
+    "invite", "pending", "approve", "reject", "audit", "feedback", "adjust", "answer", "allocate",
+];
+
+fn telegram_chat(platform: &Platform, user_id: &str) -> Option<ChatId> {
+    (*platform == Platform::Telegram)
+        .then(|| user_id.parse().ok().map(ChatId))
+        .flatten()
+}
+
+/// The platform refused to deliver (blocked, never started, kicked): retrying cannot help.
+fn is_refusal(e: &RequestError) -> bool {
+    match e {
+        RequestError::Api(
+            ApiError::BotBlocked
+            | ApiError::CantInitiateConversation
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::UserDeactivated
+            | ApiError::CantTalkWithBots,
+        ) => true,
+        // Telegram's current wording for a user who never started the bot ("Forbidden: bot
+        // can't initiate conversation…") is not one teloxide knows.
+        RequestError::Api(ApiError::Unknown(text)) => text.starts_with("Forbidden"),
+        _ => false,
+    }
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(MAX_MESSAGE_CHARS).collect()
+}
+
+/// Splits text at line ends into pieces Telegram accepts.
+fn split_message(text: &str) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    for line in text.split('\n') {
+        let needed = current.chars().count() + line.chars().count() + 1;
+        if !current.is_empty() && needed > MAX_MESSAGE_CHARS {
+            pieces.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push('\n');
+        }
+        // A single line longer than the limit is cut.
+        current.push_str(&truncate(line));
+    }
+    pieces.push(current);
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_split_at_lines() {
+        let line = "x".repeat(1000);
+        let text = vec![line.clone(); 10].join("\n");
+        let pieces = split_message(&text);
+        assert!(pieces.len() >= 3);
+        assert!(
+            pieces
+                .iter()
+                .all(|p| p.chars().count() <= MAX_MESSAGE_CHARS)
+        );
+        assert_eq!(pieces.join("\n"), text);
+        assert_eq!(split_message("hi"), vec!["hi".to_string()]);
+    }
+}

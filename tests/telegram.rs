@@ -1,0 +1,474 @@
+//! Rally as a Telegram bot: the real teloxide client against a fake Bot API server on
+//! 127.0.0.1, driving the real handler and store.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rally::config::{AdminId, AdminPlatform};
+use rally::telegram::{Telegram, build_bot};
+use serde_json::Value;
+use support::telegram::{ChatRef, Failure, FakeTelegram, UserRef};
+use support::{TestClock, TestDb};
+use tokio_util::sync::CancellationToken;
+
+const WAIT: Duration = Duration::from_secs(10);
+const MANAGER: i64 = 1001;
+const PARTNER: i64 = 2002;
+
+struct Harness {
+    fake: FakeTelegram,
+    db: TestDb,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        let fake = FakeTelegram::start("RallyBot").await;
+        let db = TestDb::sqlite().await;
+        let clock = TestClock::new();
+        let mut config = support::test_config(&db.url);
+        config.admins.push(AdminId {
+            platform: AdminPlatform::Telegram,
+            id: MANAGER as u64,
+        });
+        let mut app =
+            rally::app::App::new(db.store.clone(), Arc::new(config), Box::new(clock)).expect("app");
+        app.bot_username = Some("RallyBot".into());
+        let app = Arc::new(app);
+        let bot = build_bot(fake.token(), &format!("{}/", fake.url())).expect("bot");
+        let tg = Telegram::new(bot, app.clone(), "RallyBot".into());
+        let stop = CancellationToken::new();
+        let task = tokio::spawn({
+            let tg = tg.clone();
+            let stop = stop.clone();
+            async move { tg.poll(stop).await }
+        });
+        Harness {
+            fake,
+            db,
+            stop,
+            task,
+        }
+    }
+
+    fn say(&self, from: &UserRef, chat: ChatRef, text: &str) -> i64 {
+        self.fake
+            .push_update(FakeTelegram::text_message(chat, from.clone(), text))
+    }
+
+    /// Waits for a message the bot sent to `chat` whose text contains `needle`.
+    async fn sent(&self, chat: i64, needle: &str) -> Value {
+        let call = self
+            .fake
+            .wait_for_call(
+                "sendMessage",
+                |c| c.params["chat_id"].as_i64() == Some(chat) && text_of(c).contains(needle),
+                WAIT,
+            )
+            .await;
+        match call {
+            Some(c) => c.params,
+            None => panic!(
+                "no message to {chat} containing {needle:?}; sent: {:#?}",
+                self.fake
+                    .calls_to("sendMessage")
+                    .iter()
+                    .map(|c| (c.params["chat_id"].clone(), text_of(c)))
+                    .collect::<Vec<_>>()
+            ),
+        }
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        let result = tokio::time::timeout(WAIT, self.task)
+            .await
+            .expect("poller stops")
+            .expect("join");
+        result.expect("poller ran without error");
+        drop(self.db);
+    }
+}
+
+fn text_of(call: &support::telegram::Call) -> String {
+    call.params["text"]
+        .as_str()
+        .or(call.params["caption"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn sale_count(db: &TestDb) -> i64 {
+    let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sales")
+        .fetch_one(db.store.pool())
+        .await
+        .expect("count");
+    row.0
+}
+
+#[tokio::test]
+async fn invite_start_report_approve_by_button_rank() {
+    let h = Harness::start().await;
+    let manager = UserRef::new(MANAGER, "Mei");
+    let partner = UserRef::new(PARTNER, "Zed").language("en");
+
+    h.say(
+        &manager,
+        manager.private_chat(),
+        "/invite Zeta Trading dealer East",
+    );
+    let invite = h.sent(MANAGER, "t.me/RallyBot?start=").await;
+    let text = invite["text"].as_str().expect("text");
+    let code = text
+        .split("start=")
+        .nth(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+        })
+        .expect("deep link code");
+
+    h.say(&partner, partner.private_chat(), &format!("/start {code}"));
+    h.sent(PARTNER, "Zeta Trading").await;
+
+    h.say(
+        &partner,
+        partner.private_chat(),
+        "/report 8000 <b>ACME</b> _Corp_",
+    );
+    h.sent(PARTNER, "A manager will approve it").await;
+    let note = h.sent(MANAGER, "to approve").await;
+    // User text is sent as plain text: no parse mode, so markup shows literally.
+    assert!(note.get("parse_mode").is_none());
+    assert!(
+        note["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("<b>ACME</b> _Corp_")
+    );
+    let buttons = &note["reply_markup"]["inline_keyboard"][0];
+    let approve = buttons[0]["callback_data"]
+        .as_str()
+        .expect("approve button")
+        .to_string();
+    assert!(approve.starts_with("/approve "), "{approve}");
+
+    // The manager presses Approve under the note the bot sent.
+    let held = (1..=20)
+        .rev()
+        .find_map(|id| {
+            h.fake
+                .message(MANAGER, id)
+                .filter(|m| {
+                    m["text"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("to approve")
+                })
+                .map(|_| id)
+        })
+        .expect("the bot's note is held by the fake");
+    h.fake.push_update(FakeTelegram::callback_query(
+        manager.clone(),
+        manager.private_chat(),
+        held,
+        &approve,
+    ));
+    let edited = h
+        .fake
+        .wait_for_call(
+            "editMessageText",
+            |c| text_of(c).contains("approved by"),
+            WAIT,
+        )
+        .await
+        .expect("the note is edited to show the decision");
+    assert_eq!(edited.params["chat_id"].as_i64(), Some(MANAGER));
+    assert!(
+        h.fake
+            .wait_for_call("answerCallbackQuery", |_| true, WAIT)
+            .await
+            .is_some()
+    );
+    h.sent(PARTNER, "was approved").await;
+
+    h.say(&partner, partner.private_chat(), "/rank");
+    h.sent(PARTNER, "You: #").await;
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn groups_address_the_bot_and_keep_money_private() {
+    let h = Harness::start().await;
+    let manager = UserRef::new(MANAGER, "Mei");
+    let group = ChatRef::group(-500, "Partners East");
+    h.say(&manager, group.clone(), "/rank@OtherBot");
+    h.say(&manager, group.clone(), "/help@rallybot");
+    h.sent(-500, "commands").await;
+    // Money asked in a group goes privately; the group gets a note.
+    h.say(&manager, manager.private_chat(), "/invite Group Co dealer");
+    let invite = h.sent(MANAGER, "start=").await;
+    let code: String = invite["text"]
+        .as_str()
+        .and_then(|t| t.split("/start ").nth(1))
+        .map(|r| {
+            r.chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect()
+        })
+        .expect("code");
+    let partner = UserRef::new(PARTNER, "Zed");
+    h.say(&partner, partner.private_chat(), &format!("/start {code}"));
+    h.sent(PARTNER, "Group Co").await;
+    h.say(&partner, group.clone(), "/me");
+    h.sent(PARTNER, "Approved sales").await;
+    h.sent(-500, "private message").await;
+    let to_group = h
+        .fake
+        .calls_to("sendMessage")
+        .into_iter()
+        .filter(|c| c.params["chat_id"].as_i64() == Some(-500))
+        .count();
+    assert_eq!(to_group, 2, "/rank@OtherBot is not for us");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn redelivered_updates_store_nothing_twice_and_429_is_retried() {
+    let h = Harness::start().await;
+    let manager = UserRef::new(MANAGER, "Mei");
+    h.say(&manager, manager.private_chat(), "/invite Twice Co dealer");
+    let invite = h.sent(MANAGER, "start=").await;
+    let code: String = invite["text"]
+        .as_str()
+        .and_then(|t| t.split("/start ").nth(1))
+        .map(|r| {
+            r.chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect()
+        })
+        .expect("code");
+    let partner = UserRef::new(PARTNER, "Zed");
+    h.say(&partner, partner.private_chat(), &format!("/start {code}"));
+    h.sent(PARTNER, "Twice Co").await;
+
+    let before = sale_count(&h.db).await;
+    // The same message delivered twice (a platform redelivery has the same message id).
+    let update =
+        FakeTelegram::text_message(partner.private_chat(), partner.clone(), "/report 1200 ACME");
+    h.fake.push_update(update.clone());
+    h.fake.push_update(update);
+    h.fake
+        .fail_next("sendMessage", Failure::TooManyRequests { retry_after: 1 });
+    let replies = h
+        .fake
+        .wait_for_call(
+            "sendMessage",
+            |c| c.status == 200 && text_of(c).contains("recorded and approved"),
+            WAIT,
+        )
+        .await;
+    assert!(replies.is_some(), "sent after the 429");
+    assert!(h.fake.wait_until_confirmed(WAIT).await);
+    // Let the second delivery be processed too.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sale_count(&h.db).await, before + 1);
+    let statuses: Vec<u16> = h
+        .fake
+        .calls_to("sendMessage")
+        .iter()
+        .map(|c| c.status)
+        .collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn webhook_refuses_a_wrong_secret_and_processes_a_right_one() {
+    let fake = FakeTelegram::start("RallyBot").await;
+    let db = TestDb::sqlite().await;
+    let clock = TestClock::new();
+    let app = Arc::new(support::app(&db, &clock));
+    let bot = build_bot(fake.token(), &fake.url()).expect("bot");
+    let tg = Telegram::new(bot, app.clone(), "RallyBot".into());
+    let stop = CancellationToken::new();
+    let router = rally::http::router(Some((tg.clone(), "s3cret".into())));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let worker = tokio::spawn({
+        let tg = tg.clone();
+        let stop = stop.clone();
+        async move { tg.process_forever(stop).await }
+    });
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let user = UserRef::new(7, "Guest");
+    let mut update = FakeTelegram::text_message(user.private_chat(), user.clone(), "/help");
+    update["update_id"] = Value::from(99);
+
+    let wrong = client
+        .post(format!("http://{addr}/telegram/webhook/s3cret"))
+        .header("X-Telegram-Bot-Api-Secret-Token", "nope")
+        .json(&update)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(wrong.status(), 401);
+    let elsewhere = client
+        .post(format!("http://{addr}/telegram/webhook/other"))
+        .header("X-Telegram-Bot-Api-Secret-Token", "s3cret")
+        .json(&update)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(elsewhere.status(), 404);
+    let right = client
+        .post(format!("http://{addr}/telegram/webhook/s3cret"))
+        .header("X-Telegram-Bot-Api-Secret-Token", "s3cret")
+        .json(&update)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(right.status(), 200);
+    let reply = fake
+        .wait_for_call(
+            "sendMessage",
+            |c| c.params["chat_id"].as_i64() == Some(7),
+            WAIT,
+        )
+        .await;
+    assert!(reply.is_some(), "the stored update is processed");
+    let health = client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(health.status(), 200);
+    stop.cancel();
+    let _ = tokio::time::timeout(WAIT, worker).await;
+    server.abort();
+}
+
+/// Prepares a database with one partner whose Telegram account is `PARTNER`.
+async fn prepared_database(dir: &std::path::Path) -> String {
+    use rally::engine::partner::{PartnerKind, Platform, Role};
+    let url = format!("sqlite://{}", dir.join("rally.db").display());
+    let store = rally::store::Store::connect(&url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    let mut tx = store.begin().await.expect("tx");
+    let partner = rally::store::partners::insert(
+        &mut tx,
+        &rally::store::partners::NewPartner {
+            name: "Crash Test Co".into(),
+            kind: PartnerKind::Dealer,
+            region: None,
+            tier: None,
+            potential_minor: None,
+        },
+        1,
+    )
+    .await
+    .expect("partner")
+    .expect("new");
+    let member =
+        rally::store::members::upsert(&mut tx, Platform::Telegram, &PARTNER.to_string(), "Zed", 1)
+            .await
+            .expect("member");
+    rally::store::members::set_role(&mut tx, member.id, Some(partner.id), Role::Partner)
+        .await
+        .expect("role");
+    tx.commit().await.expect("commit");
+    store.close().await;
+    url
+}
+
+fn spawn_rally(fake: &FakeTelegram, database_url: &str) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_rally"))
+        .arg("run")
+        .env_remove("RALLY_CONFIG")
+        .env_remove("DISCORD_TOKEN")
+        .env("TELEGRAM_BOT_TOKEN", fake.token())
+        .env("RALLY_TELEGRAM_API_URL", fake.url())
+        .env("RALLY_DATABASE_URL", database_url)
+        .env("RALLY_HTTP_LISTEN", "127.0.0.1:0")
+        .env("RALLY_LOG", "warn")
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start rally run")
+}
+
+async fn count_sales(url: &str) -> i64 {
+    let store = rally::store::Store::connect(url).await.expect("connect");
+    let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sales")
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
+    store.close().await;
+    row.0
+}
+
+#[tokio::test]
+async fn kill_9_mid_stream_loses_nothing_and_doubles_nothing() {
+    let fake = FakeTelegram::start("RallyBot").await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let url = prepared_database(dir.path()).await;
+    let partner = UserRef::new(PARTNER, "Zed");
+    const REPORTS: i64 = 30;
+    for i in 0..REPORTS {
+        fake.push_update(FakeTelegram::text_message(
+            partner.private_chat(),
+            partner.clone(),
+            &format!("/report {} Customer{i}", 100 + i),
+        ));
+    }
+
+    let mut first = spawn_rally(&fake, &url);
+    let some = fake.wait_for_calls("sendMessage", 5, WAIT).await;
+    first.kill().expect("kill -9");
+    let _ = first.wait();
+    assert!(some.is_some(), "the first process answered some reports");
+
+    let mut second = spawn_rally(&fake, &url);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while count_sales(&url).await < REPORTS && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(fake.wait_until_confirmed(WAIT).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        count_sales(&url).await,
+        REPORTS,
+        "every report stored exactly once"
+    );
+
+    // SIGTERM stops the service cleanly.
+    let status = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(second.id().to_string())
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let exit = loop {
+        if let Some(exit) = second.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rally run did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(exit.success(), "{exit:?}");
+}
