@@ -472,3 +472,118 @@ async fn kill_9_mid_stream_loses_nothing_and_doubles_nothing() {
     };
     assert!(exit.success(), "{exit:?}");
 }
+
+#[tokio::test]
+async fn photo_evidence_locale_and_command_menus() {
+    let h = Harness::start().await;
+    let manager = UserRef::new(MANAGER, "Mei");
+    h.say(&manager, manager.private_chat(), "/invite Photo Co dealer");
+    let invite = h.sent(MANAGER, "start=").await;
+    let code: String = invite["text"]
+        .as_str()
+        .and_then(|t| t.split("/start ").nth(1))
+        .map(|r| {
+            r.chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect()
+        })
+        .expect("code");
+    // A Chinese-speaking partner: answers come in Chinese until /lang says otherwise.
+    let partner = UserRef::new(PARTNER, "Zed").language("zh-hans");
+    h.say(&partner, partner.private_chat(), &format!("/start {code}"));
+    h.sent(PARTNER, "加入成功").await;
+
+    h.fake.push_update(FakeTelegram::photo_message(
+        partner.private_chat(),
+        partner.clone(),
+        "/report 9000 Photo Customer",
+        "PHOTO-FILE-1",
+    ));
+    h.sent(PARTNER, "等待经理审批").await;
+    let photo = h
+        .fake
+        .wait_for_call(
+            "sendPhoto",
+            |c| c.params["chat_id"].as_i64() == Some(MANAGER),
+            WAIT,
+        )
+        .await
+        .expect("the manager sees the evidence with the sale");
+    assert_eq!(photo.params["photo"].as_str(), Some("PHOTO-FILE-1"));
+    assert!(text_of(&photo).contains("Photo Customer"));
+    let evidence: (Option<String>,) =
+        sqlx::query_as("SELECT evidence FROM sales WHERE customer = 'Photo Customer'")
+            .fetch_one(h.db.store.pool())
+            .await
+            .expect("sale");
+    assert_eq!(evidence.0.as_deref(), Some("PHOTO-FILE-1"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn command_menus_in_both_languages_and_for_managers() {
+    let fake = FakeTelegram::start("RallyBot").await;
+    let db = TestDb::sqlite().await;
+    let clock = TestClock::new();
+    let app = Arc::new(support::app(&db, &clock));
+    assert!(rally::demo::seed(&app).await.expect("seed"));
+    // Make the demo manager a Telegram account so it gets a chat-scoped menu.
+    sqlx::query("UPDATE members SET platform = 'telegram', platform_user_id = '1001' WHERE platform_user_id = 'manager'")
+        .execute(db.store.pool())
+        .await
+        .expect("update");
+    let tg = Telegram::new(
+        build_bot(fake.token(), &fake.url()).expect("bot"),
+        app,
+        "RallyBot".into(),
+    );
+    tg.register_commands().await.expect("menus");
+    let calls = fake.calls_to("setMyCommands");
+    let names = |c: &support::telegram::Call| -> Vec<String> {
+        c.params["commands"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x["command"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let english = calls
+        .iter()
+        .find(|c| c.params.get("language_code").is_none() && c.params.get("scope").is_none())
+        .expect("default menu");
+    assert!(names(english).contains(&"report".to_string()));
+    assert!(
+        !names(english).contains(&"approve".to_string()),
+        "manager commands stay hidden"
+    );
+    let chinese = calls
+        .iter()
+        .find(|c| c.params["language_code"].as_str() == Some("zh"))
+        .expect("Chinese menu");
+    assert!(chinese.params["commands"].to_string().contains("报单"));
+    let manager = calls
+        .iter()
+        .find(|c| c.params["scope"]["chat_id"].as_i64() == Some(1001))
+        .expect("manager menu");
+    assert!(names(manager).contains(&"approve".to_string()));
+}
+
+#[tokio::test]
+async fn private_answer_refused_tells_the_group_how_to_start_the_bot() {
+    let h = Harness::start().await;
+    let manager = UserRef::new(MANAGER, "Mei");
+    let group = ChatRef::group(-700, "Partners West");
+    // The manager never opened a private chat: Telegram refuses the private answer.
+    h.fake
+        .fail_next("sendMessage", Failure::CantInitiateConversation);
+    h.say(&manager, group.clone(), "/audit");
+    h.sent(-700, "t.me/RallyBot").await;
+    let failures: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM delivery_failures")
+        .fetch_one(h.db.store.pool())
+        .await
+        .expect("count");
+    assert_eq!(failures.0, 1, "the refusal is recorded");
+    h.stop().await;
+}

@@ -440,7 +440,7 @@ impl Telegram {
                     );
                     tokio::time::sleep(wait.duration()).await;
                 }
-                Err(RequestError::Network(e)) if attempt < SEND_ATTEMPTS => {
+                Err(e) if attempt < SEND_ATTEMPTS && is_transient(&e) => {
                     tracing::warn!(chat = chat.0, error = %e, "send failed; retrying");
                     tokio::time::sleep(backoff).await;
                     backoff *= 2;
@@ -489,6 +489,20 @@ fn is_refusal(e: &RequestError) -> bool {
         // Telegram's current wording for a user who never started the bot ("Forbidden: bot
         // can't initiate conversation…") is not one teloxide knows.
         RequestError::Api(ApiError::Unknown(text)) => text.starts_with("Forbidden"),
+        _ => false,
+    }
+}
+
+/// Worth another try: the network, or a server-side error (teloxide reports 5xx answers as
+/// unknown API errors named after the status, e.g. "Bad Gateway").
+fn is_transient(e: &RequestError) -> bool {
+    match e {
+        RequestError::Network(_) | RequestError::Io(_) => true,
+        RequestError::Api(ApiError::Unknown(text)) => {
+            !["Bad Request", "Forbidden", "Unauthorized", "Not Found"]
+                .iter()
+                .any(|prefix| text.starts_with(prefix))
+        }
         _ => false,
     }
 }
