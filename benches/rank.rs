@@ -708,7 +708,8 @@ fn bench_rank(c: &mut Criterion) {
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
     group.warm_up_time(Duration::from_millis(500));
-    group.measurement_time(Duration::from_secs(5));
+    // Ten one-iteration samples of about a second each.
+    group.measurement_time(Duration::from_secs(12));
     group.bench_function("first_load", |b| {
         b.to_async(&rt).iter_custom(|iters| {
             let (app, period, callers, order) = (&app, &period, &callers, cycle(iters));

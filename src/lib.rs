@@ -6,6 +6,7 @@ pub mod app;
 pub mod chat;
 pub mod config;
 pub mod demo;
+pub mod discord;
 pub mod engine;
 pub mod http;
 pub mod i18n;

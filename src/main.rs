@@ -14,6 +14,7 @@ use rally::chat::console::Console;
 use rally::config::TelegramMode;
 use rally::config::{self, Config};
 use rally::demo;
+use rally::discord;
 use rally::engine::amount;
 use rally::engine::partner::{Partner, PartnerKind, Role};
 use rally::engine::period::Period;
@@ -417,14 +418,9 @@ fn stop_on_signals(token: CancellationToken) {
 async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
     let shutdown = CancellationToken::new();
     stop_on_signals(shutdown.clone());
-    if config.telegram.token.is_none() {
+    if config.telegram.token.is_none() && config.discord.token.is_none() {
         anyhow::bail!(
-            "no chat platform is configured: set TELEGRAM_BOT_TOKEN{}",
-            if config.discord.token.is_some() {
-                " (the Discord adapter is not part of this version yet)"
-            } else {
-                ""
-            }
+            "no chat platform is configured: set TELEGRAM_BOT_TOKEN and/or DISCORD_TOKEN"
         );
     }
     let store = Store::connect(&config.database.url).await?;
@@ -474,6 +470,26 @@ async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
         http::router(webhook.clone()),
         shutdown.clone(),
     ));
+    if let Some(token) = &config.discord.token {
+        let http = discord::build_http(token, config.discord.api_url.as_deref());
+        let handler = discord::Discord::new(app.clone(), config.discord.guild_ids.clone());
+        let mut client = serenity::all::ClientBuilder::new_with_http(http, discord::intents())
+            .event_handler(handler)
+            .await
+            .map_err(|e| anyhow::anyhow!("Discord client: {e}"))?;
+        let shards = client.shard_manager.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            shards.shutdown_all().await;
+        });
+        tasks.spawn(async move {
+            client
+                .start()
+                .await
+                .map_err(|e| anyhow::anyhow!("Discord gateway: {e}"))
+        });
+    }
     if let Some(tg) = telegram {
         let stop = shutdown.clone();
         if webhook.is_some() {

@@ -234,3 +234,26 @@ cmd-funds = Your share of funds
 
 ## Telegram
 telegram-start-first = I can't message you privately yet: open { $link } and press Start, then ask again.
+
+## Slash command options (Discord)
+opt-code = The code you were given
+opt-locale = en or zh-CN
+opt-amount = Amount, e.g. 12500, 1.2万, 3k
+opt-currency = ISO currency code, e.g. USD
+opt-customer = Customer name
+opt-category = Product category
+opt-note = A note
+opt-evidence = A photo or file proving the sale
+opt-sale = Sale number
+opt-partner = Partner name
+opt-kind = dealer, agent, wholesaler, retailer or distributor
+opt-region = Region
+opt-tier = Tier
+opt-reason = Reason
+opt-period = Period, e.g. 2026-11
+opt-line = Statement line number
+opt-score = 1 to 5
+opt-comment = Comment
+opt-dispute = Dispute number
+opt-text = Your answer
+opt-budget = Budget to split

@@ -221,3 +221,26 @@ cmd-funds = 我的资金份额
 
 ## Telegram
 telegram-start-first = 我还不能私信您：请打开 { $link } 并点击“开始”，然后再试一次。
+
+## Slash command options (Discord)
+opt-code = 您收到的代码
+opt-locale = en 或 zh-CN
+opt-amount = 金额，例如 12500、1.2万、3k
+opt-currency = 币种代码，例如 USD
+opt-customer = 客户名称
+opt-category = 产品品类
+opt-note = 备注
+opt-evidence = 证明销售的照片或文件
+opt-sale = 销售编号
+opt-partner = 合作伙伴名称
+opt-kind = 类型：dealer、agent、wholesaler、retailer 或 distributor
+opt-region = 区域
+opt-tier = 等级
+opt-reason = 原因
+opt-period = 期间，例如 2026-11
+opt-line = 对账单行号
+opt-score = 1 到 5
+opt-comment = 评语
+opt-dispute = 申诉编号
+opt-text = 您的答复
+opt-budget = 要分配的预算

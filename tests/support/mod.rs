@@ -210,3 +210,4 @@ pub fn first_int_arg(outcome: &Outcome, name: &str) -> i64 {
 }
 
 pub mod telegram;
+pub mod discord;

@@ -1,0 +1,783 @@
+//! `rally close-period` (`App::close_period`) for 100,000 partners and 1,000,000 approved sales
+//! in one period, against a bare `SELECT` that reads the same sales rows, in the same run.
+//! Goal (issue 3 item 7): close ≤ 3 × the bare read.
+//!
+//! The database is seeded once with bulk SQL into `target/bench-data/close-100k.db` and reused
+//! while [`SEED_VERSION`] and the stored scale match: 100,000 partners (five kinds, so both demo
+//! plans apply), 1,000,000 approved sales in 2026-03 (partner uniform at random, whole yuan
+//! 100 – 50,000, 20 % `software`, 30 % `hardware`, the rest uncategorised) and 5,000 approved
+//! sales in 2025-03 (the growth rebate's "same period a year earlier"), with `period_totals` for
+//! both periods as the handler maintains them.
+//!
+//! Closing mutates the database (it locks statements and marks the period closed), so every
+//! iteration of either side runs on a fresh copy of the cached file in a temporary directory;
+//! the copy (flushed to disk), opening the pool and building the `App` are outside the timed
+//! section, which holds only the close, or only the bare read:
+//! - `close/close_period`: `App::close_period(2026-03, None)` on the demo program
+//!   (`demo::config()`, clock pinned to 2026-04-02 12:00 Asia/Shanghai) with the normal `Store`;
+//!   every report is checked: one statement per partner with sales;
+//! - `close/bare_select` (**baseline**): bare sqlx on a `SqlitePool` of the copy,
+//!   `SELECT partner_id, category, program_minor FROM sales WHERE period = '2026-03' AND
+//!   status = 'approved'`, every row fetched (`fetch_all`), the row count checked.
+//!
+//! Then, outside criterion: a few interleaved rounds of both sides (each on a fresh copy), and a
+//! breakdown of one close: `close_period`'s own steps, replayed in its order inside one write
+//! transaction with each step timed, next to bare-sqlx versions of its reads.
+//!
+//! Run: `cargo bench --bench close`. Under `cargo test --benches` a small database in a
+//! temporary directory is used instead, so the check stays quick.
+
+mod common;
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::TimeZone;
+use criterion::{Criterion, SamplingMode};
+use rally::app::{App, FixedClock};
+use rally::demo;
+use rally::engine::ids::PartnerId;
+use rally::engine::period::Period;
+use rally::statements::Facts;
+use rally::store::statements::{self as stored, Adjustment, Snapshot};
+use rally::store::{Store, audit, partners};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use tokio::runtime::Runtime;
+
+use common::{copy_db, quartiles, remove_db, sqlite_url, target_dir, test_mode};
+
+/// Bump when the seeded data changes shape; a cached file with another version is rebuilt.
+const SEED_VERSION: i64 = 1;
+/// The period that is closed.
+const PERIOD: &str = "2026-03";
+/// The same period a year earlier (growth).
+const LAST_YEAR: &str = "2025-03";
+/// The baseline: the sales rows the close reads, fetched with bare sqlx.
+const BARE_SQL: &str = "SELECT partner_id, category, program_minor FROM sales \
+     WHERE period = '2026-03' AND status = 'approved'";
+/// `close_period`'s aggregate (`store::statements::approved_by_partner_and_category`), for the
+/// breakdown's bare version.
+const AGGREGATE_SQL: &str = "SELECT partner_id, category, CAST(SUM(program_minor) AS BIGINT) \
+     AS total FROM sales WHERE period = $1 AND status = 'approved' GROUP BY partner_id, category";
+/// `partners::list`, for the breakdown's bare version.
+const PARTNERS_SQL: &str = "SELECT id, name, kind, region, tier, status, joined_at, \
+     potential_minor FROM partners ORDER BY id";
+/// Rows per multi-row sales insert (7 bound values each; well under SQLite's 32,766).
+const SALES_CHUNK: usize = 1_000;
+
+const GROUP: &str = "close";
+const CLOSE: &str = "close_period";
+const BARE: &str = "bare_select";
+/// Goal from the issue: close time / bare read time.
+const GOAL_RATIO: f64 = 3.0;
+/// Interleaved rounds after criterion (one close and one bare read each).
+const PAIRED_ROUNDS: usize = 3;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Scale {
+    partners: i64,
+    /// Approved sales in [`PERIOD`].
+    sales: i64,
+    /// Approved sales in [`LAST_YEAR`].
+    last_year_sales: i64,
+}
+
+const FULL: Scale = Scale {
+    partners: 100_000,
+    sales: 1_000_000,
+    last_year_sales: 5_000,
+};
+
+/// `cargo test --benches`: same code, small data.
+const SMALL: Scale = Scale {
+    partners: 1_000,
+    sales: 10_000,
+    last_year_sales: 200,
+};
+
+/// The pinned "now": 2026-04-02 12:00 in the program's time zone (after 2026-03 ended).
+fn now_ms() -> i64 {
+    let config = demo::config().expect("demo config is valid");
+    config
+        .program
+        .timezone
+        .with_ymd_and_hms(2026, 4, 2, 12, 0, 0)
+        .single()
+        .expect("an unambiguous local time")
+        .timestamp_millis()
+}
+
+fn period() -> Period {
+    Period::parse(PERIOD).expect("a valid period key")
+}
+
+/// The benchmark's App: the demo program on `path`, clock pinned to [`now_ms`].
+async fn app_on(path: &Path) -> App {
+    let url = sqlite_url(path);
+    let mut config = demo::config().expect("demo config is valid");
+    config.database.url = url.clone();
+    let store = Store::connect(&url).await.expect("connect to sqlite file");
+    store.migrate().await.expect("run migrations");
+    App::new(store, Arc::new(config), Box::new(FixedClock(now_ms()))).expect("build app")
+}
+
+/// What the seeded file holds (and what a close of it must produce).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Seeded {
+    scale: Scale,
+    /// Partners with at least one approved sale in [`PERIOD`]: the statements a close locks.
+    with_sales: u64,
+}
+
+/// The contents of a cached file, if it was seeded by this version of the benchmark.
+async fn cached(path: &Path) -> Option<Seeded> {
+    if !path.exists() {
+        return None;
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(SqliteConnectOptions::new().filename(path))
+        .await
+        .ok()?;
+    let row =
+        sqlx::query("SELECT version, partners, sales, last_year_sales, with_sales FROM bench_meta")
+            .fetch_one(&pool)
+            .await
+            .ok();
+    pool.close().await;
+    let row = row?;
+    if row.try_get::<i64, _>(0).ok()? != SEED_VERSION {
+        return None;
+    }
+    Some(Seeded {
+        scale: Scale {
+            partners: row.try_get(1).ok()?,
+            sales: row.try_get(2).ok()?,
+            last_year_sales: row.try_get(3).ok()?,
+        },
+        with_sales: u64::try_from(row.try_get::<i64, _>(4).ok()?).ok()?,
+    })
+}
+
+/// Local midnight at the start of `period` in the program time zone, unix ms.
+fn start_ms(app: &App, period: Period) -> i64 {
+    app.config
+        .program
+        .timezone
+        .from_local_datetime(&period.start().and_hms_opt(0, 0, 0).expect("midnight"))
+        .earliest()
+        .expect("period start exists in the program time zone")
+        .timestamp_millis()
+}
+
+/// Seeds `path` from scratch: schema by the app's migrations, then partners, sales and period
+/// totals by bulk SQL on one connection with journaling and syncing off.
+async fn seed(path: &Path, scale: Scale) -> Seeded {
+    let started = Instant::now();
+    remove_db(path);
+    let app = app_on(path).await;
+    app.store.close().await;
+
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .journal_mode(SqliteJournalMode::Off)
+        .synchronous(SqliteSynchronous::Off)
+        .foreign_keys(false)
+        .pragma("cache_size", "-262144")
+        .pragma("temp_store", "MEMORY");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .expect("open seeding connection");
+    let mut tx = pool.begin().await.expect("begin seeding");
+
+    // Partners 1..=N by a recursive CTE; a fifth are distributors (the demo's second plan).
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         INSERT INTO partners (id, name, name_key, kind, region, tier, status, joined_at) \
+         SELECT i, printf('Partner %06d', i), printf('partner %06d', i), \
+           CASE i % 5 WHEN 0 THEN 'dealer' WHEN 1 THEN 'agent' WHEN 2 THEN 'wholesaler' \
+             WHEN 3 THEN 'retailer' ELSE 'distributor' END, \
+           NULL, NULL, 'active', $2 FROM n",
+    )
+    .bind(scale.partners)
+    .bind(now_ms() - 400 * 86_400_000)
+    .execute(&mut *tx)
+    .await
+    .expect("seed partners");
+
+    // Sales: uniform partner, whole yuan 100..=50,000, reported at a uniform instant of the
+    // period (sale date = its local date), all approved; 20 % software, 30 % hardware.
+    let mut rng = StdRng::seed_from_u64(2026);
+    let mut id = 1_i64;
+    for (key, count) in [(PERIOD, scale.sales), (LAST_YEAR, scale.last_year_sales)] {
+        let p = Period::parse(key).expect("a valid period key");
+        let (from, to) = (start_ms(&app, p), start_ms(&app, p.next()));
+        let head = format!(
+            "INSERT INTO sales (id, partner_id, amount_minor, currency, program_minor, customer, \
+             customer_key, category, note, sale_date, period, source, idempotency_key, status, \
+             reporter_id, reported_at) \
+             SELECT column1, column2, column3, 'CNY', column3, 'Customer ' || (column1 % 997), \
+               'customer ' || (column1 % 997), column4, NULL, column6, '{key}', 'import', \
+               printf('bench:%08d', column1), 'approved', NULL, column5 FROM (VALUES "
+        );
+        let last = id + count - 1;
+        while id <= last {
+            let rows =
+                usize::try_from((last - id + 1).min(SALES_CHUNK as i64)).expect("chunk size fits");
+            let mut text = head.clone();
+            for r in 0..rows {
+                text.push_str(if r == 0 {
+                    "(?, ?, ?, ?, ?, ?)"
+                } else {
+                    ", (?, ?, ?, ?, ?, ?)"
+                });
+            }
+            text.push(')');
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
+            for _ in 0..rows {
+                let at = rng.random_range(from..to);
+                let category = match rng.random_range(0..10) {
+                    0 | 1 => Some("software"),
+                    2..=4 => Some("hardware"),
+                    _ => None,
+                };
+                query = query
+                    .bind(id)
+                    .bind(rng.random_range(1..=scale.partners))
+                    .bind(rng.random_range(100..=50_000_i64) * 100)
+                    .bind(category)
+                    .bind(at)
+                    .bind(app.local_date(at).to_string());
+                id += 1;
+            }
+            query.execute(&mut *tx).await.expect("seed sales");
+        }
+    }
+
+    // Totals exactly as the handler would have left them (growth reads last year's).
+    sqlx::query(
+        "INSERT INTO period_totals (period, partner_id, approved_minor, approved_count, \
+         approved_at, provisional_minor, provisional_at, pending_count) \
+         SELECT period, partner_id, SUM(program_minor), COUNT(*), MAX(reported_at), \
+           SUM(program_minor), MAX(reported_at), 0 \
+         FROM sales GROUP BY period, partner_id",
+    )
+    .execute(&mut *tx)
+    .await
+    .expect("seed period totals");
+
+    let with_sales: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT partner_id) FROM sales WHERE period = $1 AND status = 'approved'",
+    )
+    .bind(PERIOD)
+    .fetch_one(&mut *tx)
+    .await
+    .expect("count partners with sales");
+    sqlx::query(
+        "CREATE TABLE bench_meta (version INTEGER NOT NULL, partners INTEGER NOT NULL, \
+         sales INTEGER NOT NULL, last_year_sales INTEGER NOT NULL, with_sales INTEGER NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await
+    .expect("create bench_meta");
+    sqlx::query("INSERT INTO bench_meta VALUES ($1, $2, $3, $4, $5)")
+        .bind(SEED_VERSION)
+        .bind(scale.partners)
+        .bind(scale.sales)
+        .bind(scale.last_year_sales)
+        .bind(with_sales)
+        .execute(&mut *tx)
+        .await
+        .expect("fill bench_meta");
+    tx.commit().await.expect("commit seeding");
+    sqlx::query("ANALYZE")
+        .execute(&pool)
+        .await
+        .expect("analyze");
+    pool.close().await;
+    eprintln!(
+        "seeded {} partners, {} + {} sales into {} in {:.1} s",
+        scale.partners,
+        scale.sales,
+        scale.last_year_sales,
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Seeded {
+        scale,
+        with_sales: u64::try_from(with_sales).expect("count is non-negative"),
+    }
+}
+
+/// The seeded database for `scale`: the cached file, (re)built when missing or stale; in test
+/// mode a fresh one in `temp`.
+async fn database(scale: Scale, temp: &Path) -> (PathBuf, Seeded) {
+    if scale != FULL {
+        let path = temp.join("close-small.db");
+        let seeded = seed(&path, scale).await;
+        return (path, seeded);
+    }
+    let dir = target_dir().join("bench-data");
+    std::fs::create_dir_all(&dir).expect("create target/bench-data");
+    let path = dir.join("close-100k.db");
+    if let Some(seeded) = cached(&path).await
+        && seeded.scale == scale
+    {
+        // Migrations added since seeding are applied like on any upgraded database; a cached
+        // file the migrations no longer accept (an edited migration) is rebuilt.
+        let migrated = match Store::connect(&sqlite_url(&path)).await {
+            Ok(store) => {
+                let result = store.migrate().await;
+                store.close().await;
+                result
+            }
+            Err(e) => Err(e),
+        };
+        match migrated {
+            Ok(()) => {
+                eprintln!("using cached {}", path.display());
+                return (path, seeded);
+            }
+            Err(e) => eprintln!("rebuilding {}: {e}", path.display()),
+        }
+    }
+    // Seed beside the final name and move into place, so an interrupted seeding is redone.
+    let building = dir.join("close-100k.db.building");
+    let seeded = seed(&building, scale).await;
+    remove_db(&path);
+    std::fs::rename(&building, &path).expect("move seeded database into place");
+    (path, seeded)
+}
+
+/// One close on a fresh copy of `seeded` at `work`: the time of `close_period` alone.
+async fn timed_close(seeded: &Path, work: &Path, expected: &Seeded) -> Duration {
+    copy_db(seeded, work);
+    let app = app_on(work).await;
+    let start = Instant::now();
+    let report = app
+        .close_period(period(), None)
+        .await
+        .expect("close period");
+    let elapsed = start.elapsed();
+    assert_eq!(
+        report.statements, expected.with_sales,
+        "one statement per partner with sales: {report:?}"
+    );
+    black_box(report);
+    app.store.close().await;
+    elapsed
+}
+
+/// One bare read on a fresh copy of `seeded` at `work`: the time of the query alone.
+async fn timed_bare(seeded: &Path, work: &Path, expected: &Seeded) -> Duration {
+    copy_db(seeded, work);
+    let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(work))
+        .await
+        .expect("open bare pool");
+    let start = Instant::now();
+    let rows = sqlx::query(BARE_SQL)
+        .fetch_all(&pool)
+        .await
+        .expect("bare select");
+    let elapsed = start.elapsed();
+    assert_eq!(
+        i64::try_from(rows.len()).expect("row count fits"),
+        expected.scale.sales,
+        "the bare read fetched every sale of the period"
+    );
+    black_box(rows);
+    pool.close().await;
+    elapsed
+}
+
+/// Closes once (untimed) and checks what was stored against the report and the seed.
+async fn check_close(seeded: &Path, work: &Path, expected: &Seeded) {
+    copy_db(seeded, work);
+    let app = app_on(work).await;
+    let report = app
+        .close_period(period(), None)
+        .await
+        .expect("close period");
+    assert_eq!(report.period, PERIOD);
+    assert_eq!(report.statements, expected.with_sales, "{report:?}");
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) AS total, \
+         CAST(COALESCE(SUM(LENGTH(lines)), 0) AS BIGINT) AS bytes FROM statements \
+         WHERE period = $1",
+    )
+    .bind(PERIOD)
+    .fetch_one(app.store.pool())
+    .await
+    .expect("count statements");
+    let (n, total, bytes): (i64, i64, i64) = (
+        row.try_get("n").expect("n"),
+        row.try_get("total").expect("total"),
+        row.try_get("bytes").expect("bytes"),
+    );
+    assert_eq!(u64::try_from(n).expect("count"), report.statements);
+    assert_eq!(
+        total, report.total_minor,
+        "stored totals add up to the report"
+    );
+    let again = app.close_period(period(), None).await;
+    assert!(again.is_err(), "a closed period cannot be closed twice");
+    println!(
+        "close of {PERIOD}: {} statements locked (= partners with sales), total {} CNY, \
+         {:.1} MB of statement JSON ({} bytes per statement on average)",
+        report.statements,
+        report.total_minor / 100,
+        bytes as f64 / 1e6,
+        bytes / n.max(1)
+    );
+    app.store.close().await;
+}
+
+/// Time per phase of one close, replayed with `close_period`'s own store calls.
+#[derive(Default)]
+struct Breakdown {
+    /// `BEGIN IMMEDIATE` and the closed-period marker.
+    begin: Duration,
+    /// `approved_by_partner_and_category` (the GROUP BY over the period's sales).
+    aggregate: Duration,
+    /// Last year's totals, targets, adjustments.
+    other_facts: Duration,
+    /// `partners::list` (every partner).
+    partners: Duration,
+    /// `compute_statement` for every partner with sales.
+    compute: Duration,
+    /// `serde_json::to_string` of every statement.
+    serialize: Duration,
+    /// `insert_snapshot` for every statement.
+    insert: Duration,
+    /// The audit record and the commit (the commit's fsync and WAL checkpoint).
+    commit: Duration,
+    /// The same aggregate on a bare `SqlitePool`.
+    bare_aggregate: Duration,
+    /// The same partner list on a bare `SqlitePool`.
+    bare_partners: Duration,
+    /// The whole `close_period` on another fresh copy, for comparison with the sum.
+    close: Duration,
+    /// The bare read (the baseline) on another fresh copy.
+    bare_select: Duration,
+}
+
+/// Replays `close_period` step by step on a fresh copy, timing each step.
+async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
+    let mut b = Breakdown::default();
+    let period = period();
+    let key = period.key();
+
+    // Bare versions of the two big reads first (on a fresh copy).
+    copy_db(seeded, work);
+    let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(work))
+        .await
+        .expect("open bare pool");
+    let start = Instant::now();
+    let rows = sqlx::query(AGGREGATE_SQL)
+        .bind(PERIOD)
+        .fetch_all(&pool)
+        .await
+        .expect("bare aggregate");
+    b.bare_aggregate = start.elapsed();
+    black_box(rows);
+    let start = Instant::now();
+    let rows = sqlx::query(PARTNERS_SQL)
+        .fetch_all(&pool)
+        .await
+        .expect("bare partners");
+    b.bare_partners = start.elapsed();
+    assert_eq!(
+        i64::try_from(rows.len()).expect("fits"),
+        expected.scale.partners
+    );
+    black_box(rows);
+    pool.close().await;
+
+    copy_db(seeded, work);
+    let app = app_on(work).await;
+    let now = app.now();
+    let currency = app.config.program.currency;
+    let start = Instant::now();
+    let mut tx = app.store.begin().await.expect("begin");
+    assert!(
+        stored::close(&mut tx, &key, None, now)
+            .await
+            .expect("close marker")
+    );
+    b.begin = start.elapsed();
+    let start = Instant::now();
+    let mut sales = stored::approved_by_partner_and_category(&mut tx, &key)
+        .await
+        .expect("aggregate");
+    b.aggregate = start.elapsed();
+    let start = Instant::now();
+    let mut last_year = stored::approved_totals(&mut tx, &period.year_earlier().key())
+        .await
+        .expect("last year");
+    let mut targets = stored::targets(&mut tx, &key).await.expect("targets");
+    let mut adjustments: HashMap<PartnerId, Vec<Adjustment>> = HashMap::new();
+    for a in stored::adjustments_of_period(&mut tx, &key)
+        .await
+        .expect("adjustments")
+    {
+        adjustments.entry(a.partner).or_default().push(a);
+    }
+    b.other_facts = start.elapsed();
+    let start = Instant::now();
+    let all = partners::list(&mut tx).await.expect("partners");
+    b.partners = start.elapsed();
+    let mut statements = 0_u64;
+    for partner in all {
+        let by_category = sales.remove(&partner.id).unwrap_or_default();
+        let partner_adjustments = adjustments.remove(&partner.id).unwrap_or_default();
+        if by_category.is_empty() && partner_adjustments.is_empty() {
+            continue;
+        }
+        let facts = Facts {
+            by_category,
+            last_year_minor: last_year.remove(&partner.id).unwrap_or(0),
+            target_minor: targets.remove(&partner.id),
+            adjustments: partner_adjustments,
+        };
+        let start = Instant::now();
+        let mut doc = app.compute_statement(&partner, period, &facts);
+        doc.locked = true;
+        b.compute += start.elapsed();
+        let start = Instant::now();
+        let document = serde_json::to_string(&doc).expect("serialize");
+        b.serialize += start.elapsed();
+        let plan = doc.plan.as_deref().and_then(|p| p.rsplit_once(" v"));
+        let plan = plan.and_then(|(id, v)| v.parse().ok().map(|v| (id, v)));
+        let start = Instant::now();
+        stored::insert_snapshot(
+            &mut tx,
+            &Snapshot {
+                partner: partner.id,
+                period: key.clone(),
+                total_minor: doc.total_minor,
+                document,
+            },
+            plan,
+            currency.code(),
+            now,
+        )
+        .await
+        .expect("insert snapshot");
+        b.insert += start.elapsed();
+        statements += 1;
+    }
+    assert_eq!(statements, expected.with_sales);
+    let start = Instant::now();
+    audit::record(
+        &mut tx,
+        None,
+        "period.close",
+        &format!("period {key}"),
+        None,
+        Some(&serde_json::json!({ "statements": statements })),
+        now,
+    )
+    .await
+    .expect("audit");
+    tx.commit().await.expect("commit");
+    b.commit = start.elapsed();
+    app.store.close().await;
+
+    b.close = timed_close(seeded, work, expected).await;
+    b.bare_select = timed_bare(seeded, work, expected).await;
+    b
+}
+
+/// Per round: (close, bare) in seconds, the order alternating from round to round.
+async fn paired(seeded: &Path, work: &Path, expected: &Seeded, rounds: usize) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for round in 0..rounds {
+        let (close, bare) = if round % 2 == 0 {
+            let close = timed_close(seeded, work, expected).await;
+            (close, timed_bare(seeded, work, expected).await)
+        } else {
+            let bare = timed_bare(seeded, work, expected).await;
+            (timed_close(seeded, work, expected).await, bare)
+        };
+        out.push((close.as_secs_f64(), bare.as_secs_f64()));
+    }
+    out
+}
+
+struct Extra {
+    breakdown: Breakdown,
+    paired: Vec<(f64, f64)>,
+    seeded: Seeded,
+}
+
+fn bench_close(c: &mut Criterion) -> Extra {
+    let scale = if test_mode() { SMALL } else { FULL };
+    let rt = Runtime::new().expect("tokio runtime");
+    let temp = tempfile::tempdir().expect("temporary directory");
+    let work = temp.path().join("close.db");
+    let (seeded, expected) = rt.block_on(database(scale, temp.path()));
+    println!(
+        "{} partners, {} approved sales in {PERIOD} ({} partners with sales), {} in {LAST_YEAR}",
+        expected.scale.partners,
+        expected.scale.sales,
+        expected.with_sales,
+        expected.scale.last_year_sales
+    );
+    rt.block_on(check_close(&seeded, &work, &expected));
+
+    let mut group = c.benchmark_group(GROUP);
+    // One iteration is seconds long: one warm-up iteration, then ten samples of one iteration.
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_millis(1));
+    group.measurement_time(Duration::from_secs(10));
+    group.bench_function(CLOSE, |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let (seeded, work, expected) = (&seeded, &work, &expected);
+            async move {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    total += timed_close(seeded, work, expected).await;
+                }
+                total
+            }
+        });
+    });
+    group.measurement_time(Duration::from_secs(5));
+    group.bench_function(BARE, |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let (seeded, work, expected) = (&seeded, &work, &expected);
+            async move {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    total += timed_bare(seeded, work, expected).await;
+                }
+                total
+            }
+        });
+    });
+    group.finish();
+
+    let rounds = if test_mode() { 1 } else { PAIRED_ROUNDS };
+    let paired = rt.block_on(paired(&seeded, &work, &expected, rounds));
+    let breakdown = rt.block_on(breakdown(&seeded, &work, &expected));
+    remove_db(&work);
+    Extra {
+        breakdown,
+        paired,
+        seeded: expected,
+    }
+}
+
+fn print_summary(since: SystemTime, extra: &Extra) {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!("\nclose-period summary (this run):");
+    let b = &extra.breakdown;
+    println!(
+        "  breakdown of one close ({} statements), close_period's own calls in its order, \
+         one transaction:",
+        extra.seeded.with_sales
+    );
+    let steps = [
+        ("begin + closed marker", b.begin),
+        ("aggregate (GROUP BY partner, category)", b.aggregate),
+        ("last year, targets, adjustments", b.other_facts),
+        ("partners::list", b.partners),
+        ("compute_statement", b.compute),
+        ("serde_json::to_string", b.serialize),
+        ("insert_snapshot", b.insert),
+        ("audit + commit", b.commit),
+    ];
+    let sum: Duration = steps.iter().map(|(_, d)| *d).sum();
+    for (name, d) in steps {
+        println!(
+            "    {name:<40} {:>9.1} ms  {:>5.1} %",
+            ms(d),
+            100.0 * d.as_secs_f64() / sum.as_secs_f64()
+        );
+    }
+    println!("    {:<40} {:>9.1} ms", "sum", ms(sum));
+    println!(
+        "    {:<40} {:>9.1} ms",
+        "close_period (another copy)",
+        ms(b.close)
+    );
+    println!(
+        "    {:<40} {:>9.1} ms",
+        "bare read (another copy)",
+        ms(b.bare_select)
+    );
+    println!(
+        "    {:<40} {:>9.1} ms",
+        "bare aggregate (same GROUP BY, sqlx)",
+        ms(b.bare_aggregate)
+    );
+    println!(
+        "    {:<40} {:>9.1} ms",
+        "bare partners (same SELECT, sqlx)",
+        ms(b.bare_partners)
+    );
+    if !extra.paired.is_empty() {
+        let ratios: Vec<f64> = extra.paired.iter().map(|(c, b)| c / b).collect();
+        let closes: Vec<f64> = extra.paired.iter().map(|(c, _)| c * 1e3).collect();
+        let bares: Vec<f64> = extra.paired.iter().map(|(_, b)| b * 1e3).collect();
+        let (ratio, low, high) = quartiles(&ratios);
+        println!(
+            "  interleaved, {} rounds: close median {:.1} ms, bare median {:.1} ms; \
+             close/bare per round: median {ratio:.2} (range {low:.2} – {high:.2}; all: {})",
+            extra.paired.len(),
+            quartiles(&closes).0,
+            quartiles(&bares).0,
+            ratios
+                .iter()
+                .map(|r| format!("{r:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let (Some(close), Some(bare)) = (
+        common::estimates(GROUP, CLOSE, since),
+        common::estimates(GROUP, BARE, since),
+    ) else {
+        println!("  (no criterion ratio: run both benchmarks in one `cargo bench --bench close`)");
+        return;
+    };
+    println!(
+        "  close/{CLOSE:<13} mean {:>9.1} ms   median {:>9.1} ms",
+        close.0 / 1e6,
+        close.1 / 1e6
+    );
+    println!(
+        "  close/{BARE:<13} mean {:>9.1} ms   median {:>9.1} ms",
+        bare.0 / 1e6,
+        bare.1 / 1e6
+    );
+    let (mean_ratio, median_ratio) = (close.0 / bare.0, close.1 / bare.1);
+    println!(
+        "  ratio close/bare: mean {mean_ratio:.2}x, median {median_ratio:.2}x (goal <= \
+         {GOAL_RATIO}x): {}",
+        if mean_ratio <= GOAL_RATIO && median_ratio <= GOAL_RATIO {
+            "met"
+        } else {
+            "MISSED"
+        }
+    );
+}
+
+fn main() {
+    let started = SystemTime::now();
+    let mut c = Criterion::default().configure_from_args();
+    let extra = bench_close(&mut c);
+    c.final_summary();
+    print_summary(started, &extra);
+}

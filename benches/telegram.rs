@@ -1,0 +1,2 @@
+//! Placeholder while the Telegram benchmark is written.
+fn main() {}

@@ -1,0 +1,623 @@
+//! The Discord adapter: slash commands and button clicks in, [`Reply`]s out — nothing else.
+//! Options of a slash command are turned back into the one command grammar's text, so the
+//! shared handler serves Discord exactly as it serves Telegram and the terminal.
+//!
+//! REST goes through serenity with its own rate limiter off (the proxy URL is ignored while it
+//! is on); Rally retries 429s and server errors itself.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serenity::all::{
+    ButtonStyle, ChannelId, Command, CommandDataOptionValue, CommandInteraction, CommandOptionType,
+    ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions, CreateButton,
+    CreateCommand, CreateCommandOption, CreateInteractionResponse,
+    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
+    EventHandler, GatewayIntents, GuildId, Interaction, Ready, UserId,
+};
+use serenity::async_trait;
+use serenity::http::{Http, HttpBuilder};
+use serenity::utils::MessageBuilder;
+
+use crate::app::App;
+use crate::chat::handler::{Incoming, Outcome};
+use crate::chat::reply::{Destination, Msg, Reply};
+use crate::config::Locale;
+use crate::engine::partner::Platform;
+use crate::store::members;
+
+/// Discord answers an interaction only within 3 s; past this, Rally defers and follows up.
+const ANSWER_WITHIN: Duration = Duration::from_millis(2_000);
+/// Discord's limit for one message.
+const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// How one option becomes text in the command grammar.
+#[derive(Clone, Copy)]
+enum Form {
+    /// As typed.
+    Plain,
+    /// A name that may contain spaces: quoted.
+    Quoted,
+    /// `#category`.
+    Category,
+    /// `-- note`.
+    Note,
+}
+
+/// One option of a slash command.
+struct Opt {
+    name: &'static str,
+    kind: CommandOptionType,
+    required: bool,
+    form: Form,
+}
+
+const fn opt(name: &'static str, kind: CommandOptionType, required: bool, form: Form) -> Opt {
+    Opt {
+        name,
+        kind,
+        required,
+        form,
+    }
+}
+
+use CommandOptionType as T;
+use Form::*;
+
+/// Every chat command with its typed options, in the grammar's argument order.
+fn commands() -> Vec<(&'static str, Vec<Opt>)> {
+    vec![
+        ("start", vec![opt("code", T::String, false, Plain)]),
+        ("link", vec![opt("code", T::String, false, Plain)]),
+        ("help", vec![]),
+        ("lang", vec![opt("locale", T::String, true, Plain)]),
+        (
+            "report",
+            vec![
+                opt("amount", T::String, true, Plain),
+                opt("currency", T::String, false, Plain),
+                opt("customer", T::String, true, Quoted),
+                opt("category", T::String, false, Category),
+                opt("note", T::String, false, Note),
+                opt("evidence", T::Attachment, false, Plain),
+            ],
+        ),
+        ("sales", vec![]),
+        ("cancel", vec![opt("sale", T::Integer, true, Plain)]),
+        ("rank", vec![]),
+        ("me", vec![]),
+        (
+            "invite",
+            vec![
+                opt("partner", T::String, true, Quoted),
+                opt("kind", T::String, false, Plain),
+                opt("region", T::String, false, Plain),
+                opt("tier", T::String, false, Plain),
+            ],
+        ),
+        ("pending", vec![]),
+        ("approve", vec![opt("sale", T::Integer, true, Plain)]),
+        (
+            "reject",
+            vec![
+                opt("sale", T::Integer, true, Plain),
+                opt("reason", T::String, true, Plain),
+            ],
+        ),
+        ("audit", vec![]),
+        ("statement", vec![opt("period", T::String, false, Plain)]),
+        (
+            "why",
+            vec![
+                opt("line", T::Integer, true, Plain),
+                opt("period", T::String, false, Plain),
+            ],
+        ),
+        (
+            "whatif",
+            vec![
+                opt("amount", T::String, true, Plain),
+                opt("category", T::String, false, Category),
+            ],
+        ),
+        (
+            "feedback",
+            vec![
+                opt("partner", T::String, true, Quoted),
+                opt("score", T::Integer, true, Plain),
+                opt("comment", T::String, false, Plain),
+            ],
+        ),
+        (
+            "adjust",
+            vec![
+                opt("partner", T::String, true, Quoted),
+                opt("amount", T::String, true, Plain),
+                opt("reason", T::String, true, Plain),
+            ],
+        ),
+        (
+            "dispute",
+            vec![
+                opt("line", T::Integer, true, Plain),
+                opt("reason", T::String, true, Plain),
+            ],
+        ),
+        (
+            "answer",
+            vec![
+                opt("dispute", T::Integer, true, Plain),
+                opt("text", T::String, true, Plain),
+            ],
+        ),
+        ("allocate", vec![opt("budget", T::String, true, Plain)]),
+        ("funds", vec![]),
+    ]
+}
+
+/// Rebuilds the command text from slash options: `/report 12500 "ACME Corp" #software -- note`.
+pub fn command_text(name: &str, options: &[(String, String)]) -> String {
+    let specs = commands();
+    let Some((_, spec)) = specs.iter().find(|(n, _)| *n == name) else {
+        return format!("/{name}");
+    };
+    let mut text = format!("/{name}");
+    for o in spec {
+        let Some((_, value)) = options.iter().find(|(n, _)| n == o.name) else {
+            continue;
+        };
+        if o.kind == T::Attachment {
+            continue;
+        }
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        text.push(' ');
+        match o.form {
+            Plain => text.push_str(value),
+            Quoted => {
+                text.push('"');
+                text.push_str(&value.replace(['"', '“', '”'], "'"));
+                text.push('"');
+            }
+            Category => {
+                text.push('#');
+                text.push_str(value.trim_start_matches('#'));
+            }
+            Note => {
+                text.push_str("-- ");
+                text.push_str(value);
+            }
+        }
+    }
+    text
+}
+
+/// Slash command definitions with English and Simplified Chinese names and descriptions.
+pub fn slash_commands(app: &App) -> Vec<CreateCommand> {
+    let render = |locale, key: String| app.i18n.render(locale, &Msg::new(&key));
+    commands()
+        .into_iter()
+        .map(|(name, options)| {
+            let mut command = CreateCommand::new(name)
+                .description(render(Locale::En, format!("cmd-{name}")))
+                .description_localized("zh-CN", render(Locale::ZhCn, format!("cmd-{name}")));
+            for o in options {
+                command = command.add_option(
+                    CreateCommandOption::new(
+                        o.kind,
+                        o.name,
+                        render(Locale::En, format!("opt-{}", o.name)),
+                    )
+                    .description_localized("zh-CN", render(Locale::ZhCn, format!("opt-{}", o.name)))
+                    .required(o.required),
+                );
+            }
+            command
+        })
+        .collect()
+}
+
+/// The REST client: through `api_url` (a proxy) when given, serenity's rate limiter off.
+pub fn build_http(token: &str, api_url: Option<&str>) -> Http {
+    let mut builder = HttpBuilder::new(token).ratelimiter_disabled(true);
+    if let Some(url) = api_url {
+        builder = builder.proxy(url.trim_end_matches('/'));
+    }
+    builder.build()
+}
+
+/// The gateway intents Rally needs: slash commands and buttons arrive without any privileged
+/// intent.
+pub fn intents() -> GatewayIntents {
+    GatewayIntents::GUILDS | GatewayIntents::DIRECT_MESSAGES
+}
+
+/// Serenity's event handler for Rally.
+pub struct Discord {
+    app: Arc<App>,
+    guilds: Vec<u64>,
+}
+
+impl Discord {
+    pub fn new(app: Arc<App>, guilds: Vec<u64>) -> Discord {
+        Discord { app, guilds }
+    }
+
+    async fn register(&self, ctx: &Context) {
+        let commands = slash_commands(&self.app);
+        if self.guilds.is_empty() {
+            if let Err(e) = Command::set_global_commands(&ctx.http, commands).await {
+                tracing::error!(error = %e, "global slash commands not registered");
+            }
+            return;
+        }
+        for guild in &self.guilds {
+            // A bulk overwrite: stale commands disappear, and guild commands are instant.
+            if let Err(e) = GuildId::new(*guild)
+                .set_commands(&ctx.http, commands.clone())
+                .await
+            {
+                tracing::error!(guild, error = %e, "guild slash commands not registered");
+            }
+        }
+    }
+
+    fn incoming_for_command(&self, cmd: &CommandInteraction) -> Incoming {
+        let options: Vec<(String, String)> = cmd
+            .data
+            .options
+            .iter()
+            .filter_map(|o| {
+                let value = match &o.value {
+                    CommandDataOptionValue::String(s) => s.clone(),
+                    CommandDataOptionValue::Integer(n) => n.to_string(),
+                    CommandDataOptionValue::Number(n) => n.to_string(),
+                    CommandDataOptionValue::Boolean(b) => b.to_string(),
+                    _ => return None,
+                };
+                Some((o.name.clone(), value))
+            })
+            .collect();
+        let attachments = cmd
+            .data
+            .resolved
+            .attachments
+            .values()
+            .map(|a| a.url.clone())
+            .collect();
+        Incoming {
+            platform: Platform::Discord,
+            chat_id: cmd.channel_id.get().to_string(),
+            private_chat: cmd.guild_id.is_none(),
+            sender_id: cmd.user.id.get().to_string(),
+            sender_name: cmd
+                .user
+                .global_name
+                .clone()
+                .unwrap_or_else(|| cmd.user.name.clone()),
+            message_id: format!("i:{}", cmd.id.get()),
+            text: command_text(&cmd.data.name, &options),
+            locale: Some(cmd.locale.clone()),
+            attachments,
+        }
+    }
+
+    async fn on_command(&self, ctx: &Context, cmd: CommandInteraction) {
+        let incoming = self.incoming_for_command(&cmd);
+        let guild = cmd.guild_id.is_some();
+        let handling = self.app.handle(&incoming);
+        tokio::pin!(handling);
+        let (outcome, deferred) = match tokio::time::timeout(ANSWER_WITHIN, &mut handling).await {
+            Ok(outcome) => (outcome, false),
+            Err(_) => {
+                // Slow: acknowledge now, answer with follow-ups when done.
+                if let Err(e) = cmd.defer_ephemeral(&ctx.http).await {
+                    tracing::warn!(error = %e, "deferring the interaction failed");
+                }
+                (handling.await, true)
+            }
+        };
+        let mut first = true;
+        for reply in &outcome.replies {
+            let locale = reply.locale.unwrap_or(outcome.locale);
+            let (content, components) = self.render(reply, locale);
+            match &reply.to {
+                Destination::Here | Destination::Sender => {
+                    let ephemeral = guild && reply.to == Destination::Sender;
+                    let result = if first && !deferred {
+                        let message = CreateInteractionResponseMessage::new()
+                            .content(content)
+                            .components(components)
+                            .ephemeral(ephemeral)
+                            .allowed_mentions(CreateAllowedMentions::new());
+                        with_retry(|| {
+                            cmd.create_response(
+                                &ctx.http,
+                                CreateInteractionResponse::Message(message.clone()),
+                            )
+                        })
+                        .await
+                    } else {
+                        let followup = CreateInteractionResponseFollowup::new()
+                            .content(content)
+                            .components(components)
+                            .ephemeral(ephemeral || deferred)
+                            .allowed_mentions(CreateAllowedMentions::new());
+                        with_retry(|| async {
+                            cmd.create_followup(&ctx.http, followup.clone())
+                                .await
+                                .map(|_| ())
+                        })
+                        .await
+                    };
+                    if let Err(e) = result {
+                        tracing::warn!(error = %e, "interaction answer not delivered");
+                    }
+                    first = false;
+                }
+                Destination::Member(id) => self.direct_message(ctx, *id, content, components).await,
+            }
+        }
+        if first && !deferred {
+            // Nothing to say (should not happen for a slash command): still acknowledge.
+            let _ = cmd
+                .create_response(
+                    &ctx.http,
+                    CreateInteractionResponse::Message(
+                        CreateInteractionResponseMessage::new()
+                            .content("✓")
+                            .ephemeral(true),
+                    ),
+                )
+                .await;
+        }
+    }
+
+    async fn on_component(&self, ctx: &Context, click: ComponentInteraction) {
+        let incoming = Incoming {
+            platform: Platform::Discord,
+            chat_id: click.channel_id.get().to_string(),
+            private_chat: click.guild_id.is_none(),
+            sender_id: click.user.id.get().to_string(),
+            sender_name: click
+                .user
+                .global_name
+                .clone()
+                .unwrap_or_else(|| click.user.name.clone()),
+            message_id: format!("i:{}", click.id.get()),
+            text: click.data.custom_id.clone(),
+            locale: Some(click.locale.clone()),
+            attachments: Vec::new(),
+        };
+        let outcome: Outcome = self.app.handle(&incoming).await;
+        let mut updated = false;
+        for reply in &outcome.replies {
+            let locale = reply.locale.unwrap_or(outcome.locale);
+            let (content, components) = self.render(reply, locale);
+            match &reply.to {
+                Destination::Here if !updated => {
+                    // Show who decided what on the message that carried the buttons.
+                    let text = truncate(&format!("{}\n\n{}", click.message.content, content));
+                    let update = CreateInteractionResponseMessage::new()
+                        .content(text)
+                        .components(Vec::new())
+                        .allowed_mentions(CreateAllowedMentions::new());
+                    if let Err(e) = with_retry(|| {
+                        click.create_response(
+                            &ctx.http,
+                            CreateInteractionResponse::UpdateMessage(update.clone()),
+                        )
+                    })
+                    .await
+                    {
+                        tracing::warn!(error = %e, "button message not updated");
+                    }
+                    updated = true;
+                }
+                Destination::Here | Destination::Sender => {
+                    let followup = CreateInteractionResponseFollowup::new()
+                        .content(content)
+                        .components(components)
+                        .ephemeral(click.guild_id.is_some() && reply.to == Destination::Sender)
+                        .allowed_mentions(CreateAllowedMentions::new());
+                    if !updated {
+                        let _ = click.defer(&ctx.http).await;
+                        updated = true;
+                    }
+                    let _ = with_retry(|| async {
+                        click
+                            .create_followup(&ctx.http, followup.clone())
+                            .await
+                            .map(|_| ())
+                    })
+                    .await;
+                }
+                Destination::Member(id) => self.direct_message(ctx, *id, content, components).await,
+            }
+        }
+        if !updated {
+            let _ = click.defer(&ctx.http).await;
+        }
+    }
+
+    /// A private message to another member, when that member is on Discord.
+    async fn direct_message(
+        &self,
+        ctx: &Context,
+        member: crate::engine::ids::MemberId,
+        content: String,
+        components: Vec<CreateActionRow>,
+    ) {
+        let found = match self.app.store.read().await {
+            Ok(mut conn) => members::get(&mut conn, member).await.ok().flatten(),
+            Err(_) => None,
+        };
+        let Some(user) = found
+            .filter(|m| m.platform == Platform::Discord)
+            .and_then(|m| m.platform_user_id.parse::<u64>().ok())
+        else {
+            return;
+        };
+        let channel = match UserId::new(user).create_dm_channel(&ctx.http).await {
+            Ok(c) => c.id,
+            Err(e) => {
+                tracing::warn!(user, error = %e, "cannot open a DM");
+                return;
+            }
+        };
+        let message = CreateMessage::new()
+            .content(content)
+            .components(components)
+            .allowed_mentions(CreateAllowedMentions::new());
+        if let Err(e) = with_retry(|| async {
+            ChannelId::new(channel.get())
+                .send_message(&ctx.http, message.clone())
+                .await
+                .map(|_| ())
+        })
+        .await
+        {
+            tracing::warn!(user, error = %e, "DM not delivered");
+        }
+    }
+
+    /// Text with Discord markdown and mentions neutralised, and buttons.
+    fn render(&self, reply: &Reply, locale: Locale) -> (String, Vec<CreateActionRow>) {
+        let text = self.app.i18n.render_reply(locale, reply);
+        let mut content = MessageBuilder::new().push_safe(text).build();
+        if let Some(image) = &reply.image {
+            content.push('\n');
+            content.push_str(image);
+        }
+        let components = if reply.buttons.is_empty() {
+            Vec::new()
+        } else {
+            vec![CreateActionRow::Buttons(
+                reply
+                    .buttons
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| {
+                        CreateButton::new(b.action.clone())
+                            .label(self.app.i18n.render(locale, &b.label))
+                            .style(if i == 0 {
+                                ButtonStyle::Success
+                            } else {
+                                ButtonStyle::Danger
+                            })
+                    })
+                    .collect(),
+            )]
+        };
+        (truncate(&content), components)
+    }
+}
+
+#[async_trait]
+impl EventHandler for Discord {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+        self.register(&ctx).await;
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        match interaction {
+            Interaction::Command(cmd) => self.on_command(&ctx, cmd).await,
+            Interaction::Component(click) => self.on_component(&ctx, click).await,
+            _ => {}
+        }
+    }
+}
+
+/// Retries a REST call on 429 and on server errors. serenity's error keeps only the body's
+/// `message` (not `retry_after`, nor the rate-limit headers) when its own limiter is off, so a
+/// 429 waits a conservative second per attempt; Rally's outbox will pace sends from the
+/// headers once it owns the REST calls.
+async fn with_retry<F, Fut>(op: F) -> serenity::Result<()>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = serenity::Result<()>>,
+{
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        match op().await {
+            Ok(()) => return Ok(()),
+            Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(
+                response,
+            ))) if attempt < 5
+                && (response.status_code.as_u16() == 429
+                    || response.status_code.is_server_error()) =>
+            {
+                let wait = Duration::from_millis(1_000 * u64::from(attempt));
+                tracing::info!(status = %response.status_code, wait_ms = wait.as_millis() as u64, "Discord asked to retry");
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(MAX_MESSAGE_CHARS).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_become_grammar_text() {
+        let o = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            command_text(
+                "report",
+                &o(&[
+                    ("amount", "12500"),
+                    ("customer", "ACME \"Corp\""),
+                    ("category", "#software"),
+                    ("note", "first")
+                ])
+            ),
+            "/report 12500 \"ACME 'Corp'\" #software -- first"
+        );
+        assert_eq!(command_text("rank", &[]), "/rank");
+        assert_eq!(
+            command_text("reject", &o(&[("sale", "12"), ("reason", "dup")])),
+            "/reject 12 dup"
+        );
+        let parsed = crate::chat::command::parse(
+            &command_text(
+                "report",
+                &o(&[
+                    ("amount", "12500"),
+                    ("currency", "USD"),
+                    ("customer", "USD Holdings"),
+                ]),
+            ),
+            None,
+        );
+        match parsed {
+            Ok(Some(crate::chat::command::Command::Report(r))) => {
+                assert_eq!(r.customer, "USD Holdings");
+                assert!(r.amount.currency.is_some());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_command_has_a_slash_definition() {
+        let names: Vec<&str> = commands().iter().map(|(n, _)| *n).collect();
+        for name in crate::chat::command::COMMAND_NAMES {
+            assert!(names.contains(name), "/{name} has no slash command");
+        }
+    }
+}
