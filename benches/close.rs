@@ -20,15 +20,20 @@
 //!   `SELECT partner_id, category, program_minor FROM sales WHERE period = '2026-03' AND
 //!   status = 'approved'`, every row fetched (`fetch_all`), the row count checked.
 //!
-//! Then, outside criterion: a few interleaved rounds of both sides (each on a fresh copy), and a
-//! breakdown of one close: `close_period`'s own steps, replayed in its order inside one write
-//! transaction with each step timed, next to bare-sqlx versions of its reads.
+//! The first (warm-up) close also checks what was stored: as many statements as the report
+//! says, their totals adding up to the report's, and no second close of the period.
+//!
+//! Then, outside criterion, a breakdown of one close: `close_period`'s own calls, replayed in its
+//! order inside one write transaction with each step timed, next to bare-sqlx versions of its
+//! reads and of its writes (the same statement rows). There is no interleaved comparison: one
+//! close takes seconds, and the run must stay within about three minutes.
 //!
 //! Run: `cargo bench --bench close`. Under `cargo test --benches` a small database in a
 //! temporary directory is used instead, so the check stays quick.
 
 mod common;
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -52,10 +57,10 @@ use sqlx::sqlite::{
 };
 use tokio::runtime::Runtime;
 
-use common::{copy_db, quartiles, remove_db, sqlite_url, target_dir, test_mode};
+use common::{copy_db, remove_db, sqlite_url, target_dir, test_mode};
 
 /// Bump when the seeded data changes shape; a cached file with another version is rebuilt.
-const SEED_VERSION: i64 = 1;
+const SEED_VERSION: i64 = 2;
 /// The period that is closed.
 const PERIOD: &str = "2026-03";
 /// The same period a year earlier (growth).
@@ -78,8 +83,6 @@ const CLOSE: &str = "close_period";
 const BARE: &str = "bare_select";
 /// Goal from the issue: close time / bare read time.
 const GOAL_RATIO: f64 = 3.0;
-/// Interleaved rounds after criterion (one close and one bare read each).
-const PAIRED_ROUNDS: usize = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Scale {
@@ -299,11 +302,8 @@ async fn seed(path: &Path, scale: Scale) -> Seeded {
         .execute(&mut *tx)
         .await
         .expect("fill bench_meta");
+    // No ANALYZE: like a production file, the planner has no statistics.
     tx.commit().await.expect("commit seeding");
-    sqlx::query("ANALYZE")
-        .execute(&pool)
-        .await
-        .expect("analyze");
     pool.close().await;
     eprintln!(
         "seeded {} partners, {} + {} sales into {} in {:.1} s",
@@ -359,31 +359,70 @@ async fn database(scale: Scale, temp: &Path) -> (PathBuf, Seeded) {
     (path, seeded)
 }
 
-/// One close on a fresh copy of `seeded` at `work`: the time of `close_period` alone.
-async fn timed_close(seeded: &Path, work: &Path, expected: &Seeded) -> Duration {
+/// One close on a fresh copy of `seeded` at `work`: the time of `close_period` alone. The
+/// report is checked every time; with `check`, also what was stored (after the timing).
+async fn timed_close(seeded: &Path, work: &Path, expected: &Seeded, check: bool) -> Duration {
     copy_db(seeded, work);
     let app = app_on(work).await;
     let start = Instant::now();
-    let report = app
-        .close_period(period(), None)
-        .await
-        .expect("close period");
+    let report = app.close_period(period(), None).await.expect("close period");
     let elapsed = start.elapsed();
+    assert_eq!(report.period, PERIOD);
     assert_eq!(
         report.statements, expected.with_sales,
         "one statement per partner with sales: {report:?}"
     );
+    if check {
+        check_stored(&app, &report).await;
+    }
     black_box(report);
     app.store.close().await;
     elapsed
 }
 
+/// The stored statements agree with the report, and the period cannot be closed again.
+async fn check_stored(app: &App, report: &rally::statements::CloseReport) {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) AS total, \
+         CAST(COALESCE(SUM(LENGTH(lines)), 0) AS BIGINT) AS bytes FROM statements \
+         WHERE period = $1",
+    )
+    .bind(PERIOD)
+    .fetch_one(app.store.pool())
+    .await
+    .expect("count statements");
+    let (n, total, bytes): (i64, i64, i64) = (
+        row.try_get("n").expect("n"),
+        row.try_get("total").expect("total"),
+        row.try_get("bytes").expect("bytes"),
+    );
+    assert_eq!(u64::try_from(n).expect("count"), report.statements);
+    assert_eq!(total, report.total_minor, "stored totals add up to the report");
+    assert!(
+        app.close_period(period(), None).await.is_err(),
+        "a closed period cannot be closed twice"
+    );
+    println!(
+        "close of {PERIOD}: {} statements locked (= partners with sales), total {} CNY, \
+         {:.1} MB of statement JSON ({} bytes per statement on average)",
+        report.statements,
+        report.total_minor / 100,
+        bytes as f64 / 1e6,
+        bytes / n.max(1)
+    );
+}
+
+/// A bare `SqlitePool` on `path` (sqlx defaults).
+async fn bare_pool(path: &Path) -> SqlitePool {
+    SqlitePool::connect_with(SqliteConnectOptions::new().filename(path))
+        .await
+        .expect("open bare pool")
+}
+
 /// One bare read on a fresh copy of `seeded` at `work`: the time of the query alone.
 async fn timed_bare(seeded: &Path, work: &Path, expected: &Seeded) -> Duration {
     copy_db(seeded, work);
-    let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(work))
-        .await
-        .expect("open bare pool");
+    let pool = bare_pool(work).await;
     let start = Instant::now();
     let rows = sqlx::query(BARE_SQL)
         .fetch_all(&pool)
@@ -400,49 +439,8 @@ async fn timed_bare(seeded: &Path, work: &Path, expected: &Seeded) -> Duration {
     elapsed
 }
 
-/// Closes once (untimed) and checks what was stored against the report and the seed.
-async fn check_close(seeded: &Path, work: &Path, expected: &Seeded) {
-    copy_db(seeded, work);
-    let app = app_on(work).await;
-    let report = app
-        .close_period(period(), None)
-        .await
-        .expect("close period");
-    assert_eq!(report.period, PERIOD);
-    assert_eq!(report.statements, expected.with_sales, "{report:?}");
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) AS total, \
-         CAST(COALESCE(SUM(LENGTH(lines)), 0) AS BIGINT) AS bytes FROM statements \
-         WHERE period = $1",
-    )
-    .bind(PERIOD)
-    .fetch_one(app.store.pool())
-    .await
-    .expect("count statements");
-    let (n, total, bytes): (i64, i64, i64) = (
-        row.try_get("n").expect("n"),
-        row.try_get("total").expect("total"),
-        row.try_get("bytes").expect("bytes"),
-    );
-    assert_eq!(u64::try_from(n).expect("count"), report.statements);
-    assert_eq!(
-        total, report.total_minor,
-        "stored totals add up to the report"
-    );
-    let again = app.close_period(period(), None).await;
-    assert!(again.is_err(), "a closed period cannot be closed twice");
-    println!(
-        "close of {PERIOD}: {} statements locked (= partners with sales), total {} CNY, \
-         {:.1} MB of statement JSON ({} bytes per statement on average)",
-        report.statements,
-        report.total_minor / 100,
-        bytes as f64 / 1e6,
-        bytes / n.max(1)
-    );
-    app.store.close().await;
-}
-
-/// Time per phase of one close, replayed with `close_period`'s own store calls.
+/// Time per phase of one close, replayed with `close_period`'s own calls, and bare-sqlx
+/// versions of its big reads and of its writes.
 #[derive(Default)]
 struct Breakdown {
     /// `BEGIN IMMEDIATE` and the closed-period marker.
@@ -461,14 +459,21 @@ struct Breakdown {
     insert: Duration,
     /// The audit record and the commit (the commit's fsync and WAL checkpoint).
     commit: Duration,
-    /// The same aggregate on a bare `SqlitePool`.
+    /// The same GROUP BY on a bare `SqlitePool`.
     bare_aggregate: Duration,
+    /// The same GROUP BY with `NOT INDEXED` (a scan of `sales` instead of the
+    /// `sales_partner_period` index the planner picks).
+    bare_aggregate_scan: Duration,
+    /// The baseline's rows (fetched the same way) summed by (partner, category) in a `HashMap`.
+    bare_fetch_sum: Duration,
     /// The same partner list on a bare `SqlitePool`.
     bare_partners: Duration,
-    /// The whole `close_period` on another fresh copy, for comparison with the sum.
-    close: Duration,
-    /// The bare read (the baseline) on another fresh copy.
-    bare_select: Duration,
+    /// The same statement rows inserted with bare sqlx: one transaction on a `SqlitePool` in
+    /// WAL mode, `synchronous = FULL`; the inserts and the commit.
+    bare_insert: Duration,
+    bare_commit: Duration,
+    /// `EXPLAIN QUERY PLAN` of the aggregate.
+    plan: Vec<String>,
 }
 
 /// Replays `close_period` step by step on a fresh copy, timing each step.
@@ -477,19 +482,48 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
     let period = period();
     let key = period.key();
 
-    // Bare versions of the two big reads first (on a fresh copy).
+    // Bare versions of the reads (on a fresh copy).
     copy_db(seeded, work);
-    let pool = SqlitePool::connect_with(SqliteConnectOptions::new().filename(work))
-        .await
-        .expect("open bare pool");
+    let pool = bare_pool(work).await;
+    b.plan = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN QUERY PLAN {AGGREGATE_SQL}"
+    )))
+    .bind(PERIOD)
+    .fetch_all(&pool)
+    .await
+    .expect("explain")
+    .iter()
+    .map(|r| r.try_get::<String, _>("detail").expect("detail"))
+    .collect();
     let start = Instant::now();
-    let rows = sqlx::query(AGGREGATE_SQL)
+    let grouped = sqlx::query(AGGREGATE_SQL)
         .bind(PERIOD)
         .fetch_all(&pool)
         .await
         .expect("bare aggregate");
     b.bare_aggregate = start.elapsed();
-    black_box(rows);
+    let start = Instant::now();
+    let scanned = sqlx::query(sqlx::AssertSqlSafe(
+        AGGREGATE_SQL.replace("FROM sales", "FROM sales NOT INDEXED"),
+    ))
+    .bind(PERIOD)
+    .fetch_all(&pool)
+    .await
+    .expect("bare aggregate, scan");
+    b.bare_aggregate_scan = start.elapsed();
+    assert_eq!(grouped.len(), scanned.len());
+    let start = Instant::now();
+    let mut sums: HashMap<(i64, Option<String>), i64> = HashMap::new();
+    for row in sqlx::query(BARE_SQL)
+        .fetch_all(&pool)
+        .await
+        .expect("bare select")
+    {
+        *sums.entry((row.get(0), row.get(1))).or_default() += row.get::<i64, _>(2);
+    }
+    b.bare_fetch_sum = start.elapsed();
+    assert_eq!(sums.len(), grouped.len(), "same groups as the GROUP BY");
+    drop((grouped, scanned, sums));
     let start = Instant::now();
     let rows = sqlx::query(PARTNERS_SQL)
         .fetch_all(&pool)
@@ -500,7 +534,7 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
         i64::try_from(rows.len()).expect("fits"),
         expected.scale.partners
     );
-    black_box(rows);
+    drop(rows);
     pool.close().await;
 
     copy_db(seeded, work);
@@ -536,7 +570,8 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
     let start = Instant::now();
     let all = partners::list(&mut tx).await.expect("partners");
     b.partners = start.elapsed();
-    let mut statements = 0_u64;
+    // The rows written, kept for the bare insert.
+    let mut written: Vec<(Snapshot, Option<(String, i64)>)> = Vec::new();
     for partner in all {
         let by_category = sales.remove(&partner.id).unwrap_or_default();
         let partner_adjustments = adjustments.remove(&partner.id).unwrap_or_default();
@@ -557,26 +592,24 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
         let document = serde_json::to_string(&doc).expect("serialize");
         b.serialize += start.elapsed();
         let plan = doc.plan.as_deref().and_then(|p| p.rsplit_once(" v"));
-        let plan = plan.and_then(|(id, v)| v.parse().ok().map(|v| (id, v)));
+        let plan = plan.and_then(|(id, v)| v.parse::<u32>().ok().map(|v| (id, v)));
+        let snapshot = Snapshot {
+            partner: partner.id,
+            period: key.clone(),
+            total_minor: doc.total_minor,
+            document,
+        };
         let start = Instant::now();
-        stored::insert_snapshot(
-            &mut tx,
-            &Snapshot {
-                partner: partner.id,
-                period: key.clone(),
-                total_minor: doc.total_minor,
-                document,
-            },
-            plan,
-            currency.code(),
-            now,
-        )
-        .await
-        .expect("insert snapshot");
+        stored::insert_snapshot(&mut tx, &snapshot, plan, currency.code(), now)
+            .await
+            .expect("insert snapshot");
         b.insert += start.elapsed();
-        statements += 1;
+        written.push((
+            snapshot,
+            plan.map(|(id, v)| (id.to_string(), i64::from(v))),
+        ));
     }
-    assert_eq!(statements, expected.with_sales);
+    assert_eq!(written.len() as u64, expected.with_sales);
     let start = Instant::now();
     audit::record(
         &mut tx,
@@ -584,7 +617,7 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
         "period.close",
         &format!("period {key}"),
         None,
-        Some(&serde_json::json!({ "statements": statements })),
+        Some(&serde_json::json!({ "statements": written.len() })),
         now,
     )
     .await
@@ -593,34 +626,44 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
     b.commit = start.elapsed();
     app.store.close().await;
 
-    b.close = timed_close(seeded, work, expected).await;
-    b.bare_select = timed_bare(seeded, work, expected).await;
+    // The same rows with bare sqlx, on a fresh copy, durable like the `Store`.
+    copy_db(seeded, work);
+    let pool = SqlitePool::connect_with(
+        SqliteConnectOptions::new()
+            .filename(work)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full),
+    )
+    .await
+    .expect("open bare write pool");
+    let start = Instant::now();
+    let mut tx = pool.begin().await.expect("begin");
+    for (s, plan) in &written {
+        sqlx::query(
+            "INSERT INTO statements (partner_id, period, plan_id, plan_version, currency, \
+             total_minor, lines, locked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(s.partner.0)
+        .bind(s.period.as_str())
+        .bind(plan.as_ref().map(|p| p.0.as_str()))
+        .bind(plan.as_ref().map(|p| p.1))
+        .bind(currency.code())
+        .bind(s.total_minor)
+        .bind(s.document.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .expect("bare insert");
+    }
+    b.bare_insert = start.elapsed();
+    let start = Instant::now();
+    tx.commit().await.expect("bare commit");
+    b.bare_commit = start.elapsed();
+    pool.close().await;
     b
 }
 
-/// Per round: (close, bare) in seconds, the order alternating from round to round.
-async fn paired(seeded: &Path, work: &Path, expected: &Seeded, rounds: usize) -> Vec<(f64, f64)> {
-    let mut out = Vec::new();
-    for round in 0..rounds {
-        let (close, bare) = if round % 2 == 0 {
-            let close = timed_close(seeded, work, expected).await;
-            (close, timed_bare(seeded, work, expected).await)
-        } else {
-            let bare = timed_bare(seeded, work, expected).await;
-            (timed_close(seeded, work, expected).await, bare)
-        };
-        out.push((close.as_secs_f64(), bare.as_secs_f64()));
-    }
-    out
-}
-
-struct Extra {
-    breakdown: Breakdown,
-    paired: Vec<(f64, f64)>,
-    seeded: Seeded,
-}
-
-fn bench_close(c: &mut Criterion) -> Extra {
+fn bench_close(c: &mut Criterion) -> (Breakdown, Seeded) {
     let scale = if test_mode() { SMALL } else { FULL };
     let rt = Runtime::new().expect("tokio runtime");
     let temp = tempfile::tempdir().expect("temporary directory");
@@ -633,21 +676,23 @@ fn bench_close(c: &mut Criterion) -> Extra {
         expected.with_sales,
         expected.scale.last_year_sales
     );
-    rt.block_on(check_close(&seeded, &work, &expected));
 
     let mut group = c.benchmark_group(GROUP);
-    // One iteration is seconds long: one warm-up iteration, then ten samples of one iteration.
+    // One iteration takes seconds: one warm-up iteration (which also checks the stored
+    // statements, after its timing), then ten samples of one iteration.
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
     group.warm_up_time(Duration::from_millis(1));
     group.measurement_time(Duration::from_secs(10));
+    let checked = Cell::new(false);
     group.bench_function(CLOSE, |b| {
         b.to_async(&rt).iter_custom(|iters| {
-            let (seeded, work, expected) = (&seeded, &work, &expected);
+            let (seeded, work, expected, checked) = (&seeded, &work, &expected, &checked);
             async move {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    total += timed_close(seeded, work, expected).await;
+                    let check = !checked.replace(true);
+                    total += timed_close(seeded, work, expected, check).await;
                 }
                 total
             }
@@ -668,25 +713,19 @@ fn bench_close(c: &mut Criterion) -> Extra {
     });
     group.finish();
 
-    let rounds = if test_mode() { 1 } else { PAIRED_ROUNDS };
-    let paired = rt.block_on(paired(&seeded, &work, &expected, rounds));
     let breakdown = rt.block_on(breakdown(&seeded, &work, &expected));
     remove_db(&work);
-    Extra {
-        breakdown,
-        paired,
-        seeded: expected,
-    }
+    (breakdown, expected)
 }
 
-fn print_summary(since: SystemTime, extra: &Extra) {
+fn print_summary(since: SystemTime, b: &Breakdown, seeded: &Seeded) {
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!("\nclose-period summary (this run):");
-    let b = &extra.breakdown;
+    println!("  EXPLAIN QUERY PLAN of the aggregate: {}", b.plan.join("; "));
     println!(
-        "  breakdown of one close ({} statements), close_period's own calls in its order, \
-         one transaction:",
-        extra.seeded.with_sales
+        "  breakdown of one close ({} statements): close_period's own calls in its order, one \
+         transaction, on a fresh copy:",
+        seeded.with_sales
     );
     let steps = [
         ("begin + closed marker", b.begin),
@@ -701,49 +740,22 @@ fn print_summary(since: SystemTime, extra: &Extra) {
     let sum: Duration = steps.iter().map(|(_, d)| *d).sum();
     for (name, d) in steps {
         println!(
-            "    {name:<40} {:>9.1} ms  {:>5.1} %",
+            "    {name:<42} {:>9.1} ms  {:>5.1} %",
             ms(d),
             100.0 * d.as_secs_f64() / sum.as_secs_f64()
         );
     }
-    println!("    {:<40} {:>9.1} ms", "sum", ms(sum));
-    println!(
-        "    {:<40} {:>9.1} ms",
-        "close_period (another copy)",
-        ms(b.close)
-    );
-    println!(
-        "    {:<40} {:>9.1} ms",
-        "bare read (another copy)",
-        ms(b.bare_select)
-    );
-    println!(
-        "    {:<40} {:>9.1} ms",
-        "bare aggregate (same GROUP BY, sqlx)",
-        ms(b.bare_aggregate)
-    );
-    println!(
-        "    {:<40} {:>9.1} ms",
-        "bare partners (same SELECT, sqlx)",
-        ms(b.bare_partners)
-    );
-    if !extra.paired.is_empty() {
-        let ratios: Vec<f64> = extra.paired.iter().map(|(c, b)| c / b).collect();
-        let closes: Vec<f64> = extra.paired.iter().map(|(c, _)| c * 1e3).collect();
-        let bares: Vec<f64> = extra.paired.iter().map(|(_, b)| b * 1e3).collect();
-        let (ratio, low, high) = quartiles(&ratios);
-        println!(
-            "  interleaved, {} rounds: close median {:.1} ms, bare median {:.1} ms; \
-             close/bare per round: median {ratio:.2} (range {low:.2} – {high:.2}; all: {})",
-            extra.paired.len(),
-            quartiles(&closes).0,
-            quartiles(&bares).0,
-            ratios
-                .iter()
-                .map(|r| format!("{r:.2}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+    println!("    {:<42} {:>9.1} ms", "sum", ms(sum));
+    println!("  bare sqlx versions (SqlitePool on a fresh copy):");
+    for (name, d) in [
+        ("the same GROUP BY", b.bare_aggregate),
+        ("the same GROUP BY, NOT INDEXED (scan)", b.bare_aggregate_scan),
+        ("the baseline read + HashMap sum in Rust", b.bare_fetch_sum),
+        ("the same partners SELECT", b.bare_partners),
+        ("the same statement rows: inserts", b.bare_insert),
+        ("the same statement rows: commit", b.bare_commit),
+    ] {
+        println!("    {name:<42} {:>9.1} ms", ms(d));
     }
     let (Some(close), Some(bare)) = (
         common::estimates(GROUP, CLOSE, since),
@@ -777,7 +789,7 @@ fn print_summary(since: SystemTime, extra: &Extra) {
 fn main() {
     let started = SystemTime::now();
     let mut c = Criterion::default().configure_from_args();
-    let extra = bench_close(&mut c);
+    let (breakdown, seeded) = bench_close(&mut c);
     c.final_summary();
-    print_summary(started, &extra);
+    print_summary(started, &breakdown, &seeded);
 }

@@ -471,7 +471,7 @@ async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
         shutdown.clone(),
     ));
     if let Some(token) = &config.discord.token {
-        let http = discord::build_http(token, config.discord.api_url.as_deref());
+        let http = discord::build_http(token, config.discord.api_url.as_deref())?;
         let handler = discord::Discord::new(app.clone(), config.discord.guild_ids.clone());
         let mut client = serenity::all::ClientBuilder::new_with_http(http, discord::intents())
             .event_handler(handler)

@@ -61,6 +61,22 @@ fn http(fake: &FakeDiscord) -> Http {
         .build()
 }
 
+/// The Discord JSON error code of a failed request (-1 when serenity could not decode the body).
+fn api_code(err: &serenity::Error) -> Option<isize> {
+    match err {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => Some(r.error.code),
+        _ => None,
+    }
+}
+
+/// The HTTP status of a failed request.
+fn http_status(err: &serenity::Error) -> Option<u16> {
+    match err {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => Some(r.status_code.as_u16()),
+        _ => None,
+    }
+}
+
 fn parse<T: serde::de::DeserializeOwned>(what: &str, value: &Value) -> T {
     match serde_json::from_value(value.clone()) {
         Ok(parsed) => parsed,
@@ -89,7 +105,7 @@ fn dispatch(what: &str, event: &str, d: &Value) -> Event {
 
 #[tokio::test]
 async fn every_gateway_payload_deserializes_into_serenity_types() {
-    let fake = FakeDiscord::start().await;
+    let fake = within(FakeDiscord::start()).await;
     let http = http(&fake);
 
     // Hello / heartbeat ack / invalid session, as sent.
@@ -116,13 +132,20 @@ async fn every_gateway_payload_deserializes_into_serenity_types() {
     assert_eq!(ready.guilds.len(), 1);
     assert_eq!(ready.guilds[0].id.get(), GUILD_ID);
     assert_eq!(ready.resume_gateway_url, fake.gateway_url());
-    assert!(matches!(dispatch("READY", "READY", &ready_json), Event::Ready(_)));
+    assert!(matches!(
+        dispatch("READY", "READY", &ready_json),
+        Event::Ready(_)
+    ));
 
     // GUILD_CREATE
     let guild_json = fake.guild_payload();
     let guild: Guild = parse("GUILD_CREATE", &guild_json);
     assert_eq!(guild.id.get(), GUILD_ID);
-    assert!(guild.channels.contains_key(&ChannelId::new(GUILD_CHANNEL_ID)));
+    assert!(
+        guild
+            .channels
+            .contains_key(&ChannelId::new(GUILD_CHANNEL_ID))
+    );
     assert_eq!(guild.roles.len(), 2);
     assert!(guild.members.contains_key(&UserId::new(BOT_USER_ID)));
     match dispatch("GUILD_CREATE", "GUILD_CREATE", &guild_json) {
@@ -173,7 +196,10 @@ async fn every_gateway_payload_deserializes_into_serenity_types() {
     );
     let options = command.data.options();
     assert_eq!(options.len(), 6);
-    assert!(matches!(options[0].value, ResolvedValue::String("ACME @everyone")));
+    assert!(matches!(
+        options[0].value,
+        ResolvedValue::String("ACME @everyone")
+    ));
     assert!(matches!(options[1].value, ResolvedValue::Number(n) if n == 1234.5));
     assert!(matches!(options[2].value, ResolvedValue::Integer(3)));
     assert!(matches!(options[3].value, ResolvedValue::Boolean(true)));
@@ -197,7 +223,11 @@ async fn every_gateway_payload_deserializes_into_serenity_types() {
         dm,
         None,
         "link",
-        json!([{"name": "join", "type": 1, "options": [{"name": "code", "type": 3, "value": "X1"}]}]),
+        json!([{
+            "name": "join",
+            "type": 1,
+            "options": [{"name": "code", "type": 3, "value": "X1"}],
+        }]),
     );
     let Interaction::Command(dm_command) = parse::<Interaction>("DM command", &dm_json) else {
         panic!("DM command is not a command");
@@ -215,17 +245,19 @@ async fn every_gateway_payload_deserializes_into_serenity_types() {
     // INTERACTION_CREATE: button clicks (made-up message and a message the bot really sent).
     let click_json =
         fake.component_payload(&alice(), GUILD_CHANNEL_ID, Some(GUILD_ID), 42, "approve:7");
-    let Interaction::Component(click) = parse::<Interaction>("component click", &click_json)
-    else {
+    let Interaction::Component(click) = parse::<Interaction>("component click", &click_json) else {
         panic!("click is not a component interaction");
     };
     assert_eq!(click.data.custom_id, "approve:7");
-    assert!(matches!(click.data.kind, ComponentInteractionDataKind::Button));
+    assert!(matches!(
+        click.data.kind,
+        ComponentInteractionDataKind::Button
+    ));
     assert_eq!(click.message.id.get(), 42);
     assert_eq!(click.message.components.len(), 1);
 
-    let sent = ChannelId::new(GUILD_CHANNEL_ID)
-        .send_message(
+    let sent = within(
+        ChannelId::new(GUILD_CHANNEL_ID).send_message(
             &http,
             CreateMessage::new()
                 .content("Pending sale #7")
@@ -238,16 +270,11 @@ async fn every_gateway_payload_deserializes_into_serenity_types() {
                         .label("Reject")
                         .style(ButtonStyle::Danger),
                 ])]),
-        )
-        .await
-        .expect("send a message with buttons");
-    let click_json = fake.component_payload(
-        &bob(),
-        dm,
-        None,
-        sent.id.get(),
-        "reject:7",
-    );
+        ),
+    )
+    .await
+    .expect("send a message with buttons");
+    let click_json = fake.component_payload(&bob(), dm, None, sent.id.get(), "reject:7");
     let Interaction::Component(click) = parse::<Interaction>("DM component click", &click_json)
     else {
         panic!("click is not a component interaction");
@@ -256,26 +283,48 @@ async fn every_gateway_payload_deserializes_into_serenity_types() {
     assert_eq!(click.message.content, "Pending sale #7");
     assert_eq!(click.message.components[0].components.len(), 2);
 
+    // INTERACTION_CREATE: a string select menu on a made-up message.
+    let select_json = fake.select_menu_payload(
+        &alice(),
+        GUILD_CHANNEL_ID,
+        Some(GUILD_ID),
+        43,
+        "period",
+        &["2026-10", "2026-11"],
+    );
+    let Interaction::Component(select) = parse::<Interaction>("select menu", &select_json) else {
+        panic!("select is not a component interaction");
+    };
+    assert!(matches!(
+        &select.data.kind,
+        ComponentInteractionDataKind::StringSelect { values } if values.len() == 2
+    ));
+
     // Stored messages and commands, as the fake returns them over REST.
     for message in fake.messages() {
         let _: Message = parse("stored message", &message);
     }
     let _: CurrentUser = parse("GET /users/@me", &fake.bot_user());
-    let _: CurrentApplicationInfo = parse("GET /oauth2/applications/@me", &fake.application_payload());
+    let _: CurrentApplicationInfo =
+        parse("GET /oauth2/applications/@me", &fake.application_payload());
 
     within(fake.shutdown()).await;
 }
 
 #[tokio::test]
 async fn every_rest_answer_deserializes_through_serenity_http() {
-    let fake = FakeDiscord::start().await;
+    let fake = within(FakeDiscord::start()).await;
     let http = http(&fake);
 
     let gateway = within(http.get_gateway()).await.expect("GET /gateway");
     assert_eq!(gateway.url, fake.gateway_url());
-    let bot: BotGateway = within(http.get_bot_gateway()).await.expect("GET /gateway/bot");
+    let bot: BotGateway = within(http.get_bot_gateway())
+        .await
+        .expect("GET /gateway/bot");
     assert_eq!(bot.shards, 1);
-    let me = within(http.get_current_user()).await.expect("GET /users/@me");
+    let me = within(http.get_current_user())
+        .await
+        .expect("GET /users/@me");
     assert_eq!(me.id.get(), BOT_USER_ID);
     let app = within(http.get_current_application_info())
         .await
@@ -348,7 +397,11 @@ async fn every_rest_answer_deserializes_through_serenity_http() {
             .name_localized("zh", "报告"),
         CreateCommand::new("report")
             .description("x")
-            .add_option(CreateCommandOption::new(CommandOptionType::String, "a", "a"))
+            .add_option(CreateCommandOption::new(
+                CommandOptionType::String,
+                "a",
+                "a",
+            ))
             .add_option(
                 CreateCommandOption::new(CommandOptionType::String, "b", "b").required(true),
             ),
@@ -383,9 +436,12 @@ async fn every_rest_answer_deserializes_through_serenity_http() {
         .expect("POST message");
     assert!(loud.mention_everyone);
     let mut edited = quiet.clone();
-    within(edited.edit(&http, EditMessage::new().content("edited").components(vec![])))
-        .await
-        .expect("PATCH message");
+    within(edited.edit(
+        &http,
+        EditMessage::new().content("edited").components(vec![]),
+    ))
+    .await
+    .expect("PATCH message");
     assert_eq!(edited.content, "edited");
     assert!(edited.edited_timestamp.is_some());
     let fetched = within(channel.message(&http, quiet.id))
@@ -393,34 +449,41 @@ async fn every_rest_answer_deserializes_through_serenity_http() {
         .expect("GET message");
     assert_eq!(fetched.content, "edited");
     // A file upload (multipart) becomes an attachment served by the fake.
-    let with_file = within(channel.send_message(
-        &http,
-        CreateMessage::new()
-            .content("receipt")
-            .add_file(CreateAttachment::bytes(b"hello".to_vec(), "r.txt")),
-    ))
+    let with_file = within(
+        channel.send_message(
+            &http,
+            CreateMessage::new()
+                .content("receipt")
+                .add_file(CreateAttachment::bytes(b"hello".to_vec(), "r.txt")),
+        ),
+    )
     .await
     .expect("POST multipart message");
     assert_eq!(with_file.attachments.len(), 1);
-    let download = reqwest::Client::builder()
+    let downloader = reqwest::Client::builder()
         .no_proxy()
         .build()
-        .expect("reqwest")
-        .get(&with_file.attachments[0].url)
-        .send()
+        .expect("reqwest");
+    let response = within(downloader.get(&with_file.attachments[0].url).send())
         .await
-        .expect("download")
-        .bytes()
-        .await
-        .expect("bytes");
+        .expect("download");
+    let download = within(response.bytes()).await.expect("bytes");
     assert_eq!(&download[..], b"hello");
-    // An empty message and one over 2000 characters are refused as on Discord.
-    for bad in [CreateMessage::new(), CreateMessage::new().content("x".repeat(2001))] {
-        let err = within(channel.send_message(&http, bad))
-            .await
-            .expect_err("refused");
-        assert!(matches!(err, serenity::Error::Http(HttpError::UnsuccessfulRequest(ref r)) if r.status_code.as_u16() == 400));
-    }
+    // An empty message and one over 2000 characters are refused as on Discord. serenity's
+    // builder checks the length itself (a `Model` error, no request); raw `Http` calls reach the
+    // fake's check.
+    let err = within(channel.send_message(&http, CreateMessage::new()))
+        .await
+        .expect_err("empty message refused");
+    assert_eq!(api_code(&err), Some(50006), "{err:?}");
+    let err = within(channel.send_message(&http, CreateMessage::new().content("x".repeat(2001))))
+        .await
+        .expect_err("long message refused");
+    assert!(matches!(err, serenity::Error::Model(_)), "{err:?}");
+    let err = within(http.send_message(channel, vec![], &json!({"content": "x".repeat(2001)})))
+        .await
+        .expect_err("long message refused");
+    assert_eq!(api_code(&err), Some(50035), "{err:?}");
 
     // DMs: the channel is made on demand; a user id is not a channel.
     let dm: PrivateChannel = within(UserId::new(bob().id).create_dm_channel(&http))
@@ -428,9 +491,12 @@ async fn every_rest_answer_deserializes_through_serenity_http() {
         .expect("POST /users/@me/channels");
     assert_eq!(dm.id.get(), fake.dm_channel_id(bob().id));
     assert_eq!(dm.kind, ChannelType::Private);
-    let dm_message = within(dm.id.send_message(&http, CreateMessage::new().content("hi bob")))
-        .await
-        .expect("DM");
+    let dm_message = within(
+        dm.id
+            .send_message(&http, CreateMessage::new().content("hi bob")),
+    )
+    .await
+    .expect("DM");
     assert_eq!(dm_message.channel_id, dm.id);
     match within(dm.id.to_channel(&http)).await.expect("GET channel") {
         Channel::Private(p) => assert_eq!(p.recipient.id.get(), bob().id),
@@ -439,7 +505,19 @@ async fn every_rest_answer_deserializes_through_serenity_http() {
     let err = within(ChannelId::new(bob().id).say(&http, "to a user id"))
         .await
         .expect_err("a user id is not a channel");
-    assert!(matches!(err, serenity::Error::Http(HttpError::UnsuccessfulRequest(ref r)) if r.error.code == 10003));
+    assert_eq!(api_code(&err), Some(10003), "{err:?}");
+
+    match within(channel.to_channel(&http))
+        .await
+        .expect("GET guild channel")
+    {
+        Channel::Guild(c) => assert_eq!(c.guild_id.get(), GUILD_ID),
+        other => panic!("guild channel came back as {other:?}"),
+    }
+    let user = within(http.get_user(UserId::new(bob().id)))
+        .await
+        .expect("GET /users/{id}");
+    assert_eq!(user.id.get(), bob().id);
 
     // Anything else is a recorded 404; a wrong token is a 401.
     let unknown = within(http.get_guild(GuildId::new(GUILD_ID))).await;
@@ -456,7 +534,7 @@ async fn every_rest_answer_deserializes_through_serenity_http() {
     let err = within(stranger.get_current_user())
         .await
         .expect_err("wrong token");
-    assert!(matches!(err, serenity::Error::Http(HttpError::UnsuccessfulRequest(ref r)) if r.status_code.as_u16() == 401));
+    assert_eq!(http_status(&err), Some(401), "{err:?}");
 
     // Every message the fake holds deserializes.
     for message in fake.messages() {
@@ -467,21 +545,15 @@ async fn every_rest_answer_deserializes_through_serenity_http() {
 
 #[tokio::test]
 async fn interaction_callbacks_followups_and_edits_follow_discord_rules() {
-    let fake = FakeDiscord::start().await;
+    let fake = within(FakeDiscord::start()).await;
     let http = http(&fake);
     fake.set_interaction_deadline(Duration::from_millis(500));
 
     // Deferred, then edited, then a followup.
-    let (id, token) = fake.send_interaction_command(
-        alice(),
-        GUILD_CHANNEL_ID,
-        Some(GUILD_ID),
-        "rank",
-        json!([]),
-    );
-    let defer = CreateInteractionResponse::Defer(
-        CreateInteractionResponseMessage::new().ephemeral(true),
-    );
+    let (id, token) =
+        fake.send_interaction_command(alice(), GUILD_CHANNEL_ID, Some(GUILD_ID), "rank", json!([]));
+    let defer =
+        CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
     within(http.create_interaction_response(id.into(), &token, &defer, vec![]))
         .await
         .expect("defer");
@@ -492,7 +564,7 @@ async fn interaction_callbacks_followups_and_edits_follow_discord_rules() {
     let err = within(http.create_interaction_response(id.into(), &token, &defer, vec![]))
         .await
         .expect_err("double ack");
-    assert!(matches!(err, serenity::Error::Http(HttpError::UnsuccessfulRequest(ref r)) if r.error.code == 40060));
+    assert_eq!(api_code(&err), Some(40060), "{err:?}");
     // Editing @original after the deadline is fine (the token lives 15 minutes).
     tokio::time::sleep(Duration::from_millis(600)).await;
     let edited: Message = within(http.edit_original_interaction_response(
@@ -504,13 +576,15 @@ async fn interaction_callbacks_followups_and_edits_follow_discord_rules() {
     .expect("edit @original");
     assert_eq!(edited.content, "ranking ready");
     assert_eq!(edited.flags, Some(MessageFlags::EPHEMERAL));
-    let followup: Message = within(http.create_followup_message(
-        &token,
-        &CreateInteractionResponseFollowup::new()
-            .content("more")
-            .ephemeral(true),
-        vec![],
-    ))
+    let followup: Message = within(
+        http.create_followup_message(
+            &token,
+            &CreateInteractionResponseFollowup::new()
+                .content("more")
+                .ephemeral(true),
+            vec![],
+        ),
+    )
     .await
     .expect("followup");
     assert_eq!(fake.followups(&token).len(), 1);
@@ -521,13 +595,8 @@ async fn interaction_callbacks_followups_and_edits_follow_discord_rules() {
     assert_eq!(original.content, "ranking ready");
 
     // Too late: Discord has forgotten the interaction.
-    let (late_id, late_token) = fake.send_interaction_command(
-        alice(),
-        GUILD_CHANNEL_ID,
-        Some(GUILD_ID),
-        "rank",
-        json!([]),
-    );
+    let (late_id, late_token) =
+        fake.send_interaction_command(alice(), GUILD_CHANNEL_ID, Some(GUILD_ID), "rank", json!([]));
     tokio::time::sleep(Duration::from_millis(600)).await;
     let err = within(http.create_interaction_response(
         late_id.into(),
@@ -537,7 +606,7 @@ async fn interaction_callbacks_followups_and_edits_follow_discord_rules() {
     ))
     .await
     .expect_err("expired");
-    assert!(matches!(err, serenity::Error::Http(HttpError::UnsuccessfulRequest(ref r)) if r.error.code == 10062));
+    assert_eq!(api_code(&err), Some(10062), "{err:?}");
     // Followups need an acknowledged interaction.
     let err = within(http.create_followup_message(
         &late_token,
@@ -546,16 +615,40 @@ async fn interaction_callbacks_followups_and_edits_follow_discord_rules() {
     ))
     .await
     .expect_err("no followup before ack");
-    assert!(matches!(err, serenity::Error::Http(HttpError::UnsuccessfulRequest(ref r)) if r.error.code == 10015));
+    assert_eq!(api_code(&err), Some(10015), "{err:?}");
+
+    // A response with a file is multipart; the file becomes an attachment of @original.
+    let (file_id, file_token) = fake.send_interaction_command(
+        alice(),
+        GUILD_CHANNEL_ID,
+        Some(GUILD_ID),
+        "export",
+        json!([]),
+    );
+    within(http.create_interaction_response(
+        file_id.into(),
+        &file_token,
+        &CreateInteractionResponse::Message(
+            CreateInteractionResponseMessage::new().content("your export"),
+        ),
+        vec![CreateAttachment::bytes(b"a,b\n".to_vec(), "sales.csv")],
+    ))
+    .await
+    .expect("response with a file");
+    let original = fake.original_response(&file_token).expect("original");
+    assert_eq!(original["attachments"][0]["filename"], "sales.csv");
+    let _: Message = parse("response with a file", &original);
 
     // A button click answered with UpdateMessage edits the message the button is on.
     fake.set_interaction_deadline(Duration::from_secs(3));
-    let pending = within(ChannelId::new(GUILD_CHANNEL_ID).send_message(
-        &http,
-        CreateMessage::new()
-            .content("Sale #9 pending")
-            .button(CreateButton::new("approve:9").label("Approve")),
-    ))
+    let pending = within(
+        ChannelId::new(GUILD_CHANNEL_ID).send_message(
+            &http,
+            CreateMessage::new()
+                .content("Sale #9 pending")
+                .button(CreateButton::new("approve:9").label("Approve")),
+        ),
+    )
     .await
     .expect("message with a button");
     let (click_id, click_token) = fake.send_component_click(
@@ -565,16 +658,18 @@ async fn interaction_callbacks_followups_and_edits_follow_discord_rules() {
         pending.id.get(),
         "approve:9",
     );
-    within(http.create_interaction_response(
-        click_id.into(),
-        &click_token,
-        &CreateInteractionResponse::UpdateMessage(
-            CreateInteractionResponseMessage::new()
-                .content("Sale #9 approved by alice")
-                .components(vec![]),
+    within(
+        http.create_interaction_response(
+            click_id.into(),
+            &click_token,
+            &CreateInteractionResponse::UpdateMessage(
+                CreateInteractionResponseMessage::new()
+                    .content("Sale #9 approved by alice")
+                    .components(vec![]),
+            ),
+            vec![],
         ),
-        vec![],
-    ))
+    )
     .await
     .expect("update message");
     let updated = fake.message(pending.id.get()).expect("message");
@@ -587,7 +682,7 @@ async fn interaction_callbacks_followups_and_edits_follow_discord_rules() {
 
 #[tokio::test]
 async fn rest_failures_surface_as_serenity_errors() {
-    let fake = FakeDiscord::start().await;
+    let fake = within(FakeDiscord::start()).await;
     let http = http(&fake);
     let channel = ChannelId::new(GUILD_CHANNEL_ID);
 
@@ -597,15 +692,17 @@ async fn rest_failures_surface_as_serenity_errors() {
             retry_after_secs: 0.25,
         },
     );
-    let err = within(channel.say(&http, "one"))
-        .await
-        .expect_err("429");
+    let err = within(channel.say(&http, "one")).await.expect_err("429");
     let serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) = &err else {
         panic!("unexpected error {err:?}");
     };
     assert_eq!(response.status_code.as_u16(), 429);
     // The 429 body has no `code`, so serenity cannot decode it: retry_after is lost.
     assert_eq!(response.error.code, -1, "{response:?}");
+    assert!(
+        response.error.message.contains("Could not decode json"),
+        "{response:?}"
+    );
     let call = fake
         .wait_for_call("POST", "/messages", |c| c.status == 429, WAIT)
         .await
@@ -616,7 +713,8 @@ async fn rest_failures_surface_as_serenity_errors() {
 
     fake.fail_next("/messages", Failure::ServerError);
     let err = within(channel.say(&http, "two")).await.expect_err("500");
-    assert!(matches!(err, serenity::Error::Http(HttpError::UnsuccessfulRequest(ref r)) if r.status_code.as_u16() == 500 && r.error.code == 0));
+    assert_eq!(http_status(&err), Some(500), "{err:?}");
+    assert_eq!(api_code(&err), Some(0), "{err:?}");
 
     fake.fail_next(
         "/messages",
@@ -626,10 +724,8 @@ async fn rest_failures_surface_as_serenity_errors() {
             message: "Cannot send messages to this user".into(),
         },
     );
-    let err = within(channel.say(&http, "three"))
-        .await
-        .expect_err("403");
-    assert!(matches!(err, serenity::Error::Http(HttpError::UnsuccessfulRequest(ref r)) if r.error.code == 50007));
+    let err = within(channel.say(&http, "three")).await.expect_err("403");
+    assert_eq!(api_code(&err), Some(50007), "{err:?}");
 
     fake.fail_next("/messages", Failure::Delay(Duration::from_millis(300)));
     let started = Instant::now();
@@ -652,6 +748,7 @@ async fn rest_failures_surface_as_serenity_errors() {
 
 enum Seen {
     Ready(Box<Ready>),
+    Guild(GuildId),
     Resumed,
     Interaction(Box<Interaction>),
 }
@@ -664,6 +761,10 @@ struct Recorder {
 impl EventHandler for Recorder {
     async fn ready(&self, _ctx: Context, ready: Ready) {
         let _ = self.tx.send(Seen::Ready(Box::new(ready)));
+    }
+
+    async fn guild_create(&self, _ctx: Context, guild: Guild, _is_new: Option<bool>) {
+        let _ = self.tx.send(Seen::Guild(guild.id));
     }
 
     async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
@@ -726,6 +827,14 @@ impl Running {
         }
     }
 
+    async fn guild(&mut self) -> GuildId {
+        loop {
+            if let Seen::Guild(id) = self.next().await {
+                return id;
+            }
+        }
+    }
+
     async fn interaction(&mut self) -> Interaction {
         loop {
             if let Seen::Interaction(interaction) = self.next().await {
@@ -763,19 +872,41 @@ fn pong() -> CreateInteractionResponse {
 }
 
 #[tokio::test]
+async fn heartbeats_are_acknowledged_so_the_session_stays_up() {
+    let fake = within(FakeDiscord::start()).await;
+    let mut bot = Running::start(&fake).await;
+    bot.ready().await;
+    // serenity heartbeats every HEARTBEAT_INTERVAL_MS and reconnects when one goes unanswered.
+    assert!(fake.wait_for_heartbeats(2, WAIT).await);
+    assert_eq!(fake.identifies(), 1);
+    assert_eq!(fake.resumes(), 0);
+    assert_eq!(fake.live_sessions(), 1);
+    // A clean shutdown (close 1000) ends the session: later interactions reach nobody.
+    bot.stop().await;
+    assert!(fake.wait_for_live_sessions(0, WAIT).await);
+    assert_eq!(fake.resumable_sessions(), 0);
+    assert_eq!(fake.dispatch("INTERACTION_CREATE", json!({})), 0);
+    within(fake.shutdown()).await;
+}
+
+#[tokio::test]
 async fn serenity_client_connects_receives_interactions_and_resumes() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    let fake = FakeDiscord::start().await;
+    let fake = within(FakeDiscord::start()).await;
     let mut bot = Running::start(&fake).await;
 
     // READY through the real gateway handshake; the fake saw GET /gateway first.
     let ready = bot.ready().await;
     assert_eq!(ready.user.id.get(), BOT_USER_ID);
     assert_eq!(ready.application.id.get(), APPLICATION_ID);
-    assert_eq!(bot.http.application_id().map(|a| a.get()), Some(APPLICATION_ID));
+    assert_eq!(
+        bot.http.application_id().map(|a| a.get()),
+        Some(APPLICATION_ID)
+    );
+    assert_eq!(bot.guild().await.get(), GUILD_ID);
     assert!(fake.wait_for_connections(1, WAIT).await);
     assert_eq!(fake.identifies(), 1);
     assert!(fake.calls().iter().any(|c| c.path == "/api/v10/gateway"));
@@ -811,15 +942,20 @@ async fn serenity_client_connects_receives_interactions_and_resumes() {
     assert_eq!(callback.body["type"], 4);
     assert_eq!(callback.body["data"]["content"], "pong");
     assert_eq!(callback.body["data"]["flags"], 64);
-    assert_eq!(fake.original_response(&token).expect("original")["flags"], 64);
+    assert_eq!(
+        fake.original_response(&token).expect("original")["flags"],
+        64
+    );
 
     // A button click on the message the bot sent.
-    let sent = within(ChannelId::new(GUILD_CHANNEL_ID).send_message(
-        &bot.http,
-        CreateMessage::new()
-            .content("Sale #3 pending")
-            .button(CreateButton::new("approve:3").label("Approve")),
-    ))
+    let sent = within(
+        ChannelId::new(GUILD_CHANNEL_ID).send_message(
+            &bot.http,
+            CreateMessage::new()
+                .content("Sale #3 pending")
+                .button(CreateButton::new("approve:3").label("Approve")),
+        ),
+    )
     .await
     .expect("send buttons");
     fake.set_member(bob().id, &[MANAGER_ROLE_ID], 0);
@@ -857,13 +993,8 @@ async fn serenity_client_connects_receives_interactions_and_resumes() {
     // while the socket is down is replayed on resume.
     let before = fake.connections();
     fake.drop_gateway();
-    let (missed_id, _) = fake.send_interaction_command(
-        alice(),
-        GUILD_CHANNEL_ID,
-        Some(GUILD_ID),
-        "rank",
-        json!([]),
-    );
+    let (missed_id, _) =
+        fake.send_interaction_command(alice(), GUILD_CHANNEL_ID, Some(GUILD_ID), "rank", json!([]));
     assert!(fake.wait_for_connections(before + 1, WAIT).await);
     assert_eq!(fake.resumes(), 1);
     let missed = bot.command().await;
@@ -871,26 +1002,16 @@ async fn serenity_client_connects_receives_interactions_and_resumes() {
     within(missed.create_response(&bot.http, pong()))
         .await
         .expect("reply after resume");
-    let (after_id, _) = fake.send_interaction_command(
-        alice(),
-        GUILD_CHANNEL_ID,
-        Some(GUILD_ID),
-        "rank",
-        json!([]),
-    );
+    let (after_id, _) =
+        fake.send_interaction_command(alice(), GUILD_CHANNEL_ID, Some(GUILD_ID), "rank", json!([]));
     assert_eq!(bot.command().await.id.get(), after_id);
 
     // A TCP drop without a close frame: resumed as well.
     let before = fake.connections();
     fake.kill_gateway();
     assert!(fake.wait_for_connections(before + 1, WAIT).await);
-    let (id3, _) = fake.send_interaction_command(
-        alice(),
-        GUILD_CHANNEL_ID,
-        Some(GUILD_ID),
-        "rank",
-        json!([]),
-    );
+    let (id3, _) =
+        fake.send_interaction_command(alice(), GUILD_CHANNEL_ID, Some(GUILD_ID), "rank", json!([]));
     assert_eq!(bot.command().await.id.get(), id3);
 
     // An invalidated session: serenity identifies again (a new READY).
@@ -899,13 +1020,8 @@ async fn serenity_client_connects_receives_interactions_and_resumes() {
     let again = bot.ready().await;
     assert_ne!(again.session_id, ready.session_id);
     assert_eq!(fake.identifies(), identifies + 1);
-    let (id4, _) = fake.send_interaction_command(
-        alice(),
-        GUILD_CHANNEL_ID,
-        Some(GUILD_ID),
-        "rank",
-        json!([]),
-    );
+    let (id4, _) =
+        fake.send_interaction_command(alice(), GUILD_CHANNEL_ID, Some(GUILD_ID), "rank", json!([]));
     assert_eq!(bot.command().await.id.get(), id4);
 
     // A 429 on the callback: with its ratelimiter disabled serenity does not retry; the caller
@@ -916,19 +1032,14 @@ async fn serenity_client_connects_receives_interactions_and_resumes() {
             retry_after_secs: 0.3,
         },
     );
-    let (id5, token5) = fake.send_interaction_command(
-        alice(),
-        GUILD_CHANNEL_ID,
-        Some(GUILD_ID),
-        "rank",
-        json!([]),
-    );
+    let (id5, token5) =
+        fake.send_interaction_command(alice(), GUILD_CHANNEL_ID, Some(GUILD_ID), "rank", json!([]));
     let limited = bot.command().await;
     assert_eq!(limited.id.get(), id5);
     let err = within(limited.create_response(&bot.http, pong()))
         .await
         .expect_err("429 surfaces");
-    assert!(matches!(err, serenity::Error::Http(HttpError::UnsuccessfulRequest(ref r)) if r.status_code.as_u16() == 429));
+    assert_eq!(http_status(&err), Some(429), "{err:?}");
     assert_eq!(fake.acknowledged(&token5), None);
     tokio::time::sleep(Duration::from_millis(300)).await;
     within(limited.create_response(&bot.http, pong()))

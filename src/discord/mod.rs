@@ -199,7 +199,10 @@ pub fn slash_commands(app: &App) -> Vec<CreateCommand> {
     let render = |locale, key: String| app.i18n.render(locale, &Msg::new(&key));
     commands()
         .into_iter()
-        .map(|(name, options)| {
+        .map(|(name, mut options)| {
+            // Discord wants required options first; the text is rebuilt by name, in grammar
+            // order, so the order shown to users does not matter to the grammar.
+            options.sort_by_key(|o| !o.required);
             let mut command = CreateCommand::new(name)
                 .description(render(Locale::En, format!("cmd-{name}")))
                 .description_localized("zh-CN", render(Locale::ZhCn, format!("cmd-{name}")));
@@ -220,12 +223,21 @@ pub fn slash_commands(app: &App) -> Vec<CreateCommand> {
 }
 
 /// The REST client: through `api_url` (a proxy) when given, serenity's rate limiter off.
-pub fn build_http(token: &str, api_url: Option<&str>) -> Http {
-    let mut builder = HttpBuilder::new(token).ratelimiter_disabled(true);
+pub fn build_http(token: &str, api_url: Option<&str>) -> anyhow::Result<Http> {
+    // Our own client: serenity's default one follows HTTP(S)_PROXY from the environment.
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let mut builder = HttpBuilder::new(token)
+        .client(client)
+        .ratelimiter_disabled(true);
     if let Some(url) = api_url {
-        builder = builder.proxy(url.trim_end_matches('/'));
+        // serenity swaps `https://discord.com` for this string: scheme, host and port only.
+        builder = builder.proxy(url.trim_end_matches('/').trim_end_matches("/api/v10"));
     }
-    builder.build()
+    Ok(builder.build())
 }
 
 /// The gateway intents Rally needs: slash commands and buttons arrive without any privileged

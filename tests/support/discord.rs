@@ -99,8 +99,8 @@ pub mod permissions {
 
 /// Locales Discord accepts as keys of `name_localizations` / `description_localizations`.
 pub const DISCORD_LOCALES: &[&str] = &[
-    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl", "no",
-    "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi", "th",
+    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
+    "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi", "th",
     "zh-CN", "ja", "zh-TW", "ko",
 ];
 
@@ -393,31 +393,10 @@ impl FakeDiscord {
         name: &str,
         options: Value,
     ) -> (u64, String) {
-        let user = user.borrow();
-        let mut inner = self.shared.lock();
-        inner.users.insert(user.id, user.clone());
-        let mut resolved = Map::new();
-        let options = normalize_options(&inner, options, guild, &mut resolved);
-        let command_id = inner.command_id(name, guild);
-        let mut data = json!({
-            "id": command_id.to_string(),
-            "name": name,
-            "type": 1,
-            "options": options,
-        });
-        if !resolved.is_empty() {
-            data["resolved"] = Value::Object(resolved);
-        }
-        if let Some(g) = guild
-            && inner
-                .commands
-                .get(&Some(g))
-                .is_some_and(|cmds| cmds.iter().any(|c| c["name"] == name))
-        {
-            data["guild_id"] = json!(g.to_string());
-        }
-        let (id, token, payload) = inner.interaction(2, user, channel_id, guild, data, None);
-        drop(inner);
+        let (id, token, payload) =
+            self.shared
+                .lock()
+                .command_interaction(user.borrow(), channel_id, guild, name, options);
         self.dispatch("INTERACTION_CREATE", payload);
         (id, token)
     }
@@ -461,33 +440,17 @@ impl FakeDiscord {
         message_id: u64,
         data: Value,
     ) -> (u64, String) {
-        let mut inner = self.shared.lock();
-        inner.users.insert(user.id, user.clone());
-        let message = match inner.messages.get(&message_id) {
-            Some(message) => message.clone(),
-            None => {
-                let message = message_json(
-                    message_id,
-                    channel_id,
-                    guild,
-                    &json!({"content": ""}),
-                    0,
-                    &inner,
-                    None,
-                );
-                inner.store_message(message.clone());
-                message
-            }
-        };
-        let (id, token, payload) =
-            inner.interaction(3, user, channel_id, guild, data, Some(message));
-        drop(inner);
+        let (id, token, payload) = self
+            .shared
+            .lock()
+            .component_interaction(user, channel_id, guild, message_id, data);
         self.dispatch("INTERACTION_CREATE", payload);
         (id, token)
     }
 
-    /// The INTERACTION_CREATE `d` payloads the fake would send, without sending them (for
-    /// deserialization tests).
+    /// The INTERACTION_CREATE `d` that [`FakeDiscord::send_interaction_command`] would send
+    /// (built by the same code, and remembered the same way), without sending it — for
+    /// deserialization tests.
     pub fn command_payload(
         &self,
         user: &DiscordUser,
@@ -496,19 +459,14 @@ impl FakeDiscord {
         name: &str,
         options: Value,
     ) -> Value {
-        let mut inner = self.shared.lock();
-        inner.users.insert(user.id, user.clone());
-        let mut resolved = Map::new();
-        let options = normalize_options(&inner, options, guild, &mut resolved);
-        let command_id = inner.command_id(name, guild);
-        let mut data = json!({"id": command_id.to_string(), "name": name, "type": 1, "options": options});
-        if !resolved.is_empty() {
-            data["resolved"] = Value::Object(resolved);
-        }
-        inner.interaction(2, user, channel_id, guild, data, None).2
+        self.shared
+            .lock()
+            .command_interaction(user, channel_id, guild, name, options)
+            .2
     }
 
-    /// See [`FakeDiscord::command_payload`]; a button click on a made-up message.
+    /// The INTERACTION_CREATE `d` that [`FakeDiscord::send_component_click`] would send, without
+    /// sending it.
     pub fn component_payload(
         &self,
         user: &DiscordUser,
@@ -517,23 +475,28 @@ impl FakeDiscord {
         message_id: u64,
         custom_id: &str,
     ) -> Value {
-        let mut inner = self.shared.lock();
-        let message = inner.messages.get(&message_id).cloned().unwrap_or_else(|| {
-            message_json(
-                message_id,
-                channel_id,
-                guild,
-                &json!({"content": "", "components": [{"type": 1, "components": [
-                    {"type": 2, "style": 1, "label": "Approve", "custom_id": custom_id}
-                ]}]}),
-                0,
-                &inner,
-                None,
-            )
-        });
         let data = json!({"custom_id": custom_id, "component_type": 2});
-        inner
-            .interaction(3, user, channel_id, guild, data, Some(message))
+        self.shared
+            .lock()
+            .component_interaction(user, channel_id, guild, message_id, data)
+            .2
+    }
+
+    /// The INTERACTION_CREATE `d` that [`FakeDiscord::send_select_menu`] would send, without
+    /// sending it.
+    pub fn select_menu_payload(
+        &self,
+        user: &DiscordUser,
+        channel_id: u64,
+        guild: Option<u64>,
+        message_id: u64,
+        custom_id: &str,
+        values: &[&str],
+    ) -> Value {
+        let data = json!({"custom_id": custom_id, "component_type": 3, "values": values});
+        self.shared
+            .lock()
+            .component_interaction(user, channel_id, guild, message_id, data)
             .2
     }
 
@@ -586,8 +549,9 @@ impl FakeDiscord {
             .insert(channel_id, GUILD_ID);
     }
 
-    /// The INTERACTION_CREATE etc. frame for a raw dispatch to every live session (for events
-    /// the helpers above do not cover). Returns the number of sessions it went to.
+    /// Sends a raw dispatch (`t` = `event`, `d` = `data`) to every live session (for events the
+    /// helpers above do not cover); a session whose websocket is down gets it on resume.
+    /// Returns the number of sessions it went to (0 prints a warning: the event is lost).
     pub fn dispatch(&self, event: &str, data: Value) -> usize {
         let mut inner = self.shared.lock();
         let mut sent = 0;
@@ -675,6 +639,38 @@ impl FakeDiscord {
 
     pub fn heartbeats(&self) -> usize {
         self.shared.lock().heartbeats
+    }
+
+    /// Waits (at most `timeout`) until `n` heartbeats (op 1) were answered.
+    pub async fn wait_for_heartbeats(&self, n: usize, timeout: Duration) -> bool {
+        self.wait_until(timeout, |inner| (inner.heartbeats >= n).then_some(()))
+            .await
+            .is_some()
+    }
+
+    /// Waits (at most `timeout`) until exactly `n` sessions are attached to an open websocket.
+    pub async fn wait_for_live_sessions(&self, n: usize, timeout: Duration) -> bool {
+        self.wait_until(timeout, |inner| {
+            let live = inner
+                .sessions
+                .iter()
+                .filter(|s| !s.invalid && s.conn.is_some())
+                .count();
+            (live == n).then_some(())
+        })
+        .await
+        .is_some()
+    }
+
+    /// Sessions that would receive a dispatch now or on resume (not closed with 1000/1001,
+    /// not invalidated).
+    pub fn resumable_sessions(&self) -> usize {
+        self.shared
+            .lock()
+            .sessions
+            .iter()
+            .filter(|s| !s.invalid)
+            .count()
     }
 
     /// Sessions currently attached to an open websocket.
@@ -947,6 +943,74 @@ impl Inner {
         })
     }
 
+    fn command_interaction(
+        &mut self,
+        user: &DiscordUser,
+        channel_id: u64,
+        guild: Option<u64>,
+        name: &str,
+        options: Value,
+    ) -> (u64, String, Value) {
+        self.users.insert(user.id, user.clone());
+        let mut resolved = Map::new();
+        let options = normalize_options(self, options, guild, &mut resolved);
+        let command_id = self.command_id(name, guild);
+        let mut data = json!({
+            "id": command_id.to_string(),
+            "name": name,
+            "type": 1,
+            "options": options,
+        });
+        if !resolved.is_empty() {
+            data["resolved"] = Value::Object(resolved);
+        }
+        if let Some(g) = guild
+            && self
+                .commands
+                .get(&Some(g))
+                .is_some_and(|cmds| cmds.iter().any(|c| c["name"] == name))
+        {
+            data["guild_id"] = json!(g.to_string());
+        }
+        self.interaction(2, user, channel_id, guild, data, None)
+    }
+
+    /// A component interaction on `message_id`: the message as the fake holds it, or a made-up
+    /// bot message (remembered) whose only component is the one clicked.
+    fn component_interaction(
+        &mut self,
+        user: &DiscordUser,
+        channel_id: u64,
+        guild: Option<u64>,
+        message_id: u64,
+        data: Value,
+    ) -> (u64, String, Value) {
+        self.users.insert(user.id, user.clone());
+        let message = match self.messages.get(&message_id) {
+            Some(message) => message.clone(),
+            None => {
+                let custom_id = data["custom_id"].clone();
+                let component = if data["component_type"] == 3 {
+                    let options: Vec<Value> = data["values"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|v| json!({"label": v, "value": v}))
+                        .collect();
+                    json!({"type": 3, "custom_id": custom_id, "options": options})
+                } else {
+                    json!({"type": 2, "style": 1, "label": "OK", "custom_id": custom_id})
+                };
+                let body =
+                    json!({"content": "", "components": [{"type": 1, "components": [component]}]});
+                let message = message_json(message_id, channel_id, guild, &body, 0, self, None);
+                self.store_message(message.clone());
+                message
+            }
+        };
+        self.interaction(3, user, channel_id, guild, data, Some(message))
+    }
+
     /// Builds an interaction payload and remembers it; returns (id, token, payload).
     fn interaction(
         &mut self,
@@ -1087,7 +1151,8 @@ fn normalize_options(
                         if kind == 11
                             && let Some((attachment, _)) = inner.attachments.get(&id)
                         {
-                            entry(resolved, "attachments").insert(id.to_string(), attachment.clone());
+                            entry(resolved, "attachments")
+                                .insert(id.to_string(), attachment.clone());
                         }
                         if kind == 6
                             && let Some(user) = inner.users.get(&id)
@@ -1209,7 +1274,8 @@ fn role_json(id: u64, name: &str, perms: u64, position: u64) -> Value {
 
 fn guild_json() -> Value {
     let joined = "2025-01-01T00:00:00.000000+00:00";
-    json!({
+    // Built in pieces: one `json!` this large exceeds the macro recursion limit.
+    let mut guild = json!({
         "id": GUILD_ID.to_string(),
         "name": "Rally Test Guild",
         "icon": null,
@@ -1240,6 +1306,8 @@ fn guild_json() -> Value {
         "vanity_url_code": null,
         "description": null,
         "banner": null,
+    });
+    let more = json!({
         "premium_tier": 0,
         "premium_subscription_count": 0,
         "preferred_locale": "en-US",
@@ -1257,32 +1325,6 @@ fn guild_json() -> Value {
         "unavailable": false,
         "member_count": 2,
         "voice_states": [],
-        "members": [{
-            "user": bot_user_json(),
-            "nick": null,
-            "avatar": null,
-            "roles": [],
-            "joined_at": joined,
-            "premium_since": null,
-            "deaf": false,
-            "mute": false,
-            "flags": 0,
-            "pending": false,
-            "communication_disabled_until": null,
-        }],
-        "channels": [{
-            "id": GUILD_CHANNEL_ID.to_string(),
-            "type": 0,
-            "name": "general",
-            "position": 0,
-            "permission_overwrites": [],
-            "nsfw": false,
-            "topic": null,
-            "last_message_id": null,
-            "rate_limit_per_user": 0,
-            "parent_id": null,
-            "flags": 0,
-        }],
         "threads": [],
         "presences": [],
         "stage_instances": [],
@@ -1290,7 +1332,39 @@ fn guild_json() -> Value {
         "soundboard_sounds": [],
         "embedded_activities": [],
         "lazy": true,
-    })
+    });
+    let members = json!([{
+        "user": bot_user_json(),
+        "nick": null,
+        "avatar": null,
+        "roles": [],
+        "joined_at": joined,
+        "premium_since": null,
+        "deaf": false,
+        "mute": false,
+        "flags": 0,
+        "pending": false,
+        "communication_disabled_until": null,
+    }]);
+    let channels = json!([{
+        "id": GUILD_CHANNEL_ID.to_string(),
+        "type": 0,
+        "name": "general",
+        "position": 0,
+        "permission_overwrites": [],
+        "nsfw": false,
+        "topic": null,
+        "last_message_id": null,
+        "rate_limit_per_user": 0,
+        "parent_id": null,
+        "flags": 0,
+    }]);
+    if let (Some(guild), Value::Object(more)) = (guild.as_object_mut(), more) {
+        guild.extend(more);
+        guild.insert("members".into(), members);
+        guild.insert("channels".into(), channels);
+    }
+    guild
 }
 
 /// Whether a message pings @everyone/@here, given its `allowed_mentions` (absent = Discord's
@@ -1332,9 +1406,8 @@ fn mentioned_users(content: &str, allowed: Option<&Value>, inner: &Inner) -> Vec
                     .as_array()
                     .is_some_and(|p| p.iter().any(|x| x == "users"))
                     || allowed["users"].as_array().is_some_and(|u| {
-                        u.iter().any(|x| {
-                            x.as_str() == Some(&id.to_string()) || x.as_u64() == Some(*id)
-                        })
+                        u.iter()
+                            .any(|x| x.as_str() == Some(&id.to_string()) || x.as_u64() == Some(*id))
                     })
             }
         })
@@ -1501,7 +1574,20 @@ async fn connection(shared: Arc<Shared>, mut socket: WebSocket, version_ok: bool
                 Some(Ok(WsMessage::Binary(_))) => {
                     let _ = tx.send(Out::Close(4002, "Decode error"));
                 }
-                Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(WsMessage::Close(frame))) => {
+                    // A client closing with 1000/1001 ends its session (Discord will not
+                    // resume it); any other code keeps it resumable.
+                    if frame.is_some_and(|f| f.code == 1000 || f.code == 1001) {
+                        let mut inner = shared.lock();
+                        for session in &mut inner.sessions {
+                            if session.conn == Some(conn) {
+                                session.invalid = true;
+                            }
+                        }
+                    }
+                    break;
+                }
+                Some(Err(_)) | None => break,
                 Some(Ok(_)) => {}
             },
         }
@@ -1537,7 +1623,10 @@ fn on_gateway_message(
     match message["op"].as_u64() {
         Some(1) => {
             shared.lock().heartbeats += 1;
-            let _ = tx.send(Out::Frame(json!({"op": 11, "s": null, "t": null, "d": null}).to_string()));
+            let _ = tx.send(Out::Frame(
+                json!({"op": 11, "s": null, "t": null, "d": null}).to_string(),
+            ));
+            shared.bump();
         }
         Some(2) => {
             if !token_ok(&d["token"]) {
@@ -1612,8 +1701,9 @@ fn on_gateway_message(
                 }
             }
             session.seq += 1;
-            let frame = json!({"op": 0, "t": "RESUMED", "s": session.seq, "d": {"_trace": ["fake-discord"]}})
-                .to_string();
+            let resumed = json!({"_trace": ["fake-discord"]});
+            let frame =
+                json!({"op": 0, "t": "RESUMED", "s": session.seq, "d": resumed}).to_string();
             session.log.push((session.seq, frame.clone()));
             let _ = tx.send(Out::Frame(frame));
             drop(inner);
@@ -1885,8 +1975,8 @@ fn route(
         return not_found();
     };
     let segments: Vec<&str> = api_path.split('/').collect();
-    let open = matches!(segments.first(), Some(&"interactions" | &"webhooks"))
-        || segments == ["gateway"];
+    let open =
+        matches!(segments.first(), Some(&"interactions" | &"webhooks")) || segments == ["gateway"];
     if !open && !authorized(headers) {
         return api_error(401, 0, "401: Unauthorized");
     }
@@ -1993,12 +2083,17 @@ fn get_channel(shared: &Shared, id: &str) -> Answer {
             "recipients": [inner.user_json(*user)],
         }));
     }
+    let name = if id == GUILD_CHANNEL_ID {
+        "general".to_string()
+    } else {
+        format!("channel-{id}")
+    };
     match inner.channel_guild(id) {
         Some(guild) => ok(json!({
             "id": id.to_string(),
             "type": 0,
             "guild_id": guild.to_string(),
-            "name": if id == GUILD_CHANNEL_ID { "general".to_string() } else { format!("channel-{id}") },
+            "name": name,
             "position": 0,
             "permission_overwrites": [],
             "nsfw": false,
@@ -2124,7 +2219,7 @@ fn channel_message(
     let in_channel = inner
         .messages
         .get(&message_id)
-        .is_some_and(|m| m["channel_id"] == channel.to_string());
+        .is_some_and(|m| m["channel_id"].as_str() == Some(channel.to_string().as_str()));
     if !in_channel {
         return api_error(404, 10008, "Unknown Message");
     }
@@ -2150,7 +2245,12 @@ fn channel_message(
 // --- interactions
 
 fn callback(shared: &Shared, id: &str, token: &str, body: &Value, files: &[Part]) -> Answer {
-    let body = with_uploads(shared, body, files);
+    let mut body = body.clone();
+    if !files.is_empty() {
+        // Multipart: the files belong to the response message in `data`.
+        let data = body.get("data").cloned().unwrap_or(Value::Null);
+        body["data"] = with_uploads(shared, &data, files);
+    }
     let mut inner = shared.lock();
     let deadline = inner.interaction_deadline;
     let Some(state) = inner.interactions.get(token) else {
@@ -2194,8 +2294,15 @@ fn callback(shared: &Shared, id: &str, token: &str, body: &Value, files: &[Part]
             let placeholder = json!({"content": "", "flags": flags});
             let kind = if state_kind == 2 { 20 } else { 19 };
             let state = &inner.interactions[token];
-            let message =
-                message_json(next_id(), channel, guild, &placeholder, kind, &inner, Some(state));
+            let message = message_json(
+                next_id(),
+                channel,
+                guild,
+                &placeholder,
+                kind,
+                &inner,
+                Some(state),
+            );
             Some(inner.store_message(message))
         }
         (6, 3) => component_message,
@@ -2315,7 +2422,9 @@ fn commands(
     }
     let mut inner = shared.lock();
     match (method, command) {
-        ("GET", None) => ok(json!(inner.commands.get(&guild).cloned().unwrap_or_default())),
+        ("GET", None) => ok(json!(
+            inner.commands.get(&guild).cloned().unwrap_or_default()
+        )),
         ("PUT", None) => {
             let Some(list) = body.as_array() else {
                 return api_error(400, 50109, "The request body contains invalid JSON.");
@@ -2484,9 +2593,7 @@ fn check_localizations(
     field: &str,
     valid: fn(&str) -> bool,
 ) -> Option<Answer> {
-    let Some(map) = value.get(field).and_then(Value::as_object) else {
-        return None;
-    };
+    let map = value.get(field).and_then(Value::as_object)?;
     for (locale, text) in map {
         if !DISCORD_LOCALES.contains(&locale.as_str()) {
             return Some(form_error(
@@ -2517,7 +2624,10 @@ fn check_command(command: &Value, path: &[String]) -> Option<Answer> {
                 &format!("Command name is invalid: {name:?}"),
             ));
         }
-        if !command["description"].as_str().is_some_and(valid_description) {
+        if !command["description"]
+            .as_str()
+            .is_some_and(valid_description)
+        {
             return Some(form_error(
                 &at(path, &["description"]),
                 "BASE_TYPE_BAD_LENGTH",
@@ -2547,9 +2657,7 @@ fn check_command(command: &Value, path: &[String]) -> Option<Answer> {
 }
 
 fn check_options(options: &Value, path: &[String]) -> Option<Answer> {
-    let Some(options) = options.as_array() else {
-        return None;
-    };
+    let options = options.as_array()?;
     if options.len() > 25 {
         return Some(form_error(
             path,
@@ -2577,7 +2685,10 @@ fn check_options(options: &Value, path: &[String]) -> Option<Answer> {
             ));
         }
         names.push(name);
-        if !option["description"].as_str().is_some_and(valid_description) {
+        if !option["description"]
+            .as_str()
+            .is_some_and(valid_description)
+        {
             return Some(form_error(
                 &at(&here, &["description"]),
                 "BASE_TYPE_BAD_LENGTH",
@@ -2586,7 +2697,12 @@ fn check_options(options: &Value, path: &[String]) -> Option<Answer> {
         }
         if let Some(error) = check_localizations(option, &here, "name_localizations", valid_name)
             .or_else(|| {
-                check_localizations(option, &here, "description_localizations", valid_description)
+                check_localizations(
+                    option,
+                    &here,
+                    "description_localizations",
+                    valid_description,
+                )
             })
         {
             return Some(error);

@@ -209,5 +209,5 @@ pub fn first_int_arg(outcome: &Outcome, name: &str) -> i64 {
     }
 }
 
-pub mod telegram;
 pub mod discord;
+pub mod telegram;

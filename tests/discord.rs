@@ -1,0 +1,429 @@
+//! Rally as a Discord bot: the real serenity client against a fake Discord (REST + gateway) on
+//! 127.0.0.1, the same handler and ledger as Telegram — including one identity across both.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rally::config::{AdminId, AdminPlatform};
+use serde_json::{Value, json};
+use support::discord::{self as fake_discord, DiscordUser, FakeDiscord};
+use support::telegram::{FakeTelegram, UserRef};
+use support::{TestClock, TestDb};
+use tokio_util::sync::CancellationToken;
+
+const WAIT: Duration = Duration::from_secs(15);
+const MANAGER: u64 = 7001;
+const PARTNER: u64 = 7002;
+
+struct Bots {
+    discord: FakeDiscord,
+    telegram: FakeTelegram,
+    db: TestDb,
+    shards: Arc<serenity::gateway::ShardManager>,
+    stop: CancellationToken,
+}
+
+impl Bots {
+    async fn start() -> Bots {
+        let discord = FakeDiscord::start().await;
+        let telegram = FakeTelegram::start("RallyBot").await;
+        let db = TestDb::sqlite().await;
+        let mut config = support::test_config(&db.url);
+        config.admins.push(AdminId {
+            platform: AdminPlatform::Discord,
+            id: MANAGER,
+        });
+        config.discord.guild_ids = vec![fake_discord::GUILD_ID];
+        let mut app = rally::app::App::new(
+            db.store.clone(),
+            Arc::new(config),
+            Box::new(TestClock::new()),
+        )
+        .expect("app");
+        app.bot_username = Some("RallyBot".into());
+        let app = Arc::new(app);
+
+        let http =
+            rally::discord::build_http(fake_discord::TOKEN, Some(&discord.url())).expect("http");
+        let mut client =
+            serenity::all::ClientBuilder::new_with_http(http, rally::discord::intents())
+                .event_handler(rally::discord::Discord::new(
+                    app.clone(),
+                    vec![fake_discord::GUILD_ID],
+                ))
+                .await
+                .expect("client");
+        let shards = client.shard_manager.clone();
+        tokio::spawn(async move {
+            let _ = client.start().await;
+        });
+
+        let bot = rally::telegram::build_bot(telegram.token(), &telegram.url()).expect("bot");
+        let tg = rally::telegram::Telegram::new(bot, app, "RallyBot".into());
+        let stop = CancellationToken::new();
+        tokio::spawn({
+            let stop = stop.clone();
+            async move { tg.poll(stop).await }
+        });
+        let registered = discord
+            .wait_for_call("PUT", "/commands", |c| c.status < 300, WAIT)
+            .await;
+        assert!(
+            registered.is_some(),
+            "slash commands registered on READY; calls: {:#?}",
+            discord
+                .calls()
+                .iter()
+                .map(|c| (
+                    c.method.clone(),
+                    c.path.clone(),
+                    c.status,
+                    c.body.to_string().chars().take(300).collect::<String>()
+                ))
+                .collect::<Vec<_>>()
+        );
+        Bots {
+            discord,
+            telegram,
+            db,
+            shards,
+            stop,
+        }
+    }
+
+    /// Runs a slash command and returns the content of the first answer and its flags.
+    async fn command(
+        &self,
+        user: &DiscordUser,
+        guild: bool,
+        name: &str,
+        options: Value,
+    ) -> (String, u64) {
+        let channel = if guild {
+            fake_discord::GUILD_CHANNEL_ID
+        } else {
+            self.discord.dm_channel_id(user.id)
+        };
+        let (id, token) = self.discord.send_interaction_command(
+            user,
+            channel,
+            guild.then_some(fake_discord::GUILD_ID),
+            name,
+            options,
+        );
+        let call = self
+            .discord
+            .wait_for_call(
+                "POST",
+                &format!("/interactions/{id}/{token}/callback"),
+                |c| c.status < 300,
+                WAIT,
+            )
+            .await
+            .unwrap_or_else(|| panic!("/{name} answered"));
+        let data = &call.body["data"];
+        (
+            data["content"].as_str().unwrap_or_default().to_string(),
+            data["flags"].as_u64().unwrap_or(0),
+        )
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        self.shards.shutdown_all().await;
+        drop(self.db);
+    }
+}
+
+fn opt(name: &str, value: impl Into<Value>) -> Value {
+    let value = value.into();
+    let kind = if value.is_i64() || value.is_u64() {
+        4
+    } else {
+        3
+    };
+    json!({ "name": name, "type": kind, "value": value })
+}
+
+#[tokio::test]
+async fn slash_commands_are_registered_localized_per_guild() {
+    let bots = Bots::start().await;
+    let commands = bots
+        .discord
+        .registered_commands(Some(fake_discord::GUILD_ID));
+    let report = commands
+        .iter()
+        .find(|c| c["name"] == "report")
+        .expect("/report registered");
+    assert!(
+        report["description_localizations"]["zh-CN"]
+            .as_str()
+            .is_some_and(|d| d.contains("报单"))
+    );
+    let options: Vec<&str> = report["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert!(
+        options.contains(&"amount") && options.contains(&"customer"),
+        "{options:?}"
+    );
+    for name in rally::chat::command::COMMAND_NAMES {
+        assert!(
+            commands.iter().any(|c| c["name"] == *name),
+            "/{name} missing"
+        );
+    }
+    bots.stop().await;
+}
+
+#[tokio::test]
+async fn one_identity_and_one_ledger_across_telegram_and_discord() {
+    let bots = Bots::start().await;
+    let manager = DiscordUser::new(MANAGER, "mei");
+    let partner_dc = DiscordUser::new(PARTNER, "zed");
+    let partner_tg = UserRef::new(9002, "Zed");
+
+    // The Discord manager invites; the partner joins on Telegram.
+    let (invite, flags) = bots
+        .command(
+            &manager,
+            true,
+            "invite",
+            json!([opt("partner", "Cross Co"), opt("kind", "dealer")]),
+        )
+        .await;
+    assert_eq!(
+        flags & 64,
+        64,
+        "the invite code is shown to the manager only"
+    );
+    let code: String = invite
+        .split("/start ")
+        .nth(1)
+        .map(|r| {
+            r.chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect()
+        })
+        .expect("code");
+    bots.telegram.push_update(FakeTelegram::text_message(
+        partner_tg.private_chat(),
+        partner_tg.clone(),
+        &format!("/start {code}"),
+    ));
+    assert!(
+        bots.telegram
+            .wait_for_call(
+                "sendMessage",
+                |c| c.params["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("Cross Co"),
+                WAIT
+            )
+            .await
+            .is_some()
+    );
+    // Telegram gives a link code; Discord redeems it: the same partner.
+    bots.telegram.push_update(FakeTelegram::text_message(
+        partner_tg.private_chat(),
+        partner_tg.clone(),
+        "/link",
+    ));
+    let link = bots
+        .telegram
+        .wait_for_call(
+            "sendMessage",
+            |c| {
+                c.params["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("/link ")
+            },
+            WAIT,
+        )
+        .await
+        .expect("link code");
+    let link_code: String = link.params["text"]
+        .as_str()
+        .and_then(|t| t.split("/link ").nth(1))
+        .map(|r| {
+            r.chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect()
+        })
+        .expect("code");
+    let (joined, _) = bots
+        .command(
+            &partner_dc,
+            false,
+            "link",
+            json!([opt("code", link_code.as_str())]),
+        )
+        .await;
+    assert!(joined.contains("Cross Co"), "{joined}");
+
+    // A sale reported on Discord shows in /sales on Telegram and in the same ranking.
+    let (reported, _) = bots
+        .command(
+            &partner_dc,
+            true,
+            "report",
+            json!([opt("amount", "1200"), opt("customer", "@everyone Holdings")]),
+        )
+        .await;
+    assert!(reported.contains("recorded and approved"), "{reported}");
+    let answer = bots
+        .discord
+        .calls()
+        .into_iter()
+        .rev()
+        .find(|c| {
+            c.path.ends_with("/callback")
+                && c.body["data"]["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("Holdings")
+        })
+        .expect("report answer");
+    assert_eq!(
+        answer.body["data"]["allowed_mentions"]["parse"],
+        json!([]),
+        "nobody is pinged"
+    );
+    bots.telegram.push_update(FakeTelegram::text_message(
+        partner_tg.private_chat(),
+        partner_tg.clone(),
+        "/sales",
+    ));
+    assert!(
+        bots.telegram
+            .wait_for_call(
+                "sendMessage",
+                |c| c.params["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("Holdings"),
+                WAIT
+            )
+            .await
+            .is_some(),
+        "the Discord sale is on the Telegram side's ledger"
+    );
+    let (rank, flags) = bots.command(&partner_dc, true, "rank", json!([])).await;
+    assert!(
+        rank.contains("Cross Co") && rank.contains("You: #1"),
+        "{rank}"
+    );
+    assert_eq!(flags & 64, 0, "rankings are public");
+    let (me, flags) = bots.command(&partner_dc, true, "me", json!([])).await;
+    assert!(me.contains("Approved sales"), "{me}");
+    assert_eq!(flags & 64, 64, "money is ephemeral in a channel");
+    bots.stop().await;
+}
+
+#[tokio::test]
+async fn manager_approves_with_a_button_and_survives_a_gateway_drop() {
+    let bots = Bots::start().await;
+    let manager = DiscordUser::new(MANAGER, "mei");
+    let partner = DiscordUser::new(PARTNER, "zed");
+    // The manager must exist as a member to be told about pending sales.
+    bots.command(&manager, false, "help", json!([])).await;
+    let (invite, _) = bots
+        .command(
+            &manager,
+            false,
+            "invite",
+            json!([opt("partner", "Button Co")]),
+        )
+        .await;
+    let code: String = invite
+        .split("/start ")
+        .nth(1)
+        .map(|r| {
+            r.chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect()
+        })
+        .expect("code");
+    bots.command(
+        &partner,
+        false,
+        "start",
+        json!([opt("code", code.as_str())]),
+    )
+    .await;
+
+    let (pending, _) = bots
+        .command(
+            &partner,
+            false,
+            "report",
+            json!([opt("amount", "9000"), opt("customer", "Big")]),
+        )
+        .await;
+    assert!(pending.contains("A manager will approve it"), "{pending}");
+    let dm = bots
+        .discord
+        .wait_for_call(
+            "POST",
+            "/messages",
+            |c| !c.body["components"].is_null() && c.status < 300,
+            WAIT,
+        )
+        .await
+        .expect("the manager gets the sale with buttons");
+    let approve = dm.body["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .expect("approve button")
+        .to_string();
+    let message_id = bots
+        .discord
+        .messages()
+        .into_iter()
+        .rev()
+        .find(|m| {
+            m["content"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("to approve")
+        })
+        .and_then(|m| m["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
+        .expect("stored DM");
+
+    bots.discord.drop_gateway();
+    assert!(
+        bots.discord.wait_for_connections(2, WAIT).await,
+        "the client reconnects"
+    );
+
+    let dm_channel = bots.discord.dm_channel_id(MANAGER);
+    let (id, token) = bots
+        .discord
+        .send_component_click(&manager, dm_channel, None, message_id, &approve);
+    let update = bots
+        .discord
+        .wait_for_call(
+            "POST",
+            &format!("/interactions/{id}/{token}/callback"),
+            |c| c.status < 300,
+            WAIT,
+        )
+        .await
+        .expect("click answered");
+    assert_eq!(
+        update.body["type"],
+        json!(7),
+        "the button message is updated"
+    );
+    let content = update.body["data"]["content"].as_str().unwrap_or_default();
+    assert!(content.contains("approved by"), "{content}");
+    let (sales, _) = bots.command(&partner, false, "sales", json!([])).await;
+    assert!(sales.contains("approved"), "{sales}");
+    bots.stop().await;
+}
