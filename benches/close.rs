@@ -365,7 +365,10 @@ async fn timed_close(seeded: &Path, work: &Path, expected: &Seeded, check: bool)
     copy_db(seeded, work);
     let app = app_on(work).await;
     let start = Instant::now();
-    let report = app.close_period(period(), None).await.expect("close period");
+    let report = app
+        .close_period(period(), None)
+        .await
+        .expect("close period");
     let elapsed = start.elapsed();
     assert_eq!(report.period, PERIOD);
     assert_eq!(
@@ -397,7 +400,10 @@ async fn check_stored(app: &App, report: &rally::statements::CloseReport) {
         row.try_get("bytes").expect("bytes"),
     );
     assert_eq!(u64::try_from(n).expect("count"), report.statements);
-    assert_eq!(total, report.total_minor, "stored totals add up to the report");
+    assert_eq!(
+        total, report.total_minor,
+        "stored totals add up to the report"
+    );
     assert!(
         app.close_period(period(), None).await.is_err(),
         "a closed period cannot be closed twice"
@@ -604,10 +610,7 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
             .await
             .expect("insert snapshot");
         b.insert += start.elapsed();
-        written.push((
-            snapshot,
-            plan.map(|(id, v)| (id.to_string(), i64::from(v))),
-        ));
+        written.push((snapshot, plan.map(|(id, v)| (id.to_string(), i64::from(v)))));
     }
     assert_eq!(written.len() as u64, expected.with_sales);
     let start = Instant::now();
@@ -721,7 +724,10 @@ fn bench_close(c: &mut Criterion) -> (Breakdown, Seeded) {
 fn print_summary(since: SystemTime, b: &Breakdown, seeded: &Seeded) {
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!("\nclose-period summary (this run):");
-    println!("  EXPLAIN QUERY PLAN of the aggregate: {}", b.plan.join("; "));
+    println!(
+        "  EXPLAIN QUERY PLAN of the aggregate: {}",
+        b.plan.join("; ")
+    );
     println!(
         "  breakdown of one close ({} statements): close_period's own calls in its order, one \
          transaction, on a fresh copy:",
@@ -749,7 +755,10 @@ fn print_summary(since: SystemTime, b: &Breakdown, seeded: &Seeded) {
     println!("  bare sqlx versions (SqlitePool on a fresh copy):");
     for (name, d) in [
         ("the same GROUP BY", b.bare_aggregate),
-        ("the same GROUP BY, NOT INDEXED (scan)", b.bare_aggregate_scan),
+        (
+            "the same GROUP BY, NOT INDEXED (scan)",
+            b.bare_aggregate_scan,
+        ),
         ("the baseline read + HashMap sum in Rust", b.bare_fetch_sum),
         ("the same partners SELECT", b.bare_partners),
         ("the same statement rows: inserts", b.bare_insert),

@@ -427,3 +427,26 @@ async fn manager_approves_with_a_button_and_survives_a_gateway_drop() {
     assert!(sales.contains("approved"), "{sales}");
     bots.stop().await;
 }
+
+#[tokio::test]
+async fn a_rate_limited_answer_is_retried() {
+    let bots = Bots::start().await;
+    let user = DiscordUser::new(PARTNER, "zed");
+    bots.discord.fail_next(
+        "/callback",
+        support::discord::Failure::RateLimited {
+            retry_after_secs: 0.5,
+        },
+    );
+    let (help, _) = bots.command(&user, false, "help", json!([])).await;
+    assert!(help.contains("/start"), "{help}");
+    let statuses: Vec<u16> = bots
+        .discord
+        .calls()
+        .iter()
+        .filter(|c| c.path.ends_with("/callback"))
+        .map(|c| c.status)
+        .collect();
+    assert_eq!(statuses, vec![429, 204]);
+    bots.stop().await;
+}
