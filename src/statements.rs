@@ -14,7 +14,7 @@ use crate::engine::partner::Partner;
 use crate::engine::period::Period;
 use crate::engine::plan::{self, PartnerFacts};
 use crate::engine::statement::{self, Line, SalesFacts, Statement};
-use crate::store::statements::{self as stored, Adjustment, Snapshot};
+use crate::store::statements::{self as stored, Adjustment, Snapshot, SnapshotRow};
 use crate::store::{self, Conn, StoreError, audit, partners, totals};
 
 /// A statement as shown, exported and locked: every line with its explanation.
@@ -251,6 +251,7 @@ impl App {
             statements: 0,
             total_minor: 0,
         };
+        let mut rows = Vec::new();
         for partner in partners::list(&mut tx).await? {
             let by_category = sales.remove(&partner.id).unwrap_or_default();
             let partner_adjustments = adjustments.remove(&partner.id).unwrap_or_default();
@@ -267,24 +268,24 @@ impl App {
             doc.locked = true;
             let document = serde_json::to_string(&doc)
                 .map_err(|e| StoreError::Corrupt(format!("statement not serializable: {e}")))?;
-            let plan = doc.plan.as_deref().and_then(|p| p.rsplit_once(" v"));
-            let plan = plan.and_then(|(id, v)| v.parse().ok().map(|v| (id, v)));
-            stored::insert_snapshot(
-                &mut tx,
-                &Snapshot {
+            let plan = doc
+                .plan
+                .as_deref()
+                .and_then(|p| p.rsplit_once(" v"))
+                .and_then(|(id, v)| v.parse().ok().map(|v| (id.to_string(), v)));
+            report.statements += 1;
+            report.total_minor += doc.total_minor;
+            rows.push(SnapshotRow {
+                snapshot: Snapshot {
                     partner: partner.id,
                     period: key.clone(),
                     total_minor: doc.total_minor,
                     document,
                 },
                 plan,
-                currency.code(),
-                now,
-            )
-            .await?;
-            report.statements += 1;
-            report.total_minor += doc.total_minor;
+            });
         }
+        stored::insert_snapshots(&mut tx, &rows, currency.code(), now).await?;
         audit::record(
             &mut tx,
             by,

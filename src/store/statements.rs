@@ -109,6 +109,61 @@ pub struct Snapshot {
     pub document: String,
 }
 
+/// A snapshot with what the `statements` row records besides it.
+#[derive(Clone, Debug)]
+pub struct SnapshotRow {
+    pub snapshot: Snapshot,
+    pub plan: Option<(String, u32)>,
+}
+
+/// Inserts many snapshots with multi-row statements: closing a period writes one row per
+/// partner, and one round trip per row would dominate the close.
+pub async fn insert_snapshots(
+    conn: &mut Conn,
+    rows: &[SnapshotRow],
+    currency: &str,
+    now: i64,
+) -> Result<()> {
+    // 8 parameters per row; 500 rows stay far below SQLite's and PostgreSQL's limits.
+    for chunk in rows.chunks(500) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 8;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8
+                )
+            })
+            .collect();
+        let mut query = sqlx::query(super::sql(format!(
+            "INSERT INTO statements (partner_id, period, plan_id, plan_version, currency, \
+             total_minor, lines, locked_at) VALUES {}",
+            values.join(", ")
+        )));
+        for row in chunk {
+            query = query
+                .bind(row.snapshot.partner.0)
+                .bind(row.snapshot.period.clone())
+                .bind(row.plan.as_ref().map(|p| p.0.clone()))
+                .bind(row.plan.as_ref().map(|p| i64::from(p.1)))
+                .bind(currency.to_string())
+                .bind(row.snapshot.total_minor)
+                .bind(row.snapshot.document.clone())
+                .bind(now);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Inserts one snapshot (see [`insert_snapshots`] for many).
 pub async fn insert_snapshot(
     conn: &mut Conn,
     snapshot: &Snapshot,
@@ -116,21 +171,11 @@ pub async fn insert_snapshot(
     currency: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO statements (partner_id, period, plan_id, plan_version, currency, total_minor, \
-         lines, locked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(snapshot.partner.0)
-    .bind(&snapshot.period)
-    .bind(plan.map(|p| p.0))
-    .bind(plan.map(|p| i64::from(p.1)))
-    .bind(currency)
-    .bind(snapshot.total_minor)
-    .bind(&snapshot.document)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    let row = SnapshotRow {
+        snapshot: snapshot.clone(),
+        plan: plan.map(|(id, v)| (id.to_string(), v)),
+    };
+    insert_snapshots(conn, std::slice::from_ref(&row), currency, now).await
 }
 
 pub async fn snapshot(
