@@ -35,9 +35,10 @@ use std::time::{Duration, Instant, SystemTime};
 use criterion::{Criterion, SamplingMode, Throughput};
 use fake::{Call, FakeTelegram, UserRef};
 use rally::app::{App, SystemClock};
+use rally::chat::handler::Incoming;
 use rally::demo;
 use rally::engine::partner::{PartnerKind, Platform, Role};
-use rally::store::{Store, members, partners};
+use rally::store::{Store, inbox, members, partners};
 use rally::telegram::{Telegram, build_bot};
 use teloxide::prelude::*;
 use tokio::runtime::Runtime;
@@ -57,6 +58,8 @@ const PARTNER_USER: i64 = 2002;
 const WAIT: Duration = Duration::from_secs(60);
 /// Interleaved rounds after criterion (one iteration of each side per round).
 const PAIRED_ROUNDS: usize = 10;
+/// Rounds of the store-work diagnostics.
+const PARTS_ROUNDS: usize = 5;
 
 const GROUP: &str = "telegram";
 const RALLY: &str = "rally_report";
@@ -114,10 +117,9 @@ struct Running {
     rally: Option<(CancellationToken, Arc<App>)>,
 }
 
-/// Rally's Telegram side on a fresh copy of `template` at `work`, polling a fresh fake.
-async fn start_rally(template: &Path, work: &Path) -> Running {
+/// The App Rally runs: the demo program on a fresh copy of `template` at `work`.
+async fn rally_app(template: &Path, work: &Path) -> Arc<App> {
     copy_db(template, work);
-    let fake = FakeTelegram::start("RallyBot").await;
     let url = sqlite_url(work);
     let mut config = demo::config().expect("demo config is valid");
     config.database.url = url.clone();
@@ -125,7 +127,13 @@ async fn start_rally(template: &Path, work: &Path) -> Running {
     store.migrate().await.expect("migrate");
     let mut app = App::new(store, Arc::new(config), Box::new(SystemClock)).expect("build app");
     app.bot_username = Some("RallyBot".into());
-    let app = Arc::new(app);
+    Arc::new(app)
+}
+
+/// Rally's Telegram side on a fresh copy of `template` at `work`, polling a fresh fake.
+async fn start_rally(template: &Path, work: &Path) -> Running {
+    let fake = FakeTelegram::start("RallyBot").await;
+    let app = rally_app(template, work).await;
     let bot = build_bot(fake.token(), &fake.url()).expect("bot");
     let tg = Telegram::new(bot, app.clone(), "RallyBot".into());
     let stop = CancellationToken::new();
@@ -270,7 +278,99 @@ async fn iteration(
     elapsed
 }
 
-fn bench_telegram(c: &mut Criterion) -> Vec<(f64, f64)> {
+/// Where Rally's time per update goes (diagnostics): the store work `Telegram::poll` does for
+/// each update, without Telegram, HTTP or teloxide, on a fresh copy of the database: storing the
+/// update in the inbox, handling it (`App::handle`, the `/report` pipeline) and marking it
+/// processed, each on a connection acquired for the call as the adapter does. Seconds per update.
+#[derive(Clone, Copy, Default)]
+struct Parts {
+    inbox_store: f64,
+    handle: f64,
+    mark_processed: f64,
+}
+
+async fn parts(template: &Path, work: &Path, next: &Cell<u64>, count: u64) -> Parts {
+    let app = rally_app(template, work).await;
+    let user = UserRef::new(PARTNER_USER, "Zed");
+    let first = next.get();
+    next.set(first + count);
+    let numbers: Vec<u64> = (first..first + count).collect();
+    let payloads: Vec<String> = numbers
+        .iter()
+        .map(|&n| {
+            let mut update =
+                FakeTelegram::text_message(user.private_chat(), user.clone(), &report_text(n));
+            update["update_id"] = serde_json::json!(n);
+            update.to_string()
+        })
+        .collect();
+    let incoming: Vec<Incoming> = numbers
+        .iter()
+        .map(|&n| Incoming {
+            platform: Platform::Telegram,
+            chat_id: PARTNER_USER.to_string(),
+            private_chat: true,
+            sender_id: PARTNER_USER.to_string(),
+            sender_name: "Zed".to_string(),
+            message_id: n.to_string(),
+            text: report_text(n),
+            locale: None,
+            attachments: Vec::new(),
+        })
+        .collect();
+    let per_update = |d: Duration| d.as_secs_f64() / count as f64;
+    let mut out = Parts::default();
+
+    let start = Instant::now();
+    for (&n, payload) in numbers.iter().zip(&payloads) {
+        let mut conn = app.store.read().await.expect("connection");
+        let id = i64::try_from(n).expect("fits");
+        assert!(
+            inbox::store(&mut conn, "telegram", id, payload, app.now())
+                .await
+                .expect("inbox store")
+        );
+    }
+    out.inbox_store = per_update(start.elapsed());
+
+    let start = Instant::now();
+    let mut outcomes = Vec::with_capacity(incoming.len());
+    for message in &incoming {
+        outcomes.push(app.handle(message).await);
+    }
+    out.handle = per_update(start.elapsed());
+    for outcome in &outcomes {
+        assert!(
+            outcome
+                .replies
+                .first()
+                .and_then(|r| r.lines.first())
+                .is_some_and(|m| m.key == "report-approved"),
+            "{outcome:?}"
+        );
+    }
+
+    let start = Instant::now();
+    for &n in &numbers {
+        let mut conn = app.store.read().await.expect("connection");
+        let id = i64::try_from(n).expect("fits");
+        inbox::mark_processed(&mut conn, "telegram", id, app.now())
+            .await
+            .expect("mark processed");
+    }
+    out.mark_processed = per_update(start.elapsed());
+    app.store.close().await;
+    out
+}
+
+/// What the run measured outside criterion.
+struct Extra {
+    /// Per interleaved round: (rally, echo) seconds per iteration.
+    paired: Vec<(f64, f64)>,
+    parts: Vec<Parts>,
+}
+
+fn bench_telegram(c: &mut Criterion) -> Extra {
     let count = if test_mode() { TEST_UPDATES } else { UPDATES };
     let rt = Runtime::new().expect("tokio runtime");
     let temp = tempfile::tempdir().expect("temporary directory");
@@ -303,7 +403,7 @@ fn bench_telegram(c: &mut Criterion) -> Vec<(f64, f64)> {
 
     // Interleaved: per round one iteration of each side, the order alternating.
     let rounds = if test_mode() { 1 } else { PAIRED_ROUNDS };
-    rt.block_on(async {
+    let paired = rt.block_on(async {
         let mut out = Vec::new();
         for round in 0..rounds {
             let order = if round % 2 == 0 {
@@ -319,12 +419,38 @@ fn bench_telegram(c: &mut Criterion) -> Vec<(f64, f64)> {
             out.push((times[0], times[1]));
         }
         out
-    })
+    });
+    let parts = rt.block_on(async {
+        let mut out = Vec::new();
+        for _ in 0..rounds.min(PARTS_ROUNDS) {
+            out.push(parts(&template, &work, &next, count).await);
+        }
+        out
+    });
+    Extra { paired, parts }
 }
 
-fn print_summary(since: SystemTime, paired: &[(f64, f64)]) {
+fn print_summary(since: SystemTime, extra: &Extra) {
     let count = if test_mode() { TEST_UPDATES } else { UPDATES } as f64;
     println!("\nTelegram /report summary (this run, {count} updates per iteration):");
+    let paired = &extra.paired;
+    if !extra.parts.is_empty() {
+        let median = |f: fn(&Parts) -> f64| {
+            quartiles(&extra.parts.iter().map(f).collect::<Vec<_>>()).0 * 1e6
+        };
+        let (store, handle, mark) = (
+            median(|p| p.inbox_store),
+            median(|p| p.handle),
+            median(|p| p.mark_processed),
+        );
+        println!(
+            "  rally's store work per update, without Telegram (median of {} rounds of {count}): \
+             inbox store {store:.0} µs + App::handle {handle:.0} µs + mark processed {mark:.0} µs \
+             = {:.0} µs",
+            extra.parts.len(),
+            store + handle + mark
+        );
+    }
     if !paired.is_empty() {
         let rally: Vec<f64> = paired.iter().map(|(r, _)| count / r).collect();
         let echo: Vec<f64> = paired.iter().map(|(_, e)| count / e).collect();
@@ -350,11 +476,12 @@ fn print_summary(since: SystemTime, paired: &[(f64, f64)]) {
     for (name, (mean, median)) in [(RALLY, rally), (ECHO, echo)] {
         println!(
             "  telegram/{name:<13} mean {:>7.1} ms ({:>6.0} updates/s)   median {:>7.1} ms \
-             ({:>6.0} updates/s)",
+             ({:>6.0} updates/s, {:>6.0} µs per update)",
             mean / 1e6,
             count * 1e9 / mean,
             median / 1e6,
-            count * 1e9 / median
+            count * 1e9 / median,
+            median / 1e3 / count
         );
     }
     // Rates are inverse times: rally rate / echo rate = echo time / rally time.
@@ -373,7 +500,7 @@ fn print_summary(since: SystemTime, paired: &[(f64, f64)]) {
 fn main() {
     let started = SystemTime::now();
     let mut c = Criterion::default().configure_from_args();
-    let paired = bench_telegram(&mut c);
+    let extra = bench_telegram(&mut c);
     c.final_summary();
-    print_summary(started, &paired);
+    print_summary(started, &extra);
 }

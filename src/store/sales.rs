@@ -80,13 +80,13 @@ fn minor(m: &Money) -> Result<i64> {
 /// the stored sale, so a redelivered report never makes a second one.
 pub async fn insert(conn: &mut Conn, new: &NewSale) -> Result<Inserted> {
     let program = new.program_amount.currency();
-    let row = sqlx::query(sql(format!(
+    let row = sqlx::query(
         "INSERT INTO sales (partner_id, amount_minor, currency, program_minor, customer, \
          customer_key, category, quantity, note, sale_date, period, source, idempotency_key, \
          status, reporter_id, reported_at, evidence) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-         ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING {COLUMNS}"
-    )))
+         ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING id",
+    )
     .bind(new.partner_id.0)
     .bind(minor(&new.amount)?)
     .bind(new.amount.currency().code().to_string())
@@ -107,7 +107,25 @@ pub async fn insert(conn: &mut Conn, new: &NewSale) -> Result<Inserted> {
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(row) = row {
-        return Ok(Inserted::New(from_row(&row, program)?));
+        // Everything else is what was just written: only the id comes back.
+        return Ok(Inserted::New(Sale {
+            id: SaleId(col(&row, "id")?),
+            partner_id: new.partner_id,
+            amount: new.amount,
+            program_amount: new.program_amount,
+            customer: new.customer.clone(),
+            category: new.category.clone(),
+            quantity: new.quantity,
+            evidence: new.evidence.clone(),
+            note: new.note.clone(),
+            source: new.source,
+            status: new.status,
+            reporter: new.reporter,
+            period: new.period.clone(),
+            reported_at: new.reported_at,
+            decided_by: None,
+            reason: None,
+        }));
     }
     let row = sqlx::query(sql(format!(
         "SELECT {COLUMNS} FROM sales WHERE source = $1 AND idempotency_key = $2"
