@@ -150,10 +150,10 @@ impl Telegram {
             match result {
                 Ok(updates) => {
                     backoff = Duration::from_millis(500);
+                    // One transaction for the whole batch: one durable write, not one per update.
+                    self.accept_all(&updates).await?;
                     for update in &updates {
-                        let id = i64::from(update.id.0);
-                        self.accept(update).await?;
-                        offset = offset.max(id + 1);
+                        offset = offset.max(i64::from(update.id.0) + 1);
                     }
                     if !updates.is_empty() {
                         self.process_pending().await;
@@ -187,6 +187,27 @@ impl Telegram {
         )
         .await?;
         Ok(new)
+    }
+
+    /// Stores a batch of updates in one transaction (idempotent by update id).
+    async fn accept_all(&self, updates: &[Update]) -> anyhow::Result<()> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.app.store.begin().await?;
+        for update in updates {
+            let payload = serde_json::to_string(update)?;
+            inbox::store(
+                &mut tx,
+                PLATFORM,
+                i64::from(update.id.0),
+                &payload,
+                self.app.now(),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Processes stored updates until a wake-up or `shutdown` (webhook mode).
