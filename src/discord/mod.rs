@@ -204,6 +204,7 @@ pub fn slash_commands(app: &App) -> Vec<CreateCommand> {
             // order, so the order shown to users does not matter to the grammar.
             options.sort_by_key(|o| !o.required);
             let mut command = CreateCommand::new(name)
+                .name_localized("zh-CN", render(Locale::ZhCn, format!("cmdname-{name}")))
                 .description(render(Locale::En, format!("cmd-{name}")))
                 .description_localized("zh-CN", render(Locale::ZhCn, format!("cmd-{name}")));
             for o in options {
