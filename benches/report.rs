@@ -196,9 +196,7 @@ const SQL_INSERT_SALE: &str = "INSERT INTO sales (partner_id, amount_minor, curr
      program_minor, customer, customer_key, category, quantity, note, sale_date, period, source, \
      idempotency_key, status, reporter_id, reported_at, evidence) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-     ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING id, partner_id, amount_minor, \
-     currency, program_minor, customer, category, quantity, note, period, source, status, \
-     reporter_id, reported_at, decided_by, reason, evidence";
+     ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING id";
 const SQL_APPLY_TOTALS: &str = "INSERT INTO period_totals (period, partner_id, approved_minor, \
      approved_count, approved_at, provisional_minor, provisional_at, pending_count, change_seq) \
      VALUES ($1, $2, $3, $4, $5, $6, $5, $7, \

@@ -52,9 +52,11 @@ impl RankCache {
             let mut boards = self.boards.lock().await;
             let board = boards.entry((period.to_string(), basis)).or_default();
             let (changes, next) = totals::changes_since(conn, period, basis, board.synced).await?;
-            for c in changes {
-                board.index.set(c.partner, c.total_minor, c.reached_at);
-            }
+            board.index.set_all(
+                changes
+                    .into_iter()
+                    .map(|c| (c.partner, c.total_minor, c.reached_at)),
+            );
             board.synced = Some(next);
             let mine = me.and_then(|p| board.index.place(p).map(|place| (p, place)));
             let above = me.and_then(|p| board.index.total_above(p));
