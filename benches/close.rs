@@ -10,23 +10,26 @@
 //! both periods as the handler maintains them.
 //!
 //! Closing mutates the database (it locks statements and marks the period closed), so every
-//! iteration of either side runs on a fresh copy of the cached file in a temporary directory;
-//! the copy (flushed to disk), opening the pool and building the `App` are outside the timed
-//! section, which holds only the close, or only the bare read:
+//! close iteration runs on a fresh copy of the cached file in a temporary directory (flushed to
+//! disk, so it is in the OS page cache and its write-back is over); the copy, opening the pools
+//! and building the `App` are outside the timed section, which holds only the close, or only the
+//! bare read:
 //! - `close/close_period`: `App::close_period(2026-03, None)` on the demo program
 //!   (`demo::config()`, clock pinned to 2026-04-02 12:00 Asia/Shanghai) with the normal `Store`;
 //!   every report is checked: one statement per partner with sales;
-//! - `close/bare_select` (**baseline**): bare sqlx on a `SqlitePool` of the copy,
-//!   `SELECT partner_id, category, program_minor FROM sales WHERE period = '2026-03' AND
-//!   status = 'approved'`, every row fetched (`fetch_all`), the row count checked.
+//! - `close/bare_select` (**baseline**): bare sqlx on a new `SqlitePool` (sqlx defaults) of a
+//!   copy made once (the read changes nothing), `SELECT partner_id, category, program_minor FROM
+//!   sales WHERE period = '2026-03' AND status = 'approved'`, every row fetched (`fetch_all`),
+//!   the row count checked.
 //!
 //! The first (warm-up) close also checks what was stored: as many statements as the report
-//! says, their totals adding up to the report's, and no second close of the period.
+//! says, their totals adding up to the report's, and no second close of the period. There is no
+//! interleaved comparison (as in `benches/report.rs`): one close takes 7 – 12 s here, and eleven
+//! of them already fill most of the run's three minutes.
 //!
 //! Then, outside criterion, a breakdown of one close: `close_period`'s own calls, replayed in its
 //! order inside one write transaction with each step timed, next to bare-sqlx versions of its
-//! reads and of its writes (the same statement rows). There is no interleaved comparison: one
-//! close takes seconds, and the run must stay within about three minutes.
+//! partner read and of its writes (the same statement rows in the same multi-row `INSERT`s).
 //!
 //! Run: `cargo bench --bench close`. Under `cargo test --benches` a small database in a
 //! temporary directory is used instead, so the check stays quick.
@@ -47,7 +50,7 @@ use rally::demo;
 use rally::engine::ids::PartnerId;
 use rally::engine::period::Period;
 use rally::statements::Facts;
-use rally::store::statements::{self as stored, Adjustment, Snapshot};
+use rally::store::statements::{self as stored, Adjustment, Snapshot, SnapshotRow};
 use rally::store::{Store, audit, partners};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -68,15 +71,18 @@ const LAST_YEAR: &str = "2025-03";
 /// The baseline: the sales rows the close reads, fetched with bare sqlx.
 const BARE_SQL: &str = "SELECT partner_id, category, program_minor FROM sales \
      WHERE period = '2026-03' AND status = 'approved'";
-/// `close_period`'s aggregate (`store::statements::approved_by_partner_and_category`), for the
-/// breakdown's bare version.
-const AGGREGATE_SQL: &str = "SELECT partner_id, category, CAST(SUM(program_minor) AS BIGINT) \
-     AS total FROM sales WHERE period = $1 AND status = 'approved' GROUP BY partner_id, category";
+/// The query of `close_period`'s aggregate (`store::statements::approved_by_partner_and_category`,
+/// which sums the rows by partner and category as they stream in), for `EXPLAIN QUERY PLAN`.
+const AGGREGATE_SQL: &str = "SELECT partner_id, category, program_minor FROM sales \
+     WHERE period = $1 AND status = 'approved'";
 /// `partners::list`, for the breakdown's bare version.
 const PARTNERS_SQL: &str = "SELECT id, name, kind, region, tier, status, joined_at, \
      potential_minor FROM partners ORDER BY id";
-/// Rows per multi-row sales insert (7 bound values each; well under SQLite's 32,766).
+/// Rows per multi-row sales insert (6 bound values each; well under SQLite's 32,766).
 const SALES_CHUNK: usize = 1_000;
+/// Rows per multi-row statement insert in the breakdown's bare version (as
+/// `store::statements::insert_snapshots`).
+const SNAPSHOT_CHUNK: usize = 500;
 
 const GROUP: &str = "close";
 const CLOSE: &str = "close_period";
@@ -425,10 +431,9 @@ async fn bare_pool(path: &Path) -> SqlitePool {
         .expect("open bare pool")
 }
 
-/// One bare read on a fresh copy of `seeded` at `work`: the time of the query alone.
-async fn timed_bare(seeded: &Path, work: &Path, expected: &Seeded) -> Duration {
-    copy_db(seeded, work);
-    let pool = bare_pool(work).await;
+/// One bare read of the database at `path` on a new pool: the time of the query alone.
+async fn timed_bare(path: &Path, expected: &Seeded) -> Duration {
+    let pool = bare_pool(path).await;
     let start = Instant::now();
     let rows = sqlx::query(BARE_SQL)
         .fetch_all(&pool)
@@ -446,12 +451,13 @@ async fn timed_bare(seeded: &Path, work: &Path, expected: &Seeded) -> Duration {
 }
 
 /// Time per phase of one close, replayed with `close_period`'s own calls, and bare-sqlx
-/// versions of its big reads and of its writes.
+/// versions of its partner read and of its writes.
 #[derive(Default)]
 struct Breakdown {
     /// `BEGIN IMMEDIATE` and the closed-period marker.
     begin: Duration,
-    /// `approved_by_partner_and_category` (the GROUP BY over the period's sales).
+    /// `approved_by_partner_and_category` (the period's sales read and summed by partner and
+    /// category).
     aggregate: Duration,
     /// Last year's totals, targets, adjustments.
     other_facts: Duration,
@@ -461,24 +467,18 @@ struct Breakdown {
     compute: Duration,
     /// `serde_json::to_string` of every statement.
     serialize: Duration,
-    /// `insert_snapshot` for every statement.
+    /// `insert_snapshots` of every statement.
     insert: Duration,
     /// The audit record and the commit (the commit's fsync and WAL checkpoint).
     commit: Duration,
-    /// The same GROUP BY on a bare `SqlitePool`.
-    bare_aggregate: Duration,
-    /// The same GROUP BY with `NOT INDEXED` (a scan of `sales` instead of the
-    /// `sales_partner_period` index the planner picks).
-    bare_aggregate_scan: Duration,
-    /// The baseline's rows (fetched the same way) summed by (partner, category) in a `HashMap`.
-    bare_fetch_sum: Duration,
     /// The same partner list on a bare `SqlitePool`.
     bare_partners: Duration,
-    /// The same statement rows inserted with bare sqlx: one transaction on a `SqlitePool` in
-    /// WAL mode, `synchronous = FULL`; the inserts and the commit.
+    /// The same statement rows with bare sqlx, in the same multi-row `INSERT`s, in one
+    /// transaction on a `SqlitePool` in WAL mode with `synchronous = FULL`: the inserts, and the
+    /// commit.
     bare_insert: Duration,
     bare_commit: Duration,
-    /// `EXPLAIN QUERY PLAN` of the aggregate.
+    /// `EXPLAIN QUERY PLAN` of the aggregate's query.
     plan: Vec<String>,
 }
 
@@ -488,7 +488,7 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
     let period = period();
     let key = period.key();
 
-    // Bare versions of the reads (on a fresh copy).
+    // The bare partner read (on a fresh copy).
     copy_db(seeded, work);
     let pool = bare_pool(work).await;
     b.plan = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -501,35 +501,6 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
     .iter()
     .map(|r| r.try_get::<String, _>("detail").expect("detail"))
     .collect();
-    let start = Instant::now();
-    let grouped = sqlx::query(AGGREGATE_SQL)
-        .bind(PERIOD)
-        .fetch_all(&pool)
-        .await
-        .expect("bare aggregate");
-    b.bare_aggregate = start.elapsed();
-    let start = Instant::now();
-    let scanned = sqlx::query(sqlx::AssertSqlSafe(
-        AGGREGATE_SQL.replace("FROM sales", "FROM sales NOT INDEXED"),
-    ))
-    .bind(PERIOD)
-    .fetch_all(&pool)
-    .await
-    .expect("bare aggregate, scan");
-    b.bare_aggregate_scan = start.elapsed();
-    assert_eq!(grouped.len(), scanned.len());
-    let start = Instant::now();
-    let mut sums: HashMap<(i64, Option<String>), i64> = HashMap::new();
-    for row in sqlx::query(BARE_SQL)
-        .fetch_all(&pool)
-        .await
-        .expect("bare select")
-    {
-        *sums.entry((row.get(0), row.get(1))).or_default() += row.get::<i64, _>(2);
-    }
-    b.bare_fetch_sum = start.elapsed();
-    assert_eq!(sums.len(), grouped.len(), "same groups as the GROUP BY");
-    drop((grouped, scanned, sums));
     let start = Instant::now();
     let rows = sqlx::query(PARTNERS_SQL)
         .fetch_all(&pool)
@@ -576,8 +547,7 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
     let start = Instant::now();
     let all = partners::list(&mut tx).await.expect("partners");
     b.partners = start.elapsed();
-    // The rows written, kept for the bare insert.
-    let mut written: Vec<(Snapshot, Option<(String, i64)>)> = Vec::new();
+    let mut rows = Vec::new();
     for partner in all {
         let by_category = sales.remove(&partner.id).unwrap_or_default();
         let partner_adjustments = adjustments.remove(&partner.id).unwrap_or_default();
@@ -597,22 +567,27 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
         let start = Instant::now();
         let document = serde_json::to_string(&doc).expect("serialize");
         b.serialize += start.elapsed();
-        let plan = doc.plan.as_deref().and_then(|p| p.rsplit_once(" v"));
-        let plan = plan.and_then(|(id, v)| v.parse::<u32>().ok().map(|v| (id, v)));
-        let snapshot = Snapshot {
-            partner: partner.id,
-            period: key.clone(),
-            total_minor: doc.total_minor,
-            document,
-        };
-        let start = Instant::now();
-        stored::insert_snapshot(&mut tx, &snapshot, plan, currency.code(), now)
-            .await
-            .expect("insert snapshot");
-        b.insert += start.elapsed();
-        written.push((snapshot, plan.map(|(id, v)| (id.to_string(), i64::from(v)))));
+        let plan = doc
+            .plan
+            .as_deref()
+            .and_then(|p| p.rsplit_once(" v"))
+            .and_then(|(id, v)| v.parse().ok().map(|v| (id.to_string(), v)));
+        rows.push(SnapshotRow {
+            snapshot: Snapshot {
+                partner: partner.id,
+                period: key.clone(),
+                total_minor: doc.total_minor,
+                document,
+            },
+            plan,
+        });
     }
-    assert_eq!(written.len() as u64, expected.with_sales);
+    assert_eq!(rows.len() as u64, expected.with_sales);
+    let start = Instant::now();
+    stored::insert_snapshots(&mut tx, &rows, currency.code(), now)
+        .await
+        .expect("insert snapshots");
+    b.insert = start.elapsed();
     let start = Instant::now();
     audit::record(
         &mut tx,
@@ -620,7 +595,7 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
         "period.close",
         &format!("period {key}"),
         None,
-        Some(&serde_json::json!({ "statements": written.len() })),
+        Some(&serde_json::json!({ "statements": rows.len() })),
         now,
     )
     .await
@@ -641,22 +616,31 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
     .expect("open bare write pool");
     let start = Instant::now();
     let mut tx = pool.begin().await.expect("begin");
-    for (s, plan) in &written {
-        sqlx::query(
+    for chunk in rows.chunks(SNAPSHOT_CHUNK) {
+        let mut text = String::from(
             "INSERT INTO statements (partner_id, period, plan_id, plan_version, currency, \
-             total_minor, lines, locked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(s.partner.0)
-        .bind(s.period.as_str())
-        .bind(plan.as_ref().map(|p| p.0.as_str()))
-        .bind(plan.as_ref().map(|p| p.1))
-        .bind(currency.code())
-        .bind(s.total_minor)
-        .bind(s.document.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .expect("bare insert");
+             total_minor, lines, locked_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            text.push_str(if i == 0 {
+                "(?, ?, ?, ?, ?, ?, ?, ?)"
+            } else {
+                ", (?, ?, ?, ?, ?, ?, ?, ?)"
+            });
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
+        for row in chunk {
+            query = query
+                .bind(row.snapshot.partner.0)
+                .bind(row.snapshot.period.as_str())
+                .bind(row.plan.as_ref().map(|p| p.0.as_str()))
+                .bind(row.plan.as_ref().map(|p| i64::from(p.1)))
+                .bind(currency.code())
+                .bind(row.snapshot.total_minor)
+                .bind(row.snapshot.document.as_str())
+                .bind(now);
+        }
+        query.execute(&mut *tx).await.expect("bare insert");
     }
     b.bare_insert = start.elapsed();
     let start = Instant::now();
@@ -701,20 +685,24 @@ fn bench_close(c: &mut Criterion) -> (Breakdown, Seeded) {
             }
         });
     });
+    // The read does not change the file: one copy serves every iteration (each on a new pool).
+    let bare_copy = temp.path().join("bare.db");
+    copy_db(&seeded, &bare_copy);
     group.measurement_time(Duration::from_secs(5));
     group.bench_function(BARE, |b| {
         b.to_async(&rt).iter_custom(|iters| {
-            let (seeded, work, expected) = (&seeded, &work, &expected);
+            let (bare_copy, expected) = (&bare_copy, &expected);
             async move {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    total += timed_bare(seeded, work, expected).await;
+                    total += timed_bare(bare_copy, expected).await;
                 }
                 total
             }
         });
     });
     group.finish();
+    remove_db(&bare_copy);
 
     let breakdown = rt.block_on(breakdown(&seeded, &work, &expected));
     remove_db(&work);
@@ -735,12 +723,12 @@ fn print_summary(since: SystemTime, b: &Breakdown, seeded: &Seeded) {
     );
     let steps = [
         ("begin + closed marker", b.begin),
-        ("aggregate (GROUP BY partner, category)", b.aggregate),
+        ("aggregate (read + sum by partner, category)", b.aggregate),
         ("last year, targets, adjustments", b.other_facts),
         ("partners::list", b.partners),
         ("compute_statement", b.compute),
         ("serde_json::to_string", b.serialize),
-        ("insert_snapshot", b.insert),
+        ("insert_snapshots", b.insert),
         ("audit + commit", b.commit),
     ];
     let sum: Duration = steps.iter().map(|(_, d)| *d).sum();
@@ -754,12 +742,6 @@ fn print_summary(since: SystemTime, b: &Breakdown, seeded: &Seeded) {
     println!("    {:<42} {:>9.1} ms", "sum", ms(sum));
     println!("  bare sqlx versions (SqlitePool on a fresh copy):");
     for (name, d) in [
-        ("the same GROUP BY", b.bare_aggregate),
-        (
-            "the same GROUP BY, NOT INDEXED (scan)",
-            b.bare_aggregate_scan,
-        ),
-        ("the baseline read + HashMap sum in Rust", b.bare_fetch_sum),
         ("the same partners SELECT", b.bare_partners),
         ("the same statement rows: inserts", b.bare_insert),
         ("the same statement rows: commit", b.bare_commit),

@@ -60,6 +60,8 @@ const WAIT: Duration = Duration::from_secs(60);
 const PAIRED_ROUNDS: usize = 10;
 /// Rounds of the store-work diagnostics.
 const PARTS_ROUNDS: usize = 5;
+/// The most updates one `getUpdates` answer carries (Telegram's and the fake's default limit).
+const GET_UPDATES_LIMIT: usize = 100;
 
 const GROUP: &str = "telegram";
 const RALLY: &str = "rally_report";
@@ -280,8 +282,10 @@ async fn iteration(
 
 /// Where Rally's time per update goes (diagnostics): the store work `Telegram::poll` does for
 /// each update, without Telegram, HTTP or teloxide, on a fresh copy of the database: storing the
-/// update in the inbox, handling it (`App::handle`, the `/report` pipeline) and marking it
-/// processed, each on a connection acquired for the call as the adapter does. Seconds per update.
+/// updates in the inbox (one transaction per `getUpdates` batch of at most 100, as
+/// `Telegram::accept_all`), handling each (`App::handle`, the `/report` pipeline) and marking
+/// each processed (on a connection acquired for the call, as the adapter does). Seconds per
+/// update.
 #[derive(Clone, Copy, Default)]
 struct Parts {
     inbox_store: f64,
@@ -321,15 +325,24 @@ async fn parts(template: &Path, work: &Path, next: &Cell<u64>, count: u64) -> Pa
     let per_update = |d: Duration| d.as_secs_f64() / count as f64;
     let mut out = Parts::default();
 
+    // Like `Telegram::accept_all`: one transaction per `getUpdates` batch (at most 100).
     let start = Instant::now();
-    for (&n, payload) in numbers.iter().zip(&payloads) {
-        let mut conn = app.store.read().await.expect("connection");
-        let id = i64::try_from(n).expect("fits");
-        assert!(
-            inbox::store(&mut conn, "telegram", id, payload, app.now())
-                .await
-                .expect("inbox store")
-        );
+    for batch in numbers
+        .iter()
+        .zip(&payloads)
+        .collect::<Vec<_>>()
+        .chunks(GET_UPDATES_LIMIT)
+    {
+        let mut tx = app.store.begin().await.expect("begin");
+        for (n, payload) in batch {
+            let id = i64::try_from(**n).expect("fits");
+            assert!(
+                inbox::store(&mut tx, "telegram", id, payload, app.now())
+                    .await
+                    .expect("inbox store")
+            );
+        }
+        tx.commit().await.expect("commit");
     }
     out.inbox_store = per_update(start.elapsed());
 
@@ -445,8 +458,8 @@ fn print_summary(since: SystemTime, extra: &Extra) {
         );
         println!(
             "  rally's store work per update, without Telegram (median of {} rounds of {count}): \
-             inbox store {store:.0} µs + App::handle {handle:.0} µs + mark processed {mark:.0} µs \
-             = {:.0} µs",
+             inbox store (batches of {GET_UPDATES_LIMIT}) {store:.0} µs + App::handle {handle:.0} \
+             µs + mark processed {mark:.0} µs = {:.0} µs",
             extra.parts.len(),
             store + handle + mark
         );
