@@ -29,7 +29,9 @@
 //!
 //! Then, outside criterion, a breakdown of one close: `close_period`'s own calls, replayed in its
 //! order inside one write transaction with each step timed, next to bare-sqlx versions of its
-//! partner read and of its writes (the same statement rows in the same multi-row `INSERT`s).
+//! two big reads (the sales streamed and summed the same way; the partners) and of its writes: the same statement rows in multi-row `INSERT`s of the same
+//! size, with anonymous `?` placeholders, and for the first 10,000 rows also with numbered ones
+//! (`$1` … `$4000`, as `insert_snapshots` writes them).
 //!
 //! Run: `cargo bench --bench close`. Under `cargo test --benches` a small database in a
 //! temporary directory is used instead, so the check stays quick.
@@ -37,7 +39,7 @@
 mod common;
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,6 +47,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use chrono::TimeZone;
 use criterion::{Criterion, SamplingMode};
+use futures_util::TryStreamExt;
 use rally::app::{App, FixedClock};
 use rally::demo;
 use rally::engine::ids::PartnerId;
@@ -83,6 +86,8 @@ const SALES_CHUNK: usize = 1_000;
 /// Rows per multi-row statement insert in the breakdown's bare version (as
 /// `store::statements::insert_snapshots`).
 const SNAPSHOT_CHUNK: usize = 500;
+/// Rows the breakdown inserts with each kind of placeholder.
+const PLACEHOLDER_SAMPLE: usize = 10_000;
 
 const GROUP: &str = "close";
 const CLOSE: &str = "close_period";
@@ -451,7 +456,7 @@ async fn timed_bare(path: &Path, expected: &Seeded) -> Duration {
 }
 
 /// Time per phase of one close, replayed with `close_period`'s own calls, and bare-sqlx
-/// versions of its partner read and of its writes.
+/// versions of its two big reads and of its writes.
 #[derive(Default)]
 struct Breakdown {
     /// `BEGIN IMMEDIATE` and the closed-period marker.
@@ -471,15 +476,63 @@ struct Breakdown {
     insert: Duration,
     /// The audit record and the commit (the commit's fsync and WAL checkpoint).
     commit: Duration,
+    /// The aggregate's rows streamed from a bare `SqlitePool` and summed the same way.
+    bare_stream_sum: Duration,
     /// The same partner list on a bare `SqlitePool`.
     bare_partners: Duration,
-    /// The same statement rows with bare sqlx, in the same multi-row `INSERT`s, in one
-    /// transaction on a `SqlitePool` in WAL mode with `synchronous = FULL`: the inserts, and the
-    /// commit.
+    /// The same statement rows with bare sqlx, in multi-row `INSERT`s of the same size with `?`
+    /// placeholders, in one transaction on a `SqlitePool` in WAL mode with `synchronous = FULL`:
+    /// the inserts, and the commit.
     bare_insert: Duration,
     bare_commit: Duration,
+    /// The first [`PLACEHOLDER_SAMPLE`] rows the same way, with numbered placeholders (`$1` …,
+    /// as `insert_snapshots`) and with anonymous ones (`?`), each rolled back.
+    bare_sample_numbered: Duration,
+    bare_sample_anonymous: Duration,
+    sample_rows: usize,
     /// `EXPLAIN QUERY PLAN` of the aggregate's query.
     plan: Vec<String>,
+}
+
+/// Inserts statement rows with bare sqlx in multi-row `INSERT`s of [`SNAPSHOT_CHUNK`] rows, with
+/// numbered (`$1`, `$2`, … as `insert_snapshots` writes them) or anonymous (`?`) placeholders.
+async fn bare_insert_snapshots(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[SnapshotRow],
+    currency: &str,
+    now: i64,
+    numbered: bool,
+) {
+    for chunk in rows.chunks(SNAPSHOT_CHUNK) {
+        let mut text = String::from(
+            "INSERT INTO statements (partner_id, period, plan_id, plan_version, currency, \
+             total_minor, lines, locked_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            if numbered {
+                let p: Vec<String> = (1..=8).map(|k| format!("${}", i * 8 + k)).collect();
+                text.push_str(&format!("({})", p.join(", ")));
+            } else {
+                text.push_str("(?, ?, ?, ?, ?, ?, ?, ?)");
+            }
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
+        for row in chunk {
+            query = query
+                .bind(row.snapshot.partner.0)
+                .bind(row.snapshot.period.as_str())
+                .bind(row.plan.as_ref().map(|p| p.0.as_str()))
+                .bind(row.plan.as_ref().map(|p| i64::from(p.1)))
+                .bind(currency)
+                .bind(row.snapshot.total_minor)
+                .bind(row.snapshot.document.as_str())
+                .bind(now);
+        }
+        query.execute(&mut *conn).await.expect("bare insert");
+    }
 }
 
 /// Replays `close_period` step by step on a fresh copy, timing each step.
@@ -488,7 +541,7 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
     let period = period();
     let key = period.key();
 
-    // The bare partner read (on a fresh copy).
+    // The bare reads (on a fresh copy).
     copy_db(seeded, work);
     let pool = bare_pool(work).await;
     b.plan = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -501,6 +554,23 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
     .iter()
     .map(|r| r.try_get::<String, _>("detail").expect("detail"))
     .collect();
+    // The aggregate's rows, streamed with bare sqlx and summed exactly as
+    // `approved_by_partner_and_category` sums them.
+    let start = Instant::now();
+    let mut sums: HashMap<PartnerId, BTreeMap<Option<String>, i64>> = HashMap::new();
+    let mut stream = sqlx::query(AGGREGATE_SQL).bind(PERIOD).fetch(&pool);
+    while let Some(r) = stream.try_next().await.expect("bare stream") {
+        let minor: i64 = r.try_get("program_minor").expect("program_minor");
+        *sums
+            .entry(PartnerId(r.try_get("partner_id").expect("partner_id")))
+            .or_default()
+            .entry(r.try_get("category").expect("category"))
+            .or_insert(0) += minor;
+    }
+    drop(stream);
+    b.bare_stream_sum = start.elapsed();
+    assert_eq!(sums.len() as u64, expected.with_sales);
+    drop(sums);
     let start = Instant::now();
     let rows = sqlx::query(PARTNERS_SQL)
         .fetch_all(&pool)
@@ -614,34 +684,23 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
     )
     .await
     .expect("open bare write pool");
+    // The placeholders: `insert_snapshots` numbers them (`$1` … `$4000` in a statement of 500
+    // rows); the first rows with either kind, rolled back, then every row with `?`, committed.
+    let sample = &rows[..rows.len().min(PLACEHOLDER_SAMPLE)];
+    let mut tx = pool.begin().await.expect("begin");
+    let start = Instant::now();
+    bare_insert_snapshots(&mut tx, sample, currency.code(), now, true).await;
+    b.bare_sample_numbered = start.elapsed();
+    tx.rollback().await.expect("rollback");
+    let mut tx = pool.begin().await.expect("begin");
+    let start = Instant::now();
+    bare_insert_snapshots(&mut tx, sample, currency.code(), now, false).await;
+    b.bare_sample_anonymous = start.elapsed();
+    tx.rollback().await.expect("rollback");
+    b.sample_rows = sample.len();
     let start = Instant::now();
     let mut tx = pool.begin().await.expect("begin");
-    for chunk in rows.chunks(SNAPSHOT_CHUNK) {
-        let mut text = String::from(
-            "INSERT INTO statements (partner_id, period, plan_id, plan_version, currency, \
-             total_minor, lines, locked_at) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            text.push_str(if i == 0 {
-                "(?, ?, ?, ?, ?, ?, ?, ?)"
-            } else {
-                ", (?, ?, ?, ?, ?, ?, ?, ?)"
-            });
-        }
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
-        for row in chunk {
-            query = query
-                .bind(row.snapshot.partner.0)
-                .bind(row.snapshot.period.as_str())
-                .bind(row.plan.as_ref().map(|p| p.0.as_str()))
-                .bind(row.plan.as_ref().map(|p| i64::from(p.1)))
-                .bind(currency.code())
-                .bind(row.snapshot.total_minor)
-                .bind(row.snapshot.document.as_str())
-                .bind(now);
-        }
-        query.execute(&mut *tx).await.expect("bare insert");
-    }
+    bare_insert_snapshots(&mut tx, &rows, currency.code(), now, false).await;
     b.bare_insert = start.elapsed();
     let start = Instant::now();
     tx.commit().await.expect("bare commit");
@@ -742,12 +801,20 @@ fn print_summary(since: SystemTime, b: &Breakdown, seeded: &Seeded) {
     println!("    {:<42} {:>9.1} ms", "sum", ms(sum));
     println!("  bare sqlx versions (SqlitePool on a fresh copy):");
     for (name, d) in [
+        ("the aggregate's rows streamed + summed", b.bare_stream_sum),
         ("the same partners SELECT", b.bare_partners),
-        ("the same statement rows: inserts", b.bare_insert),
-        ("the same statement rows: commit", b.bare_commit),
+        ("the same statement rows, `?`: inserts", b.bare_insert),
+        ("the same statement rows, `?`: commit", b.bare_commit),
     ] {
         println!("    {name:<42} {:>9.1} ms", ms(d));
     }
+    println!(
+        "    first {} rows, 500-row INSERTs: `$1`… {:.1} ms, `?` {:.1} ms ({:.1}x)",
+        b.sample_rows,
+        ms(b.bare_sample_numbered),
+        ms(b.bare_sample_anonymous),
+        b.bare_sample_numbered.as_secs_f64() / b.bare_sample_anonymous.as_secs_f64()
+    );
     let (Some(close), Some(bare)) = (
         common::estimates(GROUP, CLOSE, since),
         common::estimates(GROUP, BARE, since),

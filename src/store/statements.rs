@@ -128,8 +128,9 @@ pub async fn insert_snapshots(
     currency: &str,
     now: i64,
 ) -> Result<()> {
-    // 8 parameters per row; 500 rows stay far below SQLite's and PostgreSQL's limits.
-    for chunk in rows.chunks(500) {
+    // 50 rows (400 parameters) per statement: sqlx resolves every `$N` parameter by name on
+    // SQLite, which costs quadratically in the parameter count; larger chunks were slower.
+    for chunk in rows.chunks(50) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let b = i * 8;
