@@ -202,15 +202,7 @@ async fn one_identity_and_one_ledger_across_telegram_and_discord() {
         64,
         "the invite code is shown to the manager only"
     );
-    let code: String = invite
-        .split("/start ")
-        .nth(1)
-        .map(|r| {
-            r.chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect()
-        })
-        .expect("code");
+    let code: String = support::code_after(&invite, "/start ");
     bots.telegram.push_update(FakeTelegram::text_message(
         partner_tg.private_chat(),
         partner_tg.clone(),
@@ -249,15 +241,8 @@ async fn one_identity_and_one_ledger_across_telegram_and_discord() {
         )
         .await
         .expect("link code");
-    let link_code: String = link.params["text"]
-        .as_str()
-        .and_then(|t| t.split("/link ").nth(1))
-        .map(|r| {
-            r.chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect()
-        })
-        .expect("code");
+    let link_code: String =
+        support::code_after(link.params["text"].as_str().unwrap_or_default(), "/link ");
     let (joined, _) = bots
         .command(
             &partner_dc,
@@ -342,15 +327,7 @@ async fn manager_approves_with_a_button_and_survives_a_gateway_drop() {
             json!([opt("partner", "Button Co")]),
         )
         .await;
-    let code: String = invite
-        .split("/start ")
-        .nth(1)
-        .map(|r| {
-            r.chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect()
-        })
-        .expect("code");
+    let code: String = support::code_after(&invite, "/start ");
     bots.command(
         &partner,
         false,

@@ -122,15 +122,7 @@ async fn invite_start_report_approve_by_button_rank() {
     );
     let invite = h.sent(MANAGER, "t.me/RallyBot?start=").await;
     let text = invite["text"].as_str().expect("text");
-    let code = text
-        .split("start=")
-        .nth(1)
-        .map(|rest| {
-            rest.chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-        })
-        .expect("deep link code");
+    let code = support::code_after(text, "start=");
 
     h.say(&partner, partner.private_chat(), &format!("/start {code}"));
     h.sent(PARTNER, "Zeta Trading").await;
@@ -212,15 +204,7 @@ async fn groups_address_the_bot_and_keep_money_private() {
     // Money asked in a group goes privately; the group gets a note.
     h.say(&manager, manager.private_chat(), "/invite Group Co dealer");
     let invite = h.sent(MANAGER, "start=").await;
-    let code: String = invite["text"]
-        .as_str()
-        .and_then(|t| t.split("/start ").nth(1))
-        .map(|r| {
-            r.chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect()
-        })
-        .expect("code");
+    let code: String = support::code_after(invite["text"].as_str().unwrap_or_default(), "/start ");
     let partner = UserRef::new(PARTNER, "Zed");
     h.say(&partner, partner.private_chat(), &format!("/start {code}"));
     h.sent(PARTNER, "Group Co").await;
@@ -243,15 +227,7 @@ async fn redelivered_updates_store_nothing_twice_and_429_is_retried() {
     let manager = UserRef::new(MANAGER, "Mei");
     h.say(&manager, manager.private_chat(), "/invite Twice Co dealer");
     let invite = h.sent(MANAGER, "start=").await;
-    let code: String = invite["text"]
-        .as_str()
-        .and_then(|t| t.split("/start ").nth(1))
-        .map(|r| {
-            r.chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect()
-        })
-        .expect("code");
+    let code: String = support::code_after(invite["text"].as_str().unwrap_or_default(), "/start ");
     let partner = UserRef::new(PARTNER, "Zed");
     h.say(&partner, partner.private_chat(), &format!("/start {code}"));
     h.sent(PARTNER, "Twice Co").await;
@@ -479,15 +455,7 @@ async fn photo_evidence_locale_and_command_menus() {
     let manager = UserRef::new(MANAGER, "Mei");
     h.say(&manager, manager.private_chat(), "/invite Photo Co dealer");
     let invite = h.sent(MANAGER, "start=").await;
-    let code: String = invite["text"]
-        .as_str()
-        .and_then(|t| t.split("/start ").nth(1))
-        .map(|r| {
-            r.chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect()
-        })
-        .expect("code");
+    let code: String = support::code_after(invite["text"].as_str().unwrap_or_default(), "/start ");
     // A Chinese-speaking partner: answers come in Chinese until /lang says otherwise.
     let partner = UserRef::new(PARTNER, "Zed").language("zh-hans");
     h.say(&partner, partner.private_chat(), &format!("/start {code}"));

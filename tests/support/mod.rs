@@ -211,3 +211,18 @@ pub fn first_int_arg(outcome: &Outcome, name: &str) -> i64 {
 
 pub mod discord;
 pub mod telegram;
+
+/// The invite or link code that follows `marker` in a bot's answer (`/start ABCD2345`).
+pub fn code_after(text: &str, marker: &str) -> String {
+    let code: String = text
+        .split(marker)
+        .nth(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(!code.is_empty(), "no code after {marker:?} in {text:?}");
+    code
+}
