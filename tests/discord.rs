@@ -172,7 +172,7 @@ async fn slash_commands_are_registered_localized_per_guild() {
         options.contains(&"amount") && options.contains(&"customer"),
         "{options:?}"
     );
-    for name in rally::chat::command::COMMAND_NAMES {
+    for name in rally::chat::registry::names() {
         assert!(
             commands.iter().any(|c| c["name"] == *name),
             "/{name} missing"

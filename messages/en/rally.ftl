@@ -26,32 +26,7 @@ amount-invalid = “{ $token }” is not an amount. Examples: 12500, 12,500.50, 
 
 ## Help and joining
 help-header = { $program } — commands:
-help-guest = /start CODE — join with the invite code a manager gave you
-help-partner =
-    /report <amount> [currency] <customer> [#category] [-- note] — report a sale
-    /sales — your latest sales
-    /cancel <sale> — withdraw a pending sale you reported
-    /rank — this period's ranking
-    /me — your scorecard
-    /link — a code to use this account from another platform
-    /statement [period] — your statement, line by line
-    /why <line> — how a statement line was computed
-    /whatif <amount> [#category] — what one more sale would change
-    /dispute <line> <reason> — contest a statement line
-    /funds — your share of allocated funds
-help-manager =
-    /invite <partner name> [kind] [region] [tier] — invite a partner
-    /pending — sales waiting for approval
-    /approve <sale> — approve a sale
-    /reject <sale> <reason> — reject a sale
-    /audit — recent manager actions
-    /feedback <partner> <1-5> [comment] — record customer feedback
-    /adjust <partner> <±amount> <reason> — adjust a statement
-    /answer <dispute> <text> — answer a dispute
-    /allocate <budget> — split a fund budget
-help-everyone =
-    /lang <en|zh-CN> — change language
-    /help — this list
+help-line = { $line }
 welcome-guest = Welcome to { $program }! To join, send /start followed by the invite code a manager gave you.
 welcome-back = Welcome back, { $name }! Send /help to see what you can do in { $program }.
 invite-unknown = The code “{ $code }” is not valid. Check it, or ask a manager for a new one.
@@ -282,3 +257,28 @@ cmdname-dispute = dispute
 cmdname-answer = answer
 cmdname-allocate = allocate
 cmdname-funds = funds
+
+## Argument names in usage lines (`/report <amount> …`), derived from the command registry.
+param-code = code
+param-locale = en|zh-CN
+param-amount = amount
+param-currency = currency
+param-customer = customer
+param-category = category
+param-note = note
+param-evidence = evidence
+param-sale = sale
+param-partner = partner name
+param-kind = kind
+param-region = region
+param-tier = tier
+param-reason = reason
+param-period = period
+param-line = line
+param-score = 1-5
+param-comment = comment
+param-delta = ±amount
+param-dispute = dispute
+param-text = text
+param-budget = budget
+opt-delta = Amount to add, or to take off with a leading minus

@@ -26,32 +26,7 @@ amount-invalid = “{ $token }”不是有效金额。示例：12500、12,500.50
 
 ## 帮助与加入
 help-header = { $program } — 命令：
-help-guest = /start 邀请码 — 使用经理给您的邀请码加入
-help-partner =
-    /report <金额> [币种] <客户> [#品类] [-- 备注] — 报单
-    /sales — 最近的销售记录
-    /cancel <编号> — 撤回您提交的待审批销售
-    /rank — 本期排行榜
-    /me — 您的业绩卡
-    /link — 获取代码，在另一个平台使用此账号
-    /statement [期间] — 您的对账单明细
-    /why <行号> — 对账单某行的计算方式
-    /whatif <金额> [#品类] — 再多一单会有什么变化
-    /dispute <行号> <原因> — 对对账单某行提出申诉
-    /funds — 您的资金分配份额
-help-manager =
-    /invite <伙伴名称> [类型] [区域] [等级] — 邀请合作伙伴
-    /pending — 待审批的销售
-    /approve <编号> — 批准销售
-    /reject <编号> <原因> — 驳回销售
-    /audit — 最近的管理操作
-    /feedback <伙伴> <1-5> [评语] — 记录客户反馈
-    /adjust <伙伴> <±金额> <原因> — 调整对账单
-    /answer <申诉号> <回复> — 答复申诉
-    /allocate <预算> — 分配资金预算
-help-everyone =
-    /lang <en|zh-CN> — 切换语言
-    /help — 本列表
+help-line = { $line }
 welcome-guest = 欢迎来到 { $program }！发送 /start 加上经理给您的邀请码即可加入。
 welcome-back = 欢迎回来，{ $name }！发送 /help 查看您在 { $program } 中可以做什么。
 invite-unknown = 邀请码“{ $code }”无效。请检查，或向经理索取新的邀请码。
@@ -269,3 +244,28 @@ cmdname-dispute = 申诉
 cmdname-answer = 答复
 cmdname-allocate = 分配
 cmdname-funds = 资金
+
+## 用法行中的参数名（`/report <金额> …`），由命令注册表生成。
+param-code = 邀请码
+param-locale = en|zh-CN
+param-amount = 金额
+param-currency = 币种
+param-customer = 客户
+param-category = 品类
+param-note = 备注
+param-evidence = 凭证
+param-sale = 编号
+param-partner = 伙伴名称
+param-kind = 类型
+param-region = 区域
+param-tier = 等级
+param-reason = 原因
+param-period = 期间
+param-line = 行号
+param-score = 1-5
+param-comment = 评语
+param-delta = ±金额
+param-dispute = 申诉号
+param-text = 回复
+param-budget = 预算
+opt-delta = 要增加的金额，前加负号表示扣减

@@ -4,6 +4,7 @@
 //! all come through [`parse`], so a command means the same thing everywhere. Pure and total:
 //! any input yields a command, "not for us", or a [`ParseError`] naming what was wrong.
 
+use crate::chat::registry::{self, CommandSpec};
 use crate::engine::amount::{self, AmountError, AmountInput};
 use crate::engine::ids::SaleId;
 use crate::engine::partner::{MAX_NAME_CHARS, PartnerKind};
@@ -104,33 +105,6 @@ pub struct InviteArgs {
     pub tier: Option<String>,
 }
 
-/// The command names, as typed after `/`. Used for help and for platform command menus.
-pub const COMMAND_NAMES: &[&str] = &[
-    "start",
-    "link",
-    "help",
-    "lang",
-    "report",
-    "sales",
-    "cancel",
-    "rank",
-    "me",
-    "invite",
-    "pending",
-    "approve",
-    "reject",
-    "audit",
-    "statement",
-    "why",
-    "whatif",
-    "feedback",
-    "adjust",
-    "dispute",
-    "answer",
-    "allocate",
-    "funds",
-];
-
 /// Why a text is not a valid command. Each variant maps to one localized sentence.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
@@ -153,9 +127,30 @@ pub enum ParseError {
     UnclosedQuote,
 }
 
+/// A parsed command with the spec it was parsed by.
+#[derive(Debug)]
+pub struct Parsed {
+    pub spec: &'static CommandSpec,
+    pub command: Command,
+    /// Whether anything followed the command name.
+    pub has_arguments: bool,
+}
+
+impl Parsed {
+    /// Whether running it changes state (see [`registry::Writes`]).
+    pub fn writes(&self) -> bool {
+        self.spec.writes(self.has_arguments)
+    }
+}
+
 /// Parses one message. `Ok(None)`: not a command, or a command addressed to another bot
 /// (`/rank@OtherBot`). `bot_username` is compared case-insensitively, without the `@`.
 pub fn parse(text: &str, bot_username: Option<&str>) -> Result<Option<Command>, ParseError> {
+    Ok(parse_message(text, bot_username)?.map(|parsed| parsed.command))
+}
+
+/// [`parse`], keeping the command's spec.
+pub fn parse_message(text: &str, bot_username: Option<&str>) -> Result<Option<Parsed>, ParseError> {
     if text.chars().count() > MAX_TEXT_CHARS {
         return Err(ParseError::TooLong);
     }
@@ -179,101 +174,22 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Result<Option<Command>, 
         None => head,
     };
     let name = name.to_lowercase();
+    let spec = registry::find(&name).ok_or(ParseError::UnknownCommand(name))?;
     let tokens = tokenize(args)?;
-    let command = match name.as_str() {
-        "start" => Command::Start {
-            code: optional_word(&tokens),
-        },
-        "link" => Command::Link {
-            code: optional_word(&tokens),
-        },
-        "help" => Command::Help,
-        "lang" => Command::Lang {
-            locale: optional_word(&tokens),
-        },
-        "report" => Command::Report(parse_report(&tokens)?),
-        "sales" => Command::Sales,
-        "cancel" => Command::Cancel {
-            sale: sale_id(&tokens, "cancel")?,
-        },
-        "rank" => Command::Rank,
-        "me" => Command::Me,
-        "invite" => Command::Invite(parse_invite(&tokens)?),
-        "pending" => Command::Pending,
-        "approve" => Command::Approve {
-            sale: sale_id(&tokens, "approve")?,
-        },
-        "reject" => {
-            let sale = sale_id(&tokens, "reject")?;
-            let reason = join(&tokens[1..]);
-            if reason.is_empty() {
-                return Err(ParseError::Usage("reject"));
-            }
-            Command::Reject { sale, reason }
-        }
-        "audit" => Command::Audit,
-        "statement" => Command::Statement {
-            period: optional_word(&tokens),
-        },
-        "why" => Command::Why {
-            line: number(&tokens, 0, "why")?,
-            period: tokens.get(1).map(|t| t.text.clone()),
-        },
-        "whatif" => {
-            let first = tokens.first().ok_or(ParseError::Usage("whatif"))?;
-            let category = match tokens.get(1) {
-                Some(t) if !t.quoted && t.text.starts_with('#') && t.text.len() > 1 => {
-                    Some(checked_name(t.text[1..].to_string())?)
-                }
-                Some(_) => return Err(ParseError::Usage("whatif")),
-                None => None,
-            };
-            Command::WhatIf {
-                amount: amount::parse_amount(&first.text)?,
-                category,
-            }
-        }
-        "feedback" => parse_feedback(&tokens)?,
-        "adjust" => parse_adjust(&tokens)?,
-        "dispute" => {
-            let line = number(&tokens, 0, "dispute")?;
-            let reason = join(&tokens[1..]);
-            if reason.is_empty() {
-                return Err(ParseError::Usage("dispute"));
-            }
-            Command::Dispute { line, reason }
-        }
-        "answer" => {
-            let dispute = i64::from(number(&tokens, 0, "answer")?);
-            let text = join(&tokens[1..]);
-            if text.is_empty() {
-                return Err(ParseError::Usage("answer"));
-            }
-            Command::Answer { dispute, text }
-        }
-        "allocate" => {
-            let first = tokens.first().ok_or(ParseError::Usage("allocate"))?;
-            if tokens.len() > 2 {
-                return Err(ParseError::Usage("allocate"));
-            }
-            Command::Allocate {
-                budget: amount::parse_amount_with_currency(
-                    &first.text,
-                    tokens.get(1).map(|t| t.text.as_str()),
-                )?,
-            }
-        }
-        "funds" => Command::Funds,
-        other => return Err(ParseError::UnknownCommand(other.to_string())),
-    };
-    Ok(Some(command))
+    let command = (spec.parse)(&tokens)?;
+    Ok(Some(Parsed {
+        spec,
+        command,
+        has_arguments: !tokens.is_empty(),
+    }))
 }
 
-/// A word of the arguments; `quoted` words keep their spaces and never act as markers.
+/// One argument word, or a quoted run of words.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Token {
-    text: String,
-    quoted: bool,
+pub struct Token {
+    pub text: String,
+    /// Written in quotes: never taken for a currency, category or separator.
+    pub quoted: bool,
 }
 
 /// Splits arguments on white space, keeping "quoted phrases" (ASCII or curly quotes) whole.
@@ -327,7 +243,7 @@ fn tokenize(args: &str) -> Result<Vec<Token>, ParseError> {
     Ok(tokens)
 }
 
-fn join(tokens: &[Token]) -> String {
+pub fn join(tokens: &[Token]) -> String {
     tokens
         .iter()
         .map(|t| t.text.as_str())
@@ -335,14 +251,14 @@ fn join(tokens: &[Token]) -> String {
         .join(" ")
 }
 
-fn optional_word(tokens: &[Token]) -> Option<String> {
+pub fn optional_word(tokens: &[Token]) -> Option<String> {
     tokens
         .first()
         .map(|t| t.text.clone())
         .filter(|t| !t.is_empty())
 }
 
-fn sale_id(tokens: &[Token], command: &'static str) -> Result<SaleId, ParseError> {
+pub fn sale_id(tokens: &[Token], command: &'static str) -> Result<SaleId, ParseError> {
     let first = tokens.first().ok_or(ParseError::Usage(command))?;
     let digits = first.text.trim_start_matches('#');
     digits
@@ -354,7 +270,7 @@ fn sale_id(tokens: &[Token], command: &'static str) -> Result<SaleId, ParseError
 }
 
 /// A positive whole number at `index` (a line or dispute number).
-fn number(tokens: &[Token], index: usize, command: &'static str) -> Result<u32, ParseError> {
+pub fn number(tokens: &[Token], index: usize, command: &'static str) -> Result<u32, ParseError> {
     let token = tokens.get(index).ok_or(ParseError::Usage(command))?;
     token
         .text
@@ -366,7 +282,7 @@ fn number(tokens: &[Token], index: usize, command: &'static str) -> Result<u32, 
 }
 
 /// `<partner words | "quoted"> <1-5> [comment]`: the partner runs up to the score.
-fn parse_feedback(tokens: &[Token]) -> Result<Command, ParseError> {
+pub fn parse_feedback(tokens: &[Token]) -> Result<Command, ParseError> {
     let score_at = tokens
         .iter()
         .enumerate()
@@ -389,7 +305,7 @@ fn parse_feedback(tokens: &[Token]) -> Result<Command, ParseError> {
 
 /// `<partner words | "quoted"> <±amount> <reason>`: the partner runs up to the first word that
 /// is a signed amount.
-fn parse_adjust(tokens: &[Token]) -> Result<Command, ParseError> {
+pub fn parse_adjust(tokens: &[Token]) -> Result<Command, ParseError> {
     let signed = |text: &str| -> Option<(bool, AmountInput)> {
         let (negative, rest) = match text.strip_prefix(['-', '−']) {
             Some(rest) => (true, rest),
@@ -420,7 +336,75 @@ fn parse_adjust(tokens: &[Token]) -> Result<Command, ParseError> {
     })
 }
 
-fn checked_name(name: String) -> Result<String, ParseError> {
+/// `/reject <sale> <reason>`.
+pub fn parse_reject(tokens: &[Token]) -> Result<Command, ParseError> {
+    let sale = sale_id(tokens, "reject")?;
+    let reason = join(&tokens[1..]);
+    if reason.is_empty() {
+        return Err(ParseError::Usage("reject"));
+    }
+    Ok(Command::Reject { sale, reason })
+}
+
+/// `/why <line> [period]`.
+pub fn parse_why(tokens: &[Token]) -> Result<Command, ParseError> {
+    Ok(Command::Why {
+        line: number(tokens, 0, "why")?,
+        period: tokens.get(1).map(|t| t.text.clone()),
+    })
+}
+
+/// `/whatif <amount> [#category]`.
+pub fn parse_what_if(tokens: &[Token]) -> Result<Command, ParseError> {
+    let first = tokens.first().ok_or(ParseError::Usage("whatif"))?;
+    let category = match tokens.get(1) {
+        Some(t) if !t.quoted && t.text.starts_with('#') && t.text.len() > 1 => {
+            Some(checked_name(t.text[1..].to_string())?)
+        }
+        Some(_) => return Err(ParseError::Usage("whatif")),
+        None => None,
+    };
+    Ok(Command::WhatIf {
+        amount: amount::parse_amount(&first.text)?,
+        category,
+    })
+}
+
+/// `/dispute <line> <reason>`.
+pub fn parse_dispute(tokens: &[Token]) -> Result<Command, ParseError> {
+    let line = number(tokens, 0, "dispute")?;
+    let reason = join(&tokens[1..]);
+    if reason.is_empty() {
+        return Err(ParseError::Usage("dispute"));
+    }
+    Ok(Command::Dispute { line, reason })
+}
+
+/// `/answer <dispute> <text>`.
+pub fn parse_answer(tokens: &[Token]) -> Result<Command, ParseError> {
+    let dispute = i64::from(number(tokens, 0, "answer")?);
+    let text = join(&tokens[1..]);
+    if text.is_empty() {
+        return Err(ParseError::Usage("answer"));
+    }
+    Ok(Command::Answer { dispute, text })
+}
+
+/// `/allocate <budget> [currency]`.
+pub fn parse_allocate(tokens: &[Token]) -> Result<Command, ParseError> {
+    let first = tokens.first().ok_or(ParseError::Usage("allocate"))?;
+    if tokens.len() > 2 {
+        return Err(ParseError::Usage("allocate"));
+    }
+    Ok(Command::Allocate {
+        budget: amount::parse_amount_with_currency(
+            &first.text,
+            tokens.get(1).map(|t| t.text.as_str()),
+        )?,
+    })
+}
+
+pub fn checked_name(name: String) -> Result<String, ParseError> {
     if name.chars().count() > MAX_NAME_CHARS {
         Err(ParseError::NameTooLong)
     } else {
@@ -430,7 +414,7 @@ fn checked_name(name: String) -> Result<String, ParseError> {
 
 /// `<amount> [currency] <customer words | "quoted customer"> [#category] [note words]`.
 /// A note without a category follows `--`.
-fn parse_report(tokens: &[Token]) -> Result<ReportArgs, ParseError> {
+pub fn parse_report(tokens: &[Token]) -> Result<ReportArgs, ParseError> {
     let amount_token = tokens.first().ok_or(ParseError::Usage("report"))?;
     let mut rest = &tokens[1..];
     let currency = match rest.first() {
@@ -473,7 +457,7 @@ fn parse_report(tokens: &[Token]) -> Result<ReportArgs, ParseError> {
 
 /// `<partner name words | "quoted name"> [kind] [region] [tier]`: the name runs up to the first
 /// word that is a partner kind.
-fn parse_invite(tokens: &[Token]) -> Result<InviteArgs, ParseError> {
+pub fn parse_invite(tokens: &[Token]) -> Result<InviteArgs, ParseError> {
     let kind_at = tokens
         .iter()
         .position(|t| !t.quoted && PartnerKind::parse(&t.text).is_some());
@@ -700,7 +684,7 @@ mod tests {
 
     #[test]
     fn every_listed_name_parses_or_asks_for_usage() {
-        for name in COMMAND_NAMES {
+        for name in registry::names() {
             match p(&format!("/{name}")) {
                 Ok(Some(_)) | Err(ParseError::Usage(_)) => {}
                 other => panic!("/{name}: {other:?}"),

@@ -5,7 +5,8 @@
 
 use serde_json::json;
 
-use super::command::{self, Command, InviteArgs, ParseError, ReportArgs};
+use super::command::{self, Command, InviteArgs, ParseError, Parsed, ReportArgs};
+use super::registry::{self, Audience, CommandSpec, ParamKind as K, Writes, opt, req};
 use super::reply::{Destination, Msg, Reply};
 use crate::app::App;
 use crate::config::Locale;
@@ -16,6 +17,7 @@ use crate::engine::money::Money;
 use crate::engine::partner::{Member, PartnerKind, Platform, Role, name_key};
 use crate::engine::sale::{self as sale_rules, Sale, SaleAction, SaleSource, SaleStatus};
 use crate::engine::tier::{self, TierFacts};
+use crate::i18n::I18n;
 use crate::ledger;
 use crate::store::handled::{self, MessageKey};
 use crate::store::partners::NewPartner;
@@ -47,6 +49,154 @@ pub struct Outcome {
     pub locale: Locale,
     pub replies: Vec<Reply>,
 }
+
+/// Membership, reporting, ranking and approval commands.
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "start",
+        audience: Audience::Everyone,
+        writes: Writes::WithArguments,
+        params: &[opt("code", K::Word)],
+        parse: |t| {
+            Ok(Command::Start {
+                code: command::optional_word(t),
+            })
+        },
+        example: "ABCD2345",
+    },
+    CommandSpec {
+        name: "link",
+        audience: Audience::Everyone,
+        writes: Writes::Always,
+        params: &[opt("code", K::Word)],
+        parse: |t| {
+            Ok(Command::Link {
+                code: command::optional_word(t),
+            })
+        },
+        example: "",
+    },
+    CommandSpec {
+        name: "help",
+        audience: Audience::Everyone,
+        writes: Writes::Never,
+        params: &[],
+        parse: |_| Ok(Command::Help),
+        example: "",
+    },
+    CommandSpec {
+        name: "lang",
+        audience: Audience::Everyone,
+        writes: Writes::WithArguments,
+        params: &[req("locale", K::Word)],
+        parse: |t| {
+            Ok(Command::Lang {
+                locale: command::optional_word(t),
+            })
+        },
+        example: "zh-CN",
+    },
+    CommandSpec {
+        name: "report",
+        audience: Audience::Partner,
+        writes: Writes::Always,
+        params: &[
+            req("amount", K::Amount),
+            opt("currency", K::Currency),
+            req("customer", K::Name),
+            opt("category", K::Category),
+            opt("note", K::Note),
+            opt("evidence", K::Attachment),
+        ],
+        parse: |t| Ok(Command::Report(command::parse_report(t)?)),
+        example: "1200 ACME #software -- first order",
+    },
+    CommandSpec {
+        name: "sales",
+        audience: Audience::Partner,
+        writes: Writes::Never,
+        params: &[],
+        parse: |_| Ok(Command::Sales),
+        example: "",
+    },
+    CommandSpec {
+        name: "cancel",
+        audience: Audience::Partner,
+        writes: Writes::Always,
+        params: &[req("sale", K::Number)],
+        parse: |t| {
+            Ok(Command::Cancel {
+                sale: command::sale_id(t, "cancel")?,
+            })
+        },
+        example: "1",
+    },
+    CommandSpec {
+        name: "rank",
+        audience: Audience::Partner,
+        writes: Writes::Never,
+        params: &[],
+        parse: |_| Ok(Command::Rank),
+        example: "",
+    },
+    CommandSpec {
+        name: "me",
+        audience: Audience::Partner,
+        writes: Writes::Never,
+        params: &[],
+        parse: |_| Ok(Command::Me),
+        example: "",
+    },
+    CommandSpec {
+        name: "invite",
+        audience: Audience::Manager,
+        writes: Writes::Always,
+        params: &[
+            req("partner", K::Name),
+            opt("kind", K::Word),
+            opt("region", K::Word),
+            opt("tier", K::Word),
+        ],
+        parse: |t| Ok(Command::Invite(command::parse_invite(t)?)),
+        example: "\"East Trading Co\" dealer East",
+    },
+    CommandSpec {
+        name: "pending",
+        audience: Audience::Manager,
+        writes: Writes::Never,
+        params: &[],
+        parse: |_| Ok(Command::Pending),
+        example: "",
+    },
+    CommandSpec {
+        name: "approve",
+        audience: Audience::Manager,
+        writes: Writes::Always,
+        params: &[req("sale", K::Number)],
+        parse: |t| {
+            Ok(Command::Approve {
+                sale: command::sale_id(t, "approve")?,
+            })
+        },
+        example: "1",
+    },
+    CommandSpec {
+        name: "reject",
+        audience: Audience::Manager,
+        writes: Writes::Always,
+        params: &[req("sale", K::Number), req("reason", K::Text)],
+        parse: command::parse_reject,
+        example: "1 duplicate entry",
+    },
+    CommandSpec {
+        name: "audit",
+        audience: Audience::Manager,
+        writes: Writes::Never,
+        params: &[],
+        parse: |_| Ok(Command::Audit),
+        example: "",
+    },
+];
 
 /// How many entries list commands show.
 const LIST_LIMIT: i64 = 10;
@@ -81,16 +231,21 @@ pub(crate) fn user(msg: Msg) -> Failure {
     Failure::User(msg)
 }
 
-/// The localized sentence for a grammar error.
-pub fn parse_error_msg(error: &ParseError) -> Msg {
+/// The localized sentence for a grammar error; usage lines are rendered in `locale`.
+pub fn parse_error_msg(i18n: &I18n, locale: Locale, error: &ParseError) -> Msg {
     match error {
         ParseError::TooLong => {
             Msg::new("error-too-long").int("max", command::MAX_TEXT_CHARS as i64)
         }
         ParseError::UnknownCommand(name) => Msg::new("error-unknown-command").text("command", name),
-        ParseError::Usage(name) => Msg::new("error-usage")
-            .text("command", *name)
-            .text("usage", usage(name)),
+        ParseError::Usage(name) => {
+            let usage = registry::find(name)
+                .map(|spec| spec.usage(i18n, locale))
+                .unwrap_or_else(|| format!("/{name}"));
+            Msg::new("error-usage")
+                .text("command", *name)
+                .text("usage", usage)
+        }
         ParseError::Amount(e) => amount_error_msg(e),
         ParseError::BadSaleId(text) => Msg::new("error-bad-sale-id").text("text", text),
         ParseError::BadNumber(text) => Msg::new("error-bad-number").text("text", text),
@@ -98,30 +253,6 @@ pub fn parse_error_msg(error: &ParseError) -> Msg {
             .int("max", crate::engine::partner::MAX_NAME_CHARS as i64),
         ParseError::UnclosedQuote => Msg::new("error-unclosed-quote"),
     }
-}
-
-fn usage(name: &str) -> String {
-    // Usage lines are command syntax, identical in every language; they are kept here next to
-    // the grammar, while the sentences around them are localized.
-    match name {
-        "report" => "/report <amount> [currency] <customer> [#category] [-- note]",
-        "cancel" => "/cancel <sale>",
-        "approve" => "/approve <sale>",
-        "reject" => "/reject <sale> <reason>",
-        "invite" => "/invite <partner name> [kind] [region] [tier]",
-        "lang" => "/lang <en|zh-CN>",
-        "start" => "/start <code>",
-        "link" => "/link [code]",
-        "why" => "/why <line> [period]",
-        "whatif" => "/whatif <amount> [#category]",
-        "feedback" => "/feedback <partner> <1-5> [comment]",
-        "adjust" => "/adjust <partner> <±amount> <reason>",
-        "dispute" => "/dispute <line> <reason>",
-        "answer" => "/answer <dispute> <text>",
-        "allocate" => "/allocate <budget>",
-        other => other,
-    }
-    .to_string()
 }
 
 pub(crate) fn amount_error_msg(e: &AmountError) -> Msg {
@@ -179,26 +310,6 @@ impl Ctx<'_> {
     }
 }
 
-/// Whether a command changes state, so its answer is stored and replayed on redelivery.
-fn changes_state(command: &Command) -> bool {
-    matches!(
-        command,
-        Command::Start { code: Some(_) }
-            | Command::Link { .. }
-            | Command::Lang { locale: Some(_) }
-            | Command::Report(_)
-            | Command::Cancel { .. }
-            | Command::Invite(_)
-            | Command::Approve { .. }
-            | Command::Reject { .. }
-            | Command::Feedback { .. }
-            | Command::Adjust { .. }
-            | Command::Dispute { .. }
-            | Command::Answer { .. }
-            | Command::Allocate { .. }
-    )
-}
-
 impl App {
     /// Handles one message. Never fails: every problem becomes a reply.
     ///
@@ -211,7 +322,7 @@ impl App {
             .as_deref()
             .map(Locale::from_platform_code)
             .unwrap_or(self.config.program.default_locale);
-        let parsed = command::parse(&incoming.text, self.bot_username.as_deref());
+        let parsed = command::parse_message(&incoming.text, self.bot_username.as_deref());
         let writes = match &parsed {
             Ok(None) => {
                 return Outcome {
@@ -219,7 +330,7 @@ impl App {
                     replies: Vec::new(),
                 };
             }
-            Ok(Some(command)) => changes_state(command),
+            Ok(Some(parsed)) => parsed.writes(),
             Err(_) => false,
         };
         let (locale, result) = if writes {
@@ -256,7 +367,7 @@ impl App {
         &self,
         conn: &mut store::Conn,
         incoming: &Incoming,
-        parsed: Result<Option<Command>, ParseError>,
+        parsed: Result<Option<Parsed>, ParseError>,
         fallback: Locale,
     ) -> (Locale, Handled) {
         let member = match self
@@ -276,10 +387,13 @@ impl App {
             .as_deref()
             .and_then(Locale::from_tag)
             .unwrap_or(fallback);
-        let command = match parsed {
-            Ok(Some(c)) => c,
+        let parsed = match parsed {
+            Ok(Some(parsed)) => parsed,
             Ok(None) => return (locale, Ok(Vec::new())),
-            Err(e) => return (locale, Ok(vec![Reply::here(parse_error_msg(&e))])),
+            Err(e) => {
+                let msg = parse_error_msg(&self.i18n, locale, &e);
+                return (locale, Ok(vec![Reply::here(msg)]));
+            }
         };
         let mut ctx = Ctx {
             incoming,
@@ -287,7 +401,7 @@ impl App {
             locale,
             now: self.now(),
         };
-        let result = self.run(&mut ctx, conn, command).await;
+        let result = self.run(&mut ctx, conn, parsed).await;
         (ctx.locale, result)
     }
 
@@ -295,8 +409,9 @@ impl App {
     /// the stored answer. Reports need no lookup for that: the sale's unique idempotency key
     /// detects the redelivery in the insert itself, and the answer is rebuilt from the stored
     /// sale (see [`App::report`]).
-    async fn run(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn, command: Command) -> Handled {
-        let remember = changes_state(&command) && !matches!(command, Command::Report(_));
+    async fn run(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn, parsed: Parsed) -> Handled {
+        let remember = parsed.writes() && !matches!(parsed.command, Command::Report(_));
+        let command = parsed.command;
         if remember && let Some(stored) = handled::find(&mut *conn, &ctx.key()).await? {
             return serde_json::from_str(&stored).map_err(|e| Failure::Internal(e.into()));
         }
@@ -373,21 +488,18 @@ impl App {
         }
     }
 
+    /// The commands of each audience the member belongs to, with usage in their language.
     fn help(&self, ctx: &Ctx<'_>) -> Reply {
         let mut reply =
             Reply::here(Msg::new("help-header").text("program", &self.config.program.name));
-        match ctx.member.role {
-            None => reply = reply.line(Msg::new("help-guest")),
-            Some(role) => {
-                if ctx.member.partner_id.is_some() {
-                    reply = reply.line(Msg::new("help-partner"));
-                }
-                if role.is_manager() {
-                    reply = reply.line(Msg::new("help-manager"));
-                }
-            }
+        let is_member = ctx.member.role.is_some();
+        let is_partner = is_member && ctx.member.partner_id.is_some();
+        let is_manager = ctx.member.role.is_some_and(|role| role.is_manager());
+        for spec in registry::for_member(is_partner, is_manager) {
+            reply = reply
+                .line(Msg::new("help-line").text("line", spec.help_line(&self.i18n, ctx.locale)));
         }
-        reply.line(Msg::new("help-everyone"))
+        reply
     }
 
     fn welcome(&self, ctx: &Ctx<'_>) -> Reply {

@@ -5,7 +5,9 @@
 use rust_decimal::Decimal;
 use serde_json::json;
 
+use super::command::{self, Command};
 use super::handler::{Ctx, Failure, Handled, amount_error_msg, user};
+use super::registry::{Audience, CommandSpec, ParamKind as K, Writes, opt, req};
 use super::reply::{Destination, Msg, Reply};
 use crate::app::App;
 use crate::config::Locale;
@@ -19,6 +21,94 @@ use crate::engine::tier::{self, TierFacts};
 use crate::statements::{DocLine, StatementDoc};
 use crate::store::statements as stored;
 use crate::store::{self, audit, incentives, members, partners, totals};
+
+/// Statement, explanation, feedback, adjustment, dispute and fund commands.
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "statement",
+        audience: Audience::Partner,
+        writes: Writes::Never,
+        params: &[opt("period", K::Word)],
+        parse: |t| {
+            Ok(Command::Statement {
+                period: command::optional_word(t),
+            })
+        },
+        example: "2026-11",
+    },
+    CommandSpec {
+        name: "why",
+        audience: Audience::Partner,
+        writes: Writes::Never,
+        params: &[req("line", K::Number), opt("period", K::Word)],
+        parse: command::parse_why,
+        example: "1",
+    },
+    CommandSpec {
+        name: "whatif",
+        audience: Audience::Partner,
+        writes: Writes::Never,
+        params: &[req("amount", K::Amount), opt("category", K::Category)],
+        parse: command::parse_what_if,
+        example: "50000 #software",
+    },
+    CommandSpec {
+        name: "dispute",
+        audience: Audience::Partner,
+        writes: Writes::Always,
+        params: &[req("line", K::Number), req("reason", K::Text)],
+        parse: command::parse_dispute,
+        example: "1 the rate looks wrong",
+    },
+    CommandSpec {
+        name: "funds",
+        audience: Audience::Partner,
+        writes: Writes::Never,
+        params: &[],
+        parse: |_| Ok(Command::Funds),
+        example: "",
+    },
+    CommandSpec {
+        name: "feedback",
+        audience: Audience::Manager,
+        writes: Writes::Always,
+        params: &[
+            req("partner", K::Name),
+            req("score", K::Number),
+            opt("comment", K::Text),
+        ],
+        parse: command::parse_feedback,
+        example: "王氏电子 5 fast delivery",
+    },
+    CommandSpec {
+        name: "adjust",
+        audience: Audience::Manager,
+        writes: Writes::Always,
+        params: &[
+            req("partner", K::Name),
+            req("delta", K::Amount),
+            req("reason", K::Text),
+        ],
+        parse: command::parse_adjust,
+        example: "王氏电子 -500 returned goods",
+    },
+    CommandSpec {
+        name: "answer",
+        audience: Audience::Manager,
+        writes: Writes::Always,
+        params: &[req("dispute", K::Number), req("text", K::Text)],
+        parse: command::parse_answer,
+        example: "1 checked, the rate is right",
+    },
+    CommandSpec {
+        name: "allocate",
+        audience: Audience::Manager,
+        writes: Writes::Always,
+        params: &[req("budget", K::Amount), opt("currency", K::Currency)],
+        parse: command::parse_allocate,
+        example: "100000",
+    },
+];
 
 /// The message for one statement line: its explanation, numbered, with its amount.
 pub(crate) fn line_msg(line: &DocLine, currency: crate::engine::money::Currency) -> Msg {

@@ -2,7 +2,8 @@
 pub mod command;
 pub mod console;
 pub mod handler;
-mod incentives;
+pub(crate) mod incentives;
+pub mod registry;
 pub mod reply;
 
 pub use incentives::trailing_keys;

@@ -13,7 +13,7 @@ use serenity::all::{
     ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions, CreateButton,
     CreateCommand, CreateCommandOption, CreateInteractionResponse,
     CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
-    EventHandler, GatewayIntents, GuildId, Interaction, Ready, UserId,
+    EventHandler, GatewayIntents, GuildId, Interaction, Permissions, Ready, UserId,
 };
 use serenity::async_trait;
 use serenity::http::{Http, HttpBuilder};
@@ -21,9 +21,11 @@ use serenity::utils::MessageBuilder;
 
 use crate::app::App;
 use crate::chat::handler::{Incoming, Outcome};
+use crate::chat::registry::{self, Audience, ParamKind};
 use crate::chat::reply::{Destination, Msg, Reply};
 use crate::config::Locale;
 use crate::engine::partner::Platform;
+use crate::i18n::I18n;
 use crate::store::members;
 
 /// Discord answers an interaction only within 3 s; past this, Rally defers and follows up.
@@ -31,191 +33,51 @@ const ANSWER_WITHIN: Duration = Duration::from_millis(2_000);
 /// Discord's limit for one message.
 const MAX_MESSAGE_CHARS: usize = 2000;
 
-/// How one option becomes text in the command grammar.
-#[derive(Clone, Copy)]
-enum Form {
-    /// As typed.
-    Plain,
-    /// A name that may contain spaces: quoted.
-    Quoted,
-    /// `#category`.
-    Category,
-    /// `-- note`.
-    Note,
-}
-
-/// One option of a slash command.
-struct Opt {
-    name: &'static str,
-    kind: CommandOptionType,
-    required: bool,
-    form: Form,
-}
-
-const fn opt(name: &'static str, kind: CommandOptionType, required: bool, form: Form) -> Opt {
-    Opt {
-        name,
-        kind,
-        required,
-        form,
+/// Discord's option type for an argument of the grammar.
+fn option_type(kind: ParamKind) -> CommandOptionType {
+    match kind {
+        ParamKind::Number => CommandOptionType::Integer,
+        ParamKind::Attachment => CommandOptionType::Attachment,
+        _ => CommandOptionType::String,
     }
-}
-
-use CommandOptionType as T;
-use Form::*;
-
-/// Every chat command with its typed options, in the grammar's argument order.
-fn commands() -> Vec<(&'static str, Vec<Opt>)> {
-    vec![
-        ("start", vec![opt("code", T::String, false, Plain)]),
-        ("link", vec![opt("code", T::String, false, Plain)]),
-        ("help", vec![]),
-        ("lang", vec![opt("locale", T::String, true, Plain)]),
-        (
-            "report",
-            vec![
-                opt("amount", T::String, true, Plain),
-                opt("currency", T::String, false, Plain),
-                opt("customer", T::String, true, Quoted),
-                opt("category", T::String, false, Category),
-                opt("note", T::String, false, Note),
-                opt("evidence", T::Attachment, false, Plain),
-            ],
-        ),
-        ("sales", vec![]),
-        ("cancel", vec![opt("sale", T::Integer, true, Plain)]),
-        ("rank", vec![]),
-        ("me", vec![]),
-        (
-            "invite",
-            vec![
-                opt("partner", T::String, true, Quoted),
-                opt("kind", T::String, false, Plain),
-                opt("region", T::String, false, Plain),
-                opt("tier", T::String, false, Plain),
-            ],
-        ),
-        ("pending", vec![]),
-        ("approve", vec![opt("sale", T::Integer, true, Plain)]),
-        (
-            "reject",
-            vec![
-                opt("sale", T::Integer, true, Plain),
-                opt("reason", T::String, true, Plain),
-            ],
-        ),
-        ("audit", vec![]),
-        ("statement", vec![opt("period", T::String, false, Plain)]),
-        (
-            "why",
-            vec![
-                opt("line", T::Integer, true, Plain),
-                opt("period", T::String, false, Plain),
-            ],
-        ),
-        (
-            "whatif",
-            vec![
-                opt("amount", T::String, true, Plain),
-                opt("category", T::String, false, Category),
-            ],
-        ),
-        (
-            "feedback",
-            vec![
-                opt("partner", T::String, true, Quoted),
-                opt("score", T::Integer, true, Plain),
-                opt("comment", T::String, false, Plain),
-            ],
-        ),
-        (
-            "adjust",
-            vec![
-                opt("partner", T::String, true, Quoted),
-                opt("amount", T::String, true, Plain),
-                opt("reason", T::String, true, Plain),
-            ],
-        ),
-        (
-            "dispute",
-            vec![
-                opt("line", T::Integer, true, Plain),
-                opt("reason", T::String, true, Plain),
-            ],
-        ),
-        (
-            "answer",
-            vec![
-                opt("dispute", T::Integer, true, Plain),
-                opt("text", T::String, true, Plain),
-            ],
-        ),
-        ("allocate", vec![opt("budget", T::String, true, Plain)]),
-        ("funds", vec![]),
-    ]
 }
 
 /// Rebuilds the command text from slash options: `/report 12500 "ACME Corp" #software -- note`.
 pub fn command_text(name: &str, options: &[(String, String)]) -> String {
-    let specs = commands();
-    let Some((_, spec)) = specs.iter().find(|(n, _)| *n == name) else {
-        return format!("/{name}");
-    };
-    let mut text = format!("/{name}");
-    for o in spec {
-        let Some((_, value)) = options.iter().find(|(n, _)| n == o.name) else {
-            continue;
-        };
-        if o.kind == T::Attachment {
-            continue;
-        }
-        let value = value.trim();
-        if value.is_empty() {
-            continue;
-        }
-        text.push(' ');
-        match o.form {
-            Plain => text.push_str(value),
-            Quoted => {
-                text.push('"');
-                text.push_str(&value.replace(['"', '“', '”'], "'"));
-                text.push('"');
-            }
-            Category => {
-                text.push('#');
-                text.push_str(value.trim_start_matches('#'));
-            }
-            Note => {
-                text.push_str("-- ");
-                text.push_str(value);
-            }
-        }
+    match registry::find(name) {
+        Some(spec) => spec.text_from_options(options),
+        None => format!("/{name}"),
     }
-    text
 }
 
-/// Slash command definitions with English and Simplified Chinese names and descriptions.
-pub fn slash_commands(app: &App) -> Vec<CreateCommand> {
-    let render = |locale, key: String| app.i18n.render(locale, &Msg::new(&key));
-    commands()
-        .into_iter()
-        .map(|(name, mut options)| {
-            // Discord wants required options first; the text is rebuilt by name, in grammar
-            // order, so the order shown to users does not matter to the grammar.
-            options.sort_by_key(|o| !o.required);
+/// Slash command definitions from the command registry: typed options, English and Simplified
+/// Chinese names and descriptions, and manager commands hidden from members without the
+/// "Manage Server" permission (Rally still checks the role on every command).
+pub fn slash_commands(i18n: &I18n) -> Vec<CreateCommand> {
+    let render = |locale, key: String| i18n.render(locale, &Msg::new(&key));
+    registry::all()
+        .map(|spec| {
+            let name = spec.name;
             let mut command = CreateCommand::new(name)
                 .name_localized("zh-CN", render(Locale::ZhCn, format!("cmdname-{name}")))
                 .description(render(Locale::En, format!("cmd-{name}")))
                 .description_localized("zh-CN", render(Locale::ZhCn, format!("cmd-{name}")));
-            for o in options {
+            if spec.audience == Audience::Manager {
+                command = command.default_member_permissions(Permissions::MANAGE_GUILD);
+            }
+            // Discord wants required options first; the text is rebuilt by name, in grammar
+            // order, so the order shown to users does not matter to the grammar.
+            let mut params: Vec<_> = spec.params.iter().collect();
+            params.sort_by_key(|p| !p.required);
+            for p in params {
                 command = command.add_option(
                     CreateCommandOption::new(
-                        o.kind,
-                        o.name,
-                        render(Locale::En, format!("opt-{}", o.name)),
+                        option_type(p.kind),
+                        p.name,
+                        render(Locale::En, format!("opt-{}", p.name)),
                     )
-                    .description_localized("zh-CN", render(Locale::ZhCn, format!("opt-{}", o.name)))
-                    .required(o.required),
+                    .description_localized("zh-CN", render(Locale::ZhCn, format!("opt-{}", p.name)))
+                    .required(p.required),
                 );
             }
             command
@@ -259,7 +121,7 @@ impl Discord {
     }
 
     async fn register(&self, ctx: &Context) {
-        let commands = slash_commands(&self.app);
+        let commands = slash_commands(&self.app.i18n);
         if self.guilds.is_empty() {
             if let Err(e) = Command::set_global_commands(&ctx.http, commands).await {
                 tracing::error!(error = %e, "global slash commands not registered");
@@ -582,55 +444,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn options_become_grammar_text() {
-        let o = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-            pairs
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect()
-        };
-        assert_eq!(
-            command_text(
-                "report",
-                &o(&[
-                    ("amount", "12500"),
-                    ("customer", "ACME \"Corp\""),
-                    ("category", "#software"),
-                    ("note", "first")
-                ])
-            ),
-            "/report 12500 \"ACME 'Corp'\" #software -- first"
-        );
-        assert_eq!(command_text("rank", &[]), "/rank");
-        assert_eq!(
-            command_text("reject", &o(&[("sale", "12"), ("reason", "dup")])),
-            "/reject 12 dup"
-        );
-        let parsed = crate::chat::command::parse(
-            &command_text(
-                "report",
-                &o(&[
-                    ("amount", "12500"),
-                    ("currency", "USD"),
-                    ("customer", "USD Holdings"),
-                ]),
-            ),
-            None,
-        );
-        match parsed {
-            Ok(Some(crate::chat::command::Command::Report(r))) => {
-                assert_eq!(r.customer, "USD Holdings");
-                assert!(r.amount.currency.is_some());
+    fn manager_commands_need_a_permission_and_options_are_typed() {
+        let i18n = I18n::new().expect("i18n");
+        let commands = serde_json::to_value(slash_commands(&i18n)).expect("json");
+        let commands = commands.as_array().expect("array");
+        assert_eq!(commands.len(), registry::all().count());
+        for (spec, json) in registry::all().zip(commands) {
+            assert_eq!(json["name"], spec.name);
+            let permissions = &json["default_member_permissions"];
+            if spec.audience == Audience::Manager {
+                assert_eq!(
+                    permissions.as_str(),
+                    Some(Permissions::MANAGE_GUILD.bits().to_string().as_str()),
+                    "/{}",
+                    spec.name
+                );
+            } else {
+                assert!(permissions.is_null(), "/{}: {permissions}", spec.name);
             }
-            other => panic!("{other:?}"),
         }
-    }
-
-    #[test]
-    fn every_command_has_a_slash_definition() {
-        let names: Vec<&str> = commands().iter().map(|(n, _)| *n).collect();
-        for name in crate::chat::command::COMMAND_NAMES {
-            assert!(names.contains(name), "/{name} has no slash command");
-        }
+        let allocate = commands
+            .iter()
+            .find(|c| c["name"] == "allocate")
+            .expect("allocate");
+        let names: Vec<_> = allocate["options"]
+            .as_array()
+            .expect("options")
+            .iter()
+            .map(|o| o["name"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(names, ["budget", "currency"]);
     }
 }

@@ -21,8 +21,8 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
-use crate::chat::command::COMMAND_NAMES;
 use crate::chat::handler::{Incoming, Outcome};
+use crate::chat::registry::{self, CommandSpec};
 use crate::chat::reply::{Destination, Msg, Reply};
 use crate::config::Locale;
 use crate::engine::partner::Platform;
@@ -74,17 +74,13 @@ impl Telegram {
         &self.bot
     }
 
-    /// Command menus: everyone's in English and Chinese, and the full list (with manager
-    /// commands) for each manager's private chat.
+    /// Command menus from the command registry, in English and Chinese: members' commands for
+    /// everyone, and every command in each manager's private chat.
     pub async fn register_commands(&self) -> anyhow::Result<()> {
-        let partner_commands: Vec<&str> = COMMAND_NAMES
-            .iter()
-            .copied()
-            .filter(|c| !MANAGER_ONLY.contains(c))
-            .collect();
+        let members_menu: Vec<&CommandSpec> = registry::for_member(true, false).collect();
+        let managers_menu: Vec<&CommandSpec> = registry::for_member(true, true).collect();
         for (locale, code) in [(Locale::En, None), (Locale::ZhCn, Some("zh"))] {
-            let commands = self.menu(locale, &partner_commands);
-            let mut request = self.bot.set_my_commands(commands);
+            let mut request = self.bot.set_my_commands(self.menu(locale, &members_menu));
             if let Some(code) = code {
                 request = request.language_code(code);
             }
@@ -100,26 +96,26 @@ impl Telegram {
                 .as_deref()
                 .and_then(Locale::from_tag)
                 .unwrap_or(self.app.config.program.default_locale);
-            let commands = self.menu(locale, COMMAND_NAMES);
             let scope = BotCommandScope::Chat {
                 chat_id: Recipient::Id(chat),
             };
-            if let Err(e) = self.bot.set_my_commands(commands).scope(scope).await {
+            let request = self.bot.set_my_commands(self.menu(locale, &managers_menu));
+            if let Err(e) = request.scope(scope).await {
                 tracing::warn!(manager = %manager.id, error = %e, "manager command menu not set");
             }
         }
         Ok(())
     }
 
-    fn menu(&self, locale: Locale, names: &[&str]) -> Vec<BotCommand> {
-        names
+    fn menu(&self, locale: Locale, specs: &[&CommandSpec]) -> Vec<BotCommand> {
+        specs
             .iter()
-            .map(|name| {
+            .map(|spec| {
                 let description = self
                     .app
                     .i18n
-                    .render(locale, &Msg::new(&format!("cmd-{name}")));
-                BotCommand::new(*name, description)
+                    .render(locale, &Msg::new(&format!("cmd-{}", spec.name)));
+                BotCommand::new(spec.name, description)
             })
             .collect()
     }
@@ -484,11 +480,6 @@ impl Telegram {
         }
     }
 }
-
-/// Commands only managers see in their menu.
-const MANAGER_ONLY: &[&str] = &[
-    "invite", "pending", "approve", "reject", "audit", "feedback", "adjust", "answer", "allocate",
-];
 
 fn telegram_chat(platform: &Platform, user_id: &str) -> Option<ChatId> {
     (*platform == Platform::Telegram)
