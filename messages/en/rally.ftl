@@ -282,3 +282,5 @@ param-dispute = dispute
 param-text = text
 param-budget = budget
 opt-delta = Amount to add, or to take off with a leading minus
+ask-argument = Reply to this message with the { $param } for:
+    { $command }

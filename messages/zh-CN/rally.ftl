@@ -269,3 +269,5 @@ param-dispute = 申诉号
 param-text = 回复
 param-budget = 预算
 opt-delta = 要增加的金额，前加负号表示扣减
+ask-argument = 请回复此消息，填写{ $param }：
+    { $command }

@@ -198,6 +198,17 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
 ];
 
+/// A question for the argument a button's command lacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArgumentPrompt {
+    /// The command to complete, as the button carried it (`/reject 12`).
+    pub command: String,
+    /// The argument's name in the member's language (`reason`).
+    pub param_label: String,
+    /// The whole question; its last line is the command.
+    pub question: String,
+}
+
 /// How many entries list commands show.
 const LIST_LIMIT: i64 = 10;
 /// How many places `/rank` shows.
@@ -360,6 +371,43 @@ impl App {
             replies.push(Reply::here(Msg::new("sent-privately")));
         }
         Outcome { locale, replies }
+    }
+
+    /// For a pressed button whose command lacks an argument (Reject's reason): what to ask, in
+    /// the member's language. `None`: run the command as it is.
+    pub async fn prompt_for_missing_argument(&self, incoming: &Incoming) -> Option<ArgumentPrompt> {
+        let (_, param) = registry::missing_argument(&incoming.text)?;
+        let fallback = incoming
+            .locale
+            .as_deref()
+            .map(Locale::from_platform_code)
+            .unwrap_or(self.config.program.default_locale);
+        let locale = match self.store.read().await {
+            Ok(mut conn) => members::find(&mut conn, incoming.platform, &incoming.sender_id)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|m| m.locale)
+                .as_deref()
+                .and_then(Locale::from_tag)
+                .unwrap_or(fallback),
+            Err(_) => fallback,
+        };
+        let param_label = self
+            .i18n
+            .render(locale, &Msg::new(&format!("param-{}", param.name)));
+        let command = incoming.text.trim().to_string();
+        let question = self.i18n.render(
+            locale,
+            &Msg::new("ask-argument")
+                .text("param", &param_label)
+                .text("command", &command),
+        );
+        Some(ArgumentPrompt {
+            command,
+            param_label,
+            question,
+        })
     }
 
     /// Resolves the member and their locale on `conn`, then runs the command there.
@@ -731,7 +779,7 @@ impl App {
                         .text("customer", &sale.customer),
                 )
                 .button(Msg::new("button-approve"), format!("/approve {}", sale.id))
-                .button(Msg::new("button-reject"), format!("/reject {} -", sale.id))
+                .button(Msg::new("button-reject"), format!("/reject {}", sale.id))
                 .with_image(sale.evidence.clone())
             })
             .collect())
@@ -1105,7 +1153,7 @@ impl App {
                         .text("customer", &sale.customer),
                 )
                 .button(Msg::new("button-approve"), format!("/approve {}", sale.id))
-                .button(Msg::new("button-reject"), format!("/reject {} -", sale.id))
+                .button(Msg::new("button-reject"), format!("/reject {}", sale.id))
                 .with_image(sale.evidence.clone()),
             );
         }

@@ -201,6 +201,22 @@ impl CommandSpec {
     }
 }
 
+/// The first required argument a command text leaves out, for buttons that carry a command
+/// without its last argument (Reject carries `/reject 12`; the adapter asks for the reason with
+/// Telegram's `force_reply` or a Discord modal, then sends the completed command).
+pub fn missing_argument(text: &str) -> Option<(&'static CommandSpec, &'static Param)> {
+    let mut words = text.trim().strip_prefix('/')?.split_whitespace();
+    let spec = find(&words.next()?.to_lowercase())?;
+    let given = words.count();
+    let wanted: Vec<&Param> = spec
+        .params
+        .iter()
+        .filter(|p| p.kind != ParamKind::Attachment)
+        .collect();
+    let missing = wanted.get(given).copied()?;
+    missing.required.then_some((spec, missing))
+}
+
 /// What `/help` lists for a member: the commands of each audience they belong to.
 pub fn for_member(
     is_partner: bool,
@@ -308,6 +324,17 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn buttons_without_their_last_argument_are_recognised() {
+        let (spec, param) = missing_argument("/reject 12").expect("reason missing");
+        assert_eq!((spec.name, param.name), ("reject", "reason"));
+        assert!(missing_argument("/reject 12 duplicate").is_none());
+        assert!(missing_argument("/approve 12").is_none());
+        assert!(missing_argument("/statement").is_none());
+        assert!(missing_argument("not a command").is_none());
+        assert!(missing_argument("/nosuch 1").is_none());
     }
 
     #[test]

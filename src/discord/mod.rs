@@ -9,18 +9,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serenity::all::{
-    ButtonStyle, ChannelId, Command, CommandDataOptionValue, CommandInteraction, CommandOptionType,
-    ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions, CreateButton,
-    CreateCommand, CreateCommandOption, CreateInteractionResponse,
-    CreateInteractionResponseFollowup, CreateInteractionResponseMessage, CreateMessage,
-    EventHandler, GatewayIntents, GuildId, Interaction, Permissions, Ready, UserId,
+    ActionRowComponent, ButtonStyle, ChannelId, Command, CommandDataOptionValue,
+    CommandInteraction, CommandOptionType, ComponentInteraction, Context, CreateActionRow,
+    CreateAllowedMentions, CreateButton, CreateCommand, CreateCommandOption, CreateInputText,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    CreateMessage, CreateModal, EventHandler, GatewayIntents, GuildId, InputTextStyle, Interaction,
+    ModalInteraction, Permissions, Ready, UserId,
 };
 use serenity::async_trait;
 use serenity::http::{Http, HttpBuilder};
 use serenity::utils::MessageBuilder;
 
 use crate::app::App;
-use crate::chat::handler::{Incoming, Outcome};
+use crate::chat::handler::{ArgumentPrompt, Incoming, Outcome};
 use crate::chat::registry::{self, Audience, ParamKind};
 use crate::chat::reply::{Destination, Msg, Reply};
 use crate::config::Locale;
@@ -266,21 +267,82 @@ impl Discord {
             locale: Some(click.locale.clone()),
             attachments: Vec::new(),
         };
-        let outcome: Outcome = self.app.handle(&incoming).await;
+        if let Some(prompt) = self.app.prompt_for_missing_argument(&incoming).await {
+            // A modal asks for the missing argument; its submission carries the command as its
+            // id and comes back as a `ModalSubmit` (see `on_modal`).
+            let modal = argument_modal(&prompt);
+            if let Err(e) = click
+                .create_response(&ctx.http, CreateInteractionResponse::Modal(modal))
+                .await
+            {
+                tracing::warn!(error = %e, "modal for a button not shown");
+            }
+            return;
+        }
+        let pressed = Pressed::Button(&click);
+        self.answer_press(ctx, &pressed, &incoming, &click.message.content)
+            .await;
+    }
+
+    /// A submitted modal: the command it was opened for, completed with what was typed.
+    async fn on_modal(&self, ctx: &Context, form: ModalInteraction) {
+        let typed: Vec<String> = form
+            .data
+            .components
+            .iter()
+            .flat_map(|row| row.components.iter())
+            .filter_map(|c| match c {
+                ActionRowComponent::InputText(input) => input.value.clone(),
+                _ => None,
+            })
+            .collect();
+        let incoming = Incoming {
+            platform: Platform::Discord,
+            chat_id: form.channel_id.get().to_string(),
+            private_chat: form.guild_id.is_none(),
+            sender_id: form.user.id.get().to_string(),
+            sender_name: form
+                .user
+                .global_name
+                .clone()
+                .unwrap_or_else(|| form.user.name.clone()),
+            message_id: format!("i:{}", form.id.get()),
+            text: format!("{} {}", form.data.custom_id, typed.join(" ")),
+            locale: Some(form.locale.clone()),
+            attachments: Vec::new(),
+        };
+        let shown = form
+            .message
+            .as_ref()
+            .map(|m| m.content.clone())
+            .unwrap_or_default();
+        let pressed = Pressed::Form(&form);
+        self.answer_press(ctx, &pressed, &incoming, &shown).await;
+    }
+
+    /// Runs a pressed button's command and shows the outcome on the message that carried the
+    /// button (who decided what); other replies go as follow-ups or DMs.
+    async fn answer_press(
+        &self,
+        ctx: &Context,
+        pressed: &Pressed<'_>,
+        incoming: &Incoming,
+        shown: &str,
+    ) {
+        let outcome: Outcome = self.app.handle(incoming).await;
         let mut updated = false;
         for reply in &outcome.replies {
             let locale = reply.locale.unwrap_or(outcome.locale);
             let (content, components) = self.render(reply, locale);
             match &reply.to {
                 Destination::Here if !updated => {
-                    // Show who decided what on the message that carried the buttons.
-                    let text = truncate(&format!("{}\n\n{}", click.message.content, content));
+                    let text = truncate(&format!("{shown}\n\n{content}"));
                     let update = CreateInteractionResponseMessage::new()
                         .content(text)
                         .components(Vec::new())
                         .allowed_mentions(CreateAllowedMentions::new());
                     if let Err(e) = with_retry(|| {
-                        click.create_response(
+                        pressed.respond(
                             &ctx.http,
                             CreateInteractionResponse::UpdateMessage(update.clone()),
                         )
@@ -295,25 +357,23 @@ impl Discord {
                     let followup = CreateInteractionResponseFollowup::new()
                         .content(content)
                         .components(components)
-                        .ephemeral(click.guild_id.is_some() && reply.to == Destination::Sender)
+                        .ephemeral(!incoming.private_chat && reply.to == Destination::Sender)
                         .allowed_mentions(CreateAllowedMentions::new());
                     if !updated {
-                        let _ = click.defer(&ctx.http).await;
+                        let _ = pressed
+                            .respond(&ctx.http, CreateInteractionResponse::Acknowledge)
+                            .await;
                         updated = true;
                     }
-                    let _ = with_retry(|| async {
-                        click
-                            .create_followup(&ctx.http, followup.clone())
-                            .await
-                            .map(|_| ())
-                    })
-                    .await;
+                    let _ = with_retry(|| pressed.follow_up(&ctx.http, followup.clone())).await;
                 }
                 Destination::Member(id) => self.direct_message(ctx, *id, content, components).await,
             }
         }
         if !updated {
-            let _ = click.defer(&ctx.http).await;
+            let _ = pressed
+                .respond(&ctx.http, CreateInteractionResponse::Acknowledge)
+                .await;
         }
     }
 
@@ -401,9 +461,56 @@ impl EventHandler for Discord {
         match interaction {
             Interaction::Command(cmd) => self.on_command(&ctx, cmd).await,
             Interaction::Component(click) => self.on_component(&ctx, click).await,
+            Interaction::Modal(form) => self.on_modal(&ctx, form).await,
             _ => {}
         }
     }
+}
+
+/// An interaction answered on the message that carried a button: the press itself, or the
+/// modal the press opened.
+enum Pressed<'a> {
+    Button(&'a ComponentInteraction),
+    Form(&'a ModalInteraction),
+}
+
+impl Pressed<'_> {
+    async fn respond(
+        &self,
+        http: &Http,
+        response: CreateInteractionResponse,
+    ) -> serenity::Result<()> {
+        match self {
+            Pressed::Button(click) => click.create_response(http, response).await,
+            Pressed::Form(form) => form.create_response(http, response).await,
+        }
+    }
+
+    async fn follow_up(
+        &self,
+        http: &Http,
+        followup: CreateInteractionResponseFollowup,
+    ) -> serenity::Result<()> {
+        match self {
+            Pressed::Button(click) => click.create_followup(http, followup).await.map(|_| ()),
+            Pressed::Form(form) => form.create_followup(http, followup).await.map(|_| ()),
+        }
+    }
+}
+
+/// A modal asking for the argument a button's command lacks; its id is the command.
+fn argument_modal(prompt: &ArgumentPrompt) -> CreateModal {
+    // Discord's limits: title and label 45 characters.
+    let clip = |text: &str| text.chars().take(45).collect::<String>();
+    let input = CreateInputText::new(
+        InputTextStyle::Paragraph,
+        clip(&prompt.param_label),
+        "argument",
+    )
+    .max_length(1000)
+    .required(true);
+    CreateModal::new(&prompt.command, clip(&prompt.command))
+        .components(vec![CreateActionRow::InputText(input)])
 }
 
 /// Retries a REST call on 429 and on server errors. serenity's error keeps only the body's

@@ -14,7 +14,7 @@ use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{
-    AllowedUpdate, BotCommand, BotCommandScope, ChatId, FileId, InlineKeyboardButton,
+    AllowedUpdate, BotCommand, BotCommandScope, ChatId, FileId, ForceReply, InlineKeyboardButton,
     InlineKeyboardMarkup, InputFile, MaybeInaccessibleMessage, Recipient, UpdateKind,
 };
 use tokio::sync::Notify;
@@ -275,6 +275,10 @@ impl Telegram {
         let Some(text) = message.text().or(message.caption()) else {
             return;
         };
+        let text = match self.prompted_command(&message) {
+            Some(command) if !text.trim_start().starts_with('/') => format!("{command} {text}"),
+            _ => text.to_string(),
+        };
         let attachments = message
             .photo()
             .and_then(|sizes| sizes.iter().max_by_key(|p| p.width * p.height))
@@ -287,7 +291,7 @@ impl Telegram {
             sender_id: from.id.0.to_string(),
             sender_name: from.full_name(),
             message_id: message.id.0.to_string(),
-            text: text.to_string(),
+            text,
             locale: from.language_code.clone(),
             attachments,
         };
@@ -318,9 +322,41 @@ impl Telegram {
             locale: query.from.language_code.clone(),
             attachments: Vec::new(),
         };
+        if let Some(prompt) = self.app.prompt_for_missing_argument(&incoming).await {
+            // The question ends with the command to complete; the member's reply to it comes
+            // back as a message replying to ours (see `prompted_command`).
+            let ask = ForceReply::new().selective();
+            if let Err(e) = self
+                .with_retry(chat, || async {
+                    self.bot
+                        .send_message(chat, prompt.question.clone())
+                        .reply_markup(ask.clone())
+                        .await
+                        .map(|_| ())
+                })
+                .await
+            {
+                tracing::warn!(error = %e, "question for a button not delivered");
+            }
+            return;
+        }
         let outcome = self.app.handle(&incoming).await;
         self.deliver_all(&outcome, chat, query.from.id.0, Some(message))
             .await;
+    }
+
+    /// The command a message completes when it replies to one of our questions for a missing
+    /// argument: the question's last line, if the bot wrote it and it still lacks an argument.
+    fn prompted_command(&self, message: &Message) -> Option<String> {
+        let asked = message.reply_to_message()?;
+        let author = asked.from.as_ref()?;
+        let ours = author.is_bot
+            && author
+                .username
+                .as_deref()
+                .is_some_and(|name| name.eq_ignore_ascii_case(&self.username));
+        let command = asked.text()?.lines().last()?.trim();
+        (ours && registry::missing_argument(command).is_some()).then(|| command.to_string())
     }
 
     /// Sends every reply; the first reply for this chat replaces the pressed button's message
