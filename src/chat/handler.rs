@@ -458,6 +458,13 @@ impl App {
     /// detects the redelivery in the insert itself, and the answer is rebuilt from the stored
     /// sale (see [`App::report`]).
     async fn run(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn, parsed: Parsed) -> Handled {
+        // Roles first, from the registry, so nobody learns more than "not for you" about a
+        // command above their role; each handler still checks what it needs (e.g. a partner).
+        match parsed.spec.audience {
+            Audience::Manager => ctx.require_manager()?,
+            Audience::Partner => ctx.require_member()?,
+            Audience::Everyone => {}
+        }
         let remember = parsed.writes() && !matches!(parsed.command, Command::Report(_));
         let command = parsed.command;
         if remember && let Some(stored) = handled::find(&mut *conn, &ctx.key()).await? {
