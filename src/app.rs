@@ -14,6 +14,7 @@ use crate::engine::partner::{Member, Platform, Role};
 use crate::engine::period::Period;
 use crate::i18n::I18n;
 use crate::store::rank_cache::RankCache;
+use crate::store::totals::RankBasis;
 use crate::store::{self, Store, invites};
 
 /// Where "now" comes from; tests and the demo pin it.
@@ -122,6 +123,15 @@ impl App {
                 invites::insert(conn, &invite, created_by, now).await?;
                 return Ok(invite);
             }
+        }
+    }
+
+    /// Which total ranks partners (`program.rank_pending`).
+    pub fn rank_basis(&self) -> RankBasis {
+        if self.config.program.rank_pending {
+            RankBasis::Provisional
+        } else {
+            RankBasis::Approved
         }
     }
 

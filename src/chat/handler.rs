@@ -13,18 +13,18 @@ use crate::config::Locale;
 use crate::engine::amount::{self, AmountError};
 use crate::engine::ids::{PartnerId, SaleId};
 use crate::engine::invite::{self as invite_rules, InviteError};
+use crate::engine::money::Currency;
 use crate::engine::money::Money;
 use crate::engine::partner::{Member, PartnerKind, Platform, Role, name_key};
 use crate::engine::sale::{self as sale_rules, Sale, SaleAction, SaleSource, SaleStatus};
-use crate::engine::tier::{self, TierFacts};
 use crate::i18n::I18n;
 use crate::ledger;
+use crate::scorecard::Scorecard;
 use crate::store::handled::{self, MessageKey};
 use crate::store::partners::NewPartner;
 use crate::store::sales::{Inserted, NewSale};
-use crate::store::totals::{self, RankBasis};
-use crate::store::{self, StoreError, audit, incentives, invites, members, partners, sales};
-use rust_decimal::Decimal;
+use crate::store::totals;
+use crate::store::{self, StoreError, audit, invites, members, partners, sales};
 
 /// One message from any platform, already stripped of platform details.
 #[derive(Clone, Debug)]
@@ -534,15 +534,6 @@ impl App {
         }
     }
 
-    /// Which total ranks partners (`program.rank_pending`).
-    pub(crate) fn rank_basis(&self) -> RankBasis {
-        if self.config.program.rank_pending {
-            RankBasis::Provisional
-        } else {
-            RankBasis::Approved
-        }
-    }
-
     /// The commands of each audience the member belongs to, with usage in their language.
     fn help(&self, ctx: &Ctx<'_>) -> Reply {
         let mut reply =
@@ -966,113 +957,11 @@ impl App {
     /// The scorecard: sales, growth, coverage, feedback, attainment, rank, tier.
     async fn me(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn) -> Handled {
         let partner_id = ctx.partner()?;
-        let period = self.period_at(ctx.now);
-        let partner = partners::get(&mut *conn, partner_id)
-            .await?
-            .ok_or_else(|| Failure::Internal(anyhow::anyhow!("partner {partner_id} missing")))?;
-        let t = totals::get(&mut *conn, &period.key(), partner_id).await?;
-        let previous = totals::get(&mut *conn, &period.previous().key(), partner_id).await?;
-        let last_year = totals::get(&mut *conn, &period.year_earlier().key(), partner_id).await?;
-        let board = self
-            .ranks
-            .leaderboard(
-                &mut *conn,
-                &period.key(),
-                self.rank_basis(),
-                Some(partner_id),
-                0,
-            )
-            .await?;
-        let pending = sales::count_pending(&mut *conn, partner_id).await?;
-        let coverage = incentives::coverage(&mut *conn, partner_id, &period.key()).await?;
-        let ninety_days_ms = 90 * 86_400_000;
-        let (score_sum, ratings) =
-            incentives::feedback_since(&mut *conn, partner_id, ctx.now - ninety_days_ms).await?;
-        let facts = self.statement_facts(&mut *conn, partner_id, period).await?;
-        let draft = self.compute_statement(&partner, period, &facts);
-
-        let growth = |now: i64, then: i64| -> String {
-            if then <= 0 {
-                return "-".into();
-            }
-            let pct = Decimal::from(now - then) * Decimal::from(100) / Decimal::from(then);
-            format!("{:+}%", pct.round_dp(1).normalize())
-        };
-        let mut reply = Reply::private(
-            Msg::new("me-header")
-                .text("partner", &partner.name)
-                .text("period", period.key()),
-        )
-        .line(
-            Msg::new("me-sales")
-                .text("total", self.program_money(t.approved_minor))
-                .int("count", t.approved_count),
-        )
-        .line(
-            Msg::new("me-growth")
-                .text("previous", self.program_money(previous.approved_minor))
-                .text(
-                    "vs_previous",
-                    growth(t.approved_minor, previous.approved_minor),
-                )
-                .text("last_year", self.program_money(last_year.approved_minor))
-                .text(
-                    "vs_last_year",
-                    growth(t.approved_minor, last_year.approved_minor),
-                ),
-        )
-        .line(Msg::new("me-coverage").int("customers", coverage));
-        reply = reply.line(if ratings > 0 {
-            let avg = Decimal::from(score_sum) / Decimal::from(ratings);
-            Msg::new("me-feedback")
-                .text("average", avg.round_dp(1).normalize().to_string())
-                .int("ratings", ratings)
-        } else {
-            Msg::new("me-feedback-none")
-        });
-        if let Some(attainment) = &draft.attainment {
-            reply = reply.line(Msg::new("me-attainment").text("attainment", attainment));
-        }
-        reply = match board.me {
-            Some((place, _)) => reply.line(
-                Msg::new("me-rank")
-                    .int("place", place as i64)
-                    .int("partners", board.participants as i64),
-            ),
-            None => reply.line(Msg::new("rank-me-none")),
-        };
-        if !self.config.tiers.is_empty() {
-            let trailing = self.trailing_sales(&mut *conn, partner_id, period).await?;
-            let facts = TierFacts {
-                trailing_sales: Money::from_minor(trailing, self.config.program.currency).amount(),
-                certifications: incentives::certifications(&mut *conn, partner_id).await?,
-            };
-            let current = tier::evaluate(&self.config.tiers, &facts).map(|t| t.name.clone());
-            reply = reply.line(
-                Msg::new("me-tier")
-                    .text("tier", current.unwrap_or_else(|| "-".into()))
-                    .text("trailing", self.program_money(trailing)),
-            );
-            if let Some(next) = tier::next_tier(&self.config.tiers, &facts) {
-                let needed = Money::new(next.sales_needed, self.config.program.currency);
-                reply = reply.line(
-                    Msg::new("me-next-tier")
-                        .text("tier", &next.tier.name)
-                        .text("sales", needed.format())
-                        .text(
-                            "certifications",
-                            if next.missing_certifications.is_empty() {
-                                "-".to_string()
-                            } else {
-                                next.missing_certifications.join(", ")
-                            },
-                        ),
-                );
-            }
-        }
-        Ok(vec![
-            reply.line(Msg::new("me-pending").int("count", pending)),
-        ])
+        let card = self
+            .scorecard(conn, partner_id, ctx.now)
+            .await
+            .map_err(Failure::Internal)?;
+        Ok(vec![scorecard_reply(&card, self.config.program.currency)])
     }
 
     async fn invite(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn, args: InviteArgs) -> Handled {
@@ -1201,6 +1090,69 @@ fn sale_line(sale: &Sale, date: String) -> Msg {
         .text("amount", sale.amount.format())
         .text("customer", &sale.customer)
         .text("status", sale.status.as_str())
+}
+
+/// The `/me` answer: a scorecard as message lines (pure).
+fn scorecard_reply(card: &Scorecard, currency: Currency) -> Reply {
+    let money = |minor: i64| Money::from_minor(minor, currency).format();
+    let growth = |then: i64| match card.growth_pct(then) {
+        Some(pct) => format!("{:+}%", pct.round_dp(1).normalize()),
+        None => "-".into(),
+    };
+    let mut reply = Reply::private(
+        Msg::new("me-header")
+            .text("partner", &card.partner.name)
+            .text("period", card.period.key()),
+    )
+    .line(
+        Msg::new("me-sales")
+            .text("total", money(card.current.approved_minor))
+            .int("count", card.current.approved_count),
+    )
+    .line(
+        Msg::new("me-growth")
+            .text("previous", money(card.previous_approved_minor))
+            .text("vs_previous", growth(card.previous_approved_minor))
+            .text("last_year", money(card.last_year_approved_minor))
+            .text("vs_last_year", growth(card.last_year_approved_minor)),
+    )
+    .line(Msg::new("me-coverage").int("customers", card.customers))
+    .line(match card.feedback_average() {
+        Some(average) => Msg::new("me-feedback")
+            .text("average", average.round_dp(1).normalize().to_string())
+            .int("ratings", card.feedback_ratings),
+        None => Msg::new("me-feedback-none"),
+    });
+    if let Some(attainment) = &card.attainment {
+        reply = reply.line(Msg::new("me-attainment").text("attainment", attainment));
+    }
+    reply = reply.line(match card.place {
+        Some((place, partners)) => Msg::new("me-rank")
+            .int("place", place as i64)
+            .int("partners", partners as i64),
+        None => Msg::new("rank-me-none"),
+    });
+    if let Some(tier) = &card.tier {
+        reply = reply.line(
+            Msg::new("me-tier")
+                .text("tier", tier.current.clone().unwrap_or_else(|| "-".into()))
+                .text("trailing", money(tier.trailing_minor)),
+        );
+        if let Some(next) = &tier.next {
+            let certifications = if next.missing_certifications.is_empty() {
+                "-".to_string()
+            } else {
+                next.missing_certifications.join(", ")
+            };
+            reply = reply.line(
+                Msg::new("me-next-tier")
+                    .text("tier", &next.tier)
+                    .text("sales", Money::new(next.sales_needed, currency).format())
+                    .text("certifications", certifications),
+            );
+        }
+    }
+    reply.line(Msg::new("me-pending").int("count", card.pending_sales))
 }
 
 fn internal_error(locale: Locale, error: anyhow::Error) -> Outcome {
