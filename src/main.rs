@@ -16,6 +16,7 @@ use rally::config::{self, Config};
 use rally::demo;
 use rally::discord;
 use rally::engine::amount;
+use rally::engine::audit::AuditAction;
 use rally::engine::partner::{Partner, PartnerKind, Role};
 use rally::engine::period::Period;
 use rally::engine::tier::TierChange;
@@ -587,23 +588,17 @@ async fn partners_command(app: &App, action: PartnersAction) -> anyhow::Result<E
                 anyhow::bail!("the partner name must not be empty");
             }
             let mut tx = app.store.begin().await?;
-            let Some(created) = partners::insert(&mut tx, &new, app.now()).await? else {
-                anyhow::bail!("a partner named {:?} exists already", new.name);
-            };
-            audit::record(
+            let created = rally::partners::create(
                 &mut tx,
+                &new,
                 None,
-                "partner.create",
-                &format!("partner {}", created.id),
-                None,
-                Some(
-                    &serde_json::json!({ "name": created.name, "kind": created.kind.as_str(),
-                    "region": created.region, "tier": created.tier,
-                    "potential_minor": created.potential_minor, "source": "cli" }),
-                ),
+                rally::partners::Source::Cli,
                 app.now(),
             )
             .await?;
+            let Some(created) = created else {
+                anyhow::bail!("a partner named {:?} exists already", new.name);
+            };
             tx.commit().await?;
             println!(
                 "partner {} added: {} ({})",
@@ -662,9 +657,15 @@ async fn invite_command(
                     tier,
                     potential_minor: None,
                 };
-                partners::insert(&mut tx, &new, app.now())
-                    .await?
-                    .ok_or_else(|| anyhow::anyhow!("partner {name:?} could not be created"))?
+                rally::partners::create(
+                    &mut tx,
+                    &new,
+                    None,
+                    rally::partners::Source::Cli,
+                    app.now(),
+                )
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("partner {name:?} could not be created"))?
             }
         }),
     };
@@ -680,7 +681,7 @@ async fn invite_command(
     audit::record(
         &mut tx,
         None,
-        "invite.create",
+        AuditAction::InviteCreate,
         &partner
             .as_ref()
             .map_or("manager".to_string(), |p| format!("partner {}", p.id)),
@@ -783,7 +784,7 @@ async fn targets_command(app: &App, action: TargetsAction) -> anyhow::Result<Exi
             audit::record(
                 &mut tx,
                 None,
-                "target.set",
+                AuditAction::TargetSet,
                 &format!("partner {}", partner.id),
                 before.map(state).as_ref(),
                 Some(&{

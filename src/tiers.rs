@@ -3,6 +3,7 @@
 //! audit log, all in one transaction.
 
 use crate::app::App;
+use crate::engine::audit::AuditAction;
 use crate::engine::ids::PartnerId;
 use crate::engine::money::Money;
 use crate::engine::tier::{self, TierChange, TierFacts};
@@ -60,7 +61,7 @@ impl App {
             audit::record(
                 &mut tx,
                 None,
-                "tier.change",
+                AuditAction::TierChange,
                 &format!("partner {}", partner.id),
                 Some(&serde_json::json!({ "tier": partner.tier })),
                 Some(&serde_json::json!({ "tier": new_tier, "trailing_sales": facts.trailing_sales.to_string() })),

@@ -5,7 +5,7 @@
 //! any input yields a command, "not for us", or a [`ParseError`] naming what was wrong.
 
 use crate::engine::amount::{self, AmountError, AmountInput};
-use crate::engine::ids::SaleId;
+use crate::engine::ids::{DisputeId, SaleId};
 use crate::engine::partner::{MAX_NAME_CHARS, PartnerKind};
 
 /// Longest message accepted, in characters (Telegram's own limit for a text message).
@@ -75,7 +75,7 @@ pub enum Command {
     },
     /// `/answer <dispute> <text>`.
     Answer {
-        dispute: i64,
+        dispute: DisputeId,
         text: String,
     },
     /// `/allocate <budget>`.
@@ -244,7 +244,7 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Result<Option<Command>, 
             Command::Dispute { line, reason }
         }
         "answer" => {
-            let dispute = i64::from(number(&tokens, 0, "answer")?);
+            let dispute = DisputeId(i64::from(number(&tokens, 0, "answer")?));
             let text = join(&tokens[1..]);
             if text.is_empty() {
                 return Err(ParseError::Usage("answer"));
@@ -679,7 +679,7 @@ mod tests {
         assert_eq!(
             p("/answer 7 fixed next period"),
             Ok(Some(Command::Answer {
-                dispute: 7,
+                dispute: DisputeId(7),
                 text: "fixed next period".into()
             }))
         );

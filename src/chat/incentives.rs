@@ -9,9 +9,10 @@ use super::handler::{Ctx, Failure, Handled, amount_error_msg, user};
 use super::reply::{Destination, Msg, Reply};
 use crate::app::App;
 use crate::config::Locale;
-use crate::engine::allocation::{self, AllocationInput};
+use crate::engine::allocation::{self, AllocationInput, AllocationWeights};
 use crate::engine::amount::{self, AmountInput};
-use crate::engine::ids::PartnerId;
+use crate::engine::audit::AuditAction;
+use crate::engine::ids::{DisputeId, PartnerId};
 use crate::engine::money::Money;
 use crate::engine::partner::Partner;
 use crate::engine::period::Period;
@@ -286,7 +287,7 @@ impl App {
         audit::record(
             conn,
             Some(ctx.member.id),
-            "feedback.add",
+            AuditAction::FeedbackAdd,
             &format!("partner {}", partner.id),
             None,
             Some(&json!({ "score": score, "comment": comment })),
@@ -338,7 +339,7 @@ impl App {
         audit::record(
             conn,
             Some(ctx.member.id),
-            "statement.adjust",
+            AuditAction::StatementAdjust,
             &format!("partner {}", partner.id),
             None,
             Some(&json!({ "adjustment": id, "period": period.key(), "amount_minor": minor, "reason": reason })),
@@ -382,7 +383,7 @@ impl App {
         .await?;
         let mut replies = vec![Reply::private(
             Msg::new("dispute-opened")
-                .int("dispute", id)
+                .int("dispute", id.0)
                 .int("line", i64::from(line)),
         )];
         for manager in members::managers(conn).await? {
@@ -391,7 +392,7 @@ impl App {
                 locale: manager.locale.as_deref().and_then(Locale::from_tag),
                 ..Reply::here(
                     Msg::new("dispute-new")
-                        .int("dispute", id)
+                        .int("dispute", id.0)
                         .text("partner", &partner.name)
                         .text("period", period.key())
                         .int("line", i64::from(line))
@@ -406,20 +407,20 @@ impl App {
         &self,
         ctx: &mut Ctx<'_>,
         conn: &mut store::Conn,
-        id: i64,
+        id: DisputeId,
         text: &str,
     ) -> Handled {
         ctx.require_manager()?;
         let dispute = incentives::dispute(conn, id)
             .await?
-            .ok_or_else(|| user(Msg::new("dispute-unknown").int("dispute", id)))?;
+            .ok_or_else(|| user(Msg::new("dispute-unknown").int("dispute", id.0)))?;
         if !incentives::answer_dispute(conn, id, text, ctx.member.id, ctx.now).await? {
-            return Err(user(Msg::new("dispute-answered").int("dispute", id)));
+            return Err(user(Msg::new("dispute-answered").int("dispute", id.0)));
         }
         audit::record(
             conn,
             Some(ctx.member.id),
-            "dispute.answer",
+            AuditAction::DisputeAnswer,
             &format!("dispute {id}"),
             Some(&json!({ "status": dispute.status })),
             Some(&json!({ "status": "answered", "answer": text })),
@@ -427,7 +428,7 @@ impl App {
         )
         .await?;
         let mut replies = vec![Reply::here(
-            Msg::new("dispute-answer-sent").int("dispute", id),
+            Msg::new("dispute-answer-sent").int("dispute", id.0),
         )];
         if let Some(opener) = dispute.opened_by {
             let locale = members::get(conn, opener)
@@ -440,7 +441,7 @@ impl App {
                 locale,
                 ..Reply::here(
                     Msg::new("dispute-your-answer")
-                        .int("dispute", id)
+                        .int("dispute", id.0)
                         .int("line", dispute.line)
                         .text("period", &dispute.period)
                         .text("answer", text),
@@ -522,7 +523,7 @@ impl App {
         audit::record(
             conn,
             Some(ctx.member.id),
-            "funds.allocate",
+            AuditAction::FundsAllocate,
             &format!("allocation {run}"),
             None,
             Some(&json!({ "budget_minor": budget_minor, "partners": shares.len() })),
@@ -531,7 +532,7 @@ impl App {
         .await?;
         Ok(vec![Reply::here(
             Msg::new("allocate-done")
-                .int("run", run)
+                .int("run", run.0)
                 .text("budget", budget.format())
                 .int("partners", shares.len() as i64),
         )])
@@ -539,12 +540,14 @@ impl App {
 
     pub(crate) async fn funds(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn) -> Handled {
         let partner = ctx.partner()?;
-        let Some((run, budget, amount, inputs)) = incentives::latest_share(conn, partner).await?
-        else {
+        let Some(share) = incentives::latest_share(conn, partner).await? else {
             return Ok(vec![Reply::private(Msg::new("funds-none"))]);
         };
         let inputs: serde_json::Value =
-            serde_json::from_str(&inputs).map_err(|e| Failure::Internal(e.into()))?;
+            serde_json::from_str(&share.inputs_json).map_err(|e| Failure::Internal(e.into()))?;
+        // The run's own weights, not today's config: the share was computed with these.
+        let w: AllocationWeights =
+            serde_json::from_str(&share.weights_json).map_err(|e| Failure::Internal(e.into()))?;
         let field = |k: &str| {
             inputs
                 .get(k)
@@ -552,13 +555,12 @@ impl App {
                 .unwrap_or("0")
                 .to_string()
         };
-        let w = &self.config.allocation;
         Ok(vec![
             Reply::private(
                 Msg::new("funds-share")
-                    .int("run", run)
-                    .text("amount", self.money(amount))
-                    .text("budget", self.money(budget)),
+                    .int("run", share.run.0)
+                    .text("amount", self.money(share.amount_minor))
+                    .text("budget", self.money(share.budget_minor)),
             )
             .line(
                 Msg::new("funds-inputs")
