@@ -27,7 +27,7 @@ impl App {
         }
         let now = self.now();
         let period = self.period_at(now);
-        let keys = crate::chat::trailing_keys(period);
+        let keys = period.trailing_year_keys();
         let currency = self.config.program.currency;
         let mut tx = self.store.begin().await?;
         let trailing = incentives::approved_over_all(&mut tx, &keys).await?;

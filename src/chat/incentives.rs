@@ -262,7 +262,7 @@ impl App {
         partner: PartnerId,
         period: Period,
     ) -> store::Result<i64> {
-        incentives::approved_over(conn, partner, &trailing_keys(period)).await
+        incentives::approved_over(conn, partner, &period.trailing_year_keys()).await
     }
 
     pub(crate) async fn feedback(
@@ -462,7 +462,7 @@ impl App {
         let budget = amount::to_money(budget, program).map_err(|e| user(amount_error_msg(&e)))?;
         let budget = self.to_program_money(budget)?;
         let period = self.period_at(ctx.now);
-        let trailing = incentives::approved_over_all(conn, &trailing_keys(period)).await?;
+        let trailing = incentives::approved_over_all(conn, &period.trailing_year_keys()).await?;
         let current = stored::approved_totals(conn, &period.key()).await?;
         let last_year = stored::approved_totals(conn, &period.year_earlier().key()).await?;
         let potentials = incentives::potentials(conn).await?;
@@ -577,9 +577,4 @@ impl App {
             ),
         ])
     }
-}
-
-/// Keys of the periods covering the twelve months that end with `period`.
-pub fn trailing_keys(period: Period) -> Vec<String> {
-    period.trailing_year().iter().map(Period::key).collect()
 }

@@ -4,5 +4,3 @@ pub mod console;
 pub mod handler;
 mod incentives;
 pub mod reply;
-
-pub use incentives::trailing_keys;
