@@ -468,7 +468,7 @@ pub async fn import_sales(
         if let Some(bar) = progress {
             bar.set_position(file.byte_position());
         }
-        if import.row(&columns, &file.record, line).await? == Stored::BatchCommitted
+        if import.row(&columns, &file.record, line).await? == AfterRow::BatchCommitted
             && let Some(bar) = progress
         {
             bar.set_message(summary(&import.report));
@@ -589,12 +589,12 @@ impl Batch {
     }
 }
 
-/// What became of one row.
+/// Where the batch stands after one row.
 #[derive(Debug, PartialEq, Eq)]
-enum Stored {
-    /// Stored, rejected or skipped; the batch is still open.
-    Row,
-    /// Stored, and that completed and committed a batch.
+enum AfterRow {
+    /// The row was stored, rejected or skipped; the batch in flight (if any) stays open.
+    BatchOpen,
+    /// The row was stored and completed a batch, which is committed.
     BatchCommitted,
 }
 
@@ -638,10 +638,10 @@ impl<'a> Importer<'a> {
         columns: &Columns,
         record: &csv::ByteRecord,
         line: u64,
-    ) -> anyhow::Result<Stored> {
+    ) -> anyhow::Result<AfterRow> {
         let fields = match row_fields(record, columns) {
             Ok(Some(fields)) => fields,
-            Ok(None) => return Ok(Stored::Row),
+            Ok(None) => return Ok(AfterRow::BatchOpen),
             Err(reason) => return Ok(self.reject(line, reason)),
         };
         let row = match parse_row(self.app, columns, &fields, self.today) {
@@ -657,6 +657,7 @@ impl<'a> Importer<'a> {
             Err(reason) => return Ok(self.reject(line, reason)),
         };
         let new = self.new_sale(&row, partner_id, line, record);
+        // The same transaction again (building the sale needed `self` while it was borrowed).
         let conn = self.batch.conn(self.app, line).await?;
         let (inserted, _) = ledger::record_sale(self.app, conn, &new, self.now)
             .await
@@ -666,15 +667,15 @@ impl<'a> Importer<'a> {
             Inserted::Existing(_) => self.report.duplicates += 1,
         }
         Ok(if self.batch.stored(line).await? {
-            Stored::BatchCommitted
+            AfterRow::BatchCommitted
         } else {
-            Stored::Row
+            AfterRow::BatchOpen
         })
     }
 
-    fn reject(&mut self, line: u64, reason: String) -> Stored {
+    fn reject(&mut self, line: u64, reason: String) -> AfterRow {
         self.report.rejected.push(RowError { line, reason });
-        Stored::Row
+        AfterRow::BatchOpen
     }
 
     /// The sale a checked row of a known partner becomes.
