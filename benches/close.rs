@@ -50,6 +50,7 @@ use criterion::{Criterion, SamplingMode};
 use futures_util::TryStreamExt;
 use rally::app::{App, FixedClock};
 use rally::demo;
+use rally::engine::audit::AuditAction;
 use rally::engine::ids::PartnerId;
 use rally::engine::period::Period;
 use rally::statements::Facts;
@@ -662,7 +663,7 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
     audit::record(
         &mut tx,
         None,
-        "period.close",
+        AuditAction::PeriodClose,
         &format!("period {key}"),
         None,
         Some(&serde_json::json!({ "statements": rows.len() })),

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate};
 use rand::Rng;
 
 use crate::config::{AdminPlatform, Config};
+use crate::engine::audit::AuditAction;
 use crate::engine::ids::{MemberId, PartnerId};
 use crate::engine::invite::{self, Invite};
 use crate::engine::money::Money;
@@ -164,7 +165,7 @@ impl App {
             store::audit::record(
                 &mut *conn,
                 None,
-                "member.admin",
+                AuditAction::MemberAdmin,
                 &format!("member {}", member.id),
                 None,
                 Some(&serde_json::json!({ "role": "admin", "source": "config" })),

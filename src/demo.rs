@@ -186,7 +186,15 @@ pub async fn seed(app: &App) -> store::Result<bool> {
             potential_minor: None,
         };
         let three_months_ms = 92 * 86_400_000;
-        let Some(partner) = partners::insert(&mut tx, &new, now - three_months_ms).await? else {
+        let created = crate::partners::create(
+            &mut tx,
+            &new,
+            None,
+            crate::partners::Source::Demo,
+            now - three_months_ms,
+        )
+        .await?;
+        let Some(partner) = created else {
             continue;
         };
         let member = members::upsert(&mut tx, Platform::Console, handle, name, now).await?;

@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 
 use crate::app::App;
 use crate::engine::amount;
+use crate::engine::audit::AuditAction;
 use crate::engine::ids::PartnerId;
 use crate::engine::money::Money;
 use crate::engine::partner::{MAX_NAME_CHARS, name_key};
@@ -451,114 +452,241 @@ pub async fn import_sales(
     source_name: &str,
     progress: Option<&indicatif::ProgressBar>,
 ) -> anyhow::Result<ImportReport> {
-    let tape = Arc::new(Mutex::new(Tape::default()));
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(Recording {
-            inner: reader,
-            tape: Arc::clone(&tape),
-        });
-    let line_of = |record: &csv::ByteRecord| {
-        let start = record.position().map_or(0, |p| p.byte());
-        tape.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .line_at(start)
-    };
-
-    let mut record = csv::ByteRecord::new();
-    if !csv
-        .read_byte_record(&mut record)
-        .map_err(ImportError::from)?
-    {
-        return Err(ImportError::Empty.into());
-    }
-    line_of(&record);
-    let columns = Columns::from_header(&record)?;
-
-    let now = app.now();
-    let today = app.local_date(now);
-    let program = app.config.program.currency;
-    let auto_approve_below = app
-        .config
-        .program
-        .auto_approve_below
-        .map(|v| Money::new(v, program));
-    let mut report = ImportReport::default();
-    let mut partner_cache = HashMap::new();
-    let mut tx: Option<store::Tx> = None;
-    let mut in_batch = 0;
-    // First line of the batch in flight: what a crash or error would lose.
-    let mut batch_line = 0;
+    let mut file = CsvFile::open(reader);
+    let columns = file.header()?;
+    let mut import = Importer::new(app, source_name);
     let mut line = 1;
-
     loop {
-        if !csv.read_byte_record(&mut record).map_err(|e| {
-            let unstored = if tx.is_some() { batch_line } else { line + 1 };
-            anyhow::Error::from(ImportError::from(e)).context(stopped_batch(line, unstored))
-        })? {
+        let more = file.next_record().map_err(|e| {
+            anyhow::Error::from(ImportError::from(e))
+                .context(stopped_batch(line, import.batch.unstored_from(line)))
+        })?;
+        if !more {
             break;
         }
-        line = line_of(&record);
+        line = file.line();
         if let Some(bar) = progress {
-            bar.set_position(csv.position().byte());
+            bar.set_position(file.byte_position());
         }
-        let mut reject = |reason: String| report.rejected.push(RowError { line, reason });
+        if import.row(&columns, &file.record, line).await? == AfterRow::BatchCommitted
+            && let Some(bar) = progress
+        {
+            bar.set_message(summary(&import.report));
+        }
+    }
+    let report = import.finish(line).await?;
+    if let Some(bar) = progress {
+        bar.set_message(summary(&report));
+    }
+    Ok(report)
+}
 
-        let mut fields = Vec::with_capacity(record.len());
-        for raw in &record {
-            match std::str::from_utf8(raw) {
-                Ok(text) => fields.push(text.trim()),
-                Err(_) => break,
+/// The CSV reader over the input, with the tape that turns record offsets into line numbers.
+struct CsvFile<R: Read> {
+    csv: csv::Reader<Recording<R>>,
+    tape: Arc<Mutex<Tape>>,
+    /// The record last read.
+    record: csv::ByteRecord,
+}
+
+impl<R: Read> CsvFile<R> {
+    fn open(reader: R) -> CsvFile<R> {
+        let tape = Arc::new(Mutex::new(Tape::default()));
+        let csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(Recording {
+                inner: reader,
+                tape: Arc::clone(&tape),
+            });
+        CsvFile {
+            csv,
+            tape,
+            record: csv::ByteRecord::new(),
+        }
+    }
+
+    /// Reads the header line and finds the columns in it.
+    fn header(&mut self) -> Result<Columns, ImportError> {
+        if !self.next_record()? {
+            return Err(ImportError::Empty);
+        }
+        // Moves the tape past the header, so data lines are counted from there.
+        self.line();
+        Columns::from_header(&self.record)
+    }
+
+    /// Reads the next record into `self.record`; `false` at the end of the input.
+    fn next_record(&mut self) -> csv::Result<bool> {
+        self.csv.read_byte_record(&mut self.record)
+    }
+
+    /// The line the record last read starts on. Call once per record: the tape forgets what
+    /// came before it.
+    fn line(&self) -> u64 {
+        let start = self.record.position().map_or(0, |p| p.byte());
+        self.tape
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .line_at(start)
+    }
+
+    /// Bytes of input read so far, for the progress bar.
+    fn byte_position(&self) -> u64 {
+        self.csv.position().byte()
+    }
+}
+
+/// The transaction rows are stored in, [`BATCH_ROWS`] at a time.
+#[derive(Default)]
+struct Batch {
+    tx: Option<store::Tx>,
+    rows: usize,
+    /// First line of the batch in flight: what a crash or error would lose.
+    first_line: u64,
+}
+
+impl Batch {
+    /// The batch's transaction, begun at `line` if none is in flight.
+    async fn conn(&mut self, app: &App, line: u64) -> anyhow::Result<&mut store::Tx> {
+        match self.tx {
+            Some(ref mut tx) => Ok(tx),
+            None => {
+                self.first_line = line;
+                let tx = app
+                    .store
+                    .begin()
+                    .await
+                    .map_err(|e| stopped_at(e, line, line))?;
+                Ok(self.tx.insert(tx))
             }
         }
-        if fields.len() < record.len() {
-            reject(
-                "the row is not valid UTF-8 text (from Excel, save as \"CSV UTF-8\")".to_string(),
-            );
-            continue;
+    }
+
+    /// Counts a stored row; commits when the batch is full (`true` then).
+    async fn stored(&mut self, line: u64) -> anyhow::Result<bool> {
+        self.rows += 1;
+        if self.rows < BATCH_ROWS {
+            return Ok(false);
         }
-        if fields.iter().all(|f| f.is_empty()) {
-            continue; // a blank row (`,,,`), as spreadsheets leave them
-        }
-        if fields.len() != columns.count {
-            reject(format!(
-                "the row has {} field{}, the header has {}",
-                fields.len(),
-                plural(fields.len()),
-                columns.count
-            ));
-            continue;
-        }
-        let row = match parse_row(app, &columns, &fields, today) {
-            Ok(row) => row,
-            Err(reason) => {
-                reject(reason);
-                continue;
-            }
+        let Some(done) = self.tx.take() else {
+            return Ok(false);
         };
-
-        let conn =
-            match tx {
-                Some(ref mut conn) => conn,
-                None => {
-                    batch_line = line;
-                    tx.insert(app.store.begin().await.map_err(|e| {
-                        anyhow::Error::from(e).context(stopped_batch(line, batch_line))
-                    })?)
-                }
-            };
-        let partner = resolve_partner(conn, &mut partner_cache, row.partner)
+        done.commit()
             .await
-            .map_err(|e| anyhow::Error::from(e).context(stopped_batch(line, batch_line)))?;
+            .map_err(|e| stopped_at(e, line, self.first_line))?;
+        self.rows = 0;
+        Ok(true)
+    }
+
+    /// The first line not stored if the import stopped after `line`.
+    fn unstored_from(&self, line: u64) -> u64 {
+        if self.tx.is_some() {
+            self.first_line
+        } else {
+            line + 1
+        }
+    }
+}
+
+/// Where the batch stands after one row.
+#[derive(Debug, PartialEq, Eq)]
+enum AfterRow {
+    /// The row was stored, rejected or skipped; the batch in flight (if any) stays open.
+    BatchOpen,
+    /// The row was stored and completed a batch, which is committed.
+    BatchCommitted,
+}
+
+/// One import in progress: what every row needs, the partners looked up so far, the batch in
+/// flight and the counts.
+struct Importer<'a> {
+    app: &'a App,
+    source_name: &'a str,
+    now: i64,
+    today: NaiveDate,
+    auto_approve_below: Option<Money>,
+    partners: HashMap<String, Result<PartnerId, String>>,
+    batch: Batch,
+    report: ImportReport,
+}
+
+impl<'a> Importer<'a> {
+    fn new(app: &'a App, source_name: &'a str) -> Importer<'a> {
+        let now = app.now();
+        let program = app.config.program.currency;
+        Importer {
+            app,
+            source_name,
+            now,
+            today: app.local_date(now),
+            auto_approve_below: app
+                .config
+                .program
+                .auto_approve_below
+                .map(|v| Money::new(v, program)),
+            partners: HashMap::new(),
+            batch: Batch::default(),
+            report: ImportReport::default(),
+        }
+    }
+
+    /// Checks one record and stores it, or records why it is rejected. Errors are database
+    /// errors, which stop the import.
+    async fn row(
+        &mut self,
+        columns: &Columns,
+        record: &csv::ByteRecord,
+        line: u64,
+    ) -> anyhow::Result<AfterRow> {
+        let fields = match row_fields(record, columns) {
+            Ok(Some(fields)) => fields,
+            Ok(None) => return Ok(AfterRow::BatchOpen),
+            Err(reason) => return Ok(self.reject(line, reason)),
+        };
+        let row = match parse_row(self.app, columns, &fields, self.today) {
+            Ok(row) => row,
+            Err(reason) => return Ok(self.reject(line, reason)),
+        };
+        let conn = self.batch.conn(self.app, line).await?;
+        let partner = resolve_partner(conn, &mut self.partners, row.partner)
+            .await
+            .map_err(|e| stopped_at(e, line, self.batch.first_line))?;
         let partner_id = match partner {
             Ok(id) => id,
-            Err(reason) => {
-                reject(reason);
-                continue;
-            }
+            Err(reason) => return Ok(self.reject(line, reason)),
         };
-        let new = NewSale {
+        let new = self.new_sale(&row, partner_id, line, record);
+        // The same transaction again (building the sale needed `self` while it was borrowed).
+        let conn = self.batch.conn(self.app, line).await?;
+        let (inserted, _) = ledger::record_sale(self.app, conn, &new, self.now)
+            .await
+            .map_err(|e| stopped_at(e, line, self.batch.first_line))?;
+        match inserted {
+            Inserted::New(_) => self.report.imported += 1,
+            Inserted::Existing(_) => self.report.duplicates += 1,
+        }
+        Ok(if self.batch.stored(line).await? {
+            AfterRow::BatchCommitted
+        } else {
+            AfterRow::BatchOpen
+        })
+    }
+
+    fn reject(&mut self, line: u64, reason: String) -> AfterRow {
+        self.report.rejected.push(RowError { line, reason });
+        AfterRow::BatchOpen
+    }
+
+    /// The sale a checked row of a known partner becomes.
+    fn new_sale(
+        &self,
+        row: &Row<'_>,
+        partner_id: PartnerId,
+        line: u64,
+        record: &csv::ByteRecord,
+    ) -> NewSale {
+        NewSale {
             partner_id,
             amount: row.amount,
             program_amount: row.program_amount,
@@ -569,68 +697,86 @@ pub async fn import_sales(
             evidence: None,
             note: None,
             sale_date: row.date.to_string(),
-            period: Period::containing(app.config.program.period, row.date).key(),
+            period: Period::containing(self.app.config.program.period, row.date).key(),
             source: SaleSource::Import,
-            idempotency_key: idempotency_key(row.external_id, source_name, line, &record),
+            idempotency_key: idempotency_key(row.external_id, self.source_name, line, record),
             status: initial_status(
                 SaleSource::Import,
                 row.verified,
                 row.program_amount,
-                auto_approve_below,
+                self.auto_approve_below,
             ),
             reporter: None,
-            reported_at: now,
-        };
-        let (inserted, _) = ledger::record_sale(app, conn, &new, now)
-            .await
-            .map_err(|e| anyhow::Error::from(e).context(stopped_batch(line, batch_line)))?;
-        match inserted {
-            Inserted::New(_) => report.imported += 1,
-            Inserted::Existing(_) => report.duplicates += 1,
-        }
-        in_batch += 1;
-        if in_batch >= BATCH_ROWS
-            && let Some(done) = tx.take()
-        {
-            done.commit()
-                .await
-                .map_err(|e| anyhow::Error::from(e).context(stopped_batch(line, batch_line)))?;
-            in_batch = 0;
-            if let Some(bar) = progress {
-                bar.set_message(summary(&report));
-            }
+            reported_at: self.now,
         }
     }
 
-    // The audit entry goes with the last batch; with no batch in flight, every row is stored.
-    let unstored = if tx.is_some() { batch_line } else { line + 1 };
-    let mut conn = match tx.take() {
-        Some(conn) => conn,
-        None => app.store.begin().await?,
-    };
-    audit::record(
-        &mut conn,
-        None,
-        "sales.import",
-        &format!("file {source_name}"),
-        None,
-        Some(&serde_json::json!({
-            "imported": report.imported,
-            "duplicates": report.duplicates,
-            "rejected": report.rejected.len(),
-            "source": "cli",
-        })),
-        now,
-    )
-    .await
-    .map_err(|e| anyhow::Error::from(e).context(stopped_batch(line, unstored)))?;
-    conn.commit()
+    /// Writes the audit entry with the totals and commits it with the last batch; with no
+    /// batch in flight, every row is stored already. `line` is the last line read.
+    async fn finish(mut self, line: u64) -> anyhow::Result<ImportReport> {
+        let unstored = self.batch.unstored_from(line);
+        let mut conn = match self.batch.tx.take() {
+            Some(conn) => conn,
+            None => self.app.store.begin().await?,
+        };
+        audit::record(
+            &mut conn,
+            None,
+            AuditAction::SalesImport,
+            &format!("file {}", self.source_name),
+            None,
+            Some(&serde_json::json!({
+                "imported": self.report.imported,
+                "duplicates": self.report.duplicates,
+                "rejected": self.report.rejected.len(),
+                "source": "cli",
+            })),
+            self.now,
+        )
         .await
-        .map_err(|e| anyhow::Error::from(e).context(stopped_batch(line, unstored)))?;
-    if let Some(bar) = progress {
-        bar.set_message(summary(&report));
+        .map_err(|e| stopped_at(e, line, unstored))?;
+        conn.commit()
+            .await
+            .map_err(|e| stopped_at(e, line, unstored))?;
+        Ok(self.report)
     }
-    Ok(report)
+}
+
+/// The trimmed fields of a record: `Ok(None)` for a blank row (`,,,`, as spreadsheets leave
+/// them), `Err` for a row that is not UTF-8 or does not match the header's field count.
+fn row_fields<'r>(
+    record: &'r csv::ByteRecord,
+    columns: &Columns,
+) -> Result<Option<Vec<&'r str>>, String> {
+    let mut fields = Vec::with_capacity(record.len());
+    for raw in record {
+        match std::str::from_utf8(raw) {
+            Ok(text) => fields.push(text.trim()),
+            Err(_) => {
+                return Err(
+                    "the row is not valid UTF-8 text (from Excel, save as \"CSV UTF-8\")"
+                        .to_string(),
+                );
+            }
+        }
+    }
+    if fields.iter().all(|f| f.is_empty()) {
+        return Ok(None);
+    }
+    if fields.len() != columns.count {
+        return Err(format!(
+            "the row has {} field{}, the header has {}",
+            fields.len(),
+            plural(fields.len()),
+            columns.count
+        ));
+    }
+    Ok(Some(fields))
+}
+
+/// A database error that stopped the import at `line`, saying what is stored.
+fn stopped_at(e: impl Into<anyhow::Error>, line: u64, batch_line: u64) -> anyhow::Error {
+    e.into().context(stopped_batch(line, batch_line))
 }
 
 fn stopped_batch(line: u64, batch_line: u64) -> String {

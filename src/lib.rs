@@ -12,6 +12,7 @@ pub mod http;
 pub mod i18n;
 pub mod import;
 pub mod ledger;
+pub mod partners;
 pub mod scorecard;
 pub mod statements;
 pub mod store;

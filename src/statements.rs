@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
+use crate::engine::audit::AuditAction;
 use crate::engine::ids::{MemberId, PartnerId, SaleId};
 use crate::engine::money::{Currency, Money};
 use crate::engine::partner::Partner;
@@ -289,7 +290,7 @@ impl App {
         audit::record(
             &mut tx,
             by,
-            "period.close",
+            AuditAction::PeriodClose,
             &format!("period {key}"),
             None,
             Some(&serde_json::json!({ "statements": report.statements, "total_minor": report.total_minor })),

@@ -3,6 +3,7 @@
 //! audit log, all in one transaction.
 
 use crate::app::App;
+use crate::engine::audit::AuditAction;
 use crate::engine::ids::PartnerId;
 use crate::engine::money::Money;
 use crate::engine::tier::{self, TierChange, TierFacts};
@@ -26,7 +27,7 @@ impl App {
         }
         let now = self.now();
         let period = self.period_at(now);
-        let keys = crate::chat::trailing_keys(period);
+        let keys = period.trailing_year_keys();
         let currency = self.config.program.currency;
         let mut tx = self.store.begin().await?;
         let trailing = incentives::approved_over_all(&mut tx, &keys).await?;
@@ -60,7 +61,7 @@ impl App {
             audit::record(
                 &mut tx,
                 None,
-                "tier.change",
+                AuditAction::TierChange,
                 &format!("partner {}", partner.id),
                 Some(&serde_json::json!({ "tier": partner.tier })),
                 Some(&serde_json::json!({ "tier": new_tier, "trailing_sales": facts.trailing_sales.to_string() })),

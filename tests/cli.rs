@@ -160,3 +160,57 @@ fn close_period_export_and_tiers_through_the_binary() {
     assert!(ok, "{err}");
     assert!(out.contains("tier changes recorded"), "{out}");
 }
+
+/// `rally partners add` and `rally invite` create partners through the one service, so both
+/// leave a `partner.create` audit entry.
+#[tokio::test]
+async fn partners_created_from_the_command_line_are_audited() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("cli.db");
+    let config = dir.path().join("rally.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "{}\n[database]\nurl = \"sqlite://{}\"\n",
+            rally::demo::DEMO_CONFIG,
+            db.display()
+        ),
+    )
+    .expect("write config");
+    for args in [
+        &["partners", "add", "Acme", "--potential", "50万"][..],
+        &["invite", "Beta", "--kind", "agent"][..],
+    ] {
+        let out = rally()
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .expect("run rally");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let store = rally::store::Store::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("connect");
+    let mut conn = store.read().await.expect("conn");
+    let log = rally::store::audit::recent(&mut conn, 10)
+        .await
+        .expect("audit");
+    let created: Vec<&str> = log
+        .iter()
+        .filter(|e| e.action == rally::engine::audit::AuditAction::PartnerCreate)
+        .map(|e| e.subject.as_str())
+        .collect();
+    assert_eq!(created, vec!["partner 2", "partner 1"], "{log:?}");
+    assert!(
+        log.iter().all(|e| e
+            .after
+            .as_deref()
+            .is_some_and(|a| a.contains("\"source\":\"cli\""))),
+        "{log:?}"
+    );
+}

@@ -6,6 +6,7 @@ mod support;
 use std::process::Command;
 
 use rally::app::App;
+use rally::engine::audit::AuditAction;
 use rally::engine::ids::PartnerId;
 use rally::engine::money::{Currency, Money};
 use rally::engine::partner::PartnerKind;
@@ -205,7 +206,7 @@ async fn good_and_bad_rows_mixed(db: &TestDb) {
     // The import is in the audit log.
     let mut conn = app.store.read().await.expect("conn");
     let entry = audit::recent(&mut conn, 1).await.expect("audit");
-    assert_eq!(entry[0].action, "sales.import");
+    assert_eq!(entry[0].action, AuditAction::SalesImport);
     assert_eq!(entry[0].subject, "file mixed.csv");
 }
 
@@ -546,7 +547,7 @@ async fn cli_partners_targets_and_import() {
     let log = audit::recent(&mut conn, 20).await.expect("audit");
     let target = log
         .iter()
-        .find(|e| e.action == "target.set" && e.before.is_some())
+        .find(|e| e.action == AuditAction::TargetSet && e.before.is_some())
         .expect("second target.set");
     assert_eq!(target.subject, format!("partner {}", acme.id));
     let before: serde_json::Value =

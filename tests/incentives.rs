@@ -253,6 +253,53 @@ async fn allocation_splits_the_budget_exactly_and_shows_inputs() {
     assert_eq!(keys(&funds), vec!["funds-share", "funds-inputs"]);
 }
 
+/// The `weights` argument of the `/funds` inputs line.
+fn funds_weights(outcome: &rally::chat::handler::Outcome) -> String {
+    let line = outcome
+        .replies
+        .iter()
+        .flat_map(|r| r.lines.iter())
+        .find(|m| m.key == "funds-inputs")
+        .expect("funds-inputs line");
+    match line.args.iter().find(|(k, _)| k == "weights") {
+        Some((_, rally::chat::reply::Arg::Text(w))) => w.clone(),
+        other => panic!("no weights argument: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn funds_explains_with_the_weights_of_the_run() {
+    let db = TestDb::sqlite().await;
+    let clock = TestClock::new();
+    let app = demo(&db, &clock).await;
+    let run_weights = {
+        let w = &app.config.allocation;
+        format!("{}/{}/{}", w.potential, w.contribution, w.growth)
+    };
+    let done = say(&app, "manager", 1, "/allocate 100000").await;
+    assert_eq!(keys(&done), vec!["allocate-done"]);
+    assert_eq!(
+        funds_weights(&say(&app, "wang", 2, "/funds").await),
+        run_weights
+    );
+
+    // The program changes its weights afterwards; the earlier run keeps its own.
+    let mut config = support::test_config(&db.url);
+    config.allocation.potential = "0.1".parse().expect("decimal");
+    config.allocation.contribution = "0.1".parse().expect("decimal");
+    config.allocation.growth = "0.8".parse().expect("decimal");
+    let changed = rally::app::App::new(
+        db.store.clone(),
+        std::sync::Arc::new(config),
+        Box::new(clock.clone()),
+    )
+    .expect("app");
+    let funds = say(&changed, "wang", 3, "/funds").await;
+    assert_eq!(keys(&funds), vec!["funds-share", "funds-inputs"]);
+    assert_eq!(funds_weights(&funds), run_weights);
+    assert_ne!(run_weights, "0.1/0.1/0.8");
+}
+
 #[tokio::test]
 async fn disputes_feedback_and_adjustments() {
     let db = TestDb::sqlite().await;

@@ -3,6 +3,7 @@
 
 mod support;
 
+use rally::engine::audit::AuditAction;
 use rally::engine::ids::{MemberId, PartnerId, SaleId};
 use rally::engine::invite::Invite;
 use rally::engine::money::{Currency, Money};
@@ -394,7 +395,7 @@ async fn audit_log_round_trips(store: Store) {
     audit::record(
         &mut tx,
         Some(m.id),
-        "sale.approved",
+        AuditAction::Sale(SaleStatus::Approved),
         "sale 1",
         Some(&before),
         Some(&after),
@@ -402,14 +403,22 @@ async fn audit_log_round_trips(store: Store) {
     )
     .await
     .expect("record");
-    audit::record(&mut tx, None, "partner.create", "partner 1", None, None, 8)
-        .await
-        .expect("record");
+    audit::record(
+        &mut tx,
+        None,
+        AuditAction::PartnerCreate,
+        "partner 1",
+        None,
+        None,
+        8,
+    )
+    .await
+    .expect("record");
     tx.commit().await.expect("commit");
     let mut conn = store.read().await.expect("conn");
     let entries = audit::recent(&mut conn, 10).await.expect("recent");
     assert_eq!(entries.len(), 2);
-    assert_eq!(entries[0].action, "partner.create");
+    assert_eq!(entries[0].action, AuditAction::PartnerCreate);
     assert_eq!(entries[0].actor, None);
     assert_eq!(entries[1].actor, Some(m.id));
     assert_eq!(entries[1].actor_name.as_deref(), Some("Boss"));

@@ -6,7 +6,7 @@
 
 use crate::chat::registry::{self, CommandSpec};
 use crate::engine::amount::{self, AmountError, AmountInput};
-use crate::engine::ids::SaleId;
+use crate::engine::ids::{DisputeId, SaleId};
 use crate::engine::partner::{MAX_NAME_CHARS, PartnerKind};
 
 /// Longest message accepted, in characters (Telegram's own limit for a text message).
@@ -76,7 +76,7 @@ pub enum Command {
     },
     /// `/answer <dispute> <text>`.
     Answer {
-        dispute: i64,
+        dispute: DisputeId,
         text: String,
     },
     /// `/allocate <budget>`.
@@ -382,7 +382,7 @@ pub fn parse_dispute(tokens: &[Token]) -> Result<Command, ParseError> {
 
 /// `/answer <dispute> <text>`.
 pub fn parse_answer(tokens: &[Token]) -> Result<Command, ParseError> {
-    let dispute = i64::from(number(tokens, 0, "answer")?);
+    let dispute = DisputeId(i64::from(number(tokens, 0, "answer")?));
     let text = join(&tokens[1..]);
     if text.is_empty() {
         return Err(ParseError::Usage("answer"));
@@ -663,7 +663,7 @@ mod tests {
         assert_eq!(
             p("/answer 7 fixed next period"),
             Ok(Some(Command::Answer {
-                dispute: 7,
+                dispute: DisputeId(7),
                 text: "fixed next period".into()
             }))
         );

@@ -11,6 +11,7 @@ use super::reply::{Destination, Msg, Reply};
 use crate::app::App;
 use crate::config::Locale;
 use crate::engine::amount::{self, AmountError};
+use crate::engine::audit::AuditAction;
 use crate::engine::ids::{PartnerId, SaleId};
 use crate::engine::invite::{self as invite_rules, InviteError};
 use crate::engine::money::Currency;
@@ -588,7 +589,7 @@ impl App {
         audit::record(
             &mut *conn,
             Some(ctx.member.id),
-            "member.join",
+            AuditAction::MemberJoin,
             &format!("member {}", ctx.member.id),
             Some(&json!({ "role": ctx.member.role.map(|r| r.as_str()), "partner": ctx.member.partner_id })),
             Some(&json!({ "role": role.as_str(), "partner": partner_id, "code": code })),
@@ -856,7 +857,7 @@ impl App {
             audit::record(
                 &mut *conn,
                 Some(ctx.member.id),
-                &format!("sale.{}", to.as_str()),
+                AuditAction::Sale(to),
                 &format!("sale {}", sale.id),
                 Some(&json!({ "status": sale.status.as_str() })),
                 Some(&json!({ "status": to.as_str(), "reason": reason })),
@@ -976,23 +977,15 @@ impl App {
                     tier: args.tier.clone(),
                     potential_minor: None,
                 };
-                let created = partners::insert(&mut *conn, &new, ctx.now)
-                    .await?
-                    .ok_or_else(|| Failure::Internal(anyhow::anyhow!("partner vanished")))?;
-                audit::record(
+                crate::partners::create(
                     &mut *conn,
+                    &new,
                     Some(ctx.member.id),
-                    "partner.create",
-                    &format!("partner {}", created.id),
-                    None,
-                    Some(
-                        &json!({ "name": created.name, "kind": created.kind.as_str(),
-                                  "region": created.region, "tier": created.tier }),
-                    ),
+                    crate::partners::Source::Chat,
                     ctx.now,
                 )
-                .await?;
-                created
+                .await?
+                .ok_or_else(|| Failure::Internal(anyhow::anyhow!("partner vanished")))?
             }
         };
         let invite = self
@@ -1007,7 +1000,7 @@ impl App {
         audit::record(
             &mut *conn,
             Some(ctx.member.id),
-            "invite.create",
+            AuditAction::InviteCreate,
             &format!("partner {}", partner.id),
             None,
             Some(&json!({ "code": invite.code, "expires_at": invite.expires_at })),
@@ -1074,7 +1067,7 @@ impl App {
                     .int("id", e.id.0)
                     .text("when", when)
                     .text("actor", e.actor_name.unwrap_or_else(|| "system".into()))
-                    .text("action", e.action)
+                    .text("action", e.action.as_str())
                     .text("subject", e.subject)
                     .text("change", e.after.unwrap_or_default()),
             );

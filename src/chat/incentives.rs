@@ -11,9 +11,10 @@ use super::registry::{Audience, CommandSpec, ParamKind as K, Writes, opt, req};
 use super::reply::{Destination, Msg, Reply};
 use crate::app::App;
 use crate::config::Locale;
-use crate::engine::allocation::{self, AllocationInput};
+use crate::engine::allocation::{self, AllocationInput, AllocationWeights};
 use crate::engine::amount::{self, AmountInput};
-use crate::engine::ids::PartnerId;
+use crate::engine::audit::AuditAction;
+use crate::engine::ids::{DisputeId, PartnerId};
 use crate::engine::money::Money;
 use crate::engine::partner::Partner;
 use crate::engine::period::Period;
@@ -351,7 +352,7 @@ impl App {
         partner: PartnerId,
         period: Period,
     ) -> store::Result<i64> {
-        incentives::approved_over(conn, partner, &trailing_keys(period)).await
+        incentives::approved_over(conn, partner, &period.trailing_year_keys()).await
     }
 
     pub(crate) async fn feedback(
@@ -376,7 +377,7 @@ impl App {
         audit::record(
             conn,
             Some(ctx.member.id),
-            "feedback.add",
+            AuditAction::FeedbackAdd,
             &format!("partner {}", partner.id),
             None,
             Some(&json!({ "score": score, "comment": comment })),
@@ -428,7 +429,7 @@ impl App {
         audit::record(
             conn,
             Some(ctx.member.id),
-            "statement.adjust",
+            AuditAction::StatementAdjust,
             &format!("partner {}", partner.id),
             None,
             Some(&json!({ "adjustment": id, "period": period.key(), "amount_minor": minor, "reason": reason })),
@@ -472,7 +473,7 @@ impl App {
         .await?;
         let mut replies = vec![Reply::private(
             Msg::new("dispute-opened")
-                .int("dispute", id)
+                .int("dispute", id.0)
                 .int("line", i64::from(line)),
         )];
         for manager in members::managers(conn).await? {
@@ -481,7 +482,7 @@ impl App {
                 locale: manager.locale.as_deref().and_then(Locale::from_tag),
                 ..Reply::here(
                     Msg::new("dispute-new")
-                        .int("dispute", id)
+                        .int("dispute", id.0)
                         .text("partner", &partner.name)
                         .text("period", period.key())
                         .int("line", i64::from(line))
@@ -496,20 +497,20 @@ impl App {
         &self,
         ctx: &mut Ctx<'_>,
         conn: &mut store::Conn,
-        id: i64,
+        id: DisputeId,
         text: &str,
     ) -> Handled {
         ctx.require_manager()?;
         let dispute = incentives::dispute(conn, id)
             .await?
-            .ok_or_else(|| user(Msg::new("dispute-unknown").int("dispute", id)))?;
+            .ok_or_else(|| user(Msg::new("dispute-unknown").int("dispute", id.0)))?;
         if !incentives::answer_dispute(conn, id, text, ctx.member.id, ctx.now).await? {
-            return Err(user(Msg::new("dispute-answered").int("dispute", id)));
+            return Err(user(Msg::new("dispute-answered").int("dispute", id.0)));
         }
         audit::record(
             conn,
             Some(ctx.member.id),
-            "dispute.answer",
+            AuditAction::DisputeAnswer,
             &format!("dispute {id}"),
             Some(&json!({ "status": dispute.status })),
             Some(&json!({ "status": "answered", "answer": text })),
@@ -517,7 +518,7 @@ impl App {
         )
         .await?;
         let mut replies = vec![Reply::here(
-            Msg::new("dispute-answer-sent").int("dispute", id),
+            Msg::new("dispute-answer-sent").int("dispute", id.0),
         )];
         if let Some(opener) = dispute.opened_by {
             let locale = members::get(conn, opener)
@@ -530,7 +531,7 @@ impl App {
                 locale,
                 ..Reply::here(
                     Msg::new("dispute-your-answer")
-                        .int("dispute", id)
+                        .int("dispute", id.0)
                         .int("line", dispute.line)
                         .text("period", &dispute.period)
                         .text("answer", text),
@@ -551,7 +552,7 @@ impl App {
         let budget = amount::to_money(budget, program).map_err(|e| user(amount_error_msg(&e)))?;
         let budget = self.to_program_money(budget)?;
         let period = self.period_at(ctx.now);
-        let trailing = incentives::approved_over_all(conn, &trailing_keys(period)).await?;
+        let trailing = incentives::approved_over_all(conn, &period.trailing_year_keys()).await?;
         let current = stored::approved_totals(conn, &period.key()).await?;
         let last_year = stored::approved_totals(conn, &period.year_earlier().key()).await?;
         let potentials = incentives::potentials(conn).await?;
@@ -612,7 +613,7 @@ impl App {
         audit::record(
             conn,
             Some(ctx.member.id),
-            "funds.allocate",
+            AuditAction::FundsAllocate,
             &format!("allocation {run}"),
             None,
             Some(&json!({ "budget_minor": budget_minor, "partners": shares.len() })),
@@ -621,7 +622,7 @@ impl App {
         .await?;
         Ok(vec![Reply::here(
             Msg::new("allocate-done")
-                .int("run", run)
+                .int("run", run.0)
                 .text("budget", budget.format())
                 .int("partners", shares.len() as i64),
         )])
@@ -629,12 +630,14 @@ impl App {
 
     pub(crate) async fn funds(&self, ctx: &mut Ctx<'_>, conn: &mut store::Conn) -> Handled {
         let partner = ctx.partner()?;
-        let Some((run, budget, amount, inputs)) = incentives::latest_share(conn, partner).await?
-        else {
+        let Some(share) = incentives::latest_share(conn, partner).await? else {
             return Ok(vec![Reply::private(Msg::new("funds-none"))]);
         };
         let inputs: serde_json::Value =
-            serde_json::from_str(&inputs).map_err(|e| Failure::Internal(e.into()))?;
+            serde_json::from_str(&share.inputs_json).map_err(|e| Failure::Internal(e.into()))?;
+        // The run's own weights, not today's config: the share was computed with these.
+        let w: AllocationWeights =
+            serde_json::from_str(&share.weights_json).map_err(|e| Failure::Internal(e.into()))?;
         let field = |k: &str| {
             inputs
                 .get(k)
@@ -642,13 +645,12 @@ impl App {
                 .unwrap_or("0")
                 .to_string()
         };
-        let w = &self.config.allocation;
         Ok(vec![
             Reply::private(
                 Msg::new("funds-share")
-                    .int("run", run)
-                    .text("amount", self.money(amount))
-                    .text("budget", self.money(budget)),
+                    .int("run", share.run.0)
+                    .text("amount", self.money(share.amount_minor))
+                    .text("budget", self.money(share.budget_minor)),
             )
             .line(
                 Msg::new("funds-inputs")
@@ -665,9 +667,4 @@ impl App {
             ),
         ])
     }
-}
-
-/// Keys of the periods covering the twelve months that end with `period`.
-pub fn trailing_keys(period: Period) -> Vec<String> {
-    period.trailing_year().iter().map(Period::key).collect()
 }

@@ -5,5 +5,3 @@ pub mod handler;
 pub(crate) mod incentives;
 pub mod registry;
 pub mod reply;
-
-pub use incentives::trailing_keys;

@@ -34,3 +34,11 @@ typed_id!(
     /// An entry of the audit log.
     AuditId
 );
+typed_id!(
+    /// A partner's dispute about a statement line.
+    DisputeId
+);
+typed_id!(
+    /// One `/allocate` run: a budget split over the partners.
+    AllocationRunId
+);

@@ -2,6 +2,7 @@
 //! loads facts, passes them in with an explicit `now`, and stores what comes out.
 pub mod allocation;
 pub mod amount;
+pub mod audit;
 pub mod ids;
 pub mod invite;
 pub mod money;

@@ -149,6 +149,11 @@ impl Period {
             .collect()
     }
 
+    /// The keys of [`Period::trailing_year`], as the sales totals are stored under them.
+    pub fn trailing_year_keys(&self) -> Vec<String> {
+        self.trailing_year().iter().map(Period::key).collect()
+    }
+
     /// The same period one year earlier.
     pub fn year_earlier(&self) -> Period {
         match *self {

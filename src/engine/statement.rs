@@ -12,7 +12,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use super::money::{Currency, Money, MoneyError};
-use super::plan::{Plan, PlanMode, same_name};
+use super::plan::{Accelerator, Plan, PlanMode, same_name};
 
 /// A period's facts for one partner, all in program currency, exact and unrounded.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -394,6 +394,32 @@ impl Builder<'_> {
             explanation: Explanation { key, args },
         });
     }
+
+    /// The statement from the lines collected, and whether any arithmetic overflowed. The
+    /// total is the sum of the rounded lines; on overflow it saturates.
+    fn finish(mut self, attainment: Option<Decimal>) -> (Statement, bool) {
+        let currency = self.currency;
+        let mut total = Money::zero(currency);
+        for line in &self.lines {
+            total = match total.checked_add(line.amount) {
+                Ok(t) => t,
+                Err(_) => {
+                    self.calc.overflow = true;
+                    Money::new(
+                        total.amount().saturating_add(line.amount.amount()),
+                        currency,
+                    )
+                }
+            };
+        }
+        let statement = Statement {
+            currency,
+            lines: self.lines,
+            total,
+            attainment,
+        };
+        (statement, self.calc.overflow)
+    }
 }
 
 /// A rate or percentage as shown in explanations: `5`, `2.5`.
@@ -426,130 +452,195 @@ fn run(plan: &Plan, facts: &SalesFacts, currency: Currency) -> (Statement, bool)
         calc: Calc::default(),
         lines: Vec::new(),
     };
-    let s = facts.total;
+    let sales = facts.total;
+    let categories = category_sales(plan, facts, &mut b.calc);
+    let base = bracket_base(sales, &categories, &mut b.calc);
+    let target = effective_target(plan, facts);
+    let accel = accelerator(plan, target, &mut b.calc);
 
-    // C_k, grouped under the plan's spelling of the category. Sales categories come from chat
-    // hashtags, so "#Software" must match a `software` rate.
+    match plan.mode {
+        PlanMode::Marginal => marginal_lines(&mut b, base, accel),
+        PlanMode::Whole => whole_lines(&mut b, base, accel),
+    }
+    category_lines(&mut b, &categories);
+    // The cap sees commission, accelerator and category lines only: bonuses and rebates come
+    // after it on purpose.
+    cap_line(&mut b);
+    let attainment = target.map(|t| attainment_pct(sales, t, &mut b.calc));
+    if let (Some(att), Some(t)) = (attainment, target) {
+        bonus_line(&mut b, sales, t, att);
+    }
+    volume_rebate_line(&mut b, sales);
+    growth_rebate_line(&mut b, sales, facts.last_year);
+    b.finish(attainment)
+}
+
+/// Category sales C_k, grouped under the plan's spelling of the category with its rate:
+/// name → (rate, sales). Sales categories come from chat hashtags, so "#Software" must match a
+/// `software` rate; categories without a rate are left out (they stay in the bracket base).
+fn category_sales<'p>(
+    plan: &'p Plan,
+    facts: &SalesFacts,
+    calc: &mut Calc,
+) -> BTreeMap<&'p str, (Decimal, Decimal)> {
     let mut categories: BTreeMap<&str, (Decimal, Decimal)> = BTreeMap::new();
     for (name, amount) in &facts.by_category {
         if let Some((key, rate)) = plan.category_rates.iter().find(|(k, _)| same_name(k, name)) {
             let entry = categories
                 .entry(key.as_str())
                 .or_insert((*rate, Decimal::ZERO));
-            entry.1 = b.calc.add(entry.1, *amount);
+            entry.1 = calc.add(entry.1, *amount);
         }
     }
-    let mut base = s;
+    categories
+}
+
+/// The bracket base: sales minus the sales earning a category rate instead.
+fn bracket_base(
+    sales: Decimal,
+    categories: &BTreeMap<&str, (Decimal, Decimal)>,
+    calc: &mut Calc,
+) -> Decimal {
+    let mut base = sales;
     for (_, c) in categories.values() {
-        base = b.calc.sub(base, *c);
+        base = calc.sub(base, *c);
     }
+    base
+}
 
-    // A non-positive target (invalid) is treated as none rather than dividing by zero.
-    let target = facts.target.or(plan.target).filter(|t| *t > Decimal::ZERO);
-    // A multiplier of 1 or less adds nothing (below 1 is invalid and ignored).
-    let accel = match (&plan.accelerator, target) {
-        (Some(acc), Some(t)) if acc.multiplier > Decimal::ONE => {
-            let from = b.calc.pct(t, acc.above_attainment);
-            let extra = b.calc.sub(acc.multiplier, Decimal::ONE);
-            Some((acc, from, extra))
-        }
+/// The partner's target, else the plan's. A non-positive target (invalid) is treated as none
+/// rather than dividing by zero.
+fn effective_target(plan: &Plan, facts: &SalesFacts) -> Option<Decimal> {
+    facts.target.or(plan.target).filter(|t| *t > Decimal::ZERO)
+}
+
+/// An accelerator in effect: the rule, the sales above which it applies and the extra
+/// multiple of the rate (multiplier − 1).
+#[derive(Clone, Copy)]
+struct Accel<'a> {
+    rule: &'a Accelerator,
+    from: Decimal,
+    extra: Decimal,
+}
+
+/// The plan's accelerator, if it has one, there is a target, and it adds something: a
+/// multiplier of 1 or less adds nothing (below 1 is invalid and ignored).
+fn accelerator<'p>(plan: &'p Plan, target: Option<Decimal>, calc: &mut Calc) -> Option<Accel<'p>> {
+    match (&plan.accelerator, target) {
+        (Some(rule), Some(t)) if rule.multiplier > Decimal::ONE => Some(Accel {
+            rule,
+            from: calc.pct(t, rule.above_attainment),
+            extra: calc.sub(rule.multiplier, Decimal::ONE),
+        }),
         _ => None,
-    };
-
-    // Bracket commission, then accelerator.
-    match plan.mode {
-        PlanMode::Marginal => {
-            let slices = marginal_slices(plan, base);
-            for sl in &slices {
-                let len = b.calc.sub(sl.end, sl.from);
-                let amount = b.calc.pct(len, sl.rate);
-                let mut args = vec![
-                    ("rate", num(sl.rate)),
-                    ("base", b.money(len)),
-                    ("lower", b.money(sl.from)),
-                ];
-                let key = match sl.upper {
-                    Some(u) => {
-                        args.push(("upper", b.money(u)));
-                        "line-commission-marginal"
-                    }
-                    None => "line-commission-marginal-top",
-                };
-                b.push(
-                    LineKind::Commission,
-                    len,
-                    Some(sl.rate),
-                    Some(sl.from),
-                    sl.upper,
-                    amount,
-                    key,
-                    args,
-                );
-            }
-            if let Some((acc, from, extra)) = accel {
-                for sl in &slices {
-                    let start = sl.from.max(from);
-                    if sl.end <= start {
-                        continue;
-                    }
-                    let portion = b.calc.sub(sl.end, start);
-                    let extra_rate = b.calc.mul(extra, sl.rate);
-                    let amount = b.calc.pct(portion, extra_rate);
-                    let args = accel_args(&b, acc, from, portion, sl.rate, extra_rate);
-                    b.push(
-                        LineKind::Accelerator,
-                        portion,
-                        Some(extra_rate),
-                        Some(start),
-                        sl.upper,
-                        amount,
-                        "line-accelerator",
-                        args,
-                    );
-                }
-            }
-        }
-        PlanMode::Whole => {
-            if let Some((lower, rate, upper)) = whole_bracket(plan, base) {
-                let amount = b.calc.pct(base, rate);
-                let args = vec![
-                    ("rate", num(rate)),
-                    ("base", b.money(base)),
-                    ("lower", b.money(lower)),
-                ];
-                b.push(
-                    LineKind::Commission,
-                    base,
-                    Some(rate),
-                    Some(lower),
-                    upper,
-                    amount,
-                    "line-commission-whole",
-                    args,
-                );
-                if let Some((acc, from, extra)) = accel
-                    && base > from
-                {
-                    let portion = b.calc.sub(base, from);
-                    let extra_rate = b.calc.mul(extra, rate);
-                    let amount = b.calc.pct(portion, extra_rate);
-                    let args = accel_args(&b, acc, from, portion, rate, extra_rate);
-                    b.push(
-                        LineKind::Accelerator,
-                        portion,
-                        Some(extra_rate),
-                        Some(from),
-                        None,
-                        amount,
-                        "line-accelerator",
-                        args,
-                    );
-                }
-            }
-        }
     }
+}
 
-    for (name, (rate, c)) in &categories {
+/// Marginal mode: one commission line per bracket slice, then the accelerator's extra on the
+/// part of each slice above the accelerator threshold.
+fn marginal_lines(b: &mut Builder<'_>, base: Decimal, accel: Option<Accel<'_>>) {
+    let slices = marginal_slices(b.plan, base);
+    for sl in &slices {
+        let len = b.calc.sub(sl.end, sl.from);
+        let amount = b.calc.pct(len, sl.rate);
+        let mut args = vec![
+            ("rate", num(sl.rate)),
+            ("base", b.money(len)),
+            ("lower", b.money(sl.from)),
+        ];
+        let key = match sl.upper {
+            Some(u) => {
+                args.push(("upper", b.money(u)));
+                "line-commission-marginal"
+            }
+            None => "line-commission-marginal-top",
+        };
+        b.push(
+            LineKind::Commission,
+            len,
+            Some(sl.rate),
+            Some(sl.from),
+            sl.upper,
+            amount,
+            key,
+            args,
+        );
+    }
+    let Some(acc) = accel else { return };
+    for sl in &slices {
+        let start = sl.from.max(acc.from);
+        if sl.end <= start {
+            continue;
+        }
+        let portion = b.calc.sub(sl.end, start);
+        accelerator_line(b, acc, portion, sl.rate, start, sl.upper);
+    }
+}
+
+/// Whole mode: the reached bracket's rate on the whole base, then the accelerator's extra on
+/// the base above the accelerator threshold.
+fn whole_lines(b: &mut Builder<'_>, base: Decimal, accel: Option<Accel<'_>>) {
+    let Some((lower, rate, upper)) = whole_bracket(b.plan, base) else {
+        return;
+    };
+    let amount = b.calc.pct(base, rate);
+    let args = vec![
+        ("rate", num(rate)),
+        ("base", b.money(base)),
+        ("lower", b.money(lower)),
+    ];
+    b.push(
+        LineKind::Commission,
+        base,
+        Some(rate),
+        Some(lower),
+        upper,
+        amount,
+        "line-commission-whole",
+        args,
+    );
+    if let Some(acc) = accel
+        && base > acc.from
+    {
+        let portion = b.calc.sub(base, acc.from);
+        accelerator_line(b, acc, portion, rate, acc.from, None);
+    }
+}
+
+/// One accelerator line: `portion` of sales from `lower` earns the extra multiple of `rate`.
+fn accelerator_line(
+    b: &mut Builder<'_>,
+    acc: Accel<'_>,
+    portion: Decimal,
+    rate: Decimal,
+    lower: Decimal,
+    upper: Option<Decimal>,
+) {
+    let extra_rate = b.calc.mul(acc.extra, rate);
+    let amount = b.calc.pct(portion, extra_rate);
+    let args = vec![
+        ("base", b.money(portion)),
+        ("from", b.money(acc.from)),
+        ("above_attainment", num(acc.rule.above_attainment)),
+        ("multiplier", num(acc.rule.multiplier)),
+        ("rate", num(rate)),
+        ("extra_rate", num(extra_rate)),
+    ];
+    b.push(
+        LineKind::Accelerator,
+        portion,
+        Some(extra_rate),
+        Some(lower),
+        upper,
+        amount,
+        "line-accelerator",
+        args,
+    );
+}
+
+/// One line per rated category: its rate on its sales.
+fn category_lines(b: &mut Builder<'_>, categories: &BTreeMap<&str, (Decimal, Decimal)>) {
+    for (name, (rate, c)) in categories {
         let amount = b.calc.pct(*c, *rate);
         let args = vec![
             ("category", (*name).to_string()),
@@ -567,166 +658,138 @@ fn run(plan: &Plan, facts: &SalesFacts, currency: Currency) -> (Statement, bool)
             args,
         );
     }
-
-    // The cap applies to the rounded lines so the sum partners see is what is capped. A cap with
-    // digits below the minor unit is floored to it, so rounding can never push the sum over.
-    if let Some(cap) = plan.cap {
-        let mut before = Decimal::ZERO;
-        for l in &b.lines {
-            before = b.calc.add(before, l.amount.amount());
-        }
-        if before > cap {
-            let floor = cap.round_dp_with_strategy(
-                currency.minor_units(),
-                RoundingStrategy::ToNegativeInfinity,
-            );
-            let amount = b.calc.sub(floor, before);
-            let args = vec![("cap", b.money(cap)), ("before", b.money(before))];
-            b.push(
-                LineKind::Cap,
-                before,
-                None,
-                None,
-                Some(cap),
-                amount,
-                "line-cap",
-                args,
-            );
-        }
-    }
-
-    let attainment = target.map(|t| {
-        let hundredfold = b.calc.mul(s, Decimal::ONE_HUNDRED);
-        // t > 0 here, so only overflow (t tiny, s huge) can fail.
-        let q = hundredfold.checked_div(t);
-        b.calc.or_saturate(q, Decimal::MAX)
-    });
-
-    if let (Some(att), Some(t)) = (attainment, target) {
-        // The single highest step reached, whatever order the config lists them in.
-        let reached = plan
-            .bonuses
-            .iter()
-            .filter(|step| step.attainment <= att)
-            .max_by(|x, y| x.attainment.cmp(&y.attainment));
-        if let Some(step) = reached {
-            let next = plan
-                .bonuses
-                .iter()
-                .map(|x| x.attainment)
-                .filter(|x| *x > step.attainment)
-                .min();
-            let lower = b.calc.pct(t, step.attainment);
-            let upper = next.map(|n| b.calc.pct(t, n));
-            let args = vec![
-                ("threshold", num(step.attainment)),
-                ("target", b.money(t)),
-                (
-                    "attainment",
-                    num(att.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)),
-                ),
-                ("sales", b.money(s)),
-            ];
-            b.push(
-                LineKind::Bonus,
-                s,
-                None,
-                Some(lower),
-                upper,
-                step.amount,
-                "line-bonus",
-                args,
-            );
-        }
-    }
-
-    if let Some(v) = &plan.volume_rebate
-        && s >= v.threshold
-    {
-        let amount = b.calc.pct(s, v.rate);
-        let args = vec![
-            ("rate", num(v.rate)),
-            ("base", b.money(s)),
-            ("threshold", b.money(v.threshold)),
-        ];
-        b.push(
-            LineKind::VolumeRebate,
-            s,
-            Some(v.rate),
-            Some(v.threshold),
-            None,
-            amount,
-            "line-volume-rebate",
-            args,
-        );
-    }
-
-    let l = facts.last_year;
-    if let Some(g) = &plan.growth_rebate
-        && l > Decimal::ZERO
-        && s > l
-    {
-        let growth = b.calc.sub(s, l);
-        let amount = b.calc.pct(growth, g.rate);
-        let args = vec![
-            ("rate", num(g.rate)),
-            ("base", b.money(growth)),
-            ("sales", b.money(s)),
-            ("last_year", b.money(l)),
-        ];
-        b.push(
-            LineKind::GrowthRebate,
-            growth,
-            Some(g.rate),
-            Some(l),
-            None,
-            amount,
-            "line-growth-rebate",
-            args,
-        );
-    }
-
-    let mut total = Money::zero(currency);
-    for line in &b.lines {
-        total = match total.checked_add(line.amount) {
-            Ok(t) => t,
-            Err(_) => {
-                b.calc.overflow = true;
-                Money::new(
-                    total.amount().saturating_add(line.amount.amount()),
-                    currency,
-                )
-            }
-        };
-    }
-    let overflow = b.calc.overflow;
-    (
-        Statement {
-            currency,
-            lines: b.lines,
-            total,
-            attainment,
-        },
-        overflow,
-    )
 }
 
-fn accel_args(
-    b: &Builder<'_>,
-    acc: &super::plan::Accelerator,
-    from: Decimal,
-    portion: Decimal,
-    rate: Decimal,
-    extra_rate: Decimal,
-) -> Vec<(&'static str, String)> {
-    vec![
-        ("base", b.money(portion)),
-        ("from", b.money(from)),
-        ("above_attainment", num(acc.above_attainment)),
-        ("multiplier", num(acc.multiplier)),
-        ("rate", num(rate)),
-        ("extra_rate", num(extra_rate)),
-    ]
+/// The cap: a negative line bringing the lines so far down to the plan's cap. It applies to the
+/// rounded lines so the sum partners see is what is capped. A cap with digits below the minor
+/// unit is floored to it, so rounding can never push the sum over.
+fn cap_line(b: &mut Builder<'_>) {
+    let Some(cap) = b.plan.cap else { return };
+    let mut before = Decimal::ZERO;
+    for l in &b.lines {
+        before = b.calc.add(before, l.amount.amount());
+    }
+    if before <= cap {
+        return;
+    }
+    let floor = cap.round_dp_with_strategy(
+        b.currency.minor_units(),
+        RoundingStrategy::ToNegativeInfinity,
+    );
+    let amount = b.calc.sub(floor, before);
+    let args = vec![("cap", b.money(cap)), ("before", b.money(before))];
+    b.push(
+        LineKind::Cap,
+        before,
+        None,
+        None,
+        Some(cap),
+        amount,
+        "line-cap",
+        args,
+    );
+}
+
+/// Attainment in percent: sales / target × 100, unrounded. `target` is positive.
+fn attainment_pct(sales: Decimal, target: Decimal, calc: &mut Calc) -> Decimal {
+    let hundredfold = calc.mul(sales, Decimal::ONE_HUNDRED);
+    // target > 0 here, so only overflow (target tiny, sales huge) can fail.
+    let q = hundredfold.checked_div(target);
+    calc.or_saturate(q, Decimal::MAX)
+}
+
+/// The bonus of the single highest step reached, whatever order the config lists them in.
+fn bonus_line(b: &mut Builder<'_>, sales: Decimal, target: Decimal, attainment: Decimal) {
+    let plan = b.plan;
+    let Some(step) = plan
+        .bonuses
+        .iter()
+        .filter(|step| step.attainment <= attainment)
+        .max_by(|x, y| x.attainment.cmp(&y.attainment))
+    else {
+        return;
+    };
+    let next = plan
+        .bonuses
+        .iter()
+        .map(|x| x.attainment)
+        .filter(|x| *x > step.attainment)
+        .min();
+    let lower = b.calc.pct(target, step.attainment);
+    let upper = next.map(|n| b.calc.pct(target, n));
+    let args = vec![
+        ("threshold", num(step.attainment)),
+        ("target", b.money(target)),
+        (
+            "attainment",
+            num(attainment.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)),
+        ),
+        ("sales", b.money(sales)),
+    ];
+    b.push(
+        LineKind::Bonus,
+        sales,
+        None,
+        Some(lower),
+        upper,
+        step.amount,
+        "line-bonus",
+        args,
+    );
+}
+
+/// The volume rebate: its rate on all sales once they reach its threshold.
+fn volume_rebate_line(b: &mut Builder<'_>, sales: Decimal) {
+    let Some(v) = &b.plan.volume_rebate else {
+        return;
+    };
+    if sales < v.threshold {
+        return;
+    }
+    let amount = b.calc.pct(sales, v.rate);
+    let args = vec![
+        ("rate", num(v.rate)),
+        ("base", b.money(sales)),
+        ("threshold", b.money(v.threshold)),
+    ];
+    b.push(
+        LineKind::VolumeRebate,
+        sales,
+        Some(v.rate),
+        Some(v.threshold),
+        None,
+        amount,
+        "line-volume-rebate",
+        args,
+    );
+}
+
+/// The growth rebate: its rate on the growth over last year's sales, if there were any.
+fn growth_rebate_line(b: &mut Builder<'_>, sales: Decimal, last_year: Decimal) {
+    let Some(g) = &b.plan.growth_rebate else {
+        return;
+    };
+    if last_year <= Decimal::ZERO || sales <= last_year {
+        return;
+    }
+    let growth = b.calc.sub(sales, last_year);
+    let amount = b.calc.pct(growth, g.rate);
+    let args = vec![
+        ("rate", num(g.rate)),
+        ("base", b.money(growth)),
+        ("sales", b.money(sales)),
+        ("last_year", b.money(last_year)),
+    ];
+    b.push(
+        LineKind::GrowthRebate,
+        growth,
+        Some(g.rate),
+        Some(last_year),
+        None,
+        amount,
+        "line-growth-rebate",
+        args,
+    );
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The audit log: who did what, when, with the state before and after.
 
-use super::{Conn, Result, col};
+use super::{Conn, Result, col, parse_col};
+use crate::engine::audit::AuditAction;
 use crate::engine::ids::{AuditId, MemberId};
 
 /// One audit entry as read back.
@@ -10,7 +11,7 @@ pub struct AuditEntry {
     pub at: i64,
     pub actor: Option<MemberId>,
     pub actor_name: Option<String>,
-    pub action: String,
+    pub action: AuditAction,
     pub subject: String,
     pub before: Option<String>,
     pub after: Option<String>,
@@ -20,7 +21,7 @@ pub struct AuditEntry {
 pub async fn record(
     conn: &mut Conn,
     actor: Option<MemberId>,
-    action: &str,
+    action: AuditAction,
     subject: &str,
     before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
@@ -32,7 +33,7 @@ pub async fn record(
     )
     .bind(now)
     .bind(actor.map(|a| a.0))
-    .bind(action)
+    .bind(action.as_str())
     .bind(subject)
     .bind(before.map(|v| v.to_string()))
     .bind(after.map(|v| v.to_string()))
@@ -58,7 +59,11 @@ pub async fn recent(conn: &mut Conn, limit: i64) -> Result<Vec<AuditEntry>> {
                 at: col(row, "at")?,
                 actor: col::<Option<i64>>(row, "actor_id")?.map(MemberId),
                 actor_name: col(row, "display_name")?,
-                action: col(row, "action")?,
+                action: parse_col(
+                    &col::<String>(row, "action")?,
+                    "audit action",
+                    AuditAction::parse,
+                )?,
                 subject: col(row, "subject")?,
                 before: col(row, "before_state")?,
                 after: col(row, "after_state")?,

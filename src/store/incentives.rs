@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::{Conn, Result, col, sql};
-use crate::engine::ids::{MemberId, PartnerId};
+use crate::engine::ids::{AllocationRunId, DisputeId, MemberId, PartnerId};
 
 /// Distinct normalised customers with approved sales in a period (market coverage).
 pub async fn coverage(conn: &mut Conn, partner: PartnerId, period: &str) -> Result<i64> {
@@ -125,7 +125,7 @@ pub async fn feedback_since(conn: &mut Conn, partner: PartnerId, since: i64) -> 
 /// A dispute about a statement line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dispute {
-    pub id: i64,
+    pub id: DisputeId,
     pub partner: PartnerId,
     pub period: String,
     pub line: i64,
@@ -143,7 +143,7 @@ pub async fn open_dispute(
     reason: &str,
     by: MemberId,
     now: i64,
-) -> Result<i64> {
+) -> Result<DisputeId> {
     let row = sqlx::query(
         "INSERT INTO disputes (partner_id, period, line_no, reason, status, opened_by, opened_at) \
          VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id",
@@ -156,20 +156,20 @@ pub async fn open_dispute(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    col(&row, "id")
+    Ok(DisputeId(col(&row, "id")?))
 }
 
-pub async fn dispute(conn: &mut Conn, id: i64) -> Result<Option<Dispute>> {
+pub async fn dispute(conn: &mut Conn, id: DisputeId) -> Result<Option<Dispute>> {
     let row = sqlx::query(
         "SELECT id, partner_id, period, line_no, reason, status, opened_by, answer \
          FROM disputes WHERE id = $1",
     )
-    .bind(id)
+    .bind(id.0)
     .fetch_optional(&mut *conn)
     .await?;
     row.map(|r| {
         Ok(Dispute {
-            id: col(&r, "id")?,
+            id: DisputeId(col(&r, "id")?),
             partner: PartnerId(col(&r, "partner_id")?),
             period: col(&r, "period")?,
             line: col(&r, "line_no")?,
@@ -185,7 +185,7 @@ pub async fn dispute(conn: &mut Conn, id: i64) -> Result<Option<Dispute>> {
 /// Answers an open dispute; `false` if it was answered already.
 pub async fn answer_dispute(
     conn: &mut Conn,
-    id: i64,
+    id: DisputeId,
     text: &str,
     by: MemberId,
     now: i64,
@@ -197,7 +197,7 @@ pub async fn answer_dispute(
     .bind(text)
     .bind(by.0)
     .bind(now)
-    .bind(id)
+    .bind(id.0)
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -246,7 +246,7 @@ pub async fn insert_allocation_run(
     weights_json: &str,
     by: MemberId,
     now: i64,
-) -> Result<i64> {
+) -> Result<AllocationRunId> {
     let row = sqlx::query(
         "INSERT INTO allocation_runs (budget_minor, currency, weights, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -258,12 +258,12 @@ pub async fn insert_allocation_run(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    col(&row, "id")
+    Ok(AllocationRunId(col(&row, "id")?))
 }
 
 pub async fn insert_allocation_share(
     conn: &mut Conn,
-    run: i64,
+    run: AllocationRunId,
     partner: PartnerId,
     amount_minor: i64,
     inputs_json: &str,
@@ -271,7 +271,7 @@ pub async fn insert_allocation_share(
     sqlx::query(
         "INSERT INTO allocation_shares (run_id, partner_id, amount_minor, inputs) VALUES ($1, $2, $3, $4)",
     )
-    .bind(run)
+    .bind(run.0)
     .bind(partner.0)
     .bind(amount_minor)
     .bind(inputs_json)
@@ -280,13 +280,23 @@ pub async fn insert_allocation_share(
     Ok(())
 }
 
-/// The partner's share in the latest allocation run: (run id, budget, amount, inputs JSON).
-pub async fn latest_share(
-    conn: &mut Conn,
-    partner: PartnerId,
-) -> Result<Option<(i64, i64, i64, String)>> {
+/// A partner's share in an allocation run, with what explains it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredShare {
+    pub run: AllocationRunId,
+    pub budget_minor: i64,
+    pub amount_minor: i64,
+    /// The partner's inputs and component shares, as JSON.
+    pub inputs_json: String,
+    /// The weights the run used (serialized `AllocationWeights`): a later config change must
+    /// not change how an earlier run is explained.
+    pub weights_json: String,
+}
+
+/// The partner's share in the latest allocation run.
+pub async fn latest_share(conn: &mut Conn, partner: PartnerId) -> Result<Option<StoredShare>> {
     let row = sqlx::query(
-        "SELECT r.id, r.budget_minor, s.amount_minor, s.inputs FROM allocation_runs r \
+        "SELECT r.id, r.budget_minor, r.weights, s.amount_minor, s.inputs FROM allocation_runs r \
          JOIN allocation_shares s ON s.run_id = r.id AND s.partner_id = $1 \
          WHERE r.id = (SELECT MAX(id) FROM allocation_runs)",
     )
@@ -294,12 +304,13 @@ pub async fn latest_share(
     .fetch_optional(&mut *conn)
     .await?;
     row.map(|r| {
-        Ok((
-            col(&r, "id")?,
-            col(&r, "budget_minor")?,
-            col(&r, "amount_minor")?,
-            col(&r, "inputs")?,
-        ))
+        Ok(StoredShare {
+            run: AllocationRunId(col(&r, "id")?),
+            budget_minor: col(&r, "budget_minor")?,
+            amount_minor: col(&r, "amount_minor")?,
+            inputs_json: col(&r, "inputs")?,
+            weights_json: col(&r, "weights")?,
+        })
     })
     .transpose()
 }

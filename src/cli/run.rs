@@ -1,0 +1,147 @@
+//! `rally run`: the chat platforms whose token is set, and the HTTP server, until a signal.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use rally::app::{App, SystemClock};
+use rally::config::{Config, TelegramMode};
+use rally::discord;
+use rally::http;
+use rally::store::Store;
+use rally::telegram::{self, Telegram};
+use teloxide::payloads::SetWebhookSetters;
+use teloxide::prelude::Requester;
+use tokio_util::sync::CancellationToken;
+
+/// Cancels `token` on SIGINT or SIGTERM (what service managers send).
+fn stop_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot listen for SIGTERM");
+                        let _ = tokio::signal::ctrl_c().await;
+                        token.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("stopping");
+        token.cancel();
+    });
+}
+
+/// `rally run`: the platforms whose token is set, and the HTTP server, until a signal.
+pub(crate) async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
+    let shutdown = CancellationToken::new();
+    stop_on_signals(shutdown.clone());
+    if config.telegram.token.is_none() && config.discord.token.is_none() {
+        anyhow::bail!(
+            "no chat platform is configured: set TELEGRAM_BOT_TOKEN and/or DISCORD_TOKEN"
+        );
+    }
+    let store = Store::connect(&config.database.url).await?;
+    store.migrate().await?;
+    let mut app = App::new(store, Arc::new(config.clone()), Box::new(SystemClock))?;
+
+    let mut telegram = None;
+    if let Some(token) = &config.telegram.token {
+        let bot = telegram::build_bot(token, config.telegram.api_base())?;
+        let me = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(ExitCode::SUCCESS),
+            me = bot.get_me() => me.map_err(|e| anyhow::anyhow!("Telegram getMe failed: {e}"))?,
+        };
+        let username = me.username().to_string();
+        tracing::info!(bot = %username, "connected to Telegram");
+        app.bot_username = Some(username.clone());
+        telegram = Some((bot, username));
+    }
+    let app = Arc::new(app);
+    let telegram = telegram.map(|(bot, username)| Telegram::new(bot, app.clone(), username));
+
+    let mut webhook = None;
+    if let Some(tg) = &telegram {
+        if let Err(e) = tg.register_commands().await {
+            tracing::warn!(error = %e, "command menus not registered");
+        }
+        if config.telegram.mode == TelegramMode::Webhook {
+            let (Some(base), Some(secret)) = (
+                &config.telegram.webhook_url,
+                &config.telegram.webhook_secret,
+            ) else {
+                anyhow::bail!(
+                    "webhook mode needs telegram.webhook_url and RALLY_TELEGRAM_WEBHOOK_SECRET"
+                );
+            };
+            let url = reqwest::Url::parse(&format!("{base}/telegram/webhook/{secret}"))?;
+            tg.bot()
+                .set_webhook(url)
+                .secret_token(secret.clone())
+                .await?;
+            webhook = Some((tg.clone(), secret.clone()));
+        }
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(http::serve(
+        config.http.listen,
+        http::router(webhook.clone()),
+        shutdown.clone(),
+    ));
+    if let Some(token) = &config.discord.token {
+        let http = discord::build_http(token, config.discord.api_url.as_deref())?;
+        let handler = discord::Discord::new(app.clone(), config.discord.guild_ids.clone());
+        let mut client = serenity::all::ClientBuilder::new_with_http(http, discord::intents())
+            .event_handler(handler)
+            .await
+            .map_err(|e| anyhow::anyhow!("Discord client: {e}"))?;
+        let shards = client.shard_manager.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            shards.shutdown_all().await;
+        });
+        tasks.spawn(async move {
+            client
+                .start()
+                .await
+                .map_err(|e| anyhow::anyhow!("Discord gateway: {e}"))
+        });
+    }
+    if let Some(tg) = telegram {
+        let stop = shutdown.clone();
+        if webhook.is_some() {
+            tasks.spawn(async move {
+                tg.process_forever(stop).await;
+                Ok(())
+            });
+        } else {
+            tasks.spawn(async move { tg.poll(stop).await });
+        }
+    }
+    let mut failure = None;
+    while let Some(done) = tasks.join_next().await {
+        let result = done.map_err(anyhow::Error::from).and_then(|r| r);
+        if let Err(e) = result {
+            tracing::error!(error = %format!("{e:#}"), "a service task failed; stopping");
+            failure.get_or_insert(e);
+            shutdown.cancel();
+        } else if !shutdown.is_cancelled() {
+            // A loop ended on its own: stop the rest too.
+            shutdown.cancel();
+        }
+    }
+    app.store.close().await;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
