@@ -2,8 +2,6 @@
 //! locking flow on PostgreSQL too): statements, explanations, what-if, closing periods and the
 //! corrections of locked ones, exports, tiers, allocation, disputes and feedback.
 
-mod support;
-
 use rally::engine::money::{Currency, Money};
 use rally::engine::partner::Platform;
 use rally::engine::period::Period;
@@ -12,7 +10,7 @@ use rally::ledger;
 use rally::statements::{StatementError, export_csv, export_json};
 use rally::store::partners;
 use rally::store::sales::NewSale;
-use support::{TestClock, TestDb, app, first_int_arg, keys, say, text};
+use rally_testkit::{TestClock, TestDb, app, first_int_arg, keys, say, text};
 
 async fn demo(db: &TestDb, clock: &TestClock) -> rally::app::App {
     let app = app(db, clock);
