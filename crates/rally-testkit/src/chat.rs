@@ -65,26 +65,26 @@ pub fn text(app: &App, outcome: &Outcome) -> String {
 
 /// A text argument of the first line of the first reply (e.g. an invite code).
 pub fn first_text_arg(outcome: &Outcome, name: &str) -> String {
-    match outcome.replies[0].lines[0]
-        .args
-        .iter()
-        .find(|(k, _)| k == name)
-    {
-        Some((_, Arg::Text(text))) => text.clone(),
+    match first_arg(outcome, name) {
+        Some(Arg::Text(text)) => text.clone(),
         other => panic!("no text argument {name}: {other:?}"),
     }
 }
 
 /// A number argument of the first line of the first reply (e.g. a sale id).
 pub fn first_int_arg(outcome: &Outcome, name: &str) -> i64 {
-    match outcome.replies[0].lines[0]
+    match first_arg(outcome, name) {
+        Some(Arg::Int(n)) => *n,
+        other => panic!("no number argument {name}: {other:?}"),
+    }
+}
+
+fn first_arg<'a>(outcome: &'a Outcome, name: &str) -> Option<&'a Arg> {
+    outcome.replies[0].lines[0]
         .args
         .iter()
         .find(|(k, _)| k == name)
-    {
-        Some((_, Arg::Int(n))) => *n,
-        other => panic!("no number argument {name}: {other:?}"),
-    }
+        .map(|(_, arg)| arg)
 }
 
 /// The invite or link code that follows `marker` in a bot's answer (`/start ABCD2345`).

@@ -43,7 +43,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::http::{Hub, Listener, Server, unix_now};
+use crate::http::{Hub, Listener, Recorded, Server, unix_now};
 pub use crate::multipart::UploadedFile;
 use crate::multipart::{self, Part};
 
@@ -670,13 +670,7 @@ impl FakeDiscord {
         timeout: Duration,
     ) -> Option<RestCall> {
         self.shared
-            .wait_until(timeout, |inner| {
-                inner
-                    .calls
-                    .iter()
-                    .find(|c| c.answered(method, path_contains) && pred(c))
-                    .cloned()
-            })
+            .wait_for_call(timeout, |c| c.answered(method, path_contains) && pred(c))
             .await
     }
 
@@ -689,15 +683,7 @@ impl FakeDiscord {
         timeout: Duration,
     ) -> Option<Vec<RestCall>> {
         self.shared
-            .wait_until(timeout, |inner| {
-                let found: Vec<RestCall> = inner
-                    .calls
-                    .iter()
-                    .filter(|c| c.answered(method, path_contains))
-                    .cloned()
-                    .collect();
-                (found.len() >= n).then_some(found)
-            })
+            .wait_for_calls(timeout, n, |c| c.answered(method, path_contains))
             .await
     }
 
@@ -795,6 +781,14 @@ impl FakeDiscord {
     /// The `GET /oauth2/applications/@me` answer.
     pub fn application_payload(&self) -> Value {
         application_json()
+    }
+}
+
+impl Recorded for Inner {
+    type Call = RestCall;
+
+    fn calls(&self) -> &[RestCall] {
+        &self.calls
     }
 }
 
@@ -1719,6 +1713,15 @@ fn form_error(path: &[String], code: &str, message: &str) -> Answer {
     }
 }
 
+/// 400 Invalid Form Body: the list or text at `path` is longer than `max`.
+fn too_long(path: &[String], max: usize) -> Answer {
+    form_error(
+        path,
+        "BASE_TYPE_MAX_LENGTH",
+        &format!("Must be {max} or fewer in length."),
+    )
+}
+
 fn failure_answer(failure: &Failure) -> Answer {
     match failure {
         Failure::RateLimited { retry_after_secs } => {
@@ -2008,25 +2011,13 @@ fn get_channel(shared: &Shared, id: &str) -> Answer {
 fn check_message_body(body: &Value, files: &[Part], creating: bool) -> Option<Answer> {
     let content = body["content"].as_str().unwrap_or_default();
     if content.chars().count() > 2000 {
-        return Some(form_error(
-            &["content".to_string()],
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 2000 or fewer in length.",
-        ));
+        return Some(too_long(&["content".to_string()], 2000));
     }
     if body["embeds"].as_array().is_some_and(|e| e.len() > 10) {
-        return Some(form_error(
-            &["embeds".to_string()],
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 10 or fewer in length.",
-        ));
+        return Some(too_long(&["embeds".to_string()], 10));
     }
     if body["components"].as_array().is_some_and(|c| c.len() > 5) {
-        return Some(form_error(
-            &["components".to_string()],
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 5 or fewer in length.",
-        ));
+        return Some(too_long(&["components".to_string()], 5));
     }
     let empty = content.is_empty()
         && body["embeds"].as_array().is_none_or(Vec::is_empty)
@@ -2438,11 +2429,7 @@ fn stored_command(body: &Value, guild: Option<u64>, id: Option<u64>) -> Value {
 
 fn check_command_list(list: &[Value]) -> Option<Answer> {
     if list.len() > 100 {
-        return Some(form_error(
-            &[],
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 100 or fewer in length.",
-        ));
+        return Some(too_long(&[], 100));
     }
     let mut seen = Vec::new();
     for (i, command) in list.iter().enumerate() {
@@ -2554,11 +2541,7 @@ fn check_command(command: &Value, path: &[String]) -> Option<Answer> {
 fn check_options(options: &Value, path: &[String]) -> Option<Answer> {
     let options = options.as_array()?;
     if options.len() > 25 {
-        return Some(form_error(
-            path,
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 25 or fewer in length.",
-        ));
+        return Some(too_long(path, 25));
     }
     let mut optional_seen = false;
     let mut names = Vec::new();
@@ -2620,11 +2603,7 @@ fn check_options(options: &Value, path: &[String]) -> Option<Answer> {
         }
         optional_seen |= !required;
         if option["choices"].as_array().is_some_and(|c| c.len() > 25) {
-            return Some(form_error(
-                &at(&here, &["choices"]),
-                "BASE_TYPE_MAX_LENGTH",
-                "Must be 25 or fewer in length.",
-            ));
+            return Some(too_long(&at(&here, &["choices"]), 25));
         }
         if matches!(kind, 1 | 2)
             && let Some(error) = check_options(&option["options"], &at(&here, &["options"]))

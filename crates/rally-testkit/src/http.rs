@@ -40,8 +40,8 @@ impl<C, T> Hub<C, T> {
         })
     }
 
-    /// Locks the state. A test that panicked while holding it poisons nothing: the state is
-    /// still what the fake last wrote, and later assertions should see it.
+    /// Locks the state, ignoring poison: a handler or test that panicked while holding the
+    /// lock left the state as the fake last wrote it, and later assertions should see that.
     pub fn lock(&self) -> MutexGuard<'_, T> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -101,6 +101,47 @@ impl<C, T> Deref for Hub<C, T> {
 
     fn deref(&self) -> &C {
         &self.config
+    }
+}
+
+/// A fake's state that records the requests it received, in order of arrival.
+pub(crate) trait Recorded {
+    type Call: Clone;
+
+    fn calls(&self) -> &[Self::Call];
+}
+
+impl<C, T: Recorded> Hub<C, T> {
+    /// Waits (at most `timeout`) for a recorded request `matches` accepts, including requests
+    /// made before this wait began; returns the first such request.
+    pub async fn wait_for_call(
+        &self,
+        timeout: Duration,
+        matches: impl Fn(&T::Call) -> bool,
+    ) -> Option<T::Call> {
+        self.wait_until(timeout, |inner| {
+            inner.calls().iter().find(|c| matches(c)).cloned()
+        })
+        .await
+    }
+
+    /// Waits (at most `timeout`) until `n` recorded requests match; returns them all.
+    pub async fn wait_for_calls(
+        &self,
+        timeout: Duration,
+        n: usize,
+        matches: impl Fn(&T::Call) -> bool,
+    ) -> Option<Vec<T::Call>> {
+        self.wait_until(timeout, |inner| {
+            let found: Vec<T::Call> = inner
+                .calls()
+                .iter()
+                .filter(|c| matches(c))
+                .cloned()
+                .collect();
+            (found.len() >= n).then_some(found)
+        })
+        .await
     }
 }
 

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
-use crate::http::{Hub, Listener, Server, unix_now};
+use crate::http::{Hub, Listener, Recorded, Server, unix_now};
 pub use crate::multipart::UploadedFile;
 use crate::multipart::{self, form_pairs};
 
@@ -417,13 +417,7 @@ impl FakeTelegram {
     ) -> Option<Call> {
         let method = method.to_ascii_lowercase();
         self.shared
-            .wait_until(timeout, |inner| {
-                inner
-                    .calls
-                    .iter()
-                    .find(|c| c.method == method && pred(c))
-                    .cloned()
-            })
+            .wait_for_call(timeout, |c| c.method == method && pred(c))
             .await
     }
 
@@ -436,15 +430,7 @@ impl FakeTelegram {
     ) -> Option<Vec<Call>> {
         let method = method.to_ascii_lowercase();
         self.shared
-            .wait_until(timeout, |inner| {
-                let calls: Vec<Call> = inner
-                    .calls
-                    .iter()
-                    .filter(|c| c.method == method)
-                    .cloned()
-                    .collect();
-                (calls.len() >= n).then_some(calls)
-            })
+            .wait_for_calls(timeout, n, |c| c.method == method)
             .await
     }
 
@@ -491,6 +477,14 @@ impl FakeTelegram {
             .messages
             .get(&(chat_id, message_id))
             .cloned()
+    }
+}
+
+impl Recorded for Inner {
+    type Call = Call;
+
+    fn calls(&self) -> &[Call] {
+        &self.calls
     }
 }
 
