@@ -36,8 +36,6 @@
 //! Run: `cargo bench --bench close`. Under `cargo test --benches` a small database in a
 //! temporary directory is used instead, so the check stays quick.
 
-mod common;
-
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
@@ -64,7 +62,7 @@ use sqlx::sqlite::{
 };
 use tokio::runtime::Runtime;
 
-use common::{copy_db, remove_db, sqlite_url, target_dir, test_mode};
+use rally_testkit::bench::{copy_db, estimates, remove_db, sqlite_url, target_dir, test_mode};
 
 /// Bump when the seeded data changes shape; a cached file with another version is rebuilt.
 const SEED_VERSION: i64 = 2;
@@ -817,8 +815,8 @@ fn print_summary(since: SystemTime, b: &Breakdown, seeded: &Seeded) {
         b.bare_sample_numbered.as_secs_f64() / b.bare_sample_anonymous.as_secs_f64()
     );
     let (Some(close), Some(bare)) = (
-        common::estimates(GROUP, CLOSE, since),
-        common::estimates(GROUP, BARE, since),
+        estimates(GROUP, CLOSE, since),
+        estimates(GROUP, BARE, since),
     ) else {
         println!("  (no criterion ratio: run both benchmarks in one `cargo bench --bench close`)");
         return;

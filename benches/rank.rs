@@ -43,6 +43,7 @@ use rally::engine::ranking::RankIndex;
 use rally::store::Store;
 use rally::store::rank_cache::RankCache;
 use rally::store::totals::{self, RankBasis};
+use rally_testkit::bench::{copy_db, estimates, remove_db, sqlite_url, target_dir, test_mode};
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
@@ -86,22 +87,6 @@ const SMALL: Scale = Scale {
     callers: 20,
 };
 
-/// Criterion runs benchmarks only with `--bench` (and not `--test`); otherwise it runs each once.
-fn test_mode() -> bool {
-    let args: Vec<String> = std::env::args().collect();
-    !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--test")
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
-fn sqlite_url(path: &Path) -> String {
-    format!("sqlite://{}", path.display())
-}
-
 /// The benchmark's App: the demo program on `path`, clock pinned to [`NOW_MS`].
 async fn app_on(path: &Path) -> App {
     let url = sqlite_url(path);
@@ -110,14 +95,6 @@ async fn app_on(path: &Path) -> App {
     let store = Store::connect(&url).await.expect("connect to sqlite file");
     store.migrate().await.expect("run migrations");
     App::new(store, Arc::new(config), Box::new(FixedClock(NOW_MS))).expect("build app")
-}
-
-fn remove_db(path: &Path) {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(name));
-    }
 }
 
 /// The scale stored in a cached file, if it was seeded by this version of the benchmark.
@@ -340,21 +317,7 @@ fn working_copy(seeded: &Path, temp: &Path) -> PathBuf {
     }
     let started = Instant::now();
     let copy = temp.join("rank.db");
-    for suffix in ["", "-wal"] {
-        let mut from = seeded.as_os_str().to_owned();
-        from.push(suffix);
-        let from = PathBuf::from(from);
-        if !from.exists() {
-            continue;
-        }
-        let mut to = copy.as_os_str().to_owned();
-        to.push(suffix);
-        let to = PathBuf::from(to);
-        std::fs::copy(&from, &to).expect("copy the seeded database");
-        std::fs::File::open(&to)
-            .and_then(|f| f.sync_all())
-            .expect("flush the copy");
-    }
+    copy_db(seeded, &copy);
     eprintln!(
         "working copy {} in {:.1} s",
         copy.display(),
@@ -835,32 +798,6 @@ fn bench_rank(c: &mut Criterion) {
             report_time.get().as_secs_f64() * 1e6 / reports as f64
         );
     }
-}
-
-/// Where criterion writes its estimates.
-fn criterion_dir() -> PathBuf {
-    std::env::var_os("CRITERION_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("criterion"))
-}
-
-/// (mean, median) in nanoseconds, if criterion wrote this benchmark's estimates after `since`.
-fn estimates(group: &str, bench: &str, since: SystemTime) -> Option<(f64, f64)> {
-    let path = criterion_dir()
-        .join(group)
-        .join(bench)
-        .join("new")
-        .join("estimates.json");
-    let fresh = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| t >= since);
-    if !fresh {
-        return None;
-    }
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
-    let point = |name: &str| json.get(name)?.get("point_estimate")?.as_f64();
-    Some((point("mean")?, point("median")?))
 }
 
 fn print_summary(since: SystemTime) {

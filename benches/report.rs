@@ -18,7 +18,7 @@
 
 use std::cell::Cell;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -34,6 +34,7 @@ use rally::store::handled::MessageKey;
 use rally::store::sales::{self, Inserted, NewSale};
 use rally::store::totals::{self, Delta};
 use rally::store::{Store, members};
+use rally_testkit::bench::{estimates, test_mode};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -282,12 +283,6 @@ where
         f(n).await;
     }
     start.elapsed()
-}
-
-/// Criterion runs benchmarks only with `--bench` (and not `--test`); otherwise it runs each once.
-fn test_mode() -> bool {
-    let args: Vec<String> = std::env::args().collect();
-    !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--test")
 }
 
 /// Rounds of the interleaved comparison, and operations per side in each round.
@@ -542,36 +537,6 @@ fn bench_report(c: &mut Criterion) -> Paired {
         no_ping_pool.close().await;
     });
     paired
-}
-
-/// Where criterion writes its estimates.
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    target.join("criterion")
-}
-
-/// (mean, median) in nanoseconds, if criterion wrote this benchmark's estimates after `since`.
-fn estimates(group: &str, bench: &str, since: SystemTime) -> Option<(f64, f64)> {
-    let path = criterion_dir()
-        .join(group)
-        .join(bench)
-        .join("new")
-        .join("estimates.json");
-    let fresh = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| t >= since);
-    if !fresh {
-        return None;
-    }
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
-    let point = |name: &str| json.get(name)?.get("point_estimate")?.as_f64();
-    Some((point("mean")?, point("median")?))
 }
 
 fn print_ratio(since: SystemTime, paired: &Paired) {

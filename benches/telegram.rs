@@ -1,5 +1,5 @@
 //! `/report` updates handled per second end to end through teloxide against the fake Bot API
-//! server (`tests/support/telegram.rs`), against a minimal teloxide echo bot on a second
+//! server (`rally_testkit::telegram`), against a minimal teloxide echo bot on a second
 //! instance of the same fake, in the same run. Goal (issue 4 item 11): rally / echo ≥ 0.5.
 //!
 //! Both sides get the same traffic: [`UPDATES`] text messages from one user in their private
@@ -23,17 +23,12 @@
 //! Run: `cargo bench --bench telegram`. Under `cargo test --benches` each side runs once with a
 //! few updates.
 
-mod common;
-#[path = "../tests/support/telegram.rs"]
-mod fake;
-
 use std::cell::Cell;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{Criterion, SamplingMode, Throughput};
-use fake::{Call, FakeTelegram, UserRef};
 use rally::app::{App, SystemClock};
 use rally::chat::handler::Incoming;
 use rally::demo;
@@ -44,7 +39,8 @@ use teloxide::prelude::*;
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
-use common::{copy_db, quartiles, sqlite_url, test_mode};
+use rally_testkit::bench::{copy_db, estimates, quartiles, sqlite_url, test_mode};
+use rally_testkit::telegram::{Call, FakeTelegram, UserRef};
 
 /// Updates per measured iteration.
 const UPDATES: u64 = 200;
@@ -478,8 +474,8 @@ fn print_summary(since: SystemTime, extra: &Extra) {
         );
     }
     let (Some(rally), Some(echo)) = (
-        common::estimates(GROUP, RALLY, since),
-        common::estimates(GROUP, ECHO, since),
+        estimates(GROUP, RALLY, since),
+        estimates(GROUP, ECHO, since),
     ) else {
         println!(
             "  (no criterion ratio: run both benchmarks in one `cargo bench --bench telegram`)"

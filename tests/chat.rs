@@ -1,12 +1,10 @@
 //! The chat handler end to end on SQLite: real grammar, real store, real Fluent text, driven
 //! through `App::handle` and the console adapter.
 
-mod support;
-
 use rally::chat::console::Console;
 use rally::engine::partner::Platform;
 use rally::store::{members, sales};
-use support::{TestClock, TestDb, app, first_int_arg, first_text_arg, keys, say, text};
+use rally_testkit::{TestClock, TestDb, app, first_int_arg, first_text_arg, keys, say, text};
 
 /// Seeds the demo program (partners, `manager`, `wang`, ...).
 async fn demo_app(db: &TestDb, clock: &TestClock) -> rally::app::App {

@@ -1,16 +1,14 @@
 //! Rally as a Discord bot: the real serenity client against a fake Discord (REST + gateway) on
 //! 127.0.0.1, the same handler and ledger as Telegram — including one identity across both.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use rally::config::{AdminId, AdminPlatform};
+use rally_testkit::discord::{self as fake_discord, DiscordUser, FakeDiscord};
+use rally_testkit::telegram::{FakeTelegram, UserRef};
+use rally_testkit::{TestClock, TestDb};
 use serde_json::{Value, json};
-use support::discord::{self as fake_discord, DiscordUser, FakeDiscord};
-use support::telegram::{FakeTelegram, UserRef};
-use support::{TestClock, TestDb};
 use tokio_util::sync::CancellationToken;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -30,7 +28,7 @@ impl Bots {
         let discord = FakeDiscord::start().await;
         let telegram = FakeTelegram::start("RallyBot").await;
         let db = TestDb::sqlite().await;
-        let mut config = support::test_config(&db.url);
+        let mut config = rally_testkit::test_config(&db.url);
         config.admins.push(AdminId {
             platform: AdminPlatform::Discord,
             id: MANAGER,
@@ -202,7 +200,7 @@ async fn one_identity_and_one_ledger_across_telegram_and_discord() {
         64,
         "the invite code is shown to the manager only"
     );
-    let code: String = support::code_after(&invite, "/start ");
+    let code: String = rally_testkit::code_after(&invite, "/start ");
     bots.telegram.push_update(FakeTelegram::text_message(
         partner_tg.private_chat(),
         partner_tg.clone(),
@@ -242,7 +240,7 @@ async fn one_identity_and_one_ledger_across_telegram_and_discord() {
         .await
         .expect("link code");
     let link_code: String =
-        support::code_after(link.params["text"].as_str().unwrap_or_default(), "/link ");
+        rally_testkit::code_after(link.params["text"].as_str().unwrap_or_default(), "/link ");
     let (joined, _) = bots
         .command(
             &partner_dc,
@@ -327,7 +325,7 @@ async fn manager_approves_with_a_button_and_survives_a_gateway_drop() {
             json!([opt("partner", "Button Co")]),
         )
         .await;
-    let code: String = support::code_after(&invite, "/start ");
+    let code: String = rally_testkit::code_after(&invite, "/start ");
     bots.command(
         &partner,
         false,
@@ -411,7 +409,7 @@ async fn a_rate_limited_answer_is_retried() {
     let user = DiscordUser::new(PARTNER, "zed");
     bots.discord.fail_next(
         "/callback",
-        support::discord::Failure::RateLimited {
+        rally_testkit::discord::Failure::RateLimited {
             retry_after_secs: 0.5,
         },
     );

@@ -1,8 +1,6 @@
 //! `rally import sales`, `rally partners add --potential` and `rally targets set`: the import
 //! service on SQLite and PostgreSQL (when `RALLY_TEST_POSTGRES_URL` is set), and the binary.
 
-mod support;
-
 use std::process::Command;
 
 use rally::app::App;
@@ -14,7 +12,7 @@ use rally::engine::sale::{Sale, SaleStatus};
 use rally::import::{ImportError, ImportReport, RowError, import_sales};
 use rally::store::partners::NewPartner;
 use rally::store::{Store, audit, partners, sales, targets, totals};
-use support::{TestClock, TestDb};
+use rally_testkit::{TestClock, TestDb};
 
 /// Generates `<name>::sqlite` and `<name>::postgres` tests from one async body `fn(&TestDb)`.
 macro_rules! both_backends {
@@ -50,7 +48,7 @@ both_backends!(
 /// An app on `db` at 2026-11-15 (demo config: CNY, USD at 7.1, monthly periods) with two
 /// partners, "ACME Trading" and "华东贸易".
 async fn setup(db: &TestDb) -> (App, PartnerId, PartnerId) {
-    let app = support::app(db, &TestClock::new());
+    let app = rally_testkit::app(db, &TestClock::new());
     let mut tx = app.store.begin().await.expect("begin");
     let mut add = async |name: &str| {
         let new = NewPartner {

@@ -2,8 +2,6 @@
 //! locking flow on PostgreSQL too): statements, explanations, what-if, closing periods and the
 //! corrections of locked ones, exports, tiers, allocation, disputes and feedback.
 
-mod support;
-
 use rally::engine::money::{Currency, Money};
 use rally::engine::partner::Platform;
 use rally::engine::period::Period;
@@ -12,7 +10,7 @@ use rally::ledger;
 use rally::statements::{StatementError, export_csv, export_json};
 use rally::store::partners;
 use rally::store::sales::NewSale;
-use support::{TestClock, TestDb, app, first_int_arg, keys, say, text};
+use rally_testkit::{TestClock, TestDb, app, first_int_arg, keys, say, text};
 
 async fn demo(db: &TestDb, clock: &TestClock) -> rally::app::App {
     let app = app(db, clock);
@@ -284,7 +282,7 @@ async fn funds_explains_with_the_weights_of_the_run() {
     );
 
     // The program changes its weights afterwards; the earlier run keeps its own.
-    let mut config = support::test_config(&db.url);
+    let mut config = rally_testkit::test_config(&db.url);
     config.allocation.potential = "0.1".parse().expect("decimal");
     config.allocation.contribution = "0.1".parse().expect("decimal");
     config.allocation.growth = "0.8".parse().expect("decimal");

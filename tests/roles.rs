@@ -4,16 +4,14 @@
 //! sentence; no reply in a group carries money owed to a partner (anyone's), and nothing but the
 //! public leaderboard shows another partner's sales.
 
-mod support;
-
 use rally::app::App;
 use rally::chat::handler::{Incoming, Outcome};
 use rally::chat::registry::{self, Audience};
 use rally::chat::reply::Destination;
 use rally::config::{AdminId, AdminPlatform};
 use rally::engine::partner::Platform;
+use rally_testkit::{TestClock, TestDb, say, test_config, text};
 use std::sync::Arc;
-use support::{TestClock, TestDb, say, test_config, text};
 
 /// The other partner's sale: an amount no demo total can show by chance.
 const SECRET_AMOUNT: &str = "98765.43";
@@ -80,7 +78,7 @@ async fn matrix_app(db: &TestDb, clock: &TestClock) -> App {
     let app = App::new(db.store.clone(), Arc::new(config), Box::new(clock.clone())).expect("app");
     assert!(rally::demo::seed(&app).await.expect("seed"));
     let invited = say(&app, "manager", 1, "/invite \"Zeta Trading\" dealer North").await;
-    let code = support::first_text_arg(&invited, "code");
+    let code = rally_testkit::first_text_arg(&invited, "code");
     say(&app, "zeta", 2, &format!("/start {code}")).await;
     let reported = say(
         &app,
@@ -89,14 +87,14 @@ async fn matrix_app(db: &TestDb, clock: &TestClock) -> App {
         &format!("/report {SECRET_AMOUNT} Hidden Corp"),
     )
     .await;
-    let sale = support::first_int_arg(&reported, "sale");
+    let sale = rally_testkit::first_int_arg(&reported, "sale");
     let approved = say(&app, "manager", 4, &format!("/approve {sale}")).await;
     assert!(
-        !support::keys(&approved)
+        !rally_testkit::keys(&approved)
             .iter()
             .any(|k| k.starts_with("error")),
         "{:?}",
-        support::keys(&approved)
+        rally_testkit::keys(&approved)
     );
     app
 }

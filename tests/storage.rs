@@ -1,8 +1,6 @@
 //! The storage suite: every test runs unchanged on SQLite and on PostgreSQL (when
 //! `RALLY_TEST_POSTGRES_URL` is set; otherwise the PostgreSQL half says it was skipped).
 
-mod support;
-
 use rally::engine::audit::AuditAction;
 use rally::engine::ids::{MemberId, PartnerId, SaleId};
 use rally::engine::invite::Invite;
@@ -15,7 +13,7 @@ use rally::store::rank_cache::RankCache;
 use rally::store::sales::{Inserted, NewSale};
 use rally::store::totals::{Delta, RankBasis};
 use rally::store::{Store, audit, handled, invites, members, partners, sales, totals};
-use support::TestDb;
+use rally_testkit::TestDb;
 
 /// Generates `<name>::sqlite` and `<name>::postgres` tests from one async body `fn(Store)`.
 macro_rules! both_backends {

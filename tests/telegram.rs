@@ -1,16 +1,14 @@
 //! Rally as a Telegram bot: the real teloxide client against a fake Bot API server on
 //! 127.0.0.1, driving the real handler and store.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use rally::config::{AdminId, AdminPlatform};
 use rally::telegram::{Telegram, build_bot};
+use rally_testkit::telegram::{ChatRef, Failure, FakeTelegram, UserRef};
+use rally_testkit::{TestClock, TestDb};
 use serde_json::Value;
-use support::telegram::{ChatRef, Failure, FakeTelegram, UserRef};
-use support::{TestClock, TestDb};
 use tokio_util::sync::CancellationToken;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -29,7 +27,7 @@ impl Harness {
         let fake = FakeTelegram::start("RallyBot").await;
         let db = TestDb::sqlite().await;
         let clock = TestClock::new();
-        let mut config = support::test_config(&db.url);
+        let mut config = rally_testkit::test_config(&db.url);
         config.admins.push(AdminId {
             platform: AdminPlatform::Telegram,
             id: MANAGER as u64,
@@ -93,7 +91,7 @@ impl Harness {
     }
 }
 
-fn text_of(call: &support::telegram::Call) -> String {
+fn text_of(call: &rally_testkit::telegram::Call) -> String {
     call.params["text"]
         .as_str()
         .or(call.params["caption"].as_str())
@@ -122,7 +120,7 @@ async fn invite_start_report_approve_by_button_rank() {
     );
     let invite = h.sent(MANAGER, "t.me/RallyBot?start=").await;
     let text = invite["text"].as_str().expect("text");
-    let code = support::code_after(text, "start=");
+    let code = rally_testkit::code_after(text, "start=");
 
     h.say(&partner, partner.private_chat(), &format!("/start {code}"));
     h.sent(PARTNER, "Zeta Trading").await;
@@ -204,7 +202,8 @@ async fn groups_address_the_bot_and_keep_money_private() {
     // Money asked in a group goes privately; the group gets a note.
     h.say(&manager, manager.private_chat(), "/invite Group Co dealer");
     let invite = h.sent(MANAGER, "start=").await;
-    let code: String = support::code_after(invite["text"].as_str().unwrap_or_default(), "/start ");
+    let code: String =
+        rally_testkit::code_after(invite["text"].as_str().unwrap_or_default(), "/start ");
     let partner = UserRef::new(PARTNER, "Zed");
     h.say(&partner, partner.private_chat(), &format!("/start {code}"));
     h.sent(PARTNER, "Group Co").await;
@@ -227,7 +226,8 @@ async fn redelivered_updates_store_nothing_twice_and_429_is_retried() {
     let manager = UserRef::new(MANAGER, "Mei");
     h.say(&manager, manager.private_chat(), "/invite Twice Co dealer");
     let invite = h.sent(MANAGER, "start=").await;
-    let code: String = support::code_after(invite["text"].as_str().unwrap_or_default(), "/start ");
+    let code: String =
+        rally_testkit::code_after(invite["text"].as_str().unwrap_or_default(), "/start ");
     let partner = UserRef::new(PARTNER, "Zed");
     h.say(&partner, partner.private_chat(), &format!("/start {code}"));
     h.sent(PARTNER, "Twice Co").await;
@@ -268,7 +268,7 @@ async fn webhook_refuses_a_wrong_secret_and_processes_a_right_one() {
     let fake = FakeTelegram::start("RallyBot").await;
     let db = TestDb::sqlite().await;
     let clock = TestClock::new();
-    let app = Arc::new(support::app(&db, &clock));
+    let app = Arc::new(rally_testkit::app(&db, &clock));
     let bot = build_bot(fake.token(), &fake.url()).expect("bot");
     let tg = Telegram::new(bot, app.clone(), "RallyBot".into());
     let stop = CancellationToken::new();
@@ -455,7 +455,8 @@ async fn photo_evidence_locale_and_command_menus() {
     let manager = UserRef::new(MANAGER, "Mei");
     h.say(&manager, manager.private_chat(), "/invite Photo Co dealer");
     let invite = h.sent(MANAGER, "start=").await;
-    let code: String = support::code_after(invite["text"].as_str().unwrap_or_default(), "/start ");
+    let code: String =
+        rally_testkit::code_after(invite["text"].as_str().unwrap_or_default(), "/start ");
     // A Chinese-speaking partner: answers come in Chinese until /lang says otherwise.
     let partner = UserRef::new(PARTNER, "Zed").language("zh-hans");
     h.say(&partner, partner.private_chat(), &format!("/start {code}"));
@@ -493,7 +494,7 @@ async fn command_menus_in_both_languages_and_for_managers() {
     let fake = FakeTelegram::start("RallyBot").await;
     let db = TestDb::sqlite().await;
     let clock = TestClock::new();
-    let app = Arc::new(support::app(&db, &clock));
+    let app = Arc::new(rally_testkit::app(&db, &clock));
     assert!(rally::demo::seed(&app).await.expect("seed"));
     // Make the demo manager a Telegram account so it gets a chat-scoped menu.
     sqlx::query("UPDATE members SET platform = 'telegram', platform_user_id = '1001' WHERE platform_user_id = 'manager'")
@@ -507,7 +508,7 @@ async fn command_menus_in_both_languages_and_for_managers() {
     );
     tg.register_commands().await.expect("menus");
     let calls = fake.calls_to("setMyCommands");
-    let names = |c: &support::telegram::Call| -> Vec<String> {
+    let names = |c: &rally_testkit::telegram::Call| -> Vec<String> {
         c.params["commands"]
             .as_array()
             .map(|a| {

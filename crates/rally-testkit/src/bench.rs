@@ -1,7 +1,6 @@
-//! Helpers shared by `benches/close.rs` and `benches/telegram.rs`: where cargo and criterion
-//! keep their files, reading back the estimates criterion just wrote, and copying SQLite files.
-//! (`benches/rank.rs` and `benches/report.rs` keep their own copies of the first two.)
-#![allow(dead_code)]
+//! What Rally's benchmarks (`benches/*.rs`) share: telling a measured run from a
+//! `cargo test --benches` smoke run, where cargo and criterion keep their files, reading back
+//! the estimates criterion just wrote, preparing SQLite files, and summarizing samples.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -12,10 +11,18 @@ pub fn test_mode() -> bool {
     !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--test")
 }
 
+/// Cargo's target directory: the workspace's `target/` (this crate sits at
+/// `crates/rally-testkit` in it), where criterion writes too.
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .ancestors()
+                .nth(2)
+                .expect("workspace root")
+                .join("target")
+        })
 }
 
 /// Where criterion writes its estimates.
@@ -45,6 +52,7 @@ pub fn estimates(group: &str, bench: &str, since: SystemTime) -> Option<(f64, f6
     Some((point("mean")?, point("median")?))
 }
 
+/// The `sqlite://` URL of a database file.
 pub fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}", path.display())
 }

@@ -1,14 +1,12 @@
-//! Proves the fake Telegram Bot API server (`tests/support/telegram.rs`) against the real
+//! Proves the fake Telegram Bot API server (`rally_testkit::telegram`) against the real
 //! teloxide client: every answer deserializes into teloxide's types, errors map to the
 //! `RequestError`s Rally handles, and `getUpdates` long polling behaves like Telegram's.
-
-mod support;
 
 use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
+use rally_testkit::telegram::*;
 use serde_json::json;
-use support::telegram::*;
 use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::prelude::*;

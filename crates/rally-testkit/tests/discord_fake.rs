@@ -1,15 +1,14 @@
-//! Proves the fake Discord (`tests/support/discord.rs`) against the real serenity 0.12 client:
+//! Proves the fake Discord (`rally_testkit::discord`) against the real serenity 0.12 client:
 //! every payload it can send deserializes into serenity's types (serenity drops a dispatch that
 //! does not, with only a log line), the real `Client` connects through the gateway, receives
 //! slash commands and button clicks, answers them over REST, resumes after the gateway drops,
 //! and REST failures surface the way Rally has to handle them.
 
-mod support;
-
 use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rally_testkit::discord::*;
 use serde_json::{Value, json};
 use serenity::all::{
     ButtonStyle, ChannelId, ChannelType, Command, CommandDataOptionValue, CommandInteraction,
@@ -27,7 +26,6 @@ use serenity::model::event::{Event, GatewayEvent, ResumedEvent};
 use serenity::model::gateway::{BotGateway, Ready};
 use serenity::model::guild::Guild;
 use serenity::model::user::CurrentUser;
-use support::discord::*;
 use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(15);

@@ -21,29 +21,31 @@
 //! matching request ([`FakeDiscord::fail_next`]).
 //!
 //! serenity drops a dispatch that fails to deserialize with nothing but a log line, so every
-//! payload built here is proved against serenity's types in `tests/discord_fake.rs`.
+//! payload built here is proved against serenity's types in the kit's `tests/discord_fake.rs`.
 //!
 //! The server stops when the last clone of its [`FakeDiscord`] is dropped, or on
 //! [`FakeDiscord::shutdown`].
-#![allow(dead_code)]
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
+
+use crate::http::{Hub, Listener, Recorded, Server, unix_now};
+pub use crate::multipart::UploadedFile;
+use crate::multipart::{self, Part};
 
 /// The bot token the fake accepts (REST `Authorization: Bot <TOKEN>`, gateway Identify/Resume).
 pub const TOKEN: &str = "fake-discord-bot-token";
@@ -154,18 +156,18 @@ pub struct RestCall {
     /// The JSON body; for multipart requests the decoded `payload_json` part; `Null` when empty.
     pub body: Value,
     /// File parts of a multipart request.
-    pub files: Vec<RestFile>,
+    pub files: Vec<UploadedFile>,
     /// The HTTP status the fake answered with; 0 while the request is in flight.
     pub status: u16,
 }
 
-/// A file part of a multipart request.
-#[derive(Clone, Debug)]
-pub struct RestFile {
-    /// The multipart field name (`files[0]`, ...).
-    pub field: String,
-    pub filename: Option<String>,
-    pub size: usize,
+impl RestCall {
+    /// Answered already, with `method` (case-insensitive), at a path containing `path_contains`.
+    fn answered(&self, method: &str, path_contains: &str) -> bool {
+        self.status != 0
+            && self.method.eq_ignore_ascii_case(method)
+            && self.path.contains(path_contains)
+    }
 }
 
 /// What the next matching request should fail with (see [`FakeDiscord::fail_next`]).
@@ -193,29 +195,17 @@ pub enum Failure {
 #[derive(Clone)]
 pub struct FakeDiscord {
     shared: Arc<Shared>,
-    guard: Arc<ShutdownGuard>,
+    server: Arc<Server>,
 }
 
-struct ShutdownGuard {
-    cancel: CancellationToken,
-    done: Mutex<Option<tokio::task::JoinHandle<()>>>,
-}
+/// The fake's state; [`Hub::bump`] on every change a waiter may care about.
+type Shared = Hub<Config, Inner>;
 
-impl Drop for ShutdownGuard {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
-
-struct Shared {
+struct Config {
     /// `http://127.0.0.1:PORT`
     url: String,
     /// `ws://127.0.0.1:PORT/gateway`
     gateway_url: String,
-    cancel: CancellationToken,
-    /// Bumped on every change a waiter may care about.
-    events: watch::Sender<u64>,
-    inner: Mutex<Inner>,
 }
 
 struct Inner {
@@ -274,7 +264,6 @@ struct Session {
     log: Vec<(u64, String)>,
     /// The connection the session is attached to, if any.
     conn: Option<u64>,
-    intents: u64,
     invalid: bool,
 }
 
@@ -294,17 +283,15 @@ impl FakeDiscord {
 
     /// Starts the server on 127.0.0.1 (a free port) in a spawned task.
     pub async fn start() -> FakeDiscord {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the fake Discord server");
-        let addr = listener.local_addr().expect("local address");
-        let cancel = CancellationToken::new();
-        let shared = Arc::new(Shared {
+        let listener = Listener::bind("Discord").await;
+        let addr = listener.addr;
+        let config = Config {
             url: format!("http://{addr}"),
             gateway_url: format!("ws://{addr}/gateway"),
-            cancel: cancel.clone(),
-            events: watch::Sender::new(0),
-            inner: Mutex::new(Inner {
+        };
+        let shared = Hub::new(
+            config,
+            Inner {
                 calls: Vec::new(),
                 failures: Vec::new(),
                 commands: BTreeMap::new(),
@@ -326,26 +313,14 @@ impl FakeDiscord {
                 resumes: 0,
                 heartbeats: 0,
                 next_session: 1,
-            }),
-        });
-        let app = Router::new()
+            },
+        );
+        let router = Router::new()
             .route("/gateway", get(gateway))
             .fallback(rest)
-            .layer(DefaultBodyLimit::disable())
             .with_state(shared.clone());
-        let stop = cancel.clone();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
-        });
-        FakeDiscord {
-            shared,
-            guard: Arc::new(ShutdownGuard {
-                cancel,
-                done: Mutex::new(Some(task)),
-            }),
-        }
+        let server = listener.serve(router, &shared);
+        FakeDiscord { shared, server }
     }
 
     /// `http://127.0.0.1:PORT` — what serenity's `HttpBuilder::proxy` wants (it substitutes this
@@ -363,12 +338,7 @@ impl FakeDiscord {
     /// Stops the server (and closes every websocket) and waits at most 5 s for it to finish.
     /// Dropping the last clone stops it too, without waiting.
     pub async fn shutdown(&self) {
-        self.shared.cancel.cancel();
-        self.shared.bump();
-        let task = self.guard.done.lock().expect("lock").take();
-        if let Some(task) = task {
-            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
-        }
+        self.server.shutdown(&self.shared).await;
     }
 
     // -----------------------------------------------------------------------------------------
@@ -643,23 +613,16 @@ impl FakeDiscord {
 
     /// Waits (at most `timeout`) until `n` heartbeats (op 1) were answered.
     pub async fn wait_for_heartbeats(&self, n: usize, timeout: Duration) -> bool {
-        self.wait_until(timeout, |inner| (inner.heartbeats >= n).then_some(()))
+        self.shared
+            .wait_for(timeout, |inner| inner.heartbeats >= n)
             .await
-            .is_some()
     }
 
     /// Waits (at most `timeout`) until exactly `n` sessions are attached to an open websocket.
     pub async fn wait_for_live_sessions(&self, n: usize, timeout: Duration) -> bool {
-        self.wait_until(timeout, |inner| {
-            let live = inner
-                .sessions
-                .iter()
-                .filter(|s| !s.invalid && s.conn.is_some())
-                .count();
-            (live == n).then_some(())
-        })
-        .await
-        .is_some()
+        self.shared
+            .wait_for(timeout, |inner| inner.live_sessions() == n)
+            .await
     }
 
     /// Sessions that would receive a dispatch now or on resume (not closed with 1000/1001,
@@ -675,26 +638,17 @@ impl FakeDiscord {
 
     /// Sessions currently attached to an open websocket.
     pub fn live_sessions(&self) -> usize {
-        self.shared
-            .lock()
-            .sessions
-            .iter()
-            .filter(|s| !s.invalid && s.conn.is_some())
-            .count()
+        self.shared.lock().live_sessions()
     }
 
     /// Waits (at most `timeout`) until [`FakeDiscord::connections`] reaches `n` and a session is
     /// attached to a websocket; returns whether it did.
     pub async fn wait_for_connections(&self, n: usize, timeout: Duration) -> bool {
-        self.wait_until(timeout, |inner| {
-            let live = inner
-                .sessions
-                .iter()
-                .any(|s| !s.invalid && s.conn.is_some());
-            (live && inner.identifies + inner.resumes >= n).then_some(())
-        })
-        .await
-        .is_some()
+        self.shared
+            .wait_for(timeout, |inner| {
+                inner.live_sessions() > 0 && inner.identifies + inner.resumes >= n
+            })
+            .await
     }
 
     // -----------------------------------------------------------------------------------------
@@ -715,19 +669,9 @@ impl FakeDiscord {
         pred: impl Fn(&RestCall) -> bool,
         timeout: Duration,
     ) -> Option<RestCall> {
-        self.wait_until(timeout, |inner| {
-            inner
-                .calls
-                .iter()
-                .find(|c| {
-                    c.status != 0
-                        && c.method.eq_ignore_ascii_case(method)
-                        && c.path.contains(path_contains)
-                        && pred(c)
-                })
-                .cloned()
-        })
-        .await
+        self.shared
+            .wait_for_call(timeout, |c| c.answered(method, path_contains) && pred(c))
+            .await
     }
 
     /// Waits (at most `timeout`) until `n` answered requests match; returns them all.
@@ -738,20 +682,9 @@ impl FakeDiscord {
         n: usize,
         timeout: Duration,
     ) -> Option<Vec<RestCall>> {
-        self.wait_until(timeout, |inner| {
-            let found: Vec<RestCall> = inner
-                .calls
-                .iter()
-                .filter(|c| {
-                    c.status != 0
-                        && c.method.eq_ignore_ascii_case(method)
-                        && c.path.contains(path_contains)
-                })
-                .cloned()
-                .collect();
-            (found.len() >= n).then_some(found)
-        })
-        .await
+        self.shared
+            .wait_for_calls(timeout, n, |c| c.answered(method, path_contains))
+            .await
     }
 
     /// Fails the next request whose path contains `path_contains` with `failure`; several
@@ -849,40 +782,25 @@ impl FakeDiscord {
     pub fn application_payload(&self) -> Value {
         application_json()
     }
-
-    async fn wait_until<T>(
-        &self,
-        timeout: Duration,
-        check: impl Fn(&Inner) -> Option<T>,
-    ) -> Option<T> {
-        let deadline = Instant::now() + timeout;
-        let mut events = self.shared.events.subscribe();
-        loop {
-            events.borrow_and_update();
-            if let Some(found) = check(&self.shared.lock()) {
-                return Some(found);
-            }
-            if tokio::time::timeout_at(deadline, events.changed())
-                .await
-                .is_err()
-            {
-                return check(&self.shared.lock());
-            }
-        }
-    }
 }
 
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
+impl Recorded for Inner {
+    type Call = RestCall;
 
-    fn bump(&self) {
-        self.events.send_modify(|n| *n += 1);
+    fn calls(&self) -> &[RestCall] {
+        &self.calls
     }
 }
 
 impl Inner {
+    /// Sessions attached to an open websocket.
+    fn live_sessions(&self) -> usize {
+        self.sessions
+            .iter()
+            .filter(|s| !s.invalid && s.conn.is_some())
+            .count()
+    }
+
     fn command_id(&mut self, name: &str, guild: Option<u64>) -> u64 {
         let registered = guild
             .and_then(|g| self.commands.get(&Some(g)))
@@ -918,6 +836,17 @@ impl Inner {
             Some(user) => user.to_json(),
             None => user_json(user_id, &format!("user{user_id}"), false),
         }
+    }
+
+    /// The DM channel `id` with `user_id`.
+    fn dm_channel_json(&self, id: u64, user_id: u64) -> Value {
+        json!({
+            "id": id.to_string(),
+            "type": 1,
+            "last_message_id": null,
+            "flags": 0,
+            "recipients": [self.user_json(user_id)],
+        })
     }
 
     fn member_json(&self, user: &DiscordUser) -> Value {
@@ -1255,6 +1184,23 @@ fn ready_json(gateway_url: &str, session_id: &str, shard: Option<Value>) -> Valu
     ready
 }
 
+/// A guild text channel (without `guild_id`).
+fn text_channel_json(id: u64, name: &str) -> Value {
+    json!({
+        "id": id.to_string(),
+        "type": 0,
+        "name": name,
+        "position": 0,
+        "permission_overwrites": [],
+        "nsfw": false,
+        "topic": null,
+        "last_message_id": null,
+        "rate_limit_per_user": 0,
+        "parent_id": null,
+        "flags": 0,
+    })
+}
+
 fn role_json(id: u64, name: &str, perms: u64, position: u64) -> Value {
     json!({
         "id": id.to_string(),
@@ -1346,19 +1292,8 @@ fn guild_json() -> Value {
         "pending": false,
         "communication_disabled_until": null,
     }]);
-    let channels = json!([{
-        "id": GUILD_CHANNEL_ID.to_string(),
-        "type": 0,
-        "name": "general",
-        "position": 0,
-        "permission_overwrites": [],
-        "nsfw": false,
-        "topic": null,
-        "last_message_id": null,
-        "rate_limit_per_user": 0,
-        "parent_id": null,
-        "flags": 0,
-    }]);
+    // Channels in GUILD_CREATE carry no `guild_id` (the guild is implied), as on Discord.
+    let channels = json!([text_channel_json(GUILD_CHANNEL_ID, "general")]);
     if let (Some(guild), Value::Object(more)) = (guild.as_object_mut(), more) {
         guild.extend(more);
         guild.insert("members".into(), members);
@@ -1649,7 +1584,6 @@ fn on_gateway_message(
                 seq: 0,
                 log: Vec::new(),
                 conn: Some(conn),
-                intents,
                 invalid: false,
             };
             let mut frames = vec![("READY", ready_json(&shared.gateway_url, &session_id, shard))];
@@ -1779,14 +1713,19 @@ fn form_error(path: &[String], code: &str, message: &str) -> Answer {
     }
 }
 
+/// 400 Invalid Form Body: the list or text at `path` is longer than `max`.
+fn too_long(path: &[String], max: usize) -> Answer {
+    form_error(
+        path,
+        "BASE_TYPE_MAX_LENGTH",
+        &format!("Must be {max} or fewer in length."),
+    )
+}
+
 fn failure_answer(failure: &Failure) -> Answer {
     match failure {
         Failure::RateLimited { retry_after_secs } => {
-            let reset = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs_f64()
-                + retry_after_secs;
+            let reset = unix_now() + retry_after_secs;
             Answer {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 body: Some(json!({
@@ -1818,11 +1757,7 @@ fn failure_answer(failure: &Failure) -> Answer {
 
 /// `X-RateLimit-*` headers Discord puts on every answer.
 fn ratelimit_headers(bucket: &str) -> Vec<(&'static str, String)> {
-    let reset = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs_f64()
-        + 1.0;
+    let reset = unix_now() + 1.0;
     vec![
         ("x-ratelimit-limit", "5".into()),
         ("x-ratelimit-remaining", "4".into()),
@@ -1876,14 +1811,7 @@ async fn rest(
             path: path.clone(),
             query: uri.query().unwrap_or_default().to_string(),
             body: body_json.clone(),
-            files: files
-                .iter()
-                .map(|f| RestFile {
-                    field: f.name.clone(),
-                    filename: f.file_name.clone(),
-                    size: f.data.len(),
-                })
-                .collect(),
+            files: files.iter().map(Part::uploaded).collect(),
             status: 0,
         });
         (inner.calls.len() - 1, failure)
@@ -1892,10 +1820,7 @@ async fn rest(
 
     let answer = match failure {
         Some(Failure::Delay(delay)) => {
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = shared.cancel.cancelled() => {}
-            }
+            shared.pause(delay).await;
             route(&shared, &method, &path, &headers, &body_json, &files)
         }
         Some(failure) => failure_answer(&failure),
@@ -1908,18 +1833,12 @@ async fn rest(
     into_response(answer)
 }
 
+/// The JSON body (for multipart: the `payload_json` part) and the uploaded files.
 fn parse_body(headers: &HeaderMap, body: &[u8]) -> (Value, Vec<Part>) {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if content_type.starts_with("multipart/form-data") {
-        let Some(boundary) = boundary(content_type) else {
-            return (Value::Null, Vec::new());
-        };
+    if let Some(parts) = multipart::parts(headers, body) {
         let mut payload = Value::Null;
         let mut files = Vec::new();
-        for part in multipart_parts(body, &boundary) {
+        for part in parts {
             if part.name == "payload_json" {
                 payload = serde_json::from_slice(&part.data).unwrap_or(Value::Null);
             } else {
@@ -2060,13 +1979,7 @@ fn create_dm(shared: &Shared, body: &Value) -> Answer {
     };
     let mut inner = shared.lock();
     let channel = inner.dm_channel(recipient);
-    ok(json!({
-        "id": channel.to_string(),
-        "type": 1,
-        "last_message_id": null,
-        "flags": 0,
-        "recipients": [inner.user_json(recipient)],
-    }))
+    ok(inner.dm_channel_json(channel, recipient))
 }
 
 fn get_channel(shared: &Shared, id: &str) -> Answer {
@@ -2075,13 +1988,7 @@ fn get_channel(shared: &Shared, id: &str) -> Answer {
     };
     let inner = shared.lock();
     if let Some(user) = inner.dm_channel_users.get(&id) {
-        return ok(json!({
-            "id": id.to_string(),
-            "type": 1,
-            "last_message_id": null,
-            "flags": 0,
-            "recipients": [inner.user_json(*user)],
-        }));
+        return ok(inner.dm_channel_json(id, *user));
     }
     let name = if id == GUILD_CHANNEL_ID {
         "general".to_string()
@@ -2089,20 +1996,11 @@ fn get_channel(shared: &Shared, id: &str) -> Answer {
         format!("channel-{id}")
     };
     match inner.channel_guild(id) {
-        Some(guild) => ok(json!({
-            "id": id.to_string(),
-            "type": 0,
-            "guild_id": guild.to_string(),
-            "name": name,
-            "position": 0,
-            "permission_overwrites": [],
-            "nsfw": false,
-            "topic": null,
-            "last_message_id": null,
-            "rate_limit_per_user": 0,
-            "parent_id": null,
-            "flags": 0,
-        })),
+        Some(guild) => {
+            let mut channel = text_channel_json(id, &name);
+            channel["guild_id"] = json!(guild.to_string());
+            ok(channel)
+        }
         None => api_error(404, 10003, "Unknown Channel"),
     }
 }
@@ -2113,25 +2011,13 @@ fn get_channel(shared: &Shared, id: &str) -> Answer {
 fn check_message_body(body: &Value, files: &[Part], creating: bool) -> Option<Answer> {
     let content = body["content"].as_str().unwrap_or_default();
     if content.chars().count() > 2000 {
-        return Some(form_error(
-            &["content".to_string()],
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 2000 or fewer in length.",
-        ));
+        return Some(too_long(&["content".to_string()], 2000));
     }
     if body["embeds"].as_array().is_some_and(|e| e.len() > 10) {
-        return Some(form_error(
-            &["embeds".to_string()],
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 10 or fewer in length.",
-        ));
+        return Some(too_long(&["embeds".to_string()], 10));
     }
     if body["components"].as_array().is_some_and(|c| c.len() > 5) {
-        return Some(form_error(
-            &["components".to_string()],
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 5 or fewer in length.",
-        ));
+        return Some(too_long(&["components".to_string()], 5));
     }
     let empty = content.is_empty()
         && body["embeds"].as_array().is_none_or(Vec::is_empty)
@@ -2543,11 +2429,7 @@ fn stored_command(body: &Value, guild: Option<u64>, id: Option<u64>) -> Value {
 
 fn check_command_list(list: &[Value]) -> Option<Answer> {
     if list.len() > 100 {
-        return Some(form_error(
-            &[],
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 100 or fewer in length.",
-        ));
+        return Some(too_long(&[], 100));
     }
     let mut seen = Vec::new();
     for (i, command) in list.iter().enumerate() {
@@ -2659,11 +2541,7 @@ fn check_command(command: &Value, path: &[String]) -> Option<Answer> {
 fn check_options(options: &Value, path: &[String]) -> Option<Answer> {
     let options = options.as_array()?;
     if options.len() > 25 {
-        return Some(form_error(
-            path,
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 25 or fewer in length.",
-        ));
+        return Some(too_long(path, 25));
     }
     let mut optional_seen = false;
     let mut names = Vec::new();
@@ -2725,11 +2603,7 @@ fn check_options(options: &Value, path: &[String]) -> Option<Answer> {
         }
         optional_seen |= !required;
         if option["choices"].as_array().is_some_and(|c| c.len() > 25) {
-            return Some(form_error(
-                &at(&here, &["choices"]),
-                "BASE_TYPE_MAX_LENGTH",
-                "Must be 25 or fewer in length.",
-            ));
+            return Some(too_long(&at(&here, &["choices"]), 25));
         }
         if matches!(kind, 1 | 2)
             && let Some(error) = check_options(&option["options"], &at(&here, &["options"]))
@@ -2738,85 +2612,4 @@ fn check_options(options: &Value, path: &[String]) -> Option<Answer> {
         }
     }
     None
-}
-
-// ---------------------------------------------------------------------------------------------
-// multipart/form-data
-
-fn boundary(content_type: &str) -> Option<String> {
-    content_type.split(';').find_map(|piece| {
-        let (key, value) = piece.trim().split_once('=')?;
-        key.eq_ignore_ascii_case("boundary")
-            .then(|| value.trim_matches('"').to_string())
-    })
-}
-
-struct Part {
-    name: String,
-    file_name: Option<String>,
-    data: Vec<u8>,
-}
-
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if from > haystack.len() || needle.is_empty() {
-        return None;
-    }
-    haystack[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
-}
-
-/// A small multipart/form-data parser (enough for what reqwest sends).
-fn multipart_parts(body: &[u8], boundary: &str) -> Vec<Part> {
-    let delimiter = format!("--{boundary}").into_bytes();
-    let mut parts = Vec::new();
-    let Some(mut at) = find(body, &delimiter, 0) else {
-        return parts;
-    };
-    loop {
-        at += delimiter.len();
-        if body[at..].starts_with(b"--") {
-            break;
-        }
-        if body[at..].starts_with(b"\r\n") {
-            at += 2;
-        }
-        let Some(headers_end) = find(body, b"\r\n\r\n", at) else {
-            break;
-        };
-        let head = String::from_utf8_lossy(&body[at..headers_end]).into_owned();
-        let data_start = headers_end + 4;
-        let delimiter_line = [b"\r\n".as_slice(), &delimiter].concat();
-        let Some(next) = find(body, &delimiter_line, data_start) else {
-            break;
-        };
-        let mut name = String::new();
-        let mut file_name = None;
-        for line in head.lines() {
-            let Some((key, value)) = line.split_once(':') else {
-                continue;
-            };
-            if !key.trim().eq_ignore_ascii_case("content-disposition") {
-                continue;
-            }
-            for attr in value.split(';') {
-                if let Some((k, v)) = attr.trim().split_once('=') {
-                    let v = v.trim().trim_matches('"').to_string();
-                    match k.trim() {
-                        "name" => name = v,
-                        "filename" => file_name = Some(v),
-                        _ => {}
-                    }
-                }
-            }
-        }
-        parts.push(Part {
-            name,
-            file_name,
-            data: body[data_start..next].to_vec(),
-        });
-        at = next + 2;
-    }
-    parts
 }

@@ -4,25 +4,26 @@
 //! polling with offsets, remembers the messages it has seen so edits work, and can be told to
 //! fail the next call of a method (429 / 5xx / 403 / any API error).
 //!
-//! Every payload it returns deserializes into teloxide's types (`tests/telegram_fake.rs` proves
-//! it). The server stops when the last clone of its [`FakeTelegram`] is dropped, or on
-//! [`FakeTelegram::shutdown`].
-#![allow(dead_code)]
+//! Every payload it returns deserializes into teloxide's types (the kit's
+//! `tests/telegram_fake.rs` proves it). The server stops when the last clone of its
+//! [`FakeTelegram`] is dropped, or on [`FakeTelegram::shutdown`].
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use tokio::sync::watch;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
+
+use crate::http::{Hub, Listener, Recorded, Server, unix_now};
+pub use crate::multipart::UploadedFile;
+use crate::multipart::{self, form_pairs};
 
 /// The fake bot's numeric id (the part of [`FakeTelegram::token`] before the colon).
 pub const BOT_ID: i64 = 123_456;
@@ -49,15 +50,6 @@ pub struct Call {
     pub files: Vec<UploadedFile>,
     /// The HTTP status the fake answered with; 0 while the call is still in flight (a long poll).
     pub status: u16,
-}
-
-/// A file part of a multipart request.
-#[derive(Clone, Debug)]
-pub struct UploadedFile {
-    /// The multipart field name.
-    pub name: String,
-    pub file_name: Option<String>,
-    pub size: usize,
 }
 
 /// What the next call of a method should fail with (see [`FakeTelegram::fail_next`]).
@@ -197,29 +189,18 @@ pub struct Webhook {
 #[derive(Clone)]
 pub struct FakeTelegram {
     shared: Arc<Shared>,
-    guard: Arc<ShutdownGuard>,
+    server: Arc<Server>,
 }
 
-struct ShutdownGuard {
-    cancel: CancellationToken,
-    done: Mutex<Option<tokio::task::JoinHandle<()>>>,
-}
+/// The fake's state; [`Hub::bump`] on every change a waiter may care about (calls, updates,
+/// shutdown).
+type Shared = Hub<Config, Inner>;
 
-impl Drop for ShutdownGuard {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
-
-struct Shared {
+struct Config {
     token: String,
     bot_user: Value,
     me: Value,
     url: String,
-    cancel: CancellationToken,
-    /// Bumped on every change a waiter may care about (calls, updates, shutdown).
-    events: watch::Sender<u64>,
-    inner: Mutex<Inner>,
 }
 
 #[derive(Default)]
@@ -248,10 +229,7 @@ struct Inner {
 impl FakeTelegram {
     /// Starts the server on 127.0.0.1 (a free port) in a spawned task.
     pub async fn start(bot_username: &str) -> FakeTelegram {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the fake Telegram server");
-        let addr = listener.local_addr().expect("local address");
+        let listener = Listener::bind("Telegram").await;
         let bot_user = json!({
             "id": BOT_ID,
             "is_bot": true,
@@ -268,36 +246,22 @@ impl FakeTelegram {
         ] {
             me[flag] = json!(value);
         }
-        let cancel = CancellationToken::new();
-        let shared = Arc::new(Shared {
+        let config = Config {
             token: TOKEN.to_string(),
             bot_user,
             me,
-            url: format!("http://{addr}"),
-            cancel: cancel.clone(),
-            events: watch::Sender::new(0),
-            inner: Mutex::new(Inner {
+            url: format!("http://{}", listener.addr),
+        };
+        let shared = Hub::new(
+            config,
+            Inner {
                 next_update_id: 1,
                 ..Inner::default()
-            }),
-        });
-        let app = Router::new()
-            .fallback(handle)
-            .layer(DefaultBodyLimit::disable())
-            .with_state(shared.clone());
-        let stop = cancel.clone();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
-        });
-        FakeTelegram {
-            shared,
-            guard: Arc::new(ShutdownGuard {
-                cancel,
-                done: Mutex::new(Some(task)),
-            }),
-        }
+            },
+        );
+        let router = Router::new().fallback(handle).with_state(shared.clone());
+        let server = listener.serve(router, &shared);
+        FakeTelegram { shared, server }
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
@@ -325,12 +289,7 @@ impl FakeTelegram {
     /// Stops the server and waits (at most 5 s) for it to finish. Dropping the last clone
     /// stops it too, without waiting.
     pub async fn shutdown(&self) {
-        self.shared.cancel.cancel();
-        self.shared.bump();
-        let task = self.guard.done.lock().expect("lock").take();
-        if let Some(task) = task {
-            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
-        }
+        self.server.shutdown(&self.shared).await;
     }
 
     /// Queues an update (`{"message": {...}}` etc., without `update_id`) and returns the
@@ -457,14 +416,9 @@ impl FakeTelegram {
         timeout: Duration,
     ) -> Option<Call> {
         let method = method.to_ascii_lowercase();
-        self.wait_until(timeout, |inner| {
-            inner
-                .calls
-                .iter()
-                .find(|c| c.method == method && pred(c))
-                .cloned()
-        })
-        .await
+        self.shared
+            .wait_for_call(timeout, |c| c.method == method && pred(c))
+            .await
     }
 
     /// Waits (at most `timeout`) until `n` calls of `method` were made; returns them.
@@ -475,24 +429,17 @@ impl FakeTelegram {
         timeout: Duration,
     ) -> Option<Vec<Call>> {
         let method = method.to_ascii_lowercase();
-        self.wait_until(timeout, |inner| {
-            let calls: Vec<Call> = inner
-                .calls
-                .iter()
-                .filter(|c| c.method == method)
-                .cloned()
-                .collect();
-            (calls.len() >= n).then_some(calls)
-        })
-        .await
+        self.shared
+            .wait_for_calls(timeout, n, |c| c.method == method)
+            .await
     }
 
     /// Waits (at most `timeout`) until every pushed update has been confirmed by a
     /// `getUpdates` offset; returns whether that happened.
     pub async fn wait_until_confirmed(&self, timeout: Duration) -> bool {
-        self.wait_until(timeout, |inner| inner.updates.is_empty().then_some(()))
+        self.shared
+            .wait_for(timeout, |inner| inner.updates.is_empty())
             .await
-            .is_some()
     }
 
     /// Fails the next call of `method` (case-insensitive) with `failure`; several calls queue
@@ -531,38 +478,17 @@ impl FakeTelegram {
             .get(&(chat_id, message_id))
             .cloned()
     }
+}
 
-    async fn wait_until<T>(
-        &self,
-        timeout: Duration,
-        check: impl Fn(&Inner) -> Option<T>,
-    ) -> Option<T> {
-        let deadline = Instant::now() + timeout;
-        let mut events = self.shared.events.subscribe();
-        loop {
-            events.borrow_and_update();
-            if let Some(found) = check(&self.shared.lock()) {
-                return Some(found);
-            }
-            if tokio::time::timeout_at(deadline, events.changed())
-                .await
-                .is_err()
-            {
-                return check(&self.shared.lock());
-            }
-        }
+impl Recorded for Inner {
+    type Call = Call;
+
+    fn calls(&self) -> &[Call] {
+        &self.calls
     }
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn bump(&self) {
-        self.events.send_modify(|n| *n += 1);
-    }
-
     fn set_status(&self, index: usize, status: StatusCode) {
         if let Some(call) = self.lock().calls.get_mut(index) {
             call.status = status.as_u16();
@@ -572,10 +498,7 @@ impl Shared {
 }
 
 fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(1)
+    unix_now() as i64
 }
 
 fn base_message(chat: &ChatRef, from: &UserRef) -> Value {
@@ -752,10 +675,7 @@ async fn handle(
     } else {
         match failure {
             Some(Failure::Delay(delay)) => {
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = shared.cancel.cancelled() => {}
-                }
+                shared.pause(delay).await;
                 answer_method(&shared, &method, &params).await
             }
             Some(failure) => failure_answer(&failure),
@@ -781,29 +701,13 @@ fn parse_params(uri: &Uri, headers: &HeaderMap, body: &Bytes) -> (Value, Vec<Upl
             params.insert(k.clone(), coerce(&k, &v));
         }
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if content_type.starts_with("multipart/form-data") {
-        let original = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if let Some(boundary) = boundary(original) {
-            for part in multipart_parts(body, &boundary) {
-                match part.file_name {
-                    Some(file_name) => files.push(UploadedFile {
-                        name: part.name,
-                        file_name: Some(file_name),
-                        size: part.data.len(),
-                    }),
-                    None => {
-                        let text = String::from_utf8_lossy(&part.data).into_owned();
-                        params.insert(part.name.clone(), coerce(&part.name, &text));
-                    }
-                }
+    let content_type = multipart::content_type(headers).to_ascii_lowercase();
+    if let Some(parts) = multipart::parts(headers, body) {
+        for part in parts {
+            if part.file_name.is_some() {
+                files.push(part.uploaded());
+            } else {
+                params.insert(part.name.clone(), coerce(&part.name, &part.text()));
             }
         }
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
@@ -825,16 +729,6 @@ fn parse_params(uri: &Uri, headers: &HeaderMap, body: &Bytes) -> (Value, Vec<Upl
         }
     }
     (Value::Object(params), files)
-}
-
-fn form_pairs(encoded: &str) -> Vec<(String, String)> {
-    match reqwest::Url::parse(&format!("http://x/?{encoded}")) {
-        Ok(url) => url
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect(),
-        Err(_) => Vec::new(),
-    }
 }
 
 /// Form and multipart fields are all strings; decode the ones that are not (as Telegram does).
@@ -886,84 +780,6 @@ fn coerce(key: &str, value: &str) -> Value {
         "false" => json!(false),
         _ => json!(value),
     }
-}
-
-fn boundary(content_type: &str) -> Option<String> {
-    content_type.split(';').find_map(|piece| {
-        let (key, value) = piece.trim().split_once('=')?;
-        key.eq_ignore_ascii_case("boundary")
-            .then(|| value.trim_matches('"').to_string())
-    })
-}
-
-struct Part {
-    name: String,
-    file_name: Option<String>,
-    data: Vec<u8>,
-}
-
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if from > haystack.len() || needle.is_empty() {
-        return None;
-    }
-    haystack[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
-}
-
-/// A small multipart/form-data parser (enough for what reqwest sends).
-fn multipart_parts(body: &[u8], boundary: &str) -> Vec<Part> {
-    let delimiter = format!("--{boundary}").into_bytes();
-    let mut parts = Vec::new();
-    let Some(mut at) = find(body, &delimiter, 0) else {
-        return parts;
-    };
-    loop {
-        at += delimiter.len();
-        if body[at..].starts_with(b"--") {
-            break;
-        }
-        if body[at..].starts_with(b"\r\n") {
-            at += 2;
-        }
-        let Some(headers_end) = find(body, b"\r\n\r\n", at) else {
-            break;
-        };
-        let head = String::from_utf8_lossy(&body[at..headers_end]).into_owned();
-        let data_start = headers_end + 4;
-        let delimiter_line = [b"\r\n".as_slice(), &delimiter].concat();
-        let Some(next) = find(body, &delimiter_line, data_start) else {
-            break;
-        };
-        let mut name = String::new();
-        let mut file_name = None;
-        for line in head.lines() {
-            let Some((key, value)) = line.split_once(':') else {
-                continue;
-            };
-            if !key.trim().eq_ignore_ascii_case("content-disposition") {
-                continue;
-            }
-            for attr in value.split(';') {
-                if let Some((k, v)) = attr.trim().split_once('=') {
-                    let v = v.trim().trim_matches('"').to_string();
-                    match k.trim() {
-                        "name" => name = v,
-                        "filename" => file_name = Some(v),
-                        _ => {}
-                    }
-                }
-            }
-        }
-        parts.push(Part {
-            name,
-            file_name,
-            data: body[data_start..next].to_vec(),
-        });
-        at = next + 2;
-    }
-    parts
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1090,7 +906,7 @@ async fn get_updates(shared: &Shared, params: &Value) -> Answer {
     };
     shared.bump();
     let deadline = Instant::now() + timeout;
-    let mut events = shared.events.subscribe();
+    let mut events = shared.subscribe();
     loop {
         events.borrow_and_update();
         {
