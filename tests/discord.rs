@@ -425,3 +425,124 @@ async fn a_rate_limited_answer_is_retried() {
     assert_eq!(statuses, vec![429, 204]);
     bots.stop().await;
 }
+
+#[tokio::test]
+async fn reject_button_opens_a_modal_for_the_reason() {
+    let bots = Bots::start().await;
+    let manager = DiscordUser::new(MANAGER, "mei");
+    let partner = DiscordUser::new(PARTNER, "zed");
+    bots.command(&manager, false, "help", json!([])).await;
+    let (invite, _) = bots
+        .command(
+            &manager,
+            false,
+            "invite",
+            json!([opt("partner", "Modal Co")]),
+        )
+        .await;
+    let code: String = rally_testkit::code_after(&invite, "/start ");
+    bots.command(
+        &partner,
+        false,
+        "start",
+        json!([opt("code", code.as_str())]),
+    )
+    .await;
+    bots.command(
+        &partner,
+        false,
+        "report",
+        json!([opt("amount", "9000"), opt("customer", "Big")]),
+    )
+    .await;
+    let dm = bots
+        .discord
+        .wait_for_call(
+            "POST",
+            "/messages",
+            |c| !c.body["components"].is_null() && c.status < 300,
+            WAIT,
+        )
+        .await
+        .expect("the manager gets the sale with buttons");
+    let reject = dm.body["components"][0]["components"][1]["custom_id"]
+        .as_str()
+        .expect("reject button")
+        .to_string();
+    assert!(
+        reject.starts_with("/reject ") && !reject.ends_with(" -"),
+        "{reject}"
+    );
+    let message_id = bots
+        .discord
+        .messages()
+        .into_iter()
+        .rev()
+        .find(|m| {
+            m["content"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("to approve")
+        })
+        .and_then(|m| m["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
+        .expect("stored DM");
+    let dm_channel = bots.discord.dm_channel_id(MANAGER);
+
+    let (id, token) = bots
+        .discord
+        .send_component_click(&manager, dm_channel, None, message_id, &reject);
+    let modal = bots
+        .discord
+        .wait_for_call(
+            "POST",
+            &format!("/interactions/{id}/{token}/callback"),
+            |c| c.status < 300,
+            WAIT,
+        )
+        .await
+        .expect("the click is answered with a modal Discord accepts");
+    assert_eq!(modal.body["type"], json!(9), "{}", modal.body);
+    let modal_id = modal.body["data"]["custom_id"]
+        .as_str()
+        .expect("modal id")
+        .to_string();
+    assert_eq!(modal_id, reject);
+    let input = modal.body["data"]["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .expect("input")
+        .to_string();
+    let (sales, _) = bots.command(&partner, false, "sales", json!([])).await;
+    assert!(
+        sales.contains("pending"),
+        "nothing decided before the reason: {sales}"
+    );
+
+    let (id, token) = bots.discord.send_modal_submit(
+        &manager,
+        dm_channel,
+        None,
+        message_id,
+        &modal_id,
+        &[(input.as_str(), "duplicate of an earlier order")],
+    );
+    let update = bots
+        .discord
+        .wait_for_call(
+            "POST",
+            &format!("/interactions/{id}/{token}/callback"),
+            |c| c.status < 300,
+            WAIT,
+        )
+        .await
+        .expect("the submission is answered");
+    assert_eq!(
+        update.body["type"],
+        json!(7),
+        "the button message is updated"
+    );
+    let content = update.body["data"]["content"].as_str().unwrap_or_default();
+    assert!(content.contains("rejected"), "{content}");
+    let (sales, _) = bots.command(&partner, false, "sales", json!([])).await;
+    assert!(sales.contains("rejected"), "{sales}");
+    bots.stop().await;
+}

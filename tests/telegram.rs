@@ -8,7 +8,7 @@ use rally::config::{AdminId, AdminPlatform};
 use rally::telegram::{Telegram, build_bot};
 use rally_testkit::telegram::{ChatRef, Failure, FakeTelegram, UserRef};
 use rally_testkit::{TestClock, TestDb};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -97,6 +97,14 @@ fn text_of(call: &rally_testkit::telegram::Call) -> String {
         .or(call.params["caption"].as_str())
         .unwrap_or_default()
         .to_string()
+}
+
+async fn sale_status(db: &TestDb) -> String {
+    let row: (String,) = sqlx::query_as("SELECT status FROM sales ORDER BY id DESC LIMIT 1")
+        .fetch_one(db.store.pool())
+        .await
+        .expect("status");
+    row.0
 }
 
 async fn sale_count(db: &TestDb) -> i64 {
@@ -188,6 +196,80 @@ async fn invite_start_report_approve_by_button_rank() {
 
     h.say(&partner, partner.private_chat(), "/rank");
     h.sent(PARTNER, "You: #").await;
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn reject_button_asks_for_the_reason_with_force_reply() {
+    let h = Harness::start().await;
+    let manager = UserRef::new(MANAGER, "Mei");
+    let partner = UserRef::new(PARTNER, "Zed").language("en");
+    h.say(
+        &manager,
+        manager.private_chat(),
+        "/invite Reason Co dealer East",
+    );
+    let invite = h.sent(MANAGER, "t.me/RallyBot?start=").await;
+    let code = rally_testkit::code_after(invite["text"].as_str().unwrap_or_default(), "start=");
+    h.say(&partner, partner.private_chat(), &format!("/start {code}"));
+    h.sent(PARTNER, "Reason Co").await;
+    h.say(&partner, partner.private_chat(), "/report 9000 ACME");
+    let note = h.sent(MANAGER, "to approve").await;
+    let reject = note["reply_markup"]["inline_keyboard"][0][1]["callback_data"]
+        .as_str()
+        .expect("reject button")
+        .to_string();
+    assert!(
+        reject.starts_with("/reject ") && !reject.ends_with(" -"),
+        "{reject}"
+    );
+
+    h.fake.push_update(FakeTelegram::callback_query(
+        manager.clone(),
+        manager.private_chat(),
+        1,
+        &reject,
+    ));
+    let question = h
+        .sent(MANAGER, "Reply to this message with the reason")
+        .await;
+    assert_eq!(
+        question["reply_markup"]["force_reply"],
+        json!(true),
+        "{question}"
+    );
+    assert!(
+        question["text"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with(&reject)
+    );
+    assert_eq!(
+        sale_status(&h.db).await,
+        "pending",
+        "nothing decided before the reason"
+    );
+
+    let asked = (1..=30)
+        .rev()
+        .find(|id| {
+            h.fake.message(MANAGER, *id).is_some_and(|m| {
+                m["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("Reply to this message")
+            })
+        })
+        .expect("the question is held by the fake");
+    h.fake.push_update(h.fake.reply_message(
+        manager.private_chat(),
+        manager.clone(),
+        asked,
+        "duplicate of an earlier order",
+    ));
+    h.sent(PARTNER, "Reason: duplicate of an earlier order")
+        .await;
+    assert_eq!(sale_status(&h.db).await, "rejected");
     h.stop().await;
 }
 

@@ -387,6 +387,34 @@ impl FakeDiscord {
         self.send_component(user.borrow(), channel_id, guild, message_id, data)
     }
 
+    /// Dispatches INTERACTION_CREATE (type 5, MODAL_SUBMIT) for the modal `custom_id` opened
+    /// from a button under message `message_id`, with the text inputs `(custom_id, value)`
+    /// filled in; returns (id, token).
+    pub fn send_modal_submit(
+        &self,
+        user: impl Borrow<DiscordUser>,
+        channel_id: u64,
+        guild: Option<u64>,
+        message_id: u64,
+        custom_id: &str,
+        inputs: &[(&str, &str)],
+    ) -> (u64, String) {
+        let rows: Vec<Value> = inputs
+            .iter()
+            .map(|(id, value)| {
+                json!({"type": 1, "components": [{"type": 4, "custom_id": id, "value": value}]})
+            })
+            .collect();
+        let data = json!({"custom_id": custom_id, "components": rows});
+        let mut inner = self.shared.lock();
+        let message = inner.messages.get(&message_id).cloned();
+        let (id, token, payload) =
+            inner.interaction(5, user.borrow(), channel_id, guild, data, message);
+        drop(inner);
+        self.dispatch("INTERACTION_CREATE", payload);
+        (id, token)
+    }
+
     /// Like [`FakeDiscord::send_component_click`], for a string select menu (component type 3)
     /// with the chosen `values`.
     pub fn send_select_menu(
@@ -2191,8 +2219,8 @@ fn callback(shared: &Shared, id: &str, token: &str, body: &Value, files: &[Part]
             );
             Some(inner.store_message(message))
         }
-        (6, 3) => component_message,
-        (7, 3) => {
+        (6, 3 | 5) => component_message,
+        (7, 3 | 5) => {
             if let Some(error) = check_message_body(&data, &[], false) {
                 return error;
             }
@@ -2204,13 +2232,63 @@ fn callback(shared: &Shared, id: &str, token: &str, body: &Value, files: &[Part]
             }
             component_message
         }
-        (8 | 9 | 10 | 12, _) => None,
+        (9, 2 | 3) => {
+            if let Some(error) = check_modal(&data) {
+                return error;
+            }
+            None
+        }
+        (9, _) => return api_error(400, 50035, "Invalid Form Body"),
+        (8 | 10 | 12, _) => None,
         _ => return api_error(400, 50035, "Invalid Form Body"),
     };
     let state = inner.interactions.get_mut(token).expect("interaction");
     state.acked = Some(kind as u8);
     state.original = original;
     no_content()
+}
+
+/// Discord's checks on a modal: a custom id of 1-100 characters, a title of 1-45, and 1-5
+/// action rows of one text input each (custom id, style 1 or 2, a label of 1-45 characters).
+fn check_modal(data: &Value) -> Option<Answer> {
+    let chars = |v: &Value| v.as_str().map(|s| s.chars().count());
+    let bad = |field: &str| {
+        Some(form_error(
+            &["data".to_string(), field.to_string()],
+            "BASE_TYPE_BAD_LENGTH",
+            "Must be between 1 and the limit in length.",
+        ))
+    };
+    if !matches!(chars(&data["custom_id"]), Some(1..=100)) {
+        return bad("custom_id");
+    }
+    if !matches!(chars(&data["title"]), Some(1..=45)) {
+        return bad("title");
+    }
+    let rows = data["components"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    if rows.is_empty() || rows.len() > 5 {
+        return bad("components");
+    }
+    for row in rows {
+        let inputs = row["components"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let [input] = inputs else {
+            return bad("components");
+        };
+        if input["type"] != 4
+            || !matches!(chars(&input["custom_id"]), Some(1..=100))
+            || !matches!(input["style"].as_u64(), Some(1 | 2))
+            || !matches!(chars(&input["label"]), Some(1..=45))
+        {
+            return bad("components");
+        }
+    }
+    None
 }
 
 #[allow(clippy::too_many_arguments)]

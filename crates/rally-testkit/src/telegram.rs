@@ -348,6 +348,25 @@ impl FakeTelegram {
         json!({ "message": message })
     }
 
+    /// `{"message": {...}}`: `from` answers a message the bot sent to `chat` (as Telegram sends
+    /// a reply to a `force_reply` question: with the replied-to message embedded). Panics if
+    /// the bot never sent that message.
+    pub fn reply_message(
+        &self,
+        chat: ChatRef,
+        from: UserRef,
+        replied_id: i64,
+        text: &str,
+    ) -> Value {
+        let replied = self
+            .message(chat.id, replied_id)
+            .unwrap_or_else(|| panic!("the bot sent no message {replied_id} to {}", chat.id));
+        let mut message = base_message(&chat, &from);
+        message["text"] = json!(text);
+        message["reply_to_message"] = replied;
+        json!({ "message": message })
+    }
+
     /// `{"message": {...}}`: a photo (three sizes sharing `file_id` as prefix; the largest has
     /// exactly `file_id`) with a caption (empty: none).
     pub fn photo_message(chat: ChatRef, from: UserRef, caption: &str, file_id: &str) -> Value {
