@@ -14,7 +14,7 @@
 //! - `telegram/echo` (**baseline**): `teloxide::Dispatcher` with one endpoint that answers each
 //!   message with `bot.send_message(msg.chat.id, text)`; same messages.
 //!
-//! Both bots are built by `rally::telegram::build_bot` (same reqwest client settings). Each
+//! Both bots are built by `rally::platforms::telegram::build_bot` (same reqwest client settings). Each
 //! iteration starts a fresh fake, a fresh bot and (Rally) a fresh copy of the prepared database,
 //! and sends [`WARM`] unmeasured updates first (connections opened, pools filled), so the timed
 //! section is the steady state; the fake's recorded calls stay few, which keeps its waiting
@@ -34,7 +34,7 @@ use rally::chat::handler::Incoming;
 use rally::demo;
 use rally::engine::partner::{PartnerKind, Platform, Role};
 use rally::store::{Store, inbox, members, partners};
-use rally::telegram::{Telegram, build_bot};
+use rally::platforms::telegram::{Telegram, build_bot};
 use teloxide::prelude::*;
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;

@@ -44,10 +44,10 @@ impl Bots {
         let app = Arc::new(app);
 
         let http =
-            rally::discord::build_http(fake_discord::TOKEN, Some(&discord.url())).expect("http");
+            rally::platforms::discord::build_http(fake_discord::TOKEN, Some(&discord.url())).expect("http");
         let mut client =
-            serenity::all::ClientBuilder::new_with_http(http, rally::discord::intents())
-                .event_handler(rally::discord::Discord::new(
+            serenity::all::ClientBuilder::new_with_http(http, rally::platforms::discord::intents())
+                .event_handler(rally::platforms::discord::Discord::new(
                     app.clone(),
                     vec![fake_discord::GUILD_ID],
                 ))
@@ -58,8 +58,8 @@ impl Bots {
             let _ = client.start().await;
         });
 
-        let bot = rally::telegram::build_bot(telegram.token(), &telegram.url()).expect("bot");
-        let tg = rally::telegram::Telegram::new(bot, app, "RallyBot".into());
+        let bot = rally::platforms::telegram::build_bot(telegram.token(), &telegram.url()).expect("bot");
+        let tg = rally::platforms::telegram::Telegram::new(bot, app, "RallyBot".into());
         let stop = CancellationToken::new();
         tokio::spawn({
             let stop = stop.clone();

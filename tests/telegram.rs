@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rally::config::{AdminId, AdminPlatform};
-use rally::telegram::{Telegram, build_bot};
+use rally::platforms::telegram::{Telegram, build_bot};
 use rally_testkit::telegram::{ChatRef, Failure, FakeTelegram, UserRef};
 use rally_testkit::{TestClock, TestDb};
 use serde_json::{Value, json};
@@ -354,7 +354,7 @@ async fn webhook_refuses_a_wrong_secret_and_processes_a_right_one() {
     let bot = build_bot(fake.token(), &fake.url()).expect("bot");
     let tg = Telegram::new(bot, app.clone(), "RallyBot".into());
     let stop = CancellationToken::new();
-    let router = rally::http::router(Some((tg.clone(), "s3cret".into())));
+    let router = rally::platforms::http::router(Some((tg.clone(), "s3cret".into())));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

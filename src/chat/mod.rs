@@ -1,6 +1,5 @@
 //! The platform-neutral conversation layer: one grammar, one handler, replies as message keys.
 pub mod command;
-pub mod console;
 pub mod handler;
 pub(crate) mod incentives;
 pub mod registry;

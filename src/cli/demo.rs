@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
-use rally::chat::console::Console;
+use rally::platforms::console::Console;
 use rally::demo;
 
 use super::open_app;

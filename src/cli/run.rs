@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use rally::app::{App, SystemClock};
 use rally::config::{Config, TelegramMode};
-use rally::discord;
-use rally::http;
+use rally::platforms::discord;
+use rally::platforms::http;
 use rally::store::Store;
-use rally::telegram::{self, Telegram};
+use rally::platforms::telegram::{self, Telegram};
 use teloxide::payloads::SetWebhookSetters;
 use teloxide::prelude::Requester;
 use tokio_util::sync::CancellationToken;

@@ -3,8 +3,8 @@
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::handler::Incoming;
-use super::reply::{Destination, Msg, Reply};
+use crate::chat::handler::Incoming;
+use crate::chat::reply::{Destination, Msg, Reply};
 use crate::app::App;
 use crate::config::Locale;
 use crate::engine::partner::Platform;

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 
-use crate::telegram::Telegram;
+use crate::platforms::telegram::Telegram;
 
 /// The header Telegram sends the webhook secret in.
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
