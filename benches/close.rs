@@ -51,7 +51,7 @@ use rally::demo;
 use rally::engine::audit::AuditAction;
 use rally::engine::ids::PartnerId;
 use rally::engine::period::Period;
-use rally::statements::Facts;
+use rally::features::statements::service::Facts;
 use rally::store::statements::{self as stored, Adjustment, Snapshot, SnapshotRow};
 use rally::store::{Store, audit, partners};
 use rand::rngs::StdRng;
@@ -375,8 +375,7 @@ async fn timed_close(seeded: &Path, work: &Path, expected: &Seeded, check: bool)
     copy_db(seeded, work);
     let app = app_on(work).await;
     let start = Instant::now();
-    let report = app
-        .close_period(period(), None)
+    let report = rally::features::statements::service::close_period(&app, period(), None)
         .await
         .expect("close period");
     let elapsed = start.elapsed();
@@ -394,7 +393,7 @@ async fn timed_close(seeded: &Path, work: &Path, expected: &Seeded, check: bool)
 }
 
 /// The stored statements agree with the report, and the period cannot be closed again.
-async fn check_stored(app: &App, report: &rally::statements::CloseReport) {
+async fn check_stored(app: &App, report: &rally::features::statements::service::CloseReport) {
     let row = sqlx::query(
         "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) AS total, \
          CAST(COALESCE(SUM(LENGTH(lines)), 0) AS BIGINT) AS bytes FROM statements \
@@ -415,7 +414,9 @@ async fn check_stored(app: &App, report: &rally::statements::CloseReport) {
         "stored totals add up to the report"
     );
     assert!(
-        app.close_period(period(), None).await.is_err(),
+        rally::features::statements::service::close_period(app, period(), None)
+            .await
+            .is_err(),
         "a closed period cannot be closed twice"
     );
     println!(
@@ -630,7 +631,8 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
             adjustments: partner_adjustments,
         };
         let start = Instant::now();
-        let mut doc = app.compute_statement(&partner, period, &facts);
+        let mut doc =
+            rally::features::statements::service::compute_statement(&app, &partner, period, &facts);
         doc.locked = true;
         b.compute += start.elapsed();
         let start = Instant::now();

@@ -4,19 +4,16 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate};
-use rand::Rng;
 
 use crate::config::{AdminPlatform, Config};
 use crate::engine::audit::AuditAction;
-use crate::engine::ids::{MemberId, PartnerId};
-use crate::engine::invite::{self, Invite};
 use crate::engine::money::Money;
 use crate::engine::partner::{Member, Platform, Role};
 use crate::engine::period::Period;
 use crate::i18n::I18n;
 use crate::store::rank_cache::RankCache;
 use crate::store::totals::RankBasis;
-use crate::store::{self, Store, invites};
+use crate::store::{self, Store};
 
 /// Where "now" comes from; tests and the demo pin it.
 pub trait Clock: Send + Sync {
@@ -99,32 +96,6 @@ impl App {
             .admins
             .iter()
             .any(|a| a.platform == wanted && a.id.to_string() == user_id)
-    }
-
-    /// Creates and stores a fresh invite code; the caller's transaction makes it durable.
-    pub async fn create_invite(
-        &self,
-        conn: &mut store::Conn,
-        partner: Option<PartnerId>,
-        role: Role,
-        ttl_ms: i64,
-        created_by: Option<MemberId>,
-    ) -> store::Result<Invite> {
-        let now = self.now();
-        loop {
-            let invite = Invite {
-                code: invite::code_from_random(rand::rng().random()),
-                partner_id: partner,
-                role,
-                expires_at: now.saturating_add(ttl_ms),
-                used: false,
-            };
-            // A collision is astronomically rare, but a unique key is the arbiter, not luck.
-            if invites::find(conn, &invite.code).await?.is_none() {
-                invites::insert(conn, &invite, created_by, now).await?;
-                return Ok(invite);
-            }
-        }
     }
 
     /// Which total ranks partners (`program.rank_pending`).

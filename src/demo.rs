@@ -10,7 +10,7 @@ use crate::config::{self, Config};
 use crate::engine::money::Money;
 use crate::engine::partner::{PartnerKind, Platform, Role, name_key};
 use crate::engine::sale::{SaleSource, SaleStatus};
-use crate::ledger;
+use crate::features::sales::ledger;
 use crate::store::partners::NewPartner;
 use crate::store::sales::NewSale;
 use crate::store::{self, members, partners};
@@ -186,11 +186,11 @@ pub async fn seed(app: &App) -> store::Result<bool> {
             potential_minor: None,
         };
         let three_months_ms = 92 * 86_400_000;
-        let created = crate::partners::create(
+        let created = crate::features::membership::partners::create(
             &mut tx,
             &new,
             None,
-            crate::partners::Source::Demo,
+            crate::features::membership::partners::Source::Demo,
             now - three_months_ms,
         )
         .await?;

@@ -1,8 +1,8 @@
 //! The chat handler end to end on SQLite: real grammar, real store, real Fluent text, driven
 //! through `App::handle` and the console adapter.
 
-use rally::platforms::console::Console;
 use rally::engine::partner::Platform;
+use rally::platforms::console::Console;
 use rally::store::{members, sales};
 use rally_testkit::{TestClock, TestDb, app, first_int_arg, first_text_arg, keys, say, text};
 

@@ -43,8 +43,8 @@ impl Bots {
         app.bot_username = Some("RallyBot".into());
         let app = Arc::new(app);
 
-        let http =
-            rally::platforms::discord::build_http(fake_discord::TOKEN, Some(&discord.url())).expect("http");
+        let http = rally::platforms::discord::build_http(fake_discord::TOKEN, Some(&discord.url()))
+            .expect("http");
         let mut client =
             serenity::all::ClientBuilder::new_with_http(http, rally::platforms::discord::intents())
                 .event_handler(rally::platforms::discord::Discord::new(
@@ -58,7 +58,8 @@ impl Bots {
             let _ = client.start().await;
         });
 
-        let bot = rally::platforms::telegram::build_bot(telegram.token(), &telegram.url()).expect("bot");
+        let bot =
+            rally::platforms::telegram::build_bot(telegram.token(), &telegram.url()).expect("bot");
         let tg = rally::platforms::telegram::Telegram::new(bot, app, "RallyBot".into());
         let stop = CancellationToken::new();
         tokio::spawn({

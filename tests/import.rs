@@ -9,7 +9,7 @@ use rally::engine::ids::PartnerId;
 use rally::engine::money::{Currency, Money};
 use rally::engine::partner::PartnerKind;
 use rally::engine::sale::{Sale, SaleStatus};
-use rally::import::{ImportError, ImportReport, RowError, import_sales};
+use rally::features::sales::import::{ImportError, ImportReport, RowError, import_sales};
 use rally::store::partners::NewPartner;
 use rally::store::{Store, audit, partners, sales, targets, totals};
 use rally_testkit::{TestClock, TestDb};

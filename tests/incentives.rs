@@ -6,8 +6,8 @@ use rally::engine::money::{Currency, Money};
 use rally::engine::partner::Platform;
 use rally::engine::period::Period;
 use rally::engine::sale::{SaleSource, SaleStatus};
-use rally::ledger;
-use rally::statements::{StatementError, export_csv, export_json};
+use rally::features::sales::ledger;
+use rally::features::statements::service::{StatementError, export_csv, export_json};
 use rally::store::partners;
 use rally::store::sales::NewSale;
 use rally_testkit::{TestClock, TestDb, app, first_int_arg, keys, say, text};
@@ -38,10 +38,10 @@ async fn statement_lines_are_explained_and_sum_to_the_total() {
         .await
         .expect("find")
         .expect("wang");
-    let doc = app
-        .statement(&mut conn, &wang, period("2026-11"))
-        .await
-        .expect("statement");
+    let doc =
+        rally::features::statements::service::statement(&app, &mut conn, &wang, period("2026-11"))
+            .await
+            .expect("statement");
     let sum: i64 = doc.lines.iter().map(|l| l.amount_minor).sum();
     assert_eq!(
         sum, doc.total_minor,
@@ -105,18 +105,19 @@ async fn locked_period_corrections_on(db: TestDb) {
     let clock = TestClock::new();
     let app = demo(&db, &clock).await;
 
-    let refused = app.close_period(period("2026-11"), None).await;
+    let refused =
+        rally::features::statements::service::close_period(&app, period("2026-11"), None).await;
     assert!(
         matches!(refused, Err(StatementError::NotEnded { .. })),
         "{refused:?}"
     );
 
-    let report = app
-        .close_period(period("2026-10"), None)
+    let report = rally::features::statements::service::close_period(&app, period("2026-10"), None)
         .await
         .expect("close");
     assert!(report.statements >= 10, "{report:?}");
-    let again = app.close_period(period("2026-10"), None).await;
+    let again =
+        rally::features::statements::service::close_period(&app, period("2026-10"), None).await;
     assert!(matches!(again, Err(StatementError::AlreadyClosed(_))));
 
     let mut conn = db.store.read().await.expect("conn");
@@ -124,10 +125,10 @@ async fn locked_period_corrections_on(db: TestDb) {
         .await
         .expect("find")
         .expect("wang");
-    let locked = app
-        .statement(&mut conn, &wang, period("2026-10"))
-        .await
-        .expect("locked");
+    let locked =
+        rally::features::statements::service::statement(&app, &mut conn, &wang, period("2026-10"))
+            .await
+            .expect("locked");
     assert!(locked.locked);
     drop(conn);
 
@@ -159,15 +160,15 @@ async fn locked_period_corrections_on(db: TestDb) {
     tx.commit().await.expect("commit");
 
     let mut conn = db.store.read().await.expect("conn");
-    let still = app
-        .statement(&mut conn, &wang, period("2026-10"))
-        .await
-        .expect("locked");
+    let still =
+        rally::features::statements::service::statement(&app, &mut conn, &wang, period("2026-10"))
+            .await
+            .expect("locked");
     assert_eq!(still, locked, "a locked statement never changes");
-    let november = app
-        .statement(&mut conn, &wang, period("2026-11"))
-        .await
-        .expect("draft");
+    let november =
+        rally::features::statements::service::statement(&app, &mut conn, &wang, period("2026-11"))
+            .await
+            .expect("draft");
     let correction = november
         .lines
         .iter()
@@ -175,19 +176,26 @@ async fn locked_period_corrections_on(db: TestDb) {
         .expect("correction line");
     assert!(correction.description.contains("2026-10"), "{correction:?}");
     // Recomputing October with the late sale differs from the lock by exactly the correction.
-    let facts = app
-        .statement_facts(&mut conn, wang.id, period("2026-10"))
-        .await
-        .expect("facts");
-    let recomputed = app.compute_statement(&wang, period("2026-10"), &facts);
+    let facts = rally::features::statements::service::statement_facts(
+        &mut conn,
+        wang.id,
+        period("2026-10"),
+    )
+    .await
+    .expect("facts");
+    let recomputed = rally::features::statements::service::compute_statement(
+        &app,
+        &wang,
+        period("2026-10"),
+        &facts,
+    );
     assert_eq!(
         recomputed.total_minor - locked.total_minor,
         correction.amount_minor
     );
     assert!(correction.amount_minor > 0);
 
-    let docs = app
-        .statements_of_period(period("2026-10"))
+    let docs = rally::features::statements::service::statements_of_period(&app, period("2026-10"))
         .await
         .expect("export");
     let json = export_json(&docs);
@@ -218,12 +226,16 @@ async fn tiers_recompute_records_changes_once() {
     let db = TestDb::sqlite().await;
     let clock = TestClock::new();
     let app = demo(&db, &clock).await;
-    let first = app.recompute_tiers().await.expect("recompute");
+    let first = rally::features::tiers::service::recompute_tiers(&app)
+        .await
+        .expect("recompute");
     assert!(
         !first.is_empty(),
         "demo tiers differ from the computed ones"
     );
-    let second = app.recompute_tiers().await.expect("recompute again");
+    let second = rally::features::tiers::service::recompute_tiers(&app)
+        .await
+        .expect("recompute again");
     assert!(second.is_empty(), "nothing changes twice: {second:?}");
     let events: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tier_events")
         .fetch_one(db.store.pool())

@@ -106,9 +106,18 @@ impl std::fmt::Debug for CommandSpec {
 
 /// Every command, gathered from the features in the order `/help` and menus show them.
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
-    crate::chat::handler::COMMANDS
-        .iter()
-        .chain(crate::chat::incentives::COMMANDS.iter())
+    use crate::features::*;
+    [
+        membership::chat::COMMANDS,
+        sales::chat::COMMANDS,
+        ranking::chat::COMMANDS,
+        scorecard::chat::COMMANDS,
+        statements::chat::COMMANDS,
+        funds::chat::COMMANDS,
+        audit::chat::COMMANDS,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// The spec of a command name (lowercase, without `/`).

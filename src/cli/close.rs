@@ -8,7 +8,7 @@ use super::period_arg;
 
 pub(crate) async fn close_period(app: &App, period: &str) -> anyhow::Result<ExitCode> {
     let period = period_arg(app, period)?;
-    let report = app.close_period(period, None).await?;
+    let report = rally::features::statements::service::close_period(app, period, None).await?;
     println!(
         "closed {}: {} statements locked, total {}",
         report.period,

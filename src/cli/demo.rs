@@ -4,8 +4,8 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
-use rally::platforms::console::Console;
 use rally::demo;
+use rally::platforms::console::Console;
 
 use super::open_app;
 

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use rally::app::App;
-use rally::statements::{export_csv, export_json};
+use rally::features::statements::service::{export_csv, export_json};
 
 use super::args::ExportFormat;
 use super::period_arg;
@@ -14,7 +14,7 @@ pub(crate) async fn export_statements(
     format: ExportFormat,
 ) -> anyhow::Result<ExitCode> {
     let period = period_arg(app, period)?;
-    let docs = app.statements_of_period(period).await?;
+    let docs = rally::features::statements::service::statements_of_period(app, period).await?;
     match format {
         ExportFormat::Json => println!("{}", serde_json::to_string_pretty(&export_json(&docs))?),
         ExportFormat::Csv => print!("{}", export_csv(&docs)?),

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rally::app::App;
-use rally::import;
+use rally::features::sales::import;
 
 pub(crate) async fn import_sales(app: &App, file: &std::path::Path) -> anyhow::Result<ExitCode> {
     let input = std::fs::File::open(file)

@@ -36,11 +36,11 @@ pub(crate) async fn invite(
                     tier,
                     potential_minor: None,
                 };
-                rally::partners::create(
+                rally::features::membership::partners::create(
                     &mut tx,
                     &new,
                     None,
-                    rally::partners::Source::Cli,
+                    rally::features::membership::partners::Source::Cli,
                     app.now(),
                 )
                 .await?
@@ -48,15 +48,15 @@ pub(crate) async fn invite(
             }
         }),
     };
-    let invite = app
-        .create_invite(
-            &mut tx,
-            partner.as_ref().map(|p| p.id),
-            role,
-            app.invite_ttl_ms(),
-            None,
-        )
-        .await?;
+    let invite = rally::features::membership::invites::create_invite(
+        app,
+        &mut tx,
+        partner.as_ref().map(|p| p.id),
+        role,
+        app.invite_ttl_ms(),
+        None,
+    )
+    .await?;
     audit::record(
         &mut tx,
         None,

@@ -31,11 +31,11 @@ pub(crate) async fn partners(app: &App, action: PartnersAction) -> anyhow::Resul
                 anyhow::bail!("the partner name must not be empty");
             }
             let mut tx = app.store.begin().await?;
-            let created = rally::partners::create(
+            let created = rally::features::membership::partners::create(
                 &mut tx,
                 &new,
                 None,
-                rally::partners::Source::Cli,
+                rally::features::membership::partners::Source::Cli,
                 app.now(),
             )
             .await?;

@@ -7,8 +7,8 @@ use rally::app::{App, SystemClock};
 use rally::config::{Config, TelegramMode};
 use rally::platforms::discord;
 use rally::platforms::http;
-use rally::store::Store;
 use rally::platforms::telegram::{self, Telegram};
+use rally::store::Store;
 use teloxide::payloads::SetWebhookSetters;
 use teloxide::prelude::Requester;
 use tokio_util::sync::CancellationToken;
@@ -93,7 +93,11 @@ pub(crate) async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(http::serve(
         config.http.listen,
-        http::router(webhook.clone()),
+        http::router(
+            webhook
+                .clone()
+                .map(|(tg, secret)| telegram::webhook::routes(tg, secret)),
+        ),
         shutdown.clone(),
     ));
     if let Some(token) = &config.discord.token {

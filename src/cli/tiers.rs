@@ -13,7 +13,10 @@ pub(crate) async fn recompute(config_path: Option<&Path>) -> anyhow::Result<Exit
         println!("no [[tiers]] in the configuration: tiers are set by hand, nothing to do");
         return Ok(ExitCode::SUCCESS);
     }
-    let updates = with_app(config, async |app| Ok(app.recompute_tiers().await?)).await?;
+    let updates = with_app(config, async |app| {
+        Ok(rally::features::tiers::service::recompute_tiers(app).await?)
+    })
+    .await?;
     for u in &updates {
         match &u.change {
             TierChange::Promoted { from, to } => println!(

@@ -3,9 +3,9 @@
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
+use crate::app::App;
 use crate::chat::handler::Incoming;
 use crate::chat::reply::{Destination, Msg, Reply};
-use crate::app::App;
 use crate::config::Locale;
 use crate::engine::partner::Platform;
 use crate::store::members;

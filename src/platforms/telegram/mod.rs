@@ -7,6 +7,8 @@
 //! twice. Sends honour 429 `retry_after`, retry network failures with back-off, and record
 //! refusals (403).
 
+pub mod webhook;
+
 use std::sync::Arc;
 use std::time::Duration;
 

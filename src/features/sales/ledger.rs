@@ -44,8 +44,15 @@ async fn correct_if_locked(app: &App, conn: &mut Conn, sale: &Sale, now: i64) ->
     if sale.period == app.period_at(now).key() {
         return Ok(());
     }
-    crate::statements::correct_locked(app, conn, sale.partner_id, &sale.period, Some(sale.id), now)
-        .await
+    crate::features::statements::service::correct_locked(
+        app,
+        conn,
+        sale.partner_id,
+        &sale.period,
+        Some(sale.id),
+        now,
+    )
+    .await
 }
 
 /// Moves a sale to `to` and its partner's totals with it. `Ok(false)` if the sale was no

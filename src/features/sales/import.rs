@@ -21,7 +21,7 @@ use crate::engine::money::Money;
 use crate::engine::partner::{MAX_NAME_CHARS, name_key};
 use crate::engine::period::Period;
 use crate::engine::sale::{SaleSource, initial_status};
-use crate::ledger;
+use crate::features::sales::ledger;
 use crate::store::partners::{self, Lookup};
 use crate::store::sales::{Inserted, NewSale};
 use crate::store::{self, audit};

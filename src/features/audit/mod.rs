@@ -1,0 +1,2 @@
+//! The audit log as members see it.
+pub(crate) mod chat;

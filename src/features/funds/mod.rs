@@ -1,0 +1,2 @@
+//! Fund allocation: splitting a budget over partners and explaining each share.
+pub(crate) mod chat;

@@ -1,0 +1,4 @@
+//! Who is in the program: partners (created once, audited), invites, roles, linked accounts and language.
+pub(crate) mod chat;
+pub mod invites;
+pub mod partners;

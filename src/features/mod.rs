@@ -1,0 +1,11 @@
+//! One folder per feature: its service (what the CLI, chat, HTTP and jobs call) next to its chat
+//! handlers and the registry entries of its commands. Services never import the chat layer or a
+//! platform adapter (see `tests/layering.rs`).
+pub mod audit;
+pub mod funds;
+pub mod membership;
+pub mod ranking;
+pub mod sales;
+pub mod scorecard;
+pub mod statements;
+pub mod tiers;

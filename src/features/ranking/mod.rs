@@ -1,0 +1,2 @@
+//! Period leaderboards.
+pub(crate) mod chat;

@@ -1,0 +1,2 @@
+//! Partner tiers: re-evaluation from trailing sales and certifications.
+pub mod service;
