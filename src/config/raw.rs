@@ -7,8 +7,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
+use rust_decimal::Decimal;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
+
+use crate::engine::plan::{Accelerator, BonusStep, Bracket, GrowthRebate, VolumeRebate};
 
 /// One scalar (or anything else the user wrote there), typed later by the validation pass.
 pub type Val = Spanned<toml::Value>;
@@ -16,7 +19,8 @@ pub type Leaf = Option<Val>;
 /// A table of `name = value` whose keys are data, not schema (`[program.rates]`, `assign`).
 pub type ValMap = Table<BTreeMap<String, Val>>;
 pub type Section<T> = Option<Spanned<Table<T>>>;
-pub type Entries<T> = Option<Spanned<List<Spanned<Table<T>>>>>;
+/// `[[name]]` entries, or `name = [ { … }, … ]`.
+pub type Entries<T> = Spanned<List<Spanned<Table<T>>>>;
 
 /// A table, or the TOML type the user wrote instead. Serde would abort on the mismatch; this
 /// keeps reading so that all problems of the file are reported together.
@@ -126,11 +130,11 @@ raw! {
         telegram: Section<RawTelegram>,
         discord: Section<RawDiscord>,
         http: Section<RawHttp>,
-        admins: Entries<RawAdmin>,
+        admins: Option<Entries<RawAdmin>>,
         kudos: Section<RawKudos>,
         deals: Section<RawDeals>,
-        tiers: Entries<RawTier>,
-        plans: Entries<RawPlan>,
+        tiers: Option<Entries<RawTier>>,
+        plans: Option<Entries<RawPlan>>,
         allocation: Section<RawAllocation>,
     }
     RawProgram {
@@ -176,30 +180,43 @@ raw! {
 }
 
 /// `brackets = [ { from = 0, rate = 3 }, … ]`: a list of inline tables.
-pub type Rows<T> = Option<Spanned<List<Spanned<Table<T>>>>>;
+pub type Rows<T> = Option<Entries<T>>;
 
-/// The rows of a plan whose keys are all required decimals, as `(key, value)` in key order.
+/// A table of a plan whose keys are all required decimals, and what it becomes.
 pub trait Row {
+    /// The table as it is written, for messages.
+    const EXAMPLE: &str;
+    type Out;
+    /// `(key, value)` in the order of `build`'s arguments.
     fn leaves(&self) -> Vec<(&'static str, Option<&Val>)>;
+    fn build(values: &[Decimal]) -> Option<Self::Out>;
 }
 
 macro_rules! row {
-    ($($name:ident { $($field:ident),* })*) => {$(
+    ($($name:ident { $($field:ident),* } => $out:ident, $example:literal)*) => {$(
         impl Row for $name {
+            const EXAMPLE: &str = $example;
+            type Out = $out;
             fn leaves(&self) -> Vec<(&'static str, Option<&Val>)> {
                 vec![$((stringify!($field), self.$field.as_ref())),*]
+            }
+            fn build(values: &[Decimal]) -> Option<$out> {
+                match *values {
+                    [$($field),*] => Some($out { $($field),* }),
+                    _ => None,
+                }
             }
         }
     )*};
 }
 
 row! {
-    RawBracket { from, rate }
-    RawBonus { attainment, amount }
-    RawAccelerator { above_attainment, multiplier }
-    RawVolumeRebate { threshold, rate }
-    RawGrowthRebate { rate }
-    RawAllocation { potential, contribution, growth, floor, cap }
+    RawBracket { from, rate } => Bracket, "{ from = 0, rate = 3 }"
+    RawBonus { attainment, amount } => BonusStep, "{ attainment = 100, amount = 2000 }"
+    RawAccelerator { above_attainment, multiplier } => Accelerator,
+        "{ above_attainment = 100, multiplier = 1.5 }"
+    RawVolumeRebate { threshold, rate } => VolumeRebate, "{ threshold = 200000, rate = 1 }"
+    RawGrowthRebate { rate } => GrowthRebate, "{ rate = 2 }"
 }
 
 /// The keys allowed where an unknown key was found, by its parent's path without indices

@@ -2,32 +2,27 @@
 //! exact decimals, plans, tiers, …) and collects every problem with its line instead of
 //! stopping at the first, so that one run of `rally check-config` shows them all.
 //!
-//! Plans, tiers and allocation weights are checked with [`plan::validate`],
-//! [`plan::validate_versions`] and [`tier::validate`]; each problem they find is attached to the
-//! line of the key it names.
+//! Plans and tiers are checked by [`plan::validate`], [`plan::validate_versions`] and
+//! [`tier::validate`]; each problem they find is attached to the line of the key it names.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
-use chrono_tz::Tz;
-use rust_decimal::Decimal;
-use toml::Spanned;
-use toml::Value;
 use toml::de::{DeTable, DeValue};
+use toml::{Spanned, Value};
 
 use super::env::{normalize_http_url, parse_id, parse_listen, validate_database_url};
 use super::raw::*;
 use super::*;
-use crate::engine::plan::{
-    self, Accelerator, Assignment, BonusStep, Bracket, GrowthRebate, Plan, PlanMode, VolumeRebate,
-};
+use crate::engine::plan::{self, Assignment, Plan, PlanMode};
 use crate::engine::tier::{self, TierRule};
 
 const UNSUPPORTED_SECTIONS: &[&str] = &["contests", "trainings", "jobs"];
 const ASSIGN_KEYS: &[&str] = &["region", "kind", "tier", "partner"];
 
+/// A value's meaning, or the message saying why it has none.
 type Read<T> = Result<T, String>;
 
 /// Collects the problems of one load, file and environment.
@@ -41,14 +36,34 @@ pub(super) struct Checker<'t> {
     pub telegram_mode_at: Option<Range<usize>>,
 }
 
+/// `get!(self, raw.field @ "section", reader)` reads a [`Leaf`] under the key `section.field`.
+macro_rules! get {
+    ($c:ident, $raw:ident . $field:ident @ $at:expr, $read:expr) => {
+        $c.val(
+            &$raw.$field,
+            &format!("{}.{}", $at, stringify!($field)),
+            $read,
+        )
+    };
+}
+
+/// Like [`get!`] for a field of a plan or tier entry, noting where it is written.
+macro_rules! field {
+    ($c:ident, $s:ident, $raw:ident . $field:ident, $read:expr) => {{
+        let value = get!($c, $raw.$field @ $s.at, $read);
+        $s.note(stringify!($field), &$raw.$field, value)
+    }};
+}
+
 impl<'t> Checker<'t> {
     pub fn new(text: &'t str, source: &'t str) -> Self {
+        let (issues, currency_at, telegram_mode_at) = (Vec::new(), None, None);
         Checker {
             text,
             source,
-            issues: Vec::new(),
-            currency_at: None,
-            telegram_mode_at: None,
+            issues,
+            currency_at,
+            telegram_mode_at,
         }
     }
 
@@ -62,39 +77,37 @@ impl<'t> Checker<'t> {
     }
 
     pub fn issue(&mut self, span: Range<usize>, key: &str, message: impl Into<String>) {
-        let line = self.line(&span);
+        let (name, line) = (self.source.to_owned(), self.line(&span));
+        let (key, message) = (key.to_owned(), message.into());
+        let origin = IssueOrigin::File { name, line };
         self.issues.push(ConfigIssue {
-            origin: IssueOrigin::File {
-                name: self.source.to_owned(),
-                line,
-            },
-            key: key.to_owned(),
-            message: message.into(),
+            origin,
+            key,
+            message,
         });
     }
 
     /// File issues by line (stable), then environment issues in the order found.
-    pub fn finish(self) -> Vec<ConfigIssue> {
-        let mut issues = self.issues;
-        issues.sort_by_key(|i| match &i.origin {
+    pub fn finish(mut self) -> Vec<ConfigIssue> {
+        self.issues.sort_by_key(|i| match &i.origin {
             IssueOrigin::File { line, .. } => (0, *line),
             IssueOrigin::Env { .. } => (1, 0),
         });
-        issues
+        self.issues
     }
 
     /// A key serde ignored: a secret, the log filter, a section this version does not support,
     /// or a typo. serde_ignored gives only the path, so the key's line is looked up in the
     /// span-annotated tree.
-    pub fn ignored(&mut self, root: &DeTable<'_>, segments: &[Result<String, usize>]) {
+    pub fn ignored(&mut self, root: &DeTable<'_>, path: &[Result<String, usize>]) {
         let (mut key, mut parent, mut span) = (String::new(), String::new(), 0..0);
         let mut node: Option<&DeValue<'_>> = None;
-        for (i, segment) in segments.iter().enumerate() {
+        for (i, segment) in path.iter().enumerate() {
             let found = match (segment, node) {
                 (Ok(name), None) => find(root, name),
                 (Ok(name), Some(DeValue::Table(t))) => find(t, name),
-                (Err(index), Some(DeValue::Array(items))) => {
-                    items.get(*index).map(|v| (v.span(), v.get_ref()))
+                (Err(i), Some(DeValue::Array(items))) => {
+                    items.get(*i).map(|v| (v.span(), v.get_ref()))
                 }
                 _ => None,
             };
@@ -102,22 +115,29 @@ impl<'t> Checker<'t> {
                 (span, node) = (s, Some(value));
             }
             match segment {
-                Ok(name) if i + 1 < segments.len() => {
-                    parent = join_key(&parent, name);
-                    key = join_key(&key, name);
-                }
+                Ok(name) if i + 1 < path.len() => parent = join_key(&parent, name),
+                _ => {}
+            }
+            match segment {
                 Ok(name) => key = join_key(&key, name),
                 Err(index) => key.push_str(&format!("[{index}]")),
             }
         }
-        let name = match segments.last() {
-            Some(Ok(name)) => name.as_str(),
-            _ => "",
-        };
+        let name = path
+            .last()
+            .and_then(|s| s.as_ref().ok())
+            .map_or("", String::as_str);
         let secret = |var: &str| {
             format!("secrets come only from the environment: set {var} (and remove this key)")
         };
         let message = match (parent.as_str(), name) {
+            // A date where a table belongs reaches a raw struct as toml's private date key.
+            (_, n) if n.starts_with("$__toml_private") => {
+                key = key
+                    .rsplit_once('.')
+                    .map_or(String::new(), |(k, _)| k.to_owned());
+                "expected a table, found datetime".to_owned()
+            }
             ("", "log") => format!(
                 "the log filter comes only from the environment: set {}",
                 env_vars::LOG
@@ -141,8 +161,7 @@ impl<'t> Checker<'t> {
         self.issue(span, &key, message);
     }
 
-    /// Reads a present value; a problem is reported at its line under `key`. `read` gets the
-    /// value and its source text (a float's exact digits).
+    /// Reads a value if it is written; a problem is reported at its line under `key`.
     fn val<T>(
         &mut self,
         v: &Leaf,
@@ -152,6 +171,7 @@ impl<'t> Checker<'t> {
         self.read(v.as_ref()?, key, read)
     }
 
+    /// `read` gets the value and its source text (a float's exact digits).
     fn read<T>(
         &mut self,
         v: &Val,
@@ -189,42 +209,37 @@ impl<'t> Checker<'t> {
     }
 
     pub fn config(&mut self, raw: &RawConfig, cfg: &mut Config) {
-        if let Some(p) = self.section(&raw.program, "program") {
-            self.program(p, &mut cfg.program);
+        if let Some(r) = self.section(&raw.program, "program") {
+            self.program(r, &mut cfg.program);
         }
-        if let Some(d) = self.section(&raw.database, "database") {
+        if let Some(r) = self.section(&raw.database, "database") {
             set(
                 &mut cfg.database.url,
-                self.val(&d.url, "database.url", parsed(validate_database_url)),
+                get!(self, r.url @ "database", parsed(validate_database_url)),
             );
         }
-        if let Some(t) = self.section(&raw.telegram, "telegram") {
+        if let Some(r) = self.section(&raw.telegram, "telegram") {
             let tg = &mut cfg.telegram;
             let url = || parsed(normalize_http_url);
-            tg.api_url = self
-                .val(&t.api_url, "telegram.api_url", url())
-                .or(tg.api_url.take());
-            tg.webhook_url = self
-                .val(&t.webhook_url, "telegram.webhook_url", url())
-                .or(tg.webhook_url.take());
-            self.telegram_mode_at = t.mode.as_ref().map(Spanned::span);
-            let mode = parsed(|s| match s.trim().to_ascii_lowercase().as_str() {
-                "polling" => Ok(TelegramMode::Polling),
-                "webhook" => Ok(TelegramMode::Webhook),
-                _ => Err(format!(
-                    "unknown mode \"{s}\" (expected \"polling\" or \"webhook\")"
-                )),
-            });
-            set(&mut tg.mode, self.val(&t.mode, "telegram.mode", mode));
+            tg.api_url = get!(self, r.api_url @ "telegram", url()).or(tg.api_url.take());
+            tg.webhook_url =
+                get!(self, r.webhook_url @ "telegram", url()).or(tg.webhook_url.take());
+            self.telegram_mode_at = r.mode.as_ref().map(Spanned::span);
+            let modes = [
+                ("polling", TelegramMode::Polling),
+                ("webhook", TelegramMode::Webhook),
+            ];
+            set(
+                &mut tg.mode,
+                get!(self, r.mode @ "telegram", one_of("mode", modes)),
+            );
         }
-        if let Some(d) = self.section(&raw.discord, "discord") {
+        if let Some(r) = self.section(&raw.discord, "discord") {
             let dc = &mut cfg.discord;
-            let url = parsed(normalize_http_url);
-            dc.api_url = self
-                .val(&d.api_url, "discord.api_url", url)
-                .or(dc.api_url.take());
+            dc.api_url =
+                get!(self, r.api_url @ "discord", parsed(normalize_http_url)).or(dc.api_url.take());
             let want = "a list of ids like [123, 456]";
-            let ids = d
+            let ids = r
                 .guild_ids
                 .as_ref()
                 .and_then(|n| self.list(n, "discord.guild_ids", want));
@@ -235,23 +250,24 @@ impl<'t> Checker<'t> {
                 }
             }
         }
-        if let Some(h) = self.section(&raw.http, "http") {
+        if let Some(r) = self.section(&raw.http, "http") {
             set(
                 &mut cfg.http.listen,
-                self.val(&h.listen, "http.listen", parsed(parse_listen)),
+                get!(self, r.listen @ "http", parsed(parse_listen)),
             );
         }
-        if let Some(k) = self.section(&raw.kudos, "kudos") {
+        if let Some(r) = self.section(&raw.kudos, "kudos") {
+            set(&mut cfg.kudos.daily, get!(self, r.daily @ "kudos", uint(0)));
             set(
-                &mut cfg.kudos.daily,
-                self.val(&k.daily, "kudos.daily", uint(0)),
+                &mut cfg.kudos.cooldown_minutes,
+                get!(self, r.cooldown_minutes @ "kudos", uint(0)),
             );
-            let cooldown = self.val(&k.cooldown_minutes, "kudos.cooldown_minutes", uint(0));
-            set(&mut cfg.kudos.cooldown_minutes, cooldown);
         }
-        if let Some(d) = self.section(&raw.deals, "deals") {
-            let days = self.val(&d.protection_days, "deals.protection_days", uint(1));
-            set(&mut cfg.deals.protection_days, days);
+        if let Some(r) = self.section(&raw.deals, "deals") {
+            set(
+                &mut cfg.deals.protection_days,
+                get!(self, r.protection_days @ "deals", uint(1)),
+            );
         }
         if let Some(n) = &raw.admins {
             self.admins(n, &mut cfg.admins);
@@ -262,21 +278,24 @@ impl<'t> Checker<'t> {
         if let Some(n) = &raw.plans {
             self.plans(n, &mut cfg.plans);
         }
-        if let Some(n) = &raw.allocation
-            && let Some(a) = self.table(n, "allocation", "a table ([allocation])")
-        {
-            self.allocation(n.span(), a, &mut cfg.allocation);
+        if let Some(r) = self.section(&raw.allocation, "allocation") {
+            let header = raw
+                .allocation
+                .as_ref()
+                .map(Spanned::span)
+                .unwrap_or_default();
+            self.allocation(header, r, &mut cfg.allocation);
         }
     }
 
     fn program(&mut self, r: &RawProgram, p: &mut ProgramConfig) {
-        let name = self.val(&r.name, "program.name", |v, _| match string(v)?.trim() {
+        let name = get!(self, r.name @ "program", |v, _| match string(v)?.trim() {
             "" => Err("must not be empty".to_owned()),
             s => Ok(s.to_owned()),
         });
         set(&mut p.name, name);
         let currency = parsed(|s| Currency::parse(s.trim()).map_err(|e| e.to_string()));
-        if let Some(c) = self.val(&r.currency, "program.currency", currency) {
+        if let Some(c) = get!(self, r.currency @ "program", currency) {
             p.currency = c;
             self.currency_at = r.currency.as_ref().map(Spanned::span);
         }
@@ -288,40 +307,41 @@ impl<'t> Checker<'t> {
                 )
             })
         });
-        set(
-            &mut p.timezone,
-            self.val(&r.timezone, "program.timezone", tz),
-        );
+        set(&mut p.timezone, get!(self, r.timezone @ "program", tz));
         let locale = parsed(|s| {
             Locale::from_tag(s)
                 .ok_or_else(|| format!("unsupported locale \"{s}\" (expected \"en\" or \"zh-CN\")"))
         });
         set(
             &mut p.default_locale,
-            self.val(&r.default_locale, "program.default_locale", locale),
+            get!(self, r.default_locale @ "program", locale),
         );
-        let period = parsed(|s| match s.trim().to_ascii_lowercase().as_str() {
-            "month" => Ok(PeriodKind::Month),
-            "quarter" => Ok(PeriodKind::Quarter),
-            "year" => Ok(PeriodKind::Year),
-            _ => Err(format!(
-                "unknown period \"{s}\" (expected \"month\", \"quarter\" or \"year\")"
-            )),
-        });
-        set(&mut p.period, self.val(&r.period, "program.period", period));
+        let periods = [
+            ("month", PeriodKind::Month),
+            ("quarter", PeriodKind::Quarter),
+            ("year", PeriodKind::Year),
+        ];
+        set(
+            &mut p.period,
+            get!(self, r.period @ "program", one_of("period", periods)),
+        );
         set(
             &mut p.rank_pending,
-            self.val(&r.rank_pending, "program.rank_pending", boolean),
+            get!(self, r.rank_pending @ "program", boolean),
         );
         let limit = decimal("auto_approve_below", true);
-        p.auto_approve_below = self.val(&r.auto_approve_below, "program.auto_approve_below", limit);
-        let ttl = self.val(&r.invite_ttl_hours, "program.invite_ttl_hours", uint(1));
-        set(&mut p.invite_ttl_hours, ttl);
-        let Some(node) = &r.rates else { return };
-        let Some(rates) = self.table(node, "program.rates", "a table ([program.rates])") else {
+        p.auto_approve_below = get!(self, r.auto_approve_below @ "program", limit);
+        set(
+            &mut p.invite_ttl_hours,
+            get!(self, r.invite_ttl_hours @ "program", uint(1)),
+        );
+        let rates = r.rates.as_ref();
+        let Some(rates) =
+            rates.and_then(|n| self.table(n, "program.rates", "a table ([program.rates])"))
+        else {
             return;
         };
-        // Checked in file order, so that "given twice" names the second line.
+        // In file order, so that "given twice" names the second line.
         let mut rates: Vec<(&String, &Val)> = rates.iter().collect();
         rates.sort_by_key(|(_, v)| v.span().start);
         for (code, v) in rates {
@@ -351,29 +371,51 @@ impl<'t> Checker<'t> {
         }
     }
 
-    fn admins(&mut self, node: &Spanned<List<Spanned<Table<RawAdmin>>>>, out: &mut Vec<AdminId>) {
-        let want = "[[admins]] entries (platform = \"telegram\", id = \"123\")";
-        let Some(entries) = self.list(node, "admins", want) else {
-            return;
-        };
-        for (i, entry) in entries.iter().enumerate() {
-            let at = format!("admins[{i}]");
-            let Some(a) = self.table(entry, &at, &format!("a table ([{at}])")) else {
-                continue;
-            };
+    /// The tables of `[[name]]` entries, each with its spans; `None` for an entry that is not
+    /// a table (reported).
+    fn entries<'a, T>(
+        &mut self,
+        node: &'a Spanned<List<Spanned<Table<T>>>>,
+        name: &str,
+        want: &str,
+    ) -> Vec<(Option<&'a T>, EntrySpans)> {
+        let entries = self.list(node, name, &format!("[[{name}]] entries ({want})"));
+        let entries = entries.unwrap_or_default().iter().enumerate();
+        entries
+            .map(|(i, entry)| {
+                let s = EntrySpans::new(format!("{name}[{i}]"), entry.span());
+                (
+                    self.table(entry, &s.at, &format!("a table ([{}])", s.at)),
+                    s,
+                )
+            })
+            .collect()
+    }
+
+    /// Reports each required key that is missing from an entry.
+    fn require(&mut self, s: &mut EntrySpans, keys: &[(&str, bool)], what: &str, needs: &str) {
+        for &(key, present) in keys {
+            if !present {
+                let m = format!("missing `{key}` (each {what} needs {needs})");
+                self.issue(s.entry.clone(), &s.at, m);
+                s.failed.insert(key.to_owned());
+            }
+        }
+    }
+
+    fn admins(&mut self, node: &Entries<RawAdmin>, out: &mut Vec<AdminId>) {
+        let want = "platform = \"telegram\", id = \"123\"";
+        for (a, mut s) in self.entries(node, "admins", want) {
+            let Some(a) = a else { continue };
             let platform = parsed(|s| {
                 AdminPlatform::parse(s).ok_or_else(|| {
                     format!("unknown platform \"{s}\" (expected \"telegram\" or \"discord\")")
                 })
             });
-            let platform = self.val(&a.platform, &format!("{at}.platform"), platform);
-            let id = self.val(&a.id, &format!("{at}.id"), id);
-            for (missing, what) in [(a.platform.is_none(), "platform"), (a.id.is_none(), "id")] {
-                if missing {
-                    let m = format!("missing `{what}` (each admin needs platform and id)");
-                    self.issue(entry.span(), &at, m);
-                }
-            }
+            let platform = get!(self, a.platform @ s.at, platform);
+            let id = get!(self, a.id @ s.at, id);
+            let keys = [("platform", a.platform.is_some()), ("id", a.id.is_some())];
+            self.require(&mut s, &keys, "admin", "platform and id");
             if let (Some(platform), Some(id)) = (platform, id) {
                 let admin = AdminId { platform, id };
                 if !out.contains(&admin) {
@@ -383,54 +425,36 @@ impl<'t> Checker<'t> {
         }
     }
 
-    fn tiers(&mut self, node: &Entries1<RawTier>, out: &mut Vec<TierRule>) {
-        let want = "[[tiers]] entries (name = \"Gold\", min_trailing_sales = 1000000, \
-                    requires = [\"sales-basics\"])";
-        let Some(entries) = self.list(node, "tiers", want) else {
-            return;
-        };
-        let mut rules = Vec::with_capacity(entries.len());
-        let mut spans = Vec::with_capacity(entries.len());
-        for (i, entry) in entries.iter().enumerate() {
-            let mut s = EntrySpans::new(format!("tiers[{i}]"), entry.span());
+    fn tiers(&mut self, node: &Entries<RawTier>, out: &mut Vec<TierRule>) {
+        let want = "name = \"Gold\", min_trailing_sales = 1000000, requires = [\"sales-basics\"]";
+        let (mut rules, mut spans) = (Vec::new(), Vec::new());
+        for (t, mut s) in self.entries(node, "tiers", want) {
+            let (name, min_trailing_sales) = (String::new(), Decimal::ZERO);
             let mut rule = TierRule {
-                name: String::new(),
-                min_trailing_sales: Decimal::ZERO,
+                name,
+                min_trailing_sales,
                 requires: Vec::new(),
             };
-            let at = s.at.clone();
-            if let Some(t) = self.table(entry, &at, &format!("a table ([{at}])")) {
-                let name = self.val(&t.name, &format!("{at}.name"), trimmed);
-                set(&mut rule.name, s.note("name", &t.name, name));
-                let min = self.val(
-                    &t.min_trailing_sales,
-                    &format!("{at}.min_trailing_sales"),
-                    decimal("min_trailing_sales", false),
+            if let Some(t) = t {
+                set(&mut rule.name, field!(self, s, t.name, trimmed));
+                let min = field!(
+                    self,
+                    s,
+                    t.min_trailing_sales,
+                    decimal("min_trailing_sales", false)
                 );
-                set(
-                    &mut rule.min_trailing_sales,
-                    s.note("min_trailing_sales", &t.min_trailing_sales, min),
-                );
-                let requires = t
-                    .requires
-                    .as_ref()
-                    .and_then(|n| self.strings(n, &format!("{at}.requires")));
+                set(&mut rule.min_trailing_sales, min);
+                let key = format!("{}.requires", s.at);
+                let requires = t.requires.as_ref().and_then(|n| self.strings(n, &key));
                 set(
                     &mut rule.requires,
                     s.note("requires", &t.requires, requires),
                 );
-                for (what, missing) in [
-                    ("name", t.name.is_none()),
-                    ("min_trailing_sales", t.min_trailing_sales.is_none()),
-                ] {
-                    if missing {
-                        let m = format!(
-                            "missing `{what}` (each tier needs name and min_trailing_sales)"
-                        );
-                        self.issue(entry.span(), &at, m);
-                        s.failed.insert(what.to_owned());
-                    }
-                }
+                let keys = [
+                    ("name", t.name.is_some()),
+                    ("min_trailing_sales", t.min_trailing_sales.is_some()),
+                ];
+                self.require(&mut s, &keys, "tier", "name and min_trailing_sales");
             } else {
                 s.failed
                     .extend(RawTier::KEYS.iter().map(|k| (*k).to_owned()));
@@ -446,10 +470,9 @@ impl<'t> Checker<'t> {
 
     fn strings(&mut self, node: &Spanned<List<Val>>, key: &str) -> Option<Vec<String>> {
         let items = self.list(node, key, "a list of strings like [\"sales-basics\"]")?;
+        let items = items.iter().enumerate();
         let read: Vec<_> = items
-            .iter()
-            .enumerate()
-            .map(|(j, item)| self.read(item, &format!("{key}[{j}]"), trimmed))
+            .map(|(j, v)| self.read(v, &format!("{key}[{j}]"), trimmed))
             .collect();
         read.into_iter().collect()
     }
@@ -468,23 +491,20 @@ impl<'t> Checker<'t> {
             Some(text) => text,
             None => rest.rfind("): ").map_or(rest, |i| &rest[i + 3..]),
         };
-        let field = ["name", "min_trailing_sales", "requires"]
-            .into_iter()
-            .find(|f| {
-                if *f == "name" {
-                    text.starts_with(f)
-                } else {
-                    text.contains(f)
-                }
-            })
-            .unwrap_or("");
+        let field = if text.starts_with("name") {
+            "name"
+        } else {
+            ["min_trailing_sales", "requires"]
+                .into_iter()
+                .find(|f| text.contains(f))
+                .unwrap_or("")
+        };
         let mut text = text.to_owned();
         if let Some(pos) = text.find("tiers[")
             && let Some((k, _)) = parse_indexed(&text[pos..], "tiers")
             && let Some(other) = spans.get(k)
         {
-            let line = self.line(&other.span_of("name"));
-            text.push_str(&format!(" (line {line})"));
+            text.push_str(&format!(" (line {})", self.line(&other.span_of("name"))));
         }
         self.entry_problem(s, field, text);
     }
@@ -506,26 +526,19 @@ impl<'t> Checker<'t> {
         self.issue(s.span_of(field), &key, message);
     }
 
-    fn plans(&mut self, node: &Entries1<RawPlan>, out: &mut Vec<Plan>) {
-        let want = "[[plans]] entries (id = \"standard\", version = 1, effective_from = \
-                    \"2026-01-01\", brackets = […])";
-        let Some(entries) = self.list(node, "plans", want) else {
-            return;
-        };
-        let mut plans = Vec::with_capacity(entries.len());
-        let mut spans = Vec::with_capacity(entries.len());
-        for (i, entry) in entries.iter().enumerate() {
-            let mut s = EntrySpans::new(format!("plans[{i}]"), entry.span());
-            let at = s.at.clone();
-            let plan = match self.table(entry, &at, &format!("a table ([{at}])")) {
+    fn plans(&mut self, node: &Entries<RawPlan>, out: &mut Vec<Plan>) {
+        let want =
+            "id = \"standard\", version = 1, effective_from = \"2026-01-01\", brackets = […]";
+        let (mut plans, mut spans) = (Vec::new(), Vec::new());
+        for (raw, mut s) in self.entries(node, "plans", want) {
+            plans.push(match raw {
                 Some(raw) => self.plan(raw, &mut s),
                 None => {
                     s.failed
                         .extend(RawPlan::KEYS.iter().map(|k| (*k).to_owned()));
                     empty_plan()
                 }
-            };
-            plans.push(plan);
+            });
             spans.push(s);
         }
         for (plan, s) in plans.iter().zip(&spans) {
@@ -559,91 +572,30 @@ impl<'t> Checker<'t> {
     /// One `[[plans]]` entry; the parts that could not be read are placeholders marked failed.
     fn plan(&mut self, r: &RawPlan, s: &mut EntrySpans) -> Plan {
         let mut plan = empty_plan();
-        let at = s.at.clone();
-        let key = |name: &str| format!("{at}.{name}");
-        let id = self.val(&r.id, &key("id"), trimmed);
-        set(&mut plan.id, s.note("id", &r.id, id));
-        let version = self.val(&r.version, &key("version"), uint(1));
-        set(&mut plan.version, s.note("version", &r.version, version));
-        let from = self.val(&r.effective_from, &key("effective_from"), date);
+        set(&mut plan.id, field!(self, s, r.id, trimmed));
+        set(&mut plan.version, field!(self, s, r.version, uint(1)));
         set(
             &mut plan.effective_from,
-            s.note("effective_from", &r.effective_from, from),
+            field!(self, s, r.effective_from, date),
         );
-        let mode = parsed(|v| match v.trim().to_ascii_lowercase().as_str() {
-            "marginal" => Ok(PlanMode::Marginal),
-            "whole" => Ok(PlanMode::Whole),
-            _ => Err(format!(
-                "unknown mode \"{v}\" (expected \"marginal\" or \"whole\")"
-            )),
-        });
-        let mode = self.val(&r.mode, &key("mode"), mode);
-        set(&mut plan.mode, s.note("mode", &r.mode, mode));
-        let target = self.val(&r.target, &key("target"), decimal("target", false));
-        plan.target = s.note("target", &r.target, target);
-        let cap = self.val(&r.cap, &key("cap"), decimal("cap", false));
-        plan.cap = s.note("cap", &r.cap, cap);
-
-        let example = "{ from = 0, rate = 3 }";
-        let rows = self.rows(&r.brackets, &key("brackets"), "brackets", example, s);
-        let rows = s.note("brackets", &r.brackets, rows).unwrap_or_default();
-        plan.brackets = rows
-            .iter()
-            .filter_map(|v| match v[..] {
-                [from, rate] => Some(Bracket { from, rate }),
-                _ => None,
-            })
-            .collect();
-        let example = "{ attainment = 100, amount = 2000 }";
-        let rows = self.rows(&r.bonuses, &key("bonuses"), "bonuses", example, s);
-        let rows = s.note("bonuses", &r.bonuses, rows).unwrap_or_default();
-        plan.bonuses = rows
-            .iter()
-            .filter_map(|v| match v[..] {
-                [attainment, amount] => Some(BonusStep { attainment, amount }),
-                _ => None,
-            })
-            .collect();
-
-        let example = "{ above_attainment = 100, multiplier = 1.5 }";
-        let v = r
-            .accelerator
-            .as_ref()
-            .and_then(|n| self.fields(n, &key("accelerator"), "accelerator", example, s));
-        plan.accelerator = s
-            .note("accelerator", &r.accelerator, v)
-            .and_then(|v| match v[..] {
-                [above_attainment, multiplier] => Some(Accelerator {
-                    above_attainment,
-                    multiplier,
-                }),
-                _ => None,
-            });
-        let example = "{ threshold = 200000, rate = 1 }";
-        let v = r
-            .volume_rebate
-            .as_ref()
-            .and_then(|n| self.fields(n, &key("volume_rebate"), "volume_rebate", example, s));
-        plan.volume_rebate =
-            s.note("volume_rebate", &r.volume_rebate, v)
-                .and_then(|v| match v[..] {
-                    [threshold, rate] => Some(VolumeRebate { threshold, rate }),
-                    _ => None,
-                });
-        let v = r.growth_rebate.as_ref().and_then(|n| {
-            self.fields(n, &key("growth_rebate"), "growth_rebate", "{ rate = 2 }", s)
-        });
-        plan.growth_rebate =
-            s.note("growth_rebate", &r.growth_rebate, v)
-                .and_then(|v| match v[..] {
-                    [rate] => Some(GrowthRebate { rate }),
-                    _ => None,
-                });
-
+        let modes = [("marginal", PlanMode::Marginal), ("whole", PlanMode::Whole)];
+        set(
+            &mut plan.mode,
+            field!(self, s, r.mode, one_of("mode", modes)),
+        );
+        plan.target = field!(self, s, r.target, decimal("target", false));
+        plan.cap = field!(self, s, r.cap, decimal("cap", false));
+        plan.brackets = self.rows(&r.brackets, "brackets", s).unwrap_or_default();
+        plan.bonuses = self.rows(&r.bonuses, "bonuses", s).unwrap_or_default();
+        plan.accelerator = self.row(&r.accelerator, "accelerator", s);
+        plan.volume_rebate = self.row(&r.volume_rebate, "volume_rebate", s);
+        plan.growth_rebate = self.row(&r.growth_rebate, "growth_rebate", s);
+        let key = |name: &str| format!("{}.{name}", s.at);
+        let (rates_at, assign_at) = (key("category_rates"), key("assign"));
         let rates = r
             .category_rates
             .as_ref()
-            .and_then(|n| self.category_rates(n, &key("category_rates"), s));
+            .and_then(|n| self.category_rates(n, &rates_at, s));
         set(
             &mut plan.category_rates,
             s.note("category_rates", &r.category_rates, rates),
@@ -651,43 +603,35 @@ impl<'t> Checker<'t> {
         let assign = r
             .assign
             .as_ref()
-            .and_then(|n| self.assignment(n, &key("assign"), s));
+            .and_then(|n| self.assignment(n, &assign_at, s));
         set(&mut plan.assign, s.note("assign", &r.assign, assign));
-
-        for (what, missing) in [
-            ("id", r.id.is_none()),
-            ("version", r.version.is_none()),
-            ("effective_from", r.effective_from.is_none()),
-        ] {
-            if missing {
-                let m =
-                    format!("missing `{what}` (each plan needs id, version and effective_from)");
-                self.issue(s.entry.clone(), &at, m);
-                s.failed.insert(what.to_owned());
-            }
-        }
+        let (id, version, from) = (
+            r.id.is_some(),
+            r.version.is_some(),
+            r.effective_from.is_some(),
+        );
+        let keys = [("id", id), ("version", version), ("effective_from", from)];
+        self.require(s, &keys, "plan", "id, version and effective_from");
         plan
     }
 
-    /// A table whose keys are all required decimals (`{ from = 0, rate = 3 }`), in the order
-    /// of its raw struct. Each value's span is recorded as `field.name` in `s`.
-    fn fields<T: Row>(
+    /// A table whose keys are all required decimals (`{ from = 0, rate = 3 }`). Each value's
+    /// span is recorded as `field.name` in `s`.
+    fn row_at<T: Row>(
         &mut self,
         node: &Spanned<Table<T>>,
         path: &str,
         field: &str,
-        example: &str,
         s: &mut EntrySpans,
-    ) -> Option<Vec<Decimal>> {
-        let t = self.table(node, path, &format!("a table like {example}"))?;
-        let mut out = Vec::new();
-        let mut ok = true;
+    ) -> Option<T::Out> {
+        let t = self.table(node, path, &format!("a table like {}", T::EXAMPLE))?;
+        let (mut out, mut ok) = (Vec::new(), true);
         for (name, v) in t.leaves() {
             let Some(v) = v else {
                 self.issue(
                     node.span(),
                     path,
-                    format!("missing `{name}` (expected {example})"),
+                    format!("missing `{name}` (expected {})", T::EXAMPLE),
                 );
                 ok = false;
                 continue;
@@ -698,34 +642,42 @@ impl<'t> Checker<'t> {
                 None => ok = false,
             }
         }
-        ok.then_some(out)
+        if ok { T::build(&out) } else { None }
     }
 
-    /// A list of [`Checker::fields`] tables; each item's span is recorded as `field[j]`.
+    /// A plan's single-row table (`accelerator = { … }`).
+    fn row<T: Row>(
+        &mut self,
+        node: &Section<T>,
+        field: &str,
+        s: &mut EntrySpans,
+    ) -> Option<T::Out> {
+        let path = join_key(&s.at, field);
+        let row = node.as_ref().and_then(|n| self.row_at(n, &path, field, s));
+        s.note(field, node, row)
+    }
+
+    /// A plan's list of rows (`brackets = [ … ]`); each item's span is recorded as `field[j]`.
     fn rows<T: Row>(
         &mut self,
         node: &Rows<T>,
-        path: &str,
         field: &str,
-        example: &str,
         s: &mut EntrySpans,
-    ) -> Option<Vec<Vec<Decimal>>> {
-        let items = self.list(
-            node.as_ref()?,
-            path,
-            &format!("a list like [ {example}, … ]"),
-        )?;
-        let mut rows = Vec::with_capacity(items.len());
-        let mut ok = true;
-        for (j, item) in items.iter().enumerate() {
-            let item_field = format!("{field}[{j}]");
-            s.fields.insert(item_field.clone(), item.span());
-            match self.fields(item, &format!("{path}[{j}]"), &item_field, example, s) {
-                Some(row) => rows.push(row),
-                None => ok = false,
-            }
-        }
-        ok.then_some(rows)
+    ) -> Option<Vec<T::Out>> {
+        let path = join_key(&s.at, field);
+        let want = format!("a list like [ {}, … ]", T::EXAMPLE);
+        let items = node.as_ref().and_then(|n| self.list(n, &path, &want));
+        let rows = items.map(|items| {
+            let items = items.iter().enumerate();
+            let rows: Vec<_> = items
+                .map(|(j, item)| {
+                    s.fields.insert(format!("{field}[{j}]"), item.span());
+                    self.row_at(item, &format!("{path}[{j}]"), &format!("{field}[{j}]"), s)
+                })
+                .collect();
+            rows.into_iter().collect::<Option<Vec<_>>>()
+        });
+        s.note(field, node, rows.flatten())
     }
 
     fn category_rates(
@@ -735,8 +687,7 @@ impl<'t> Checker<'t> {
         s: &mut EntrySpans,
     ) -> Option<BTreeMap<String, Decimal>> {
         let t = self.table(node, path, "a table like { software = 10 }")?;
-        let mut out = BTreeMap::new();
-        let mut ok = true;
+        let (mut out, mut ok) = (BTreeMap::new(), true);
         for (name, v) in t {
             s.fields.insert(format!("category_rates.{name}"), v.span());
             match self.read(v, &join_key(path, name), decimal(name, false)) {
@@ -760,30 +711,28 @@ impl<'t> Checker<'t> {
         let t = self.table(node, path, "a table like { region = \"East\" }")?;
         let mut keys: Vec<(&String, &Val)> = t.iter().collect();
         keys.sort_by_key(|(_, v)| v.span().start);
-        let mut first: Option<(&str, Range<usize>)> = None;
-        let mut chosen = None;
-        let mut ok = true;
+        let (mut first, mut chosen, mut ok) = (None::<(&str, Range<usize>)>, None, true);
         for (name, value) in keys {
-            let key_path = join_key(path, name);
+            let key = join_key(path, name);
             s.fields.insert(format!("assign.{name}"), value.span());
-            if !ASSIGN_KEYS.contains(&name.as_str()) {
-                let m = format!(
+            let problem = if !ASSIGN_KEYS.contains(&name.as_str()) {
+                Some(format!(
                     "unknown assignment key (expected one of: {}; leave `assign` out for the \
                      default plan){}",
                     ASSIGN_KEYS.join(", "),
                     did_you_mean(name, ASSIGN_KEYS)
-                );
-                self.issue(value.span(), &key_path, m);
-                ok = false;
-                continue;
-            }
-            if let Some((other, span)) = &first {
-                let line = self.line(span);
-                let m = format!(
+                ))
+            } else if let Some((other, span)) = &first {
+                Some(format!(
                     "a plan is assigned by one key only and `{other}` is already given (line \
-                     {line}); use another [[plans]] entry for another group"
-                );
-                self.issue(value.span(), &key_path, m);
+                     {}); use another [[plans]] entry for another group",
+                    self.line(span)
+                ))
+            } else {
+                None
+            };
+            if let Some(m) = problem {
+                self.issue(value.span(), &key, m);
                 ok = false;
                 continue;
             }
@@ -791,23 +740,17 @@ impl<'t> Checker<'t> {
             // A partner may be named by its id.
             let text = match (name.as_str(), value.get_ref()) {
                 ("partner", Value::Integer(i)) => Some(i.to_string()),
-                _ => self.read(value, &key_path, trimmed),
+                _ => self.read(value, &key, trimmed),
             };
-            let Some(text) = text else {
-                ok = false;
-                continue;
-            };
-            chosen = Some(match name.as_str() {
+            chosen = text.map(|text| match name.as_str() {
                 "region" => Assignment::Region(text),
                 "kind" => Assignment::Kind(text),
                 "tier" => Assignment::Tier(text),
                 _ => Assignment::Partner(text),
             });
+            ok &= chosen.is_some();
         }
-        if !ok {
-            return None;
-        }
-        if chosen.is_none() {
+        if ok && chosen.is_none() {
             self.issue(
                 node.span(),
                 path,
@@ -815,21 +758,21 @@ impl<'t> Checker<'t> {
                  out to make this the default plan",
             );
         }
-        chosen
+        if ok { chosen } else { None }
     }
 
     /// `[allocation]`: reads the keys given over the defaults, then checks the result.
     fn allocation(&mut self, header: Range<usize>, t: &RawAllocation, a: &mut AllocationWeights) {
         let mut written: BTreeMap<&str, Range<usize>> = BTreeMap::new();
         let mut bad = false;
-        for (name, v) in t.leaves() {
-            let slot = match name {
-                "potential" => &mut a.potential,
-                "contribution" => &mut a.contribution,
-                "growth" => &mut a.growth,
-                "floor" => &mut a.floor,
-                _ => &mut a.cap,
-            };
+        let slots = [
+            ("potential", &t.potential, &mut a.potential),
+            ("contribution", &t.contribution, &mut a.contribution),
+            ("growth", &t.growth, &mut a.growth),
+            ("floor", &t.floor, &mut a.floor),
+            ("cap", &t.cap, &mut a.cap),
+        ];
+        for (name, v, slot) in slots {
             let Some(v) = v else { continue };
             match self.read(v, &join_key("allocation", name), decimal(name, false)) {
                 Some(d) => {
@@ -840,13 +783,15 @@ impl<'t> Checker<'t> {
             }
         }
         let span_of = |name: &str| written.get(name).cloned().unwrap_or(header.clone());
-        for (name, value) in [
+        let weights = [
             ("potential", a.potential),
             ("contribution", a.contribution),
             ("growth", a.growth),
-            ("floor", a.floor),
-            ("cap", a.cap),
-        ] {
+        ];
+        for (name, value) in weights
+            .into_iter()
+            .chain([("floor", a.floor), ("cap", a.cap)])
+        {
             if value < Decimal::ZERO {
                 let m = format!("must not be negative, not {value}");
                 self.issue(span_of(name), &join_key("allocation", name), m);
@@ -870,27 +815,21 @@ impl<'t> Checker<'t> {
             return;
         }
         if a.potential.is_zero() && a.contribution.is_zero() && a.growth.is_zero() {
-            self.issue(
-                header,
-                "allocation",
-                "the weights potential, contribution and growth are all 0; at least one must be \
-                 more than 0",
-            );
+            let m = "the weights potential, contribution and growth are all 0; at least one must \
+                     be more than 0";
+            self.issue(header, "allocation", m);
         } else if a.floor > a.cap {
             let cap_at = match written.get("cap") {
                 Some(span) => format!("line {}", self.line(span)),
                 None => "the default".to_owned(),
             };
-            let m = format!(
-                "the floor {} is above the cap {} ({cap_at}); 0 ≤ floor ≤ cap ≤ 1",
-                a.floor, a.cap
-            );
+            let (floor, cap) = (a.floor, a.cap);
+            let m =
+                format!("the floor {floor} is above the cap {cap} ({cap_at}); 0 ≤ floor ≤ cap ≤ 1");
             self.issue(span_of("floor"), "allocation.floor", m);
         }
     }
 }
-
-type Entries1<T> = Spanned<List<Spanned<Table<T>>>>;
 
 fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
@@ -898,6 +837,7 @@ fn set<T>(slot: &mut T, value: Option<T>) {
     }
 }
 
+/// A placeholder for a plan entry's parts that could not be read.
 fn empty_plan() -> Plan {
     Plan {
         id: String::new(),
@@ -955,12 +895,11 @@ fn unknown_key(name: &str, allowed: &[&str]) -> String {
 /// `; did you mean `x`?` for the allowed key closest to a misspelt one, if it is close enough
 /// to be a likely typo.
 fn did_you_mean(name: &str, allowed: &[&str]) -> String {
-    allowed
-        .iter()
-        .map(|a| (strsim::levenshtein(name, a), *a))
+    let distances = allowed.iter().map(|a| (strsim::levenshtein(name, a), *a));
+    let best = distances
         .filter(|(d, a)| *d <= 2.max(a.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, best)| format!("; did you mean `{best}`?"))
+        .min_by_key(|(d, _)| *d);
+    best.map(|(_, a)| format!("; did you mean `{a}`?"))
         .unwrap_or_default()
 }
 
@@ -972,7 +911,7 @@ fn join_key(path: &str, name: &str) -> String {
     }
 }
 
-// Value readers: each turns a TOML value into a meaning or a message.
+// Value readers: each gives a TOML value (and its source text) a meaning or a message.
 
 fn string(v: &Value) -> Result<&str, String> {
     v.as_str()
@@ -988,6 +927,27 @@ fn parsed<T>(f: impl FnOnce(&str) -> Result<T, String>) -> impl FnOnce(&Value, &
     move |v, _| f(string(v)?)
 }
 
+/// One of a few words, case-insensitive: `unknown period "week" (expected "month", … or "year")`.
+fn one_of<T: Copy, const N: usize>(
+    what: &str,
+    words: [(&str, T); N],
+) -> impl FnOnce(&Value, &str) -> Read<T> {
+    parsed(move |s| {
+        let wanted = s.trim().to_ascii_lowercase();
+        let found = words.iter().find(|(w, _)| *w == wanted).map(|(_, t)| *t);
+        let quoted: Vec<String> = words.iter().map(|(w, _)| format!("\"{w}\"")).collect();
+        let (last, rest) = quoted
+            .split_last()
+            .map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+        let list = if rest.is_empty() {
+            last.to_owned()
+        } else {
+            format!("{} or {last}", rest.join(", "))
+        };
+        found.ok_or_else(|| format!("unknown {what} \"{s}\" (expected {list})"))
+    })
+}
+
 fn boolean(v: &Value, _: &str) -> Read<bool> {
     v.as_bool()
         .ok_or_else(|| format!("expected true or false, found {}", v.type_str()))
@@ -998,10 +958,8 @@ fn uint(min: u32) -> impl FnOnce(&Value, &str) -> Read<u32> {
         let Value::Integer(i) = v else {
             return Err(format!("expected a whole number, found {}", v.type_str()));
         };
-        u32::try_from(*i)
-            .ok()
-            .filter(|n| *n >= min)
-            .ok_or_else(|| format!("must be a whole number from {min} to {}", u32::MAX))
+        let n = u32::try_from(*i).ok().filter(|n| *n >= min);
+        n.ok_or_else(|| format!("must be a whole number from {min} to {}", u32::MAX))
     }
 }
 
@@ -1011,15 +969,14 @@ fn id(v: &Value, _: &str) -> Read<u64> {
         Value::Integer(i) => u64::try_from(*i).ok(),
         Value::String(s) => parse_id(s),
         other => {
+            let found = other.type_str();
             return Err(format!(
-                "expected an id (a number or a string of digits), found {}",
-                other.type_str()
+                "expected an id (a number or a string of digits), found {found}"
             ));
         }
     };
-    parsed
-        .filter(|n| *n > 0)
-        .ok_or_else(|| "expected a positive whole number id".to_owned())
+    let id = parsed.filter(|n| *n > 0);
+    id.ok_or_else(|| "expected a positive whole number id".to_owned())
 }
 
 /// An exact decimal from an integer, a quoted string or a TOML float. A float is read from its
@@ -1027,12 +984,14 @@ fn id(v: &Value, _: &str) -> Read<u64> {
 /// key (`USD`), for the hint; `positive` demands more than zero.
 fn decimal(assign: &str, positive: bool) -> impl FnOnce(&Value, &str) -> Read<Decimal> {
     move |v, text| {
+        let hint = format!("write it like {assign} = \"7.1\"");
         let d = match v {
             Value::Integer(i) => Decimal::from(*i),
-            Value::String(s) => Decimal::from_str_exact(s.trim())
-                .map_err(|_| format!("not a number; write it like {assign} = \"7.1\""))?,
+            Value::String(s) => {
+                Decimal::from_str_exact(s.trim()).map_err(|_| format!("not a number; {hint}"))?
+            }
             Value::Float(_) => {
-                // The parser's text minus `_` separators: `7.1`, `-0.5`, `1.5e3`; not inf/nan.
+                // The source text minus `_` separators: `7.1`, `-0.5`, `1.5e3`; not inf or nan.
                 let t = text.replace('_', "");
                 let t = t.strip_prefix('+').unwrap_or(&t);
                 let exact = if t.contains(['e', 'E']) {
@@ -1040,17 +999,13 @@ fn decimal(assign: &str, positive: bool) -> impl FnOnce(&Value, &str) -> Read<De
                 } else {
                     Decimal::from_str_exact(t)
                 };
-                exact.map_err(|_| {
-                    format!(
-                        "{t} cannot be used as an exact decimal number; write it like \
-                         {assign} = \"7.1\""
-                    )
-                })?
+                exact
+                    .map_err(|_| format!("{t} cannot be used as an exact decimal number; {hint}"))?
             }
             other => {
+                let found = other.type_str();
                 return Err(format!(
-                    "expected a number (e.g. {assign} = \"7.1\"), found {}",
-                    other.type_str()
+                    "expected a number (e.g. {assign} = \"7.1\"), found {found}"
                 ));
             }
         };
@@ -1072,9 +1027,9 @@ fn date(v: &Value, _: &str) -> Read<NaiveDate> {
             .date
             .and_then(|d| NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())),
         other => {
+            let found = other.type_str();
             return Err(format!(
-                "expected a date like \"2026-01-01\", found {}",
-                other.type_str()
+                "expected a date like \"2026-01-01\", found {found}"
             ));
         }
     };
@@ -1097,11 +1052,12 @@ pub(super) struct EntrySpans {
 
 impl EntrySpans {
     fn new(at: String, entry: Range<usize>) -> Self {
+        let (fields, failed) = (BTreeMap::new(), BTreeSet::new());
         EntrySpans {
             at,
             entry,
-            fields: BTreeMap::new(),
-            failed: BTreeSet::new(),
+            fields,
+            failed,
         }
     }
 
