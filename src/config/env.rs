@@ -3,77 +3,67 @@
 
 use std::net::SocketAddr;
 
-use super::validate::Checker;
+use super::validate::{Checker, set};
 use super::*;
 
 impl Checker<'_> {
-    fn env_issue(&mut self, var: &str, message: impl Into<String>) {
-        self.issues.push(ConfigIssue {
-            origin: IssueOrigin::Env {
+    /// The variable's value given meaning by `parse`, if it is set; a problem names the variable.
+    fn env<T>(
+        &mut self,
+        env: &dyn Fn(&str) -> Option<String>,
+        var: &str,
+        parse: impl FnOnce(String) -> Result<T, String>,
+    ) -> Option<T> {
+        let failed = |message| {
+            let origin = IssueOrigin::Env {
                 var: var.to_owned(),
-            },
-            key: String::new(),
-            message: message.into(),
-        });
+            };
+            ConfigIssue {
+                origin,
+                key: String::new(),
+                message,
+            }
+        };
+        parse(env_value(env, var)?)
+            .map_err(|m| self.issues.push(failed(m)))
+            .ok()
     }
 
     pub fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>, cfg: &mut Config) {
-        let get = |var: &str| env_value(env, var);
-        if let Some(v) = get(env_vars::DATABASE_URL) {
-            match validate_database_url(&v) {
-                Ok(url) => cfg.database.url = url,
-                Err(m) => self.env_issue(env_vars::DATABASE_URL, m),
+        use env_vars::*;
+        let secret = |check: fn(&str) -> Result<(), String>| move |v: String| check(&v).map(|()| v);
+        let url = |v: String| normalize_http_url(&v).map(Some);
+        let (tg, dc) = (&mut cfg.telegram, &mut cfg.discord);
+        let db = self.env(env, DATABASE_URL, |v| validate_database_url(&v));
+        set(&mut cfg.database.url, db);
+        let token = self.env(env, TELEGRAM_BOT_TOKEN, secret(validate_token));
+        set(&mut tg.token, token.map(Some));
+        set(&mut tg.api_url, self.env(env, TELEGRAM_API_URL, url));
+        let webhook = self.env(
+            env,
+            TELEGRAM_WEBHOOK_SECRET,
+            secret(validate_webhook_secret),
+        );
+        set(&mut tg.webhook_secret, webhook.map(Some));
+        set(
+            &mut dc.token,
+            self.env(env, DISCORD_TOKEN, secret(validate_token))
+                .map(Some),
+        );
+        set(&mut dc.api_url, self.env(env, DISCORD_API_URL, url));
+        set(
+            &mut cfg.http.listen,
+            self.env(env, HTTP_LISTEN, |v| parse_listen(&v)),
+        );
+        for admin in self
+            .env(env, ADMINS, |v| parse_admins(&v))
+            .unwrap_or_default()
+        {
+            if !cfg.admins.contains(&admin) {
+                cfg.admins.push(admin);
             }
         }
-        if let Some(v) = get(env_vars::TELEGRAM_BOT_TOKEN) {
-            match validate_token(&v) {
-                Ok(()) => cfg.telegram.token = Some(v),
-                Err(m) => self.env_issue(env_vars::TELEGRAM_BOT_TOKEN, m),
-            }
-        }
-        if let Some(v) = get(env_vars::TELEGRAM_API_URL) {
-            match normalize_http_url(&v) {
-                Ok(url) => cfg.telegram.api_url = Some(url),
-                Err(m) => self.env_issue(env_vars::TELEGRAM_API_URL, m),
-            }
-        }
-        if let Some(v) = get(env_vars::TELEGRAM_WEBHOOK_SECRET) {
-            match validate_webhook_secret(&v) {
-                Ok(()) => cfg.telegram.webhook_secret = Some(v),
-                Err(m) => self.env_issue(env_vars::TELEGRAM_WEBHOOK_SECRET, m),
-            }
-        }
-        if let Some(v) = get(env_vars::DISCORD_TOKEN) {
-            match validate_token(&v) {
-                Ok(()) => cfg.discord.token = Some(v),
-                Err(m) => self.env_issue(env_vars::DISCORD_TOKEN, m),
-            }
-        }
-        if let Some(v) = get(env_vars::DISCORD_API_URL) {
-            match normalize_http_url(&v) {
-                Ok(url) => cfg.discord.api_url = Some(url),
-                Err(m) => self.env_issue(env_vars::DISCORD_API_URL, m),
-            }
-        }
-        if let Some(v) = get(env_vars::HTTP_LISTEN) {
-            match parse_listen(&v) {
-                Ok(addr) => cfg.http.listen = addr,
-                Err(m) => self.env_issue(env_vars::HTTP_LISTEN, m),
-            }
-        }
-        if let Some(v) = get(env_vars::ADMINS) {
-            match parse_admins(&v) {
-                Ok(list) => {
-                    for admin in list {
-                        if !cfg.admins.contains(&admin) {
-                            cfg.admins.push(admin);
-                        }
-                    }
-                }
-                Err(m) => self.env_issue(env_vars::ADMINS, m),
-            }
-        }
-        cfg.log = get(env_vars::LOG);
+        cfg.log = env_value(env, LOG);
     }
 
     /// Webhook mode needs a public URL (file) and a secret (environment).

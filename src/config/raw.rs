@@ -55,6 +55,8 @@ impl<'de, T: Deserialize<'de>> Shape<'de> for Table<T> {
         Table::Not(name)
     }
     fn map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        // The map access itself, not a buffered copy: toml's spans and serde_ignored's paths
+        // live in it.
         T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Table::Ok)
     }
 }

@@ -47,6 +47,15 @@ macro_rules! get {
     };
 }
 
+/// `put!(self, slot, raw.field @ "section", reader)` stores what [`get!`] reads, if anything.
+macro_rules! put {
+    ($c:ident, $slot:expr, $raw:ident . $field:ident @ $at:expr, $read:expr) => {
+        if let Some(v) = get!($c, $raw.$field @ $at, $read) {
+            $slot = v;
+        }
+    };
+}
+
 /// Like [`get!`] for a field of a plan or tier entry, noting where it is written.
 macro_rules! field {
     ($c:ident, $s:ident, $raw:ident . $field:ident, $read:expr) => {{
@@ -213,10 +222,7 @@ impl<'t> Checker<'t> {
             self.program(r, &mut cfg.program);
         }
         if let Some(r) = self.section(&raw.database, "database") {
-            set(
-                &mut cfg.database.url,
-                get!(self, r.url @ "database", parsed(validate_database_url)),
-            );
+            put!(self, cfg.database.url, r.url @ "database", parsed(validate_database_url));
         }
         if let Some(r) = self.section(&raw.telegram, "telegram") {
             let tg = &mut cfg.telegram;
@@ -229,10 +235,7 @@ impl<'t> Checker<'t> {
                 ("polling", TelegramMode::Polling),
                 ("webhook", TelegramMode::Webhook),
             ];
-            set(
-                &mut tg.mode,
-                get!(self, r.mode @ "telegram", one_of("mode", modes)),
-            );
+            put!(self, tg.mode, r.mode @ "telegram", one_of("mode", modes));
         }
         if let Some(r) = self.section(&raw.discord, "discord") {
             let dc = &mut cfg.discord;
@@ -251,23 +254,14 @@ impl<'t> Checker<'t> {
             }
         }
         if let Some(r) = self.section(&raw.http, "http") {
-            set(
-                &mut cfg.http.listen,
-                get!(self, r.listen @ "http", parsed(parse_listen)),
-            );
+            put!(self, cfg.http.listen, r.listen @ "http", parsed(parse_listen));
         }
         if let Some(r) = self.section(&raw.kudos, "kudos") {
-            set(&mut cfg.kudos.daily, get!(self, r.daily @ "kudos", uint(0)));
-            set(
-                &mut cfg.kudos.cooldown_minutes,
-                get!(self, r.cooldown_minutes @ "kudos", uint(0)),
-            );
+            put!(self, cfg.kudos.daily, r.daily @ "kudos", uint(0));
+            put!(self, cfg.kudos.cooldown_minutes, r.cooldown_minutes @ "kudos", uint(0));
         }
         if let Some(r) = self.section(&raw.deals, "deals") {
-            set(
-                &mut cfg.deals.protection_days,
-                get!(self, r.protection_days @ "deals", uint(1)),
-            );
+            put!(self, cfg.deals.protection_days, r.protection_days @ "deals", uint(1));
         }
         if let Some(n) = &raw.admins {
             self.admins(n, &mut cfg.admins);
@@ -307,34 +301,22 @@ impl<'t> Checker<'t> {
                 )
             })
         });
-        set(&mut p.timezone, get!(self, r.timezone @ "program", tz));
+        put!(self, p.timezone, r.timezone @ "program", tz);
         let locale = parsed(|s| {
             Locale::from_tag(s)
                 .ok_or_else(|| format!("unsupported locale \"{s}\" (expected \"en\" or \"zh-CN\")"))
         });
-        set(
-            &mut p.default_locale,
-            get!(self, r.default_locale @ "program", locale),
-        );
+        put!(self, p.default_locale, r.default_locale @ "program", locale);
         let periods = [
             ("month", PeriodKind::Month),
             ("quarter", PeriodKind::Quarter),
             ("year", PeriodKind::Year),
         ];
-        set(
-            &mut p.period,
-            get!(self, r.period @ "program", one_of("period", periods)),
-        );
-        set(
-            &mut p.rank_pending,
-            get!(self, r.rank_pending @ "program", boolean),
-        );
+        put!(self, p.period, r.period @ "program", one_of("period", periods));
+        put!(self, p.rank_pending, r.rank_pending @ "program", boolean);
         let limit = decimal("auto_approve_below", true);
         p.auto_approve_below = get!(self, r.auto_approve_below @ "program", limit);
-        set(
-            &mut p.invite_ttl_hours,
-            get!(self, r.invite_ttl_hours @ "program", uint(1)),
-        );
+        put!(self, p.invite_ttl_hours, r.invite_ttl_hours @ "program", uint(1));
         let rates = r.rates.as_ref();
         let Some(rates) =
             rates.and_then(|n| self.table(n, "program.rates", "a table ([program.rates])"))
@@ -831,7 +813,8 @@ impl<'t> Checker<'t> {
     }
 }
 
-fn set<T>(slot: &mut T, value: Option<T>) {
+/// Stores a value that could be read; otherwise the default (or the file's value) stays.
+pub(super) fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *slot = v;
     }
