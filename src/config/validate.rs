@@ -145,7 +145,7 @@ impl<'t> Checker<'t> {
                 key = key
                     .rsplit_once('.')
                     .map_or(String::new(), |(k, _)| k.to_owned());
-                "expected a table, found datetime".to_owned()
+                format!("expected a table ([{key}]), found datetime")
             }
             ("", "log") => format!(
                 "the log filter comes only from the environment: set {}",
@@ -323,9 +323,6 @@ impl<'t> Checker<'t> {
         else {
             return;
         };
-        // In file order, so that "given twice" names the second line.
-        let mut rates: Vec<(&String, &Val)> = rates.iter().collect();
-        rates.sort_by_key(|(_, v)| v.span().start);
         for (code, v) in rates {
             let path = format!("program.rates.{code}");
             let currency =
