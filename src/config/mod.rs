@@ -564,8 +564,8 @@ fn build(
             }
             c.config(&raw, &mut cfg);
         }
-        // Raw values accept anything, so only a value serde cannot hold (an integer beyond
-        // 64 bits) gets here.
+        // Raw values accept any TOML value, so only a number toml cannot hand to serde (a
+        // float beyond f64's range) gets here; it stops the read like a syntax error.
         Err(e) => c.issue(
             e.span().unwrap_or(0..0),
             "",
