@@ -564,8 +564,9 @@ fn build(
             }
             c.config(&raw, &mut cfg);
         }
-        // Raw values accept any TOML value, so only a number toml cannot hand to serde (a
-        // float beyond f64's range) gets here; it stops the read like a syntax error.
+        // Raw values accept any TOML value, so only a number toml cannot hand to serde (an
+        // integer beyond i64, a float beyond f64) gets here; it stops the read like a syntax
+        // error.
         Err(e) => c.issue(
             e.span().unwrap_or(0..0),
             "",
