@@ -1,19 +1,20 @@
-//! The running program: store, configuration, localized text and the clock, shared by every
-//! adapter. The chat handler ([`crate::chat::handler`]) and the CLI act through it.
+//! The running program's context: store, configuration, localized text, the clock and the
+//! in-memory rank cache, shared behind an `Arc` by every adapter, the CLI and the services.
+//! Only small derived facts live here (program time and money, admin lookup); what the program
+//! *does* lives in the feature services (`crate::features`).
 
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate};
 
 use crate::config::{AdminPlatform, Config};
-use crate::engine::audit::AuditAction;
 use crate::engine::money::Money;
-use crate::engine::partner::{Member, Platform, Role};
+use crate::engine::partner::Platform;
 use crate::engine::period::Period;
 use crate::i18n::I18n;
+use crate::store::Store;
 use crate::store::rank_cache::RankCache;
 use crate::store::totals::RankBasis;
-use crate::store::{self, Store};
 
 /// Where "now" comes from; tests and the demo pin it.
 pub trait Clock: Send + Sync {
@@ -110,41 +111,5 @@ impl App {
     /// Invite lifetime from `program.invite_ttl_hours`.
     pub fn invite_ttl_ms(&self) -> i64 {
         i64::from(self.config.program.invite_ttl_hours) * 3_600_000
-    }
-
-    /// The member for a chat account on `conn`, creating it on first contact and promoting
-    /// configured admins. Runs on the caller's connection so a command needs only one.
-    pub async fn member_in(
-        &self,
-        conn: &mut store::Conn,
-        platform: Platform,
-        user_id: &str,
-        display_name: &str,
-    ) -> store::Result<Member> {
-        let found = store::members::find(&mut *conn, platform, user_id).await?;
-        let admin = self.is_configured_admin(platform, user_id);
-        if let Some(member) = found
-            && (!admin || member.role == Some(Role::Admin))
-        {
-            return Ok(member);
-        }
-        let now = self.now();
-        let mut member =
-            store::members::upsert(&mut *conn, platform, user_id, display_name, now).await?;
-        if admin && member.role != Some(Role::Admin) {
-            store::members::set_role(&mut *conn, member.id, member.partner_id, Role::Admin).await?;
-            store::audit::record(
-                &mut *conn,
-                None,
-                AuditAction::MemberAdmin,
-                &format!("member {}", member.id),
-                None,
-                Some(&serde_json::json!({ "role": "admin", "source": "config" })),
-                now,
-            )
-            .await?;
-            member.role = Some(Role::Admin);
-        }
-        Ok(member)
     }
 }

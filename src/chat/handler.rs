@@ -260,14 +260,14 @@ impl App {
         parsed: Result<Option<Parsed>, ParseError>,
         fallback: Locale,
     ) -> (Locale, Handled) {
-        let member = match self
-            .member_in(
-                conn,
-                incoming.platform,
-                &incoming.sender_id,
-                &incoming.sender_name,
-            )
-            .await
+        let member = match crate::features::membership::members::resolve(
+            self,
+            conn,
+            incoming.platform,
+            &incoming.sender_id,
+            &incoming.sender_name,
+        )
+        .await
         {
             Ok(m) => m,
             Err(e) => return (fallback, Err(e.into())),
