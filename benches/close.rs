@@ -1,6 +1,6 @@
 //! `rally close-period` (`App::close_period`) for 100,000 partners and 1,000,000 approved sales
 //! in one period, against a bare `SELECT` that reads the same sales rows, in the same run.
-//! Goal (issue 3 item 7): close ≤ 3 × the bare read.
+//! Goal: close ≤ 3 × the bare read (docs/performance.md).
 //!
 //! The database is seeded once with bulk SQL into `target/bench-data/close-100k.db` and reused
 //! while [`SEED_VERSION`] and the stored scale match: 100,000 partners (five kinds, so both demo

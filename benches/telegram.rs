@@ -1,6 +1,6 @@
 //! `/report` updates handled per second end to end through teloxide against the fake Bot API
 //! server (`rally_testkit::telegram`), against a minimal teloxide echo bot on a second
-//! instance of the same fake, in the same run. Goal (issue 4 item 11): rally / echo ≥ 0.5.
+//! instance of the same fake, in the same run. Goal: rally / echo ≥ 0.5 (docs/performance.md).
 //!
 //! Both sides get the same traffic: [`UPDATES`] text messages from one user in their private
 //! chat, pushed into the fake's `getUpdates` queue at once; an iteration ends when the fake has

@@ -87,7 +87,8 @@ pub enum Command {
     Funds,
 }
 
-/// `/report <amount> [currency] <customer> [#category] [note]`.
+/// `/report <amount> [currency] <customer> [#category] [-- note]`: after a category the rest is
+/// the note as is; without one, the note follows `--`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportArgs {
     pub amount: AmountInput,

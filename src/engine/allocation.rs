@@ -1,5 +1,5 @@
-//! Fund allocation: a budget split over partners by a published formula (SPEC §2 "Fund
-//! allocation", issue 3 item 6).
+//! Fund allocation: a budget split over partners by a published formula (README "Plans, tiers
+//! and allocation").
 //!
 //! 1. Each component — potential, trailing-12-month sales, growth `max(0, S − L)` — becomes the
 //!    partner's share of that component's total over all partners.

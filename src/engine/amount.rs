@@ -1,4 +1,4 @@
-//! Parsing amounts as users type them in chat (SPEC §2 "Money").
+//! Parsing amounts as users type them in chat (README "Chat commands" lists the forms).
 //!
 //! Accepted: `12500`, `12,500.50`, `1.2万`, `3k`, `2M`, `1.5w`, `¥12,500`, `JP¥500`,
 //! `12500USD`, `12500元`, full-width `１２５００` / `￥１２，５００．５０`.

@@ -1,7 +1,7 @@
 //! Currencies and exact money amounts.
 //!
 //! Money is always a [`Decimal`] paired with a [`Currency`]; there is no floating point anywhere.
-//! Conversion between currencies deliberately does *not* round: SPEC §2 says rounding
+//! Conversion between currencies deliberately does *not* round: rounding
 //! (half away from zero, to the currency's minor unit) happens once per statement line, so
 //! intermediate values keep full precision until the caller calls [`Money::round`].
 

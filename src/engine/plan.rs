@@ -1,5 +1,5 @@
 //! Commission plans: their shape, validation, the cliffs of whole-mode brackets, and which plan
-//! applies to a partner in a period (SPEC §2 "Plan", issue 3 "Plans as code").
+//! applies to a partner in a period (README "Plans, tiers and allocation").
 //!
 //! Plans are plain data read from the config file; this module never reads anything itself.
 //! Rates are percentages (`5` means 5 %), amounts are exact decimals in the program currency.

@@ -1,5 +1,5 @@
 //! Statements: turning a period's sales facts and a plan into money, one explainable line per
-//! rule (issue 3 "The rules, exactly").
+//! rule (README "Plans, tiers and allocation").
 //!
 //! Every amount is computed exactly and rounded once, per line, half away from zero to the
 //! currency's minor unit; the total is the sum of the rounded lines, so what a partner sees adds

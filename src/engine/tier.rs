@@ -1,4 +1,4 @@
-//! Tiers (SPEC §2 "Tier", issue 3 item 5): which tier a partner's facts earn, what the next one
+//! Tiers (README "Plans, tiers and allocation"): which tier a partner's facts earn, what the next one
 //! needs, and whether a recomputation is a promotion or a demotion.
 //!
 //! A tier is earned when ALL its conditions hold: trailing-12-month approved sales of at least
