@@ -8,13 +8,27 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate};
 
 use crate::config::{AdminPlatform, Config};
-use crate::engine::money::Money;
+use crate::engine::money::{Currency, Money};
 use crate::engine::partner::Platform;
 use crate::engine::period::Period;
 use crate::i18n::I18n;
 use crate::store::Store;
 use crate::store::rank_cache::RankCache;
 use crate::store::totals::RankBasis;
+
+/// Why an amount cannot be counted in the program currency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConversionError {
+    #[error(
+        "no exchange rate for {currency}: add it to [program.rates] (program currency {program})"
+    )]
+    NoRate {
+        currency: Currency,
+        program: Currency,
+    },
+    #[error("the amount is too large to convert")]
+    TooLarge,
+}
 
 /// Where "now" comes from; tests and the demo pin it.
 pub trait Clock: Send + Sync {
@@ -97,6 +111,27 @@ impl App {
             .admins
             .iter()
             .any(|a| a.platform == wanted && a.id.to_string() == user_id)
+    }
+
+    /// `money` in program currency at `[program.rates]`, rounded to its minor unit.
+    pub fn to_program_money(&self, money: Money) -> Result<Money, ConversionError> {
+        let program = self.config.program.currency;
+        if money.currency() == program {
+            return Ok(money);
+        }
+        let rate =
+            self.config
+                .program
+                .rates
+                .get(&money.currency())
+                .ok_or(ConversionError::NoRate {
+                    currency: money.currency(),
+                    program,
+                })?;
+        money
+            .checked_convert(program, *rate)
+            .map(|m| m.round())
+            .map_err(|_| ConversionError::TooLarge)
     }
 
     /// Which total ranks partners (`program.rank_pending`).

@@ -316,61 +316,10 @@ async fn manager_approves_with_a_button_and_survives_a_gateway_drop() {
     let bots = Bots::start().await;
     let manager = DiscordUser::new(MANAGER, "mei");
     let partner = DiscordUser::new(PARTNER, "zed");
-    // The manager must exist as a member to be told about pending sales.
-    bots.command(&manager, false, "help", json!([])).await;
-    let (invite, _) = bots
-        .command(
-            &manager,
-            false,
-            "invite",
-            json!([opt("partner", "Button Co")]),
-        )
-        .await;
-    let code: String = rally_testkit::code_after(&invite, "/start ");
-    bots.command(
-        &partner,
-        false,
-        "start",
-        json!([opt("code", code.as_str())]),
-    )
-    .await;
-
-    let (pending, _) = bots
-        .command(
-            &partner,
-            false,
-            "report",
-            json!([opt("amount", "9000"), opt("customer", "Big")]),
-        )
-        .await;
-    assert!(pending.contains("A manager will approve it"), "{pending}");
-    let dm = bots
-        .discord
-        .wait_for_call(
-            "POST",
-            "/messages",
-            |c| !c.body["components"].is_null() && c.status < 300,
-            WAIT,
-        )
-        .await
-        .expect("the manager gets the sale with buttons");
-    let approve = dm.body["components"][0]["components"][0]["custom_id"]
-        .as_str()
-        .expect("approve button")
-        .to_string();
-    let message_id = bots
-        .discord
-        .messages()
-        .into_iter()
-        .rev()
-        .find(|m| {
-            m["content"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("to approve")
-        })
-        .and_then(|m| m["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
-        .expect("stored DM");
+    let (buttons, message_id) =
+        pending_sale_with_buttons(&bots, &manager, &partner, "Button Co").await;
+    let approve = buttons[0].clone();
+    assert!(approve.starts_with("/approve "), "{approve}");
 
     bots.discord.drop_gateway();
     assert!(
@@ -432,61 +381,13 @@ async fn reject_button_opens_a_modal_for_the_reason() {
     let bots = Bots::start().await;
     let manager = DiscordUser::new(MANAGER, "mei");
     let partner = DiscordUser::new(PARTNER, "zed");
-    bots.command(&manager, false, "help", json!([])).await;
-    let (invite, _) = bots
-        .command(
-            &manager,
-            false,
-            "invite",
-            json!([opt("partner", "Modal Co")]),
-        )
-        .await;
-    let code: String = rally_testkit::code_after(&invite, "/start ");
-    bots.command(
-        &partner,
-        false,
-        "start",
-        json!([opt("code", code.as_str())]),
-    )
-    .await;
-    bots.command(
-        &partner,
-        false,
-        "report",
-        json!([opt("amount", "9000"), opt("customer", "Big")]),
-    )
-    .await;
-    let dm = bots
-        .discord
-        .wait_for_call(
-            "POST",
-            "/messages",
-            |c| !c.body["components"].is_null() && c.status < 300,
-            WAIT,
-        )
-        .await
-        .expect("the manager gets the sale with buttons");
-    let reject = dm.body["components"][0]["components"][1]["custom_id"]
-        .as_str()
-        .expect("reject button")
-        .to_string();
+    let (buttons, message_id) =
+        pending_sale_with_buttons(&bots, &manager, &partner, "Modal Co").await;
+    let reject = buttons[1].clone();
     assert!(
         reject.starts_with("/reject ") && !reject.ends_with(" -"),
         "{reject}"
     );
-    let message_id = bots
-        .discord
-        .messages()
-        .into_iter()
-        .rev()
-        .find(|m| {
-            m["content"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("to approve")
-        })
-        .and_then(|m| m["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
-        .expect("stored DM");
     let dm_channel = bots.discord.dm_channel_id(MANAGER);
 
     let (id, token) = bots
@@ -546,4 +447,66 @@ async fn reject_button_opens_a_modal_for_the_reason() {
     let (sales, _) = bots.command(&partner, false, "sales", json!([])).await;
     assert!(sales.contains("rejected"), "{sales}");
     bots.stop().await;
+}
+
+/// A partner of `partner_name` reports a sale that needs approval; returns the custom ids of the
+/// buttons under the manager's DM about it (Approve, Reject) and that message's id.
+async fn pending_sale_with_buttons(
+    bots: &Bots,
+    manager: &DiscordUser,
+    partner: &DiscordUser,
+    partner_name: &str,
+) -> (Vec<String>, u64) {
+    // The manager must exist as a member to be told about pending sales.
+    bots.command(manager, false, "help", json!([])).await;
+    let (invite, _) = bots
+        .command(
+            manager,
+            false,
+            "invite",
+            json!([opt("partner", partner_name)]),
+        )
+        .await;
+    let code: String = rally_testkit::code_after(&invite, "/start ");
+    bots.command(partner, false, "start", json!([opt("code", code.as_str())]))
+        .await;
+    let (pending, _) = bots
+        .command(
+            partner,
+            false,
+            "report",
+            json!([opt("amount", "9000"), opt("customer", "Big")]),
+        )
+        .await;
+    assert!(pending.contains("A manager will approve it"), "{pending}");
+    let dm = bots
+        .discord
+        .wait_for_call(
+            "POST",
+            "/messages",
+            |c| !c.body["components"].is_null() && c.status < 300,
+            WAIT,
+        )
+        .await
+        .expect("the manager gets the sale with buttons");
+    let buttons = dm.body["components"][0]["components"]
+        .as_array()
+        .expect("buttons")
+        .iter()
+        .map(|b| b["custom_id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let message_id = bots
+        .discord
+        .messages()
+        .into_iter()
+        .rev()
+        .find(|m| {
+            m["content"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("to approve")
+        })
+        .and_then(|m| m["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
+        .expect("stored DM");
+    (buttons, message_id)
 }

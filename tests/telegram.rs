@@ -57,6 +57,17 @@ impl Harness {
             .push_update(FakeTelegram::text_message(chat, from.clone(), text))
     }
 
+    /// `manager` invites `partner_name` (a deep link in private) and `partner` joins with it.
+    async fn join(&self, manager: &UserRef, partner: &UserRef, partner_name: &str) {
+        let invite = format!("/invite {partner_name} dealer East");
+        self.say(manager, manager.private_chat(), &invite);
+        let invite = self.sent(MANAGER, "t.me/RallyBot?start=").await;
+        let text = invite["text"].as_str().expect("text");
+        let code = rally_testkit::code_after(text, "start=");
+        self.say(partner, partner.private_chat(), &format!("/start {code}"));
+        self.sent(PARTNER, partner_name).await;
+    }
+
     /// Waits for a message the bot sent to `chat` whose text contains `needle`.
     async fn sent(&self, chat: i64, needle: &str) -> Value {
         let call = self
@@ -121,17 +132,7 @@ async fn invite_start_report_approve_by_button_rank() {
     let manager = UserRef::new(MANAGER, "Mei");
     let partner = UserRef::new(PARTNER, "Zed").language("en");
 
-    h.say(
-        &manager,
-        manager.private_chat(),
-        "/invite Zeta Trading dealer East",
-    );
-    let invite = h.sent(MANAGER, "t.me/RallyBot?start=").await;
-    let text = invite["text"].as_str().expect("text");
-    let code = rally_testkit::code_after(text, "start=");
-
-    h.say(&partner, partner.private_chat(), &format!("/start {code}"));
-    h.sent(PARTNER, "Zeta Trading").await;
+    h.join(&manager, &partner, "Zeta Trading").await;
 
     h.say(
         &partner,
@@ -204,15 +205,7 @@ async fn reject_button_asks_for_the_reason_with_force_reply() {
     let h = Harness::start().await;
     let manager = UserRef::new(MANAGER, "Mei");
     let partner = UserRef::new(PARTNER, "Zed").language("en");
-    h.say(
-        &manager,
-        manager.private_chat(),
-        "/invite Reason Co dealer East",
-    );
-    let invite = h.sent(MANAGER, "t.me/RallyBot?start=").await;
-    let code = rally_testkit::code_after(invite["text"].as_str().unwrap_or_default(), "start=");
-    h.say(&partner, partner.private_chat(), &format!("/start {code}"));
-    h.sent(PARTNER, "Reason Co").await;
+    h.join(&manager, &partner, "Reason Co").await;
     h.say(&partner, partner.private_chat(), "/report 9000 ACME");
     let note = h.sent(MANAGER, "to approve").await;
     let reject = note["reply_markup"]["inline_keyboard"][0][1]["callback_data"]

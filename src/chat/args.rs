@@ -1,7 +1,7 @@
 //! Arguments that name something stored: a period, the caller's partner, a partner by name
 //! or id. Shared by the features' chat handlers.
 
-use crate::app::App;
+use crate::app::{App, ConversionError};
 use crate::chat::handler::{Ctx, Failure, Handled, user};
 use crate::chat::reply::Msg;
 use crate::engine::ids::PartnerId;
@@ -37,26 +37,14 @@ pub(crate) async fn named_partner(conn: &mut store::Conn, name: &str) -> Handled
 
 /// Converts a reported amount into program currency, rounded to its minor unit.
 pub(crate) fn to_program_money(app: &App, money: Money) -> Handled<Money> {
-    let program = app.config.program.currency;
-    if money.currency() == program {
-        return Ok(money);
-    }
-    let rate = app
-        .config
-        .program
-        .rates
-        .get(&money.currency())
-        .ok_or_else(|| {
-            user(
-                Msg::new("report-no-rate")
-                    .text("currency", money.currency().code())
-                    .text("program", program.code()),
-            )
-        })?;
-    money
-        .checked_convert(program, *rate)
-        .map(|m| m.round())
-        .map_err(|_| user(Msg::new("amount-too-large")))
+    app.to_program_money(money).map_err(|e| match e {
+        ConversionError::NoRate { currency, program } => user(
+            Msg::new("report-no-rate")
+                .text("currency", currency.code())
+                .text("program", program.code()),
+        ),
+        ConversionError::TooLarge => user(Msg::new("amount-too-large")),
+    })
 }
 
 /// How many entries list commands show.

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::NaiveDate;
 
-use crate::app::App;
+use crate::app::{App, ConversionError};
 use crate::engine::amount;
 use crate::engine::audit::AuditAction;
 use crate::engine::ids::PartnerId;
@@ -387,27 +387,10 @@ fn parse_row<'a>(
 
 /// Converts to program currency at `[program.rates]`, rounded to its minor unit.
 fn to_program(app: &App, money: Money) -> Result<Money, String> {
-    let program = app.config.program.currency;
-    let converted = if money.currency() == program {
-        money
-    } else {
-        let rate = app
-            .config
-            .program
-            .rates
-            .get(&money.currency())
-            .ok_or_else(|| {
-                format!(
-                    "no exchange rate for {}: add it to [program.rates] (program currency {})",
-                    money.currency().code(),
-                    program.code()
-                )
-            })?;
-        money
-            .checked_convert(program, *rate)
-            .map_err(|_| format!("amount {money} is too large to convert"))?
-            .round()
-    };
+    let converted = app.to_program_money(money).map_err(|e| match e {
+        ConversionError::TooLarge => format!("amount {money} is too large to convert"),
+        other => other.to_string(),
+    })?;
     // Both amounts are stored as whole minor units.
     for m in [&money, &converted] {
         m.to_minor()

@@ -14,7 +14,7 @@ use serenity::all::{
     CreateAllowedMentions, CreateButton, CreateCommand, CreateCommandOption, CreateInputText,
     CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
     CreateMessage, CreateModal, EventHandler, GatewayIntents, GuildId, InputTextStyle, Interaction,
-    ModalInteraction, Permissions, Ready, UserId,
+    InteractionId, ModalInteraction, Permissions, Ready, User, UserId,
 };
 use serenity::async_trait;
 use serenity::http::{Http, HttpBuilder};
@@ -163,21 +163,15 @@ impl Discord {
             .values()
             .map(|a| a.url.clone())
             .collect();
-        Incoming {
-            platform: Platform::Discord,
-            chat_id: cmd.channel_id.get().to_string(),
-            private_chat: cmd.guild_id.is_none(),
-            sender_id: cmd.user.id.get().to_string(),
-            sender_name: cmd
-                .user
-                .global_name
-                .clone()
-                .unwrap_or_else(|| cmd.user.name.clone()),
-            message_id: format!("i:{}", cmd.id.get()),
-            text: command_text(&cmd.data.name, &options),
-            locale: Some(cmd.locale.clone()),
+        incoming(
+            &cmd.user,
+            cmd.channel_id,
+            cmd.guild_id,
+            cmd.id,
+            &cmd.locale,
+            command_text(&cmd.data.name, &options),
             attachments,
-        }
+        )
     }
 
     async fn on_command(&self, ctx: &Context, cmd: CommandInteraction) {
@@ -252,21 +246,15 @@ impl Discord {
     }
 
     async fn on_component(&self, ctx: &Context, click: ComponentInteraction) {
-        let incoming = Incoming {
-            platform: Platform::Discord,
-            chat_id: click.channel_id.get().to_string(),
-            private_chat: click.guild_id.is_none(),
-            sender_id: click.user.id.get().to_string(),
-            sender_name: click
-                .user
-                .global_name
-                .clone()
-                .unwrap_or_else(|| click.user.name.clone()),
-            message_id: format!("i:{}", click.id.get()),
-            text: click.data.custom_id.clone(),
-            locale: Some(click.locale.clone()),
-            attachments: Vec::new(),
-        };
+        let incoming = incoming(
+            &click.user,
+            click.channel_id,
+            click.guild_id,
+            click.id,
+            &click.locale,
+            click.data.custom_id.clone(),
+            Vec::new(),
+        );
         if let Some(prompt) = self.app.prompt_for_missing_argument(&incoming).await {
             // A modal asks for the missing argument; its submission carries the command as its
             // id and comes back as a `ModalSubmit` (see `on_modal`).
@@ -296,21 +284,15 @@ impl Discord {
                 _ => None,
             })
             .collect();
-        let incoming = Incoming {
-            platform: Platform::Discord,
-            chat_id: form.channel_id.get().to_string(),
-            private_chat: form.guild_id.is_none(),
-            sender_id: form.user.id.get().to_string(),
-            sender_name: form
-                .user
-                .global_name
-                .clone()
-                .unwrap_or_else(|| form.user.name.clone()),
-            message_id: format!("i:{}", form.id.get()),
-            text: format!("{} {}", form.data.custom_id, typed.join(" ")),
-            locale: Some(form.locale.clone()),
-            attachments: Vec::new(),
-        };
+        let incoming = incoming(
+            &form.user,
+            form.channel_id,
+            form.guild_id,
+            form.id,
+            &form.locale,
+            format!("{} {}", form.data.custom_id, typed.join(" ")),
+            Vec::new(),
+        );
         let shown = form
             .message
             .as_ref()
@@ -464,6 +446,33 @@ impl EventHandler for Discord {
             Interaction::Modal(form) => self.on_modal(&ctx, form).await,
             _ => {}
         }
+    }
+}
+
+/// The platform-neutral message for an interaction: a slash command, a button press or a
+/// submitted modal, each identified by its interaction id.
+fn incoming(
+    user: &User,
+    channel: ChannelId,
+    guild: Option<GuildId>,
+    interaction: InteractionId,
+    locale: &str,
+    text: String,
+    attachments: Vec<String>,
+) -> Incoming {
+    Incoming {
+        platform: Platform::Discord,
+        chat_id: channel.get().to_string(),
+        private_chat: guild.is_none(),
+        sender_id: user.id.get().to_string(),
+        sender_name: user
+            .global_name
+            .clone()
+            .unwrap_or_else(|| user.name.clone()),
+        message_id: format!("i:{}", interaction.get()),
+        text,
+        locale: Some(locale.to_string()),
+        attachments,
     }
 }
 
