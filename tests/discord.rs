@@ -331,16 +331,7 @@ async fn manager_approves_with_a_button_and_survives_a_gateway_drop() {
     let (id, token) = bots
         .discord
         .send_component_click(&manager, dm_channel, None, message_id, &approve);
-    let update = bots
-        .discord
-        .wait_for_call(
-            "POST",
-            &format!("/interactions/{id}/{token}/callback"),
-            |c| c.status < 300,
-            WAIT,
-        )
-        .await
-        .expect("click answered");
+    let update = answer_to(&bots, id, &token, "click answered").await;
     assert_eq!(
         update.body["type"],
         json!(7),
@@ -393,16 +384,13 @@ async fn reject_button_opens_a_modal_for_the_reason() {
     let (id, token) = bots
         .discord
         .send_component_click(&manager, dm_channel, None, message_id, &reject);
-    let modal = bots
-        .discord
-        .wait_for_call(
-            "POST",
-            &format!("/interactions/{id}/{token}/callback"),
-            |c| c.status < 300,
-            WAIT,
-        )
-        .await
-        .expect("the click is answered with a modal Discord accepts");
+    let modal = answer_to(
+        &bots,
+        id,
+        &token,
+        "the click is answered with a modal Discord accepts",
+    )
+    .await;
     assert_eq!(modal.body["type"], json!(9), "{}", modal.body);
     let modal_id = modal.body["data"]["custom_id"]
         .as_str()
@@ -427,16 +415,7 @@ async fn reject_button_opens_a_modal_for_the_reason() {
         &modal_id,
         &[(input.as_str(), "duplicate of an earlier order")],
     );
-    let update = bots
-        .discord
-        .wait_for_call(
-            "POST",
-            &format!("/interactions/{id}/{token}/callback"),
-            |c| c.status < 300,
-            WAIT,
-        )
-        .await
-        .expect("the submission is answered");
+    let update = answer_to(&bots, id, &token, "the submission is answered").await;
     assert_eq!(
         update.body["type"],
         json!(7),
@@ -509,4 +488,22 @@ async fn pending_sale_with_buttons(
         .and_then(|m| m["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
         .expect("stored DM");
     (buttons, message_id)
+}
+
+/// The accepted callback Rally made for interaction `id`.
+async fn answer_to(
+    bots: &Bots,
+    id: u64,
+    token: &str,
+    what: &str,
+) -> rally_testkit::discord::RestCall {
+    bots.discord
+        .wait_for_call(
+            "POST",
+            &format!("/interactions/{id}/{token}/callback"),
+            |c| c.status < 300,
+            WAIT,
+        )
+        .await
+        .unwrap_or_else(|| panic!("no answer: {what}"))
 }
