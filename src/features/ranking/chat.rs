@@ -5,7 +5,7 @@ use crate::chat::command::Command;
 use crate::chat::handler::{Ctx, Handled};
 use crate::chat::registry::{Audience, CommandSpec, Writes};
 use crate::chat::reply::{Msg, Reply};
-use crate::store::{self};
+use crate::store;
 
 /// How many places `/rank` shows.
 const RANK_TOP: usize = 10;

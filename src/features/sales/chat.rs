@@ -9,7 +9,7 @@ use crate::chat::handler::{Ctx, Handled, amount_error_msg, user};
 use crate::chat::registry::{Audience, CommandSpec, ParamKind as K, Writes, opt, req};
 use crate::chat::reply::{Destination, Msg, Reply};
 use crate::config::Locale;
-use crate::engine::amount::{self};
+use crate::engine::amount;
 use crate::engine::audit::AuditAction;
 use crate::engine::ids::SaleId;
 use crate::engine::money::Money;
