@@ -64,6 +64,8 @@ pub struct App {
     pub bot_username: Option<String>,
     /// Leaderboards in memory, synced from `period_totals` on each use.
     pub ranks: RankCache,
+    /// Wakes this process's outbox senders when something was enqueued (others poll).
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -75,6 +77,7 @@ impl App {
             clock,
             bot_username: None,
             ranks: RankCache::new(),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         })
     }
 

@@ -11,5 +11,6 @@ pub mod demo;
 pub mod engine;
 pub mod features;
 pub mod i18n;
+pub mod outbox;
 pub mod platforms;
 pub mod store;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rally::config::{AdminId, AdminPlatform};
+use rally::outbox::{Sender, SenderSettings};
 use rally_testkit::discord::{self as fake_discord, DiscordUser, FakeDiscord};
 use rally_testkit::telegram::{FakeTelegram, UserRef};
 use rally_testkit::{TestClock, TestDb};
@@ -14,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 const WAIT: Duration = Duration::from_secs(15);
 const MANAGER: u64 = 7001;
 const PARTNER: u64 = 7002;
+const TG_MANAGER: i64 = 9101;
+const TG_PARTNER: i64 = 9102;
 
 struct Bots {
     discord: FakeDiscord,
@@ -32,6 +35,10 @@ impl Bots {
         config.admins.push(AdminId {
             platform: AdminPlatform::Discord,
             id: MANAGER,
+        });
+        config.admins.push(AdminId {
+            platform: AdminPlatform::Telegram,
+            id: TG_MANAGER as u64,
         });
         config.discord.guild_ids = vec![fake_discord::GUILD_ID];
         let mut app = rally::app::App::new(
@@ -60,12 +67,32 @@ impl Bots {
 
         let bot =
             rally::platforms::telegram::build_bot(telegram.token(), &telegram.url()).expect("bot");
-        let tg = rally::platforms::telegram::Telegram::new(bot, app, "RallyBot".into());
+        let tg = rally::platforms::telegram::Telegram::new(bot, app.clone(), "RallyBot".into());
         let stop = CancellationToken::new();
         tokio::spawn({
             let stop = stop.clone();
+            let tg = tg.clone();
             async move { tg.poll(stop).await }
         });
+        // The outbox senders: notices reach members on whichever platform they are.
+        let to_telegram = rally::platforms::telegram::TelegramTransport(tg);
+        let to_discord = rally::platforms::discord::DiscordTransport::new(
+            app.clone(),
+            fake_discord::TOKEN,
+            Some(&discord.url()),
+        )
+        .expect("discord transport");
+        tokio::spawn(
+            Sender::new(
+                app.clone(),
+                Arc::new(to_telegram),
+                SenderSettings::telegram(),
+            )
+            .run(stop.clone()),
+        );
+        tokio::spawn(
+            Sender::new(app, Arc::new(to_discord), SenderSettings::discord()).run(stop.clone()),
+        );
         let registered = discord
             .wait_for_call("PUT", "/commands", |c| c.status < 300, WAIT)
             .await;
@@ -506,4 +533,173 @@ async fn answer_to(
         )
         .await
         .unwrap_or_else(|| panic!("no answer: {what}"))
+}
+
+/// A Telegram message the bot sent to `chat` containing `needle`.
+async fn telegram_sent(bots: &Bots, chat: i64, needle: &str) -> Value {
+    bots.telegram
+        .wait_for_call(
+            "sendMessage",
+            |c| {
+                c.params["chat_id"].as_i64() == Some(chat)
+                    && c.params["text"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains(needle)
+            },
+            WAIT,
+        )
+        .await
+        .unwrap_or_else(|| panic!("no Telegram message to {chat} with {needle:?}"))
+        .params
+}
+
+#[tokio::test]
+async fn a_telegram_manager_approves_a_discord_partners_sale_by_button() {
+    let bots = Bots::start().await;
+    let manager_tg = UserRef::new(TG_MANAGER, "Mei");
+    let partner_dc = DiscordUser::new(PARTNER, "zed");
+    // The Telegram manager exists (first contact) and invites; the partner joins on Discord.
+    bots.telegram.push_update(FakeTelegram::text_message(
+        manager_tg.private_chat(),
+        manager_tg.clone(),
+        "/invite Over Co dealer East",
+    ));
+    let invite = telegram_sent(&bots, TG_MANAGER, "/start ").await;
+    let code = rally_testkit::code_after(invite["text"].as_str().unwrap_or_default(), "/start ");
+    bots.command(
+        &partner_dc,
+        false,
+        "start",
+        json!([opt("code", code.as_str())]),
+    )
+    .await;
+    let (pending, _) = bots
+        .command(
+            &partner_dc,
+            false,
+            "report",
+            json!([opt("amount", "9000"), opt("customer", "Far Away")]),
+        )
+        .await;
+    assert!(pending.contains("A manager will approve it"), "{pending}");
+
+    // The notice crosses platforms through the outbox, with working buttons.
+    let note = telegram_sent(&bots, TG_MANAGER, "to approve").await;
+    let approve = note["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        .as_str()
+        .expect("approve button")
+        .to_string();
+    let held = (1..=40)
+        .rev()
+        .find(|id| {
+            bots.telegram.message(TG_MANAGER, *id).is_some_and(|m| {
+                m["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("to approve")
+            })
+        })
+        .expect("the note is held by the fake");
+    bots.telegram.push_update(FakeTelegram::callback_query(
+        manager_tg.clone(),
+        manager_tg.private_chat(),
+        held,
+        &approve,
+    ));
+    // The Discord partner hears of it by DM, sent by the outbox.
+    let dm = bots
+        .discord
+        .wait_for_call(
+            "POST",
+            "/messages",
+            |c| {
+                c.status < 300
+                    && c.body["content"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("was approved")
+            },
+            WAIT,
+        )
+        .await
+        .expect("the partner is told on Discord");
+    assert!(
+        dm.path
+            .contains(&bots.discord.dm_channel_id(PARTNER).to_string()),
+        "{}",
+        dm.path
+    );
+    bots.stop().await;
+}
+
+#[tokio::test]
+async fn a_discord_manager_approves_a_telegram_partners_sale_by_button() {
+    let bots = Bots::start().await;
+    let manager_dc = DiscordUser::new(MANAGER, "mei");
+    let partner_tg = UserRef::new(TG_PARTNER, "Zed");
+    let (invite, _) = bots
+        .command(
+            &manager_dc,
+            false,
+            "invite",
+            json!([opt("partner", "Back Co")]),
+        )
+        .await;
+    let code: String = rally_testkit::code_after(&invite, "/start ");
+    bots.telegram.push_update(FakeTelegram::text_message(
+        partner_tg.private_chat(),
+        partner_tg.clone(),
+        &format!("/start {code}"),
+    ));
+    telegram_sent(&bots, TG_PARTNER, "Back Co").await;
+    bots.telegram.push_update(FakeTelegram::text_message(
+        partner_tg.private_chat(),
+        partner_tg.clone(),
+        "/report 9000 Far Away",
+    ));
+    telegram_sent(&bots, TG_PARTNER, "A manager will approve it").await;
+
+    let dm = bots
+        .discord
+        .wait_for_call(
+            "POST",
+            "/messages",
+            |c| !c.body["components"].is_null() && c.status < 300,
+            WAIT,
+        )
+        .await
+        .expect("the Discord manager gets the sale with buttons");
+    let approve = dm.body["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .expect("approve button")
+        .to_string();
+    let message_id = bots
+        .discord
+        .messages()
+        .into_iter()
+        .rev()
+        .find(|m| {
+            m["content"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("to approve")
+        })
+        .and_then(|m| m["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
+        .expect("stored DM");
+    let dm_channel = bots.discord.dm_channel_id(MANAGER);
+    let (id, token) =
+        bots.discord
+            .send_component_click(&manager_dc, dm_channel, None, message_id, &approve);
+    let update = answer_to(&bots, id, &token, "click").await;
+    assert!(
+        update.body["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("approved by"),
+        "{}",
+        update.body
+    );
+    telegram_sent(&bots, TG_PARTNER, "was approved").await;
+    bots.stop().await;
 }

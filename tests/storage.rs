@@ -8,6 +8,7 @@ use rally::engine::money::{Currency, Money};
 use rally::engine::partner::{PartnerKind, Platform, Role};
 use rally::engine::sale::{SaleSource, SaleStatus};
 use rally::store::handled::MessageKey;
+use rally::store::outbox::{self, NewOutgoing, Status};
 use rally::store::partners::NewPartner;
 use rally::store::rank_cache::RankCache;
 use rally::store::sales::{Inserted, NewSale};
@@ -50,6 +51,9 @@ both_backends!(
     rank_index_follows_later_and_concurrent_writes,
     audit_log_round_trips,
     handled_messages_keep_the_first_answer,
+    outbox_dedupes_and_keeps_order_per_chat,
+    outbox_leases_expire_and_retries_wait,
+    outbox_claims_never_overlap_between_instances,
 );
 
 fn partner(name: &str) -> NewPartner {
@@ -510,4 +514,140 @@ async fn rank_index_follows_later_and_concurrent_writes(store: Store) {
         .expect("board");
     assert_eq!(place(&fresh), Some(2));
     assert_eq!(fresh.gap_to_next, Some(401));
+}
+
+fn outgoing(target: &str, key: &str) -> NewOutgoing {
+    NewOutgoing {
+        platform: "telegram".into(),
+        target: target.into(),
+        member_id: None,
+        dedupe_key: key.into(),
+        reply_json: format!("{{\"text\":\"{key}\"}}"),
+        locale: "en".into(),
+    }
+}
+
+async fn enqueue_all(store: &Store, rows: &[(&str, &str)]) {
+    let mut tx = store.begin().await.expect("begin");
+    for (target, key) in rows {
+        outbox::enqueue(&mut tx, &outgoing(target, key), 1_000)
+            .await
+            .expect("enqueue");
+    }
+    tx.commit().await.expect("commit");
+}
+
+async fn claim(store: &Store, owner: &str, now: i64, limit: i64) -> Vec<outbox::Outgoing> {
+    let mut conn = store.read().await.expect("conn");
+    outbox::claim(&mut conn, "telegram", owner, now, now + 30_000, limit)
+        .await
+        .expect("claim")
+}
+
+async fn outbox_dedupes_and_keeps_order_per_chat(store: Store) {
+    enqueue_all(
+        &store,
+        &[("chat-a", "a1"), ("chat-a", "a2"), ("chat-b", "b1")],
+    )
+    .await;
+    // A redelivered change enqueues the same key again: still one row.
+    let mut conn = store.read().await.expect("conn");
+    assert!(
+        !outbox::enqueue(&mut conn, &outgoing("chat-a", "a1"), 2_000)
+            .await
+            .expect("again")
+    );
+    drop(conn);
+
+    // Only the head of each chat: a1 and b1, not a2.
+    let first = claim(&store, "one", 5_000, 10).await;
+    let keys: Vec<&str> = first.iter().map(|o| o.reply_json.as_str()).collect();
+    assert_eq!(keys, ["{\"text\":\"a1\"}", "{\"text\":\"b1\"}"]);
+    assert!(first.iter().all(|o| o.attempts == 1));
+    // While a1 is in flight nothing else of chat-a is handed out.
+    assert!(claim(&store, "two", 5_001, 10).await.is_empty());
+
+    let mut conn = store.read().await.expect("conn");
+    outbox::mark_sent(&mut conn, first[0].id, "one", 5_100)
+        .await
+        .expect("sent");
+    drop(conn);
+    let next = claim(&store, "two", 5_200, 10).await;
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].reply_json, "{\"text\":\"a2\"}");
+    let mut conn = store.read().await.expect("conn");
+    assert_eq!(
+        outbox::count(&mut conn, "telegram", Status::Sent)
+            .await
+            .expect("n"),
+        1
+    );
+    // Only the lease holder can finish a row.
+    outbox::mark_sent(&mut conn, next[0].id, "somebody-else", 5_300)
+        .await
+        .expect("noop");
+    let (status, _, _) = outbox::state(&mut conn, next[0].id).await.expect("state");
+    assert_eq!(status, Status::Pending);
+}
+
+async fn outbox_leases_expire_and_retries_wait(store: Store) {
+    enqueue_all(&store, &[("chat-a", "a1")]).await;
+    let first = claim(&store, "dead", 5_000, 10).await;
+    assert_eq!(first.len(), 1);
+    // The instance died: its lease runs out and another sender takes the row over.
+    assert!(claim(&store, "alive", 34_999, 10).await.is_empty());
+    let again = claim(&store, "alive", 35_000, 10).await;
+    assert_eq!((again[0].id, again[0].attempts), (first[0].id, 2));
+
+    let mut conn = store.read().await.expect("conn");
+    // 429: wait, and the attempt is given back.
+    outbox::retry_later(&mut conn, again[0].id, "alive", 40_000, "429", false)
+        .await
+        .expect("retry");
+    drop(conn);
+    assert!(claim(&store, "alive", 39_999, 10).await.is_empty());
+    let third = claim(&store, "alive", 40_000, 10).await;
+    assert_eq!(third[0].attempts, 2);
+    let mut conn = store.read().await.expect("conn");
+    outbox::mark_failed(&mut conn, third[0].id, "alive", "403: blocked", 41_000)
+        .await
+        .expect("failed");
+    let (status, attempts, error) = outbox::state(&mut conn, third[0].id).await.expect("state");
+    assert_eq!(
+        (status, attempts, error.as_deref()),
+        (Status::Failed, 2, Some("403: blocked"))
+    );
+}
+
+async fn outbox_claims_never_overlap_between_instances(store: Store) {
+    let rows: Vec<(String, String)> = (0..200)
+        .map(|i| (format!("chat-{i}"), format!("k{i}")))
+        .collect();
+    let refs: Vec<(&str, &str)> = rows.iter().map(|(t, k)| (t.as_str(), k.as_str())).collect();
+    enqueue_all(&store, &refs).await;
+    let claimers = (0..4).map(|n| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let got = claim(&store, &format!("instance-{n}"), 5_000, 7).await;
+                if got.is_empty() {
+                    return mine;
+                }
+                mine.extend(got.into_iter().map(|o| o.id));
+            }
+        })
+    });
+    let mut all = Vec::new();
+    for claimer in claimers {
+        all.extend(claimer.await.expect("join"));
+    }
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(
+        (total, all.len()),
+        (200, 200),
+        "each row claimed exactly once"
+    );
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rally::config::{AdminId, AdminPlatform};
-use rally::platforms::telegram::{Telegram, build_bot};
+use rally::outbox::{Sender, SenderSettings};
+use rally::platforms::telegram::{Telegram, TelegramTransport, build_bot};
 use rally_testkit::telegram::{ChatRef, Failure, FakeTelegram, UserRef};
 use rally_testkit::{TestClock, TestDb};
 use serde_json::{Value, json};
@@ -44,6 +45,12 @@ impl Harness {
             let stop = stop.clone();
             async move { tg.poll(stop).await }
         });
+        let outbox = Sender::new(
+            app,
+            Arc::new(TelegramTransport(tg)),
+            SenderSettings::telegram(),
+        );
+        tokio::spawn(outbox.run(stop.clone()));
         Harness {
             fake,
             db,

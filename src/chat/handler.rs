@@ -313,11 +313,43 @@ impl App {
             return serde_json::from_str(&stored).map_err(|e| Failure::Internal(e.into()));
         }
         let replies = self.execute(ctx, conn, command).await?;
+        let replies = self.send_notices_through_outbox(ctx, conn, replies).await?;
         if remember {
             let json = serde_json::to_string(&replies).map_err(|e| Failure::Internal(e.into()))?;
             handled::record(&mut *conn, &ctx.key(), Some(ctx.member.id), &json, ctx.now).await?;
         }
         Ok(replies)
+    }
+
+    /// Notices for other members go into the outbox on `conn`, in the command's transaction,
+    /// keyed by the message so a redelivery adds nothing; the rest is answered here. (Console
+    /// members see their notices inline.)
+    async fn send_notices_through_outbox(
+        &self,
+        ctx: &Ctx<'_>,
+        conn: &mut store::Conn,
+        replies: Vec<Reply>,
+    ) -> Handled {
+        let mut answer = Vec::with_capacity(replies.len());
+        for (index, reply) in replies.into_iter().enumerate() {
+            let Destination::Member(member) = reply.to else {
+                answer.push(reply);
+                continue;
+            };
+            let key = ctx.key();
+            let dedupe = format!(
+                "notice:{}:{}:{}:{index}",
+                key.platform.as_str(),
+                key.chat_id,
+                key.message_id
+            );
+            if let Some(inline) =
+                crate::outbox::enqueue_notice(self, conn, member, reply, dedupe, ctx.now).await?
+            {
+                answer.push(inline);
+            }
+        }
+        Ok(answer)
     }
 
     async fn execute(

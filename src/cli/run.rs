@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use rally::app::{App, SystemClock};
 use rally::config::{Config, TelegramMode};
+use rally::outbox::{Sender, SenderSettings};
 use rally::platforms::discord;
 use rally::platforms::http;
 use rally::platforms::telegram::{self, Telegram};
@@ -118,6 +119,26 @@ pub(crate) async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
                 .start()
                 .await
                 .map_err(|e| anyhow::anyhow!("Discord gateway: {e}"))
+        });
+    }
+    // One outbox sender per platform: notices for members, in order, at the platform's pace.
+    if let Some(token) = &config.discord.token {
+        let transport =
+            discord::DiscordTransport::new(app.clone(), token, config.discord.api_url.as_deref())?;
+        let sender = Sender::new(app.clone(), Arc::new(transport), SenderSettings::discord());
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            sender.run(stop).await;
+            Ok(())
+        });
+    }
+    if let Some(tg) = &telegram {
+        let transport = telegram::TelegramTransport(tg.clone());
+        let sender = Sender::new(app.clone(), Arc::new(transport), SenderSettings::telegram());
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            sender.run(stop).await;
+            Ok(())
         });
     }
     if let Some(tg) = telegram {

@@ -12,6 +12,7 @@ pub mod inbox;
 pub mod incentives;
 pub mod invites;
 pub mod members;
+pub mod outbox;
 pub mod partners;
 pub mod rank_cache;
 pub mod sales;

@@ -14,10 +14,10 @@ use serenity::all::{
     CreateAllowedMentions, CreateButton, CreateCommand, CreateCommandOption, CreateInputText,
     CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
     CreateMessage, CreateModal, EventHandler, GatewayIntents, GuildId, InputTextStyle, Interaction,
-    InteractionId, ModalInteraction, Permissions, Ready, User, UserId,
+    InteractionId, ModalInteraction, Permissions, Ready, User,
 };
 use serenity::async_trait;
-use serenity::http::{Http, HttpBuilder};
+use serenity::http::{Http, HttpBuilder, LightMethod, Route};
 use serenity::utils::MessageBuilder;
 
 use crate::app::App;
@@ -27,7 +27,7 @@ use crate::chat::reply::{Destination, Msg, Reply};
 use crate::config::Locale;
 use crate::engine::partner::Platform;
 use crate::i18n::I18n;
-use crate::store::members;
+use crate::outbox::{ChatClass, DeliveryError, Transport};
 
 /// Discord answers an interaction only within 3 s; past this, Rally defers and follows up.
 const ANSWER_WITHIN: Duration = Duration::from_millis(2_000);
@@ -86,6 +86,38 @@ pub fn slash_commands(i18n: &I18n) -> Vec<CreateCommand> {
         .collect()
 }
 
+/// A reply as Discord content (markdown and mentions neutralised, the evidence link appended)
+/// and buttons (the first one green, the others red).
+fn render(i18n: &I18n, reply: &Reply, locale: Locale) -> (String, Vec<CreateActionRow>) {
+    let text = i18n.render_reply(locale, reply);
+    let mut content = MessageBuilder::new().push_safe(text).build();
+    if let Some(image) = &reply.image {
+        content.push('\n');
+        content.push_str(image);
+    }
+    let components = if reply.buttons.is_empty() {
+        Vec::new()
+    } else {
+        vec![CreateActionRow::Buttons(
+            reply
+                .buttons
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    CreateButton::new(b.action.clone())
+                        .label(i18n.render(locale, &b.label))
+                        .style(if i == 0 {
+                            ButtonStyle::Success
+                        } else {
+                            ButtonStyle::Danger
+                        })
+                })
+                .collect(),
+        )]
+    };
+    (truncate(&content), components)
+}
+
 /// The REST client: through `api_url` (a proxy) when given, serenity's rate limiter off.
 pub fn build_http(token: &str, api_url: Option<&str>) -> anyhow::Result<Http> {
     // Our own client: serenity's default one follows HTTP(S)_PROXY from the environment.
@@ -102,6 +134,152 @@ pub fn build_http(token: &str, api_url: Option<&str>) -> anyhow::Result<Http> {
         builder = builder.proxy(url.trim_end_matches('/').trim_end_matches("/api/v10"));
     }
     Ok(builder.build())
+}
+
+/// The outbox's way to Discord. REST calls are built by serenity (routes, authorization) and
+/// executed here, so the status and the rate-limit answer can be read: a 429 waits exactly its
+/// `retry_after`. Targets are channel ids, or `dm:<user id>` for a direct message (the DM
+/// channel is opened once and remembered).
+pub struct DiscordTransport {
+    app: Arc<App>,
+    client: reqwest::Client,
+    token: String,
+    proxy: Option<String>,
+    dm_channels: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+}
+
+impl DiscordTransport {
+    pub fn new(
+        app: Arc<App>,
+        token: &str,
+        api_url: Option<&str>,
+    ) -> anyhow::Result<DiscordTransport> {
+        let http = build_http(token, api_url)?;
+        Ok(DiscordTransport {
+            app,
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(30))
+                .build()?,
+            token: http.token().to_string(),
+            proxy: api_url.map(|u| {
+                u.trim_end_matches('/')
+                    .trim_end_matches("/api/v10")
+                    .to_string()
+            }),
+            dm_channels: std::sync::Mutex::new(std::collections::HashMap::new()),
+        })
+    }
+
+    /// One REST call; the JSON answer, or the error classified from status and body.
+    async fn call(
+        &self,
+        route: Route<'_>,
+        body: &impl serde::Serialize,
+    ) -> Result<serde_json::Value, DeliveryError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| DeliveryError::Rejected(e.to_string()))?;
+        let request = serenity::http::Request::new(route, LightMethod::Post)
+            .body(Some(bytes))
+            .build(&self.client, &self.token, self.proxy.as_deref())
+            .map_err(|e| DeliveryError::Rejected(e.to_string()))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| DeliveryError::Transient(e.to_string()))?;
+        let status = response.status();
+        let reset_after = response
+            .headers()
+            .get("x-ratelimit-reset-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<f64>().ok());
+        let answer: serde_json::Value = response.json().await.unwrap_or_default();
+        if status.is_success() {
+            return Ok(answer);
+        }
+        let message = format!(
+            "{status}: {}",
+            answer["message"].as_str().unwrap_or_default()
+        );
+        Err(match status.as_u16() {
+            429 => {
+                let seconds = answer["retry_after"]
+                    .as_f64()
+                    .or(reset_after)
+                    .unwrap_or(1.0);
+                DeliveryError::RetryAfter(Duration::from_secs_f64(seconds.clamp(0.0, 3_600.0)))
+            }
+            401 | 403 => DeliveryError::Refused(message),
+            s if s >= 500 => DeliveryError::Transient(message),
+            _ => DeliveryError::Rejected(message),
+        })
+    }
+
+    async fn channel_for(&self, target: &str) -> Result<u64, DeliveryError> {
+        let Some(user) = target.strip_prefix("dm:") else {
+            return target
+                .parse()
+                .map_err(|_| DeliveryError::Rejected(format!("not a Discord channel: {target}")));
+        };
+        if let Some(channel) = self
+            .dm_channels
+            .lock()
+            .ok()
+            .and_then(|m| m.get(user).copied())
+        {
+            return Ok(channel);
+        }
+        let answer = self
+            .call(
+                Route::UserMeDmChannels,
+                &serde_json::json!({ "recipient_id": user }),
+            )
+            .await?;
+        let channel = answer["id"]
+            .as_str()
+            .and_then(|id| id.parse::<u64>().ok())
+            .ok_or_else(|| DeliveryError::Transient("DM channel without an id".into()))?;
+        if let Ok(mut known) = self.dm_channels.lock() {
+            known.insert(user.to_string(), channel);
+        }
+        Ok(channel)
+    }
+}
+
+impl Transport for DiscordTransport {
+    fn platform(&self) -> &'static str {
+        "discord"
+    }
+
+    fn chat_class(&self, target: &str) -> ChatClass {
+        if target.starts_with("dm:") {
+            ChatClass::Private
+        } else {
+            ChatClass::Group
+        }
+    }
+
+    async fn deliver(
+        &self,
+        target: &str,
+        reply: &Reply,
+        locale: Locale,
+    ) -> Result<(), DeliveryError> {
+        let channel = self.channel_for(target).await?;
+        let (content, components) = render(&self.app.i18n, reply, locale);
+        let message = CreateMessage::new()
+            .content(content)
+            .components(components)
+            .allowed_mentions(CreateAllowedMentions::new());
+        self.call(
+            Route::ChannelMessages {
+                channel_id: ChannelId::new(channel),
+            },
+            &message,
+        )
+        .await
+        .map(|_| ())
+    }
 }
 
 /// The gateway intents Rally needs: slash commands and buttons arrive without any privileged
@@ -227,7 +405,9 @@ impl Discord {
                     }
                     first = false;
                 }
-                Destination::Member(id) => self.direct_message(ctx, *id, content, components).await,
+                // Notices for members on a platform go through the outbox; what is left is for
+                // terminal members, who cannot be reached from here.
+                Destination::Member(_) => {}
             }
         }
         if first && !deferred {
@@ -349,7 +529,9 @@ impl Discord {
                     }
                     let _ = with_retry(|| pressed.follow_up(&ctx.http, followup.clone())).await;
                 }
-                Destination::Member(id) => self.direct_message(ctx, *id, content, components).await,
+                // Notices for members on a platform go through the outbox; what is left is for
+                // terminal members, who cannot be reached from here.
+                Destination::Member(_) => {}
             }
         }
         if !updated {
@@ -359,76 +541,9 @@ impl Discord {
         }
     }
 
-    /// A private message to another member, when that member is on Discord.
-    async fn direct_message(
-        &self,
-        ctx: &Context,
-        member: crate::engine::ids::MemberId,
-        content: String,
-        components: Vec<CreateActionRow>,
-    ) {
-        let found = match self.app.store.read().await {
-            Ok(mut conn) => members::get(&mut conn, member).await.ok().flatten(),
-            Err(_) => None,
-        };
-        let Some(user) = found
-            .filter(|m| m.platform == Platform::Discord)
-            .and_then(|m| m.platform_user_id.parse::<u64>().ok())
-        else {
-            return;
-        };
-        let channel = match UserId::new(user).create_dm_channel(&ctx.http).await {
-            Ok(c) => c.id,
-            Err(e) => {
-                tracing::warn!(user, error = %e, "cannot open a DM");
-                return;
-            }
-        };
-        let message = CreateMessage::new()
-            .content(content)
-            .components(components)
-            .allowed_mentions(CreateAllowedMentions::new());
-        if let Err(e) = with_retry(|| async {
-            ChannelId::new(channel.get())
-                .send_message(&ctx.http, message.clone())
-                .await
-                .map(|_| ())
-        })
-        .await
-        {
-            tracing::warn!(user, error = %e, "DM not delivered");
-        }
-    }
-
     /// Text with Discord markdown and mentions neutralised, and buttons.
     fn render(&self, reply: &Reply, locale: Locale) -> (String, Vec<CreateActionRow>) {
-        let text = self.app.i18n.render_reply(locale, reply);
-        let mut content = MessageBuilder::new().push_safe(text).build();
-        if let Some(image) = &reply.image {
-            content.push('\n');
-            content.push_str(image);
-        }
-        let components = if reply.buttons.is_empty() {
-            Vec::new()
-        } else {
-            vec![CreateActionRow::Buttons(
-                reply
-                    .buttons
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| {
-                        CreateButton::new(b.action.clone())
-                            .label(self.app.i18n.render(locale, &b.label))
-                            .style(if i == 0 {
-                                ButtonStyle::Success
-                            } else {
-                                ButtonStyle::Danger
-                            })
-                    })
-                    .collect(),
-            )]
-        };
-        (truncate(&content), components)
+        render(&self.app.i18n, reply, locale)
     }
 }
 

@@ -28,6 +28,7 @@ use crate::chat::registry::{self, CommandSpec};
 use crate::chat::reply::{Destination, Msg, Reply};
 use crate::config::Locale;
 use crate::engine::partner::Platform;
+use crate::outbox::{ChatClass, DeliveryError, Transport};
 use crate::store::{inbox, members};
 
 /// Inbox name of this platform.
@@ -376,13 +377,9 @@ impl Telegram {
             let target = match &reply.to {
                 Destination::Here => Some(chat),
                 Destination::Sender => Some(ChatId(i64::try_from(sender).unwrap_or_default())),
-                Destination::Member(id) => {
-                    let member = match self.app.store.read().await {
-                        Ok(mut conn) => members::get(&mut conn, *id).await.ok().flatten(),
-                        Err(_) => None,
-                    };
-                    member.and_then(|m| telegram_chat(&m.platform, &m.platform_user_id))
-                }
+                // Notices for members on a platform go through the outbox; what is left is
+                // for terminal members, who cannot be reached from here.
+                Destination::Member(_) => None,
             };
             let Some(target) = target else { continue };
             if reply.to == Destination::Here
@@ -424,6 +421,18 @@ impl Telegram {
         reply: &Reply,
         locale: Locale,
     ) -> Result<(), RequestError> {
+        self.send_chunks(chat, reply, locale, true).await
+    }
+
+    /// Sends a reply's chunks; each one retried when `retry`, else one attempt in all (the
+    /// outbox retries itself, at its pace).
+    async fn send_chunks(
+        &self,
+        chat: ChatId,
+        reply: &Reply,
+        locale: Locale,
+        retry: bool,
+    ) -> Result<(), RequestError> {
         let text = self.app.i18n.render_reply(locale, reply);
         let markup = (!reply.buttons.is_empty()).then(|| {
             InlineKeyboardMarkup::new(vec![
@@ -444,7 +453,7 @@ impl Telegram {
         for (i, chunk) in chunks.into_iter().enumerate() {
             let markup = if i == last { markup.clone() } else { None };
             let image = if i == 0 { reply.image.clone() } else { None };
-            self.with_retry(chat, || {
+            let attempt = || {
                 let chunk = chunk.clone();
                 let markup = markup.clone();
                 let image = image.clone();
@@ -470,8 +479,12 @@ impl Telegram {
                         }
                     }
                 }
-            })
-            .await?;
+            };
+            if retry {
+                self.with_retry(chat, attempt).await?;
+            } else {
+                attempt().await?;
+            }
         }
         Ok(())
     }
@@ -523,6 +536,45 @@ fn telegram_chat(platform: &Platform, user_id: &str) -> Option<ChatId> {
     (*platform == Platform::Telegram)
         .then(|| user_id.parse().ok().map(ChatId))
         .flatten()
+}
+
+/// The outbox's way to Telegram: one attempt per delivery, errors classified for the sender.
+pub struct TelegramTransport(pub Telegram);
+
+impl Transport for TelegramTransport {
+    fn platform(&self) -> &'static str {
+        PLATFORM
+    }
+
+    /// Private chats have positive ids; groups, supergroups and channels negative ones.
+    fn chat_class(&self, target: &str) -> ChatClass {
+        if target.starts_with('-') {
+            ChatClass::Group
+        } else {
+            ChatClass::Private
+        }
+    }
+
+    async fn deliver(
+        &self,
+        target: &str,
+        reply: &Reply,
+        locale: Locale,
+    ) -> Result<(), DeliveryError> {
+        let chat = target
+            .parse::<i64>()
+            .map(ChatId)
+            .map_err(|_| DeliveryError::Rejected(format!("not a Telegram chat id: {target}")))?;
+        self.0
+            .send_chunks(chat, reply, locale, false)
+            .await
+            .map_err(|e| match e {
+                RequestError::RetryAfter(wait) => DeliveryError::RetryAfter(wait.duration()),
+                e if is_refusal(&e) => DeliveryError::Refused(e.to_string()),
+                e if is_transient(&e) => DeliveryError::Transient(e.to_string()),
+                e => DeliveryError::Rejected(e.to_string()),
+            })
+    }
 }
 
 /// The platform refused to deliver (blocked, never started, kicked): retrying cannot help.

@@ -1,0 +1,384 @@
+//! The outbox: everything Rally says that is not the direct answer to a command — a pending sale
+//! for the managers, a decision for the reporter, a dispute for the managers — is stored in the
+//! `outbox` table in the transaction of the change that causes it, then delivered by one sender
+//! per platform.
+//!
+//! Delivery is at least once, in order per chat, at the platform's pace:
+//! - a row is claimed under a lease ([`crate::store::outbox::claim`]): a sender that dies leaves
+//!   its rows to expire and another instance takes them over, so a crash re-sends at most the
+//!   rows that were in flight (the window is the lease, [`SenderSettings::lease`]);
+//! - pacing is `governor` rate limiters: one for the platform and one per chat, by chat class
+//!   (Telegram: 30/s per bot, 1/s per private chat, 20/min per group; Discord: 50/s global,
+//!   5 per 5 s per channel);
+//! - a 429 waits exactly the `retry_after` the platform gave, for that row, without counting an
+//!   attempt; network errors and 5xx back off exponentially with jitter up to
+//!   [`SenderSettings::max_attempts`], then the row is `failed` with the reason; a refusal (403:
+//!   blocked, never started, left) is `failed` at once and the member is marked unreachable.
+//!   Nothing is dropped silently: every failure is in the row and in the log.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use rand::Rng;
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use crate::app::App;
+use crate::chat::reply::Reply;
+use crate::config::Locale;
+use crate::engine::ids::MemberId;
+use crate::engine::partner::Platform;
+use crate::store::outbox::{self as rows, NewOutgoing, Outgoing};
+use crate::store::{self, members};
+
+/// Why one delivery did not go through.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// 429: the platform says when to come back.
+    #[error("rate limited; retry after {0:?}")]
+    RetryAfter(Duration),
+    /// Network error or 5xx: worth trying again later.
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    /// 403 and the like: the platform will not deliver to this chat or member.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// The message itself is wrong (400): retrying cannot help.
+    #[error("rejected: {0}")]
+    Rejected(String),
+}
+
+/// How a platform's chats are paced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChatClass {
+    Private,
+    Group,
+}
+
+/// A platform that can deliver a rendered reply to a chat, one attempt at a time.
+pub trait Transport: Send + Sync + 'static {
+    /// The platform name in the outbox (`telegram`, `discord`).
+    fn platform(&self) -> &'static str;
+    /// Which pace a chat gets.
+    fn chat_class(&self, target: &str) -> ChatClass;
+    /// One attempt to deliver `reply` to `target`, rendered in `locale`.
+    fn deliver(
+        &self,
+        target: &str,
+        reply: &Reply,
+        locale: Locale,
+    ) -> impl Future<Output = Result<(), DeliveryError>> + Send;
+}
+
+/// Rates and retries of one platform's sender.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SenderSettings {
+    /// Messages per second for the whole bot.
+    pub per_second: NonZeroU32,
+    /// Messages per private chat, per `private_period`.
+    pub private_burst: NonZeroU32,
+    pub private_period: Duration,
+    /// Messages per group chat or channel, per `group_period`.
+    pub group_burst: NonZeroU32,
+    pub group_period: Duration,
+    /// Attempts before a row is `failed` (network errors and 5xx).
+    pub max_attempts: u32,
+    /// How long a claimed row stays with this sender before another may take it over.
+    pub lease: Duration,
+    /// Deliveries in flight at once (different chats only: a chat has one at a time).
+    pub concurrency: usize,
+    /// Rows claimed per round.
+    pub batch: i64,
+    /// How often an idle sender looks for work (it is also woken on enqueue in this process).
+    pub idle_poll: Duration,
+}
+
+const fn nz(n: u32) -> NonZeroU32 {
+    match NonZeroU32::new(n) {
+        Some(n) => n,
+        None => NonZeroU32::MIN,
+    }
+}
+
+impl SenderSettings {
+    /// Telegram's published limits: 30 messages/s per bot, 1/s per private chat, 20/min per
+    /// group.
+    pub fn telegram() -> SenderSettings {
+        SenderSettings {
+            per_second: nz(30),
+            private_burst: nz(1),
+            private_period: Duration::from_secs(1),
+            group_burst: nz(20),
+            group_period: Duration::from_secs(60),
+            ..SenderSettings::common()
+        }
+    }
+
+    /// Discord's: 50 requests/s global, 5 messages per 5 s per channel (DM channels included).
+    pub fn discord() -> SenderSettings {
+        SenderSettings {
+            per_second: nz(50),
+            private_burst: nz(5),
+            private_period: Duration::from_secs(5),
+            group_burst: nz(5),
+            group_period: Duration::from_secs(5),
+            ..SenderSettings::common()
+        }
+    }
+
+    fn common() -> SenderSettings {
+        SenderSettings {
+            per_second: nz(30),
+            private_burst: nz(1),
+            private_period: Duration::from_secs(1),
+            group_burst: nz(1),
+            group_period: Duration::from_secs(1),
+            max_attempts: 8,
+            lease: Duration::from_secs(60),
+            concurrency: 32,
+            batch: 200,
+            idle_poll: Duration::from_millis(500),
+        }
+    }
+}
+
+/// The platform chat a member's notices go to: their private chat on their platform. `None`
+/// for the console, which shows notices inline.
+fn member_target(platform: Platform, user_id: &str) -> Option<(&'static str, String)> {
+    match platform {
+        Platform::Telegram => Some(("telegram", user_id.to_string())),
+        Platform::Discord => Some(("discord", format!("dm:{user_id}"))),
+        Platform::Console => None,
+    }
+}
+
+/// Enqueues `reply` for `member` on the caller's connection (their transaction). Returns the
+/// reply back when the member is on the console, which delivers it inline.
+pub async fn enqueue_notice(
+    app: &App,
+    conn: &mut store::Conn,
+    member: MemberId,
+    reply: Reply,
+    dedupe_key: String,
+    now_ms: i64,
+) -> store::Result<Option<Reply>> {
+    let Some(found) = members::get(&mut *conn, member).await? else {
+        tracing::warn!(%member, "notice for a member that does not exist dropped");
+        return Ok(None);
+    };
+    let Some((platform, target)) = member_target(found.platform, &found.platform_user_id) else {
+        return Ok(Some(reply));
+    };
+    let locale = reply
+        .locale
+        .or_else(|| found.locale.as_deref().and_then(Locale::from_tag))
+        .unwrap_or(app.config.program.default_locale);
+    let reply_json =
+        serde_json::to_string(&reply).map_err(|e| store::StoreError::Corrupt(e.to_string()))?;
+    rows::enqueue(
+        conn,
+        &NewOutgoing {
+            platform: platform.into(),
+            target,
+            member_id: Some(member),
+            dedupe_key,
+            reply_json,
+            locale: locale.tag().into(),
+        },
+        now_ms,
+    )
+    .await?;
+    app.outbox_wake.notify_waiters();
+    Ok(None)
+}
+
+/// One platform's sender: claims due rows and delivers them at the platform's pace.
+pub struct Sender<T: Transport> {
+    app: Arc<App>,
+    transport: Arc<T>,
+    settings: SenderSettings,
+    owner: String,
+    global: DefaultDirectRateLimiter,
+    private_chats: DefaultKeyedRateLimiter<String>,
+    group_chats: DefaultKeyedRateLimiter<String>,
+}
+
+impl<T: Transport> Sender<T> {
+    pub fn new(app: Arc<App>, transport: Arc<T>, settings: SenderSettings) -> Arc<Sender<T>> {
+        let quota = |burst: NonZeroU32, period: Duration| {
+            Quota::with_period(period / burst.get())
+                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
+                .allow_burst(burst)
+        };
+        let owner = format!(
+            "{}-{}-{:08x}",
+            transport.platform(),
+            std::process::id(),
+            rand::rng().random::<u32>()
+        );
+        Arc::new(Sender {
+            global: RateLimiter::direct(Quota::per_second(settings.per_second)),
+            private_chats: RateLimiter::keyed(quota(
+                settings.private_burst,
+                settings.private_period,
+            )),
+            group_chats: RateLimiter::keyed(quota(settings.group_burst, settings.group_period)),
+            app,
+            transport,
+            settings,
+            owner,
+        })
+    }
+
+    /// Delivers until `shutdown`; rows in flight at shutdown finish or expire with their lease.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
+        let wake: Arc<Notify> = self.app.outbox_wake.clone();
+        loop {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            let claimed = match self.claim().await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(platform = self.transport.platform(), error = %e, "outbox claim failed");
+                    Vec::new()
+                }
+            };
+            if claimed.is_empty() {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(self.settings.idle_poll) => {}
+                }
+                continue;
+            }
+            let mut running = tokio::task::JoinSet::new();
+            for row in claimed {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let sender = self.clone();
+                running.spawn(async move {
+                    sender.deliver(row).await;
+                    drop(slot);
+                });
+            }
+            while running.join_next().await.is_some() {}
+        }
+    }
+
+    async fn claim(&self) -> store::Result<Vec<Outgoing>> {
+        let now = self.app.now();
+        let lease_ms = i64::try_from(self.settings.lease.as_millis()).unwrap_or(i64::MAX);
+        let mut conn = self.app.store.read().await?;
+        rows::claim(
+            &mut conn,
+            self.transport.platform(),
+            &self.owner,
+            now,
+            now.saturating_add(lease_ms),
+            self.settings.batch,
+        )
+        .await
+    }
+
+    /// One row: pace, one attempt, record the outcome.
+    async fn deliver(&self, row: Outgoing) {
+        let reply: Reply = match serde_json::from_str(&row.reply_json) {
+            Ok(reply) => reply,
+            Err(e) => {
+                self.record(
+                    &row,
+                    Err(DeliveryError::Rejected(format!("unreadable reply: {e}"))),
+                )
+                .await;
+                return;
+            }
+        };
+        let locale =
+            Locale::from_tag(&row.locale).unwrap_or(self.app.config.program.default_locale);
+        let chat_limit = match self.transport.chat_class(&row.target) {
+            ChatClass::Private => &self.private_chats,
+            ChatClass::Group => &self.group_chats,
+        };
+        chat_limit.until_key_ready(&row.target).await;
+        self.global.until_ready().await;
+        let outcome = self.transport.deliver(&row.target, &reply, locale).await;
+        self.record(&row, outcome).await;
+    }
+
+    async fn record(&self, row: &Outgoing, outcome: Result<(), DeliveryError>) {
+        let platform = self.transport.platform();
+        let now = self.app.now();
+        let result = async {
+            let mut conn = self.app.store.read().await?;
+            match &outcome {
+                Ok(()) => rows::mark_sent(&mut conn, row.id, &self.owner, now).await,
+                Err(DeliveryError::RetryAfter(wait)) => {
+                    let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+                    tracing::info!(platform, target = %row.target, wait_ms, "rate limited; waiting as told");
+                    let error = format!("429: retry after {wait_ms} ms");
+                    rows::retry_later(&mut conn, row.id, &self.owner, now.saturating_add(wait_ms), &error, false)
+                        .await
+                }
+                Err(DeliveryError::Transient(e)) if row.attempts < i64::from(self.settings.max_attempts) => {
+                    let wait_ms = backoff_ms(row.attempts);
+                    tracing::warn!(platform, target = %row.target, attempt = row.attempts, wait_ms, error = %e, "delivery failed; will retry");
+                    rows::retry_later(&mut conn, row.id, &self.owner, now.saturating_add(wait_ms), e, true)
+                        .await
+                }
+                Err(e) => {
+                    tracing::warn!(platform, target = %row.target, attempts = row.attempts, error = %e, "message not delivered");
+                    if let (DeliveryError::Refused(_), Some(member)) = (e, row.member_id) {
+                        rows::mark_unreachable(&mut conn, member, now).await?;
+                    }
+                    store::inbox::record_delivery_failure(&mut conn, platform, &row.target, &e.to_string(), now)
+                        .await?;
+                    rows::mark_failed(&mut conn, row.id, &self.owner, &e.to_string(), now).await
+                }
+            }
+        }
+        .await;
+        if let Err(e) = result {
+            // The lease runs out and the row is tried again: at least once, never lost.
+            tracing::error!(platform, row = row.id, error = %e, "outbox outcome not recorded");
+        }
+    }
+}
+
+/// Exponential back-off with full jitter: up to 1 s, 2 s, 4 s … capped at 5 minutes.
+fn backoff_ms(attempts: i64) -> i64 {
+    let exponent = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    let ceiling = 1_000_i64.saturating_mul(1_i64 << exponent).min(300_000);
+    rand::rng().random_range(ceiling / 2..=ceiling)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for attempts in 1..30 {
+            let wait = backoff_ms(attempts);
+            let ceiling = (1_000_i64 << (attempts.clamp(1, 20) - 1)).min(300_000);
+            assert!(wait >= ceiling / 2 && wait <= ceiling, "{attempts}: {wait}");
+        }
+    }
+
+    #[test]
+    fn members_are_reached_in_private_on_their_platform() {
+        assert_eq!(
+            member_target(Platform::Telegram, "42"),
+            Some(("telegram", "42".to_string()))
+        );
+        assert_eq!(
+            member_target(Platform::Discord, "7"),
+            Some(("discord", "dm:7".to_string()))
+        );
+        assert_eq!(member_target(Platform::Console, "wang"), None);
+    }
+}
