@@ -33,6 +33,9 @@ use crate::engine::partner::Platform;
 use crate::store::outbox::{self as rows, NewOutgoing, Outgoing};
 use crate::store::{self, members};
 
+/// How long a sender pauses when the due rows wait behind rows another sender holds.
+const BLOCKED_PAUSE_MS: u64 = 50;
+
 /// Why one delivery did not go through.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
@@ -248,10 +251,13 @@ impl<T: Transport> Sender<T> {
                 }
             };
             if claimed.is_empty() {
+                // Sleep until the next row falls due (a 429's `retry_after` is kept to the
+                // millisecond), at most `idle_poll`: other instances may enqueue too.
+                let pause = self.until_next_due().await;
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
                     _ = wake.notified() => {}
-                    _ = tokio::time::sleep(self.settings.idle_poll) => {}
+                    _ = tokio::time::sleep(pause) => {}
                 }
                 continue;
             }
@@ -267,6 +273,24 @@ impl<T: Transport> Sender<T> {
                 });
             }
             while running.join_next().await.is_some() {}
+        }
+    }
+
+    async fn until_next_due(&self) -> Duration {
+        let due = match self.app.store.read().await {
+            Ok(mut conn) => rows::next_due(&mut conn, self.transport.platform())
+                .await
+                .ok()
+                .flatten(),
+            Err(_) => None,
+        };
+        match due {
+            Some(due) => {
+                // Due already but not claimable: it waits behind a row in flight elsewhere.
+                let wait_ms = u64::try_from(due.saturating_sub(self.app.now())).unwrap_or(0);
+                Duration::from_millis(wait_ms.max(BLOCKED_PAUSE_MS)).min(self.settings.idle_poll)
+            }
+            None => self.settings.idle_poll,
         }
     }
 

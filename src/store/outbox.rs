@@ -186,6 +186,19 @@ pub async fn retry_later(
     Ok(())
 }
 
+/// When the next pending row of `platform` falls due (a sender sleeps until then).
+pub async fn next_due(conn: &mut Conn, platform: &str) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at \
+         THEN lease_until ELSE next_attempt_at END) AS due FROM outbox \
+         WHERE platform = $1 AND status = 'pending'",
+    )
+    .bind(platform)
+    .fetch_one(&mut *conn)
+    .await?;
+    col(&row, "due")
+}
+
 /// Marks a member the platform refused to reach.
 pub async fn mark_unreachable(conn: &mut Conn, member: MemberId, now_ms: i64) -> Result<()> {
     sqlx::query("UPDATE members SET unreachable_at = $1 WHERE id = $2")
