@@ -107,3 +107,65 @@ impl Reply {
         self
     }
 }
+
+/// Splits a message for a platform that takes at most `max_chars` characters per message: at
+/// line boundaries, and a single line longer than that in pieces of `max_chars`; nothing is
+/// ever cut off.
+pub fn split_at_lines(text: &str, max_chars: usize) -> Vec<String> {
+    let max_chars = max_chars.max(1);
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    let mut current_chars = 0;
+    for (index, line) in text.split('\n').enumerate() {
+        let chars: Vec<char> = line.chars().collect();
+        let mut parts = chars
+            .chunks(max_chars)
+            .map(|c| c.iter().collect::<String>());
+        let first = parts.next().unwrap_or_default();
+        let first_chars = first.chars().count();
+        if index > 0 {
+            if current_chars + 1 + first_chars > max_chars {
+                pieces.push(std::mem::take(&mut current));
+                current_chars = 0;
+            } else {
+                current.push('\n');
+                current_chars += 1;
+            }
+        }
+        current.push_str(&first);
+        current_chars += first_chars;
+        for part in parts {
+            pieces.push(std::mem::take(&mut current));
+            current_chars = part.chars().count();
+            current = part;
+        }
+    }
+    pieces.push(current);
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_at_lines;
+
+    #[test]
+    fn splits_at_lines_and_never_cuts() {
+        let line = "x".repeat(1000);
+        let text = vec![line.clone(); 10].join("\n");
+        let pieces = split_at_lines(&text, 4096);
+        assert_eq!(pieces.len(), 3);
+        assert!(pieces.iter().all(|p| p.chars().count() <= 4096));
+        assert_eq!(pieces.join("\n"), text);
+
+        let long = format!("a\n{}\nb", "字".repeat(4500));
+        let pieces = split_at_lines(&long, 2000);
+        assert!(
+            pieces.iter().all(|p| p.chars().count() <= 2000),
+            "{pieces:?}"
+        );
+        assert_eq!(pieces.concat().replace('\n', ""), long.replace('\n', ""));
+        assert_eq!(split_at_lines("short", 2000), vec!["short"]);
+        assert_eq!(split_at_lines("", 2000), vec![""]);
+        assert_eq!(split_at_lines("\nabc", 2000), vec!["\nabc"]);
+    }
+}

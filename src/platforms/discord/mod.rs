@@ -23,7 +23,7 @@ use serenity::utils::MessageBuilder;
 use crate::app::App;
 use crate::chat::handler::{ArgumentPrompt, Incoming, Outcome};
 use crate::chat::registry::{self, Audience, ParamKind};
-use crate::chat::reply::{Destination, Msg, Reply};
+use crate::chat::reply::{Destination, Msg, Reply, split_at_lines};
 use crate::config::Locale;
 use crate::engine::partner::Platform;
 use crate::i18n::I18n;
@@ -89,6 +89,12 @@ pub fn slash_commands(i18n: &I18n) -> Vec<CreateCommand> {
 /// A reply as Discord content (markdown and mentions neutralised, the evidence link appended)
 /// and buttons (the first one green, the others red).
 fn render(i18n: &I18n, reply: &Reply, locale: Locale) -> (String, Vec<CreateActionRow>) {
+    let (content, components) = render_whole(i18n, reply, locale);
+    (truncate(&content), components)
+}
+
+/// [`render`] without the length limit (the outbox splits long messages instead).
+fn render_whole(i18n: &I18n, reply: &Reply, locale: Locale) -> (String, Vec<CreateActionRow>) {
     let text = i18n.render_reply(locale, reply);
     let mut content = MessageBuilder::new().push_safe(text).build();
     if let Some(image) = &reply.image {
@@ -266,19 +272,26 @@ impl Transport for DiscordTransport {
         locale: Locale,
     ) -> Result<(), DeliveryError> {
         let channel = self.channel_for(target).await?;
-        let (content, components) = render(&self.app.i18n, reply, locale);
-        let message = CreateMessage::new()
-            .content(content)
-            .components(components)
-            .allowed_mentions(CreateAllowedMentions::new());
-        self.call(
-            Route::ChannelMessages {
-                channel_id: ChannelId::new(channel),
-            },
-            &message,
-        )
-        .await
-        .map(|_| ())
+        let (content, components) = render_whole(&self.app.i18n, reply, locale);
+        // Long messages go in pieces at line boundaries; the buttons under the last one.
+        let pieces = split_at_lines(&content, MAX_MESSAGE_CHARS);
+        let last = pieces.len().saturating_sub(1);
+        for (i, piece) in pieces.into_iter().enumerate() {
+            let mut message = CreateMessage::new()
+                .content(piece)
+                .allowed_mentions(CreateAllowedMentions::new());
+            if i == last {
+                message = message.components(components.clone());
+            }
+            self.call(
+                Route::ChannelMessages {
+                    channel_id: ChannelId::new(channel),
+                },
+                &message,
+            )
+            .await?;
+        }
+        Ok(())
     }
 }
 

@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::App;
 use crate::chat::handler::{Incoming, Outcome};
 use crate::chat::registry::{self, CommandSpec};
-use crate::chat::reply::{Destination, Msg, Reply};
+use crate::chat::reply::{Destination, Msg, Reply, split_at_lines};
 use crate::config::Locale;
 use crate::engine::partner::Platform;
 use crate::outbox::{ChatClass, DeliveryError, Transport};
@@ -448,7 +448,7 @@ impl Telegram {
                     .collect::<Vec<_>>(),
             ])
         });
-        let chunks = split_message(&text);
+        let chunks = split_at_lines(&text, MAX_MESSAGE_CHARS);
         let last = chunks.len().saturating_sub(1);
         for (i, chunk) in chunks.into_iter().enumerate() {
             let markup = if i == last { markup.clone() } else { None };
@@ -611,43 +611,4 @@ fn is_transient(e: &RequestError) -> bool {
 
 fn truncate(text: &str) -> String {
     text.chars().take(MAX_MESSAGE_CHARS).collect()
-}
-
-/// Splits text at line ends into pieces Telegram accepts.
-fn split_message(text: &str) -> Vec<String> {
-    let mut pieces = Vec::new();
-    let mut current = String::new();
-    for line in text.split('\n') {
-        let needed = current.chars().count() + line.chars().count() + 1;
-        if !current.is_empty() && needed > MAX_MESSAGE_CHARS {
-            pieces.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push('\n');
-        }
-        // A single line longer than the limit is cut.
-        current.push_str(&truncate(line));
-    }
-    pieces.push(current);
-    pieces
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_text_is_split_at_lines() {
-        let line = "x".repeat(1000);
-        let text = vec![line.clone(); 10].join("\n");
-        let pieces = split_message(&text);
-        assert!(pieces.len() >= 3);
-        assert!(
-            pieces
-                .iter()
-                .all(|p| p.chars().count() <= MAX_MESSAGE_CHARS)
-        );
-        assert_eq!(pieces.join("\n"), text);
-        assert_eq!(split_message("hi"), vec!["hi".to_string()]);
-    }
 }
