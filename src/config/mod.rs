@@ -132,7 +132,8 @@ pub struct DatabaseConfig {
 }
 
 /// How Rally receives Telegram updates.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TelegramMode {
     #[default]
     Polling,
@@ -545,8 +546,9 @@ fn build(
         source: source.map(str::to_owned),
         ..Config::default()
     };
-    let mut c = Checker::new(text, source.unwrap_or("(defaults)"));
     let (root, syntax) = DeTable::parse_recoverable(text);
+    let tree = toml::de::DeValue::Table(root.get_ref().clone());
+    let mut c = Checker::new(text, source.unwrap_or("(defaults)"), tree);
     for e in &syntax {
         let message = format!("invalid TOML: {}", e.message());
         c.issue(e.span().unwrap_or(0..0), "", message);
@@ -555,18 +557,18 @@ fn build(
         return Err(ConfigError::Invalid(c.finish()));
     }
     let mut ignored = Vec::new();
-    let de = toml::de::Deserializer::from(root.clone());
-    let read = serde_ignored::deserialize(de, |path| ignored.push(validate::flatten(&path)));
+    let de = toml::de::Deserializer::from(root);
+    let (read, found) = raw::reading(text, || {
+        serde_ignored::deserialize(de, |path| ignored.push(validate::flatten(&path)))
+    });
+    found.into_iter().for_each(|f| c.found(f));
     match read {
         Ok(raw) => {
-            for path in &ignored {
-                c.ignored(root.get_ref(), path);
-            }
-            c.config(&raw, &mut cfg);
+            ignored.iter().for_each(|path| c.ignored(path));
+            c.config(raw, &mut cfg);
         }
-        // Raw values accept any TOML value, so only a number toml cannot hand to serde (an
-        // integer beyond i64, a float beyond f64) gets here; it stops the read like a syntax
-        // error.
+        // Leaves accept any TOML value, so only a number toml cannot hand to serde (an integer
+        // beyond i64, a float beyond f64) gets here; it stops the read like a syntax error.
         Err(e) => c.issue(
             e.span().unwrap_or(0..0),
             "",
