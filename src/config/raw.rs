@@ -43,16 +43,15 @@ fn report(span: Range<usize>, key: Option<&'static str>, message: String) {
     READING.with(|r| r.borrow_mut().1.push((span, key, message)));
 }
 
-/// A value type of the file: what it expects (for messages) and how a value becomes it.
+/// A value type of the file: what it expects (for messages) and how a value (with its source
+/// text) becomes it.
 pub trait Leaf {
     type Out;
     fn want() -> String;
-    fn parse(_: &str) -> Option<Self::Out> {
-        None
-    }
-    /// The value and its source text; by default a (trimmed) string given to `parse`.
-    fn read(v: &Value, _text: &str) -> Option<Self::Out> {
-        Self::parse(v.as_str()?.trim())
+    fn read(v: &Value, text: &str) -> Option<Self::Out>;
+    /// A string (file or environment) as this type.
+    fn parse(s: &str) -> Option<Self::Out> {
+        Self::read(&Value::String(s.to_owned()), s)
     }
 }
 
@@ -96,154 +95,114 @@ pub fn or_list(words: &[&str]) -> String {
 }
 
 /// A lowercase serde word (`"month"`), case-insensitive.
-fn word<T: DeserializeOwned>(s: &str) -> Option<T> {
-    let d: de::value::StringDeserializer<de::value::Error> = s.to_lowercase().into_deserializer();
+fn word<T: DeserializeOwned>(v: &Value) -> Option<T> {
+    let d: de::value::StringDeserializer<de::value::Error> =
+        s(v)?.to_lowercase().into_deserializer();
     T::deserialize(d).ok()
 }
 
-/// String leaves: `Type => Out, what is expected, |text| meaning`.
+/// A string, trimmed.
+fn s(v: &Value) -> Option<&str> {
+    v.as_str().map(str::trim)
+}
+
+/// An exact decimal from an integer, a quoted string or a TOML float. A float is read from its
+/// source text (`7.1` is exactly 7.1), never through `f64`: the text minus `_` separators,
+/// `7.1`, `-0.5`, `1.5e3`; not inf or nan.
+fn decimal(v: &Value, text: &str) -> Option<Decimal> {
+    let t = text.replace('_', "");
+    let t = t.strip_prefix('+').unwrap_or(&t);
+    match v {
+        Value::Integer(i) => Some(Decimal::from(*i)),
+        Value::String(s) => Decimal::from_str_exact(s.trim()).ok(),
+        Value::Float(_) if t.contains(['e', 'E']) => Decimal::from_scientific(t).ok(),
+        Value::Float(_) => Decimal::from_str_exact(t).ok(),
+        _ => None,
+    }
+}
+
+fn date(v: &Value) -> Option<NaiveDate> {
+    match v {
+        Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt
+            .date
+            .and_then(|d| NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())),
+        _ => s(v)
+            .filter(|s| s.len() == 10)
+            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()),
+    }
+}
+
+fn http_url(s: &str) -> Option<String> {
+    let s = s.trim_end_matches('/');
+    let lower = s.to_ascii_lowercase();
+    let host = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))?;
+    (!host.is_empty() && !host.contains(char::is_whitespace)).then(|| s.to_owned())
+}
+
+fn db_url(s: &str) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    let schemes = ["sqlite:", "postgres:", "postgresql:"];
+    let scheme = schemes.into_iter().find(|p| lower.starts_with(p))?;
+    (s.len() > scheme.len()).then(|| s.to_owned())
+}
+
+/// Marker leaves: an exact decimal ([`decimal`]) and one greater than 0; whole numbers from 0
+/// and from 1; a positive id (a number or a string of digits); an `http(s)://` URL (without
+/// trailing `/`); a database URL; who a plan is for (a partner may be named by its id);
+/// `telegram:1, discord:2` (environment only).
+pub struct Dec;
+pub struct Pos;
+pub struct Nat0;
+pub struct Nat1;
+pub struct Id;
+pub struct HttpUrl;
+pub struct DbUrl;
+pub struct Who;
+pub struct Admins;
+
+/// `Type => Out, what is expected, |value, source text| its meaning`.
 macro_rules! leaf {
-    ($($t:ty => $out:ty, $want:expr, |$s:ident| $parse:expr;)*) => {$(
+    ($($t:ty => $out:ty, $want:expr, |$v:tt, $text:tt| $read:expr;)*) => {$(
         impl Leaf for $t {
             type Out = $out;
-            fn want() -> String {
-                $want.into()
-            }
-            fn parse($s: &str) -> Option<$out> {
-                $parse
-            }
+            fn want() -> String { $want.into() }
+            fn read($v: &Value, $text: &str) -> Option<$out> { $read }
         }
     )*};
 }
 
-/// A non-empty string (trimmed); an `http(s)://` URL without trailing `/`; a database URL.
-pub struct HttpUrl;
-pub struct DbUrl;
-/// `telegram:1, discord:2` (environment only).
-pub struct Admins;
-
 leaf! {
-    String => String, "a non-empty string", |s| (!s.is_empty()).then(|| s.to_owned());
-    Currency => Currency, "a 3-letter currency code such as \"USD\"", |s| Currency::parse(s).ok();
+    String => String, "a non-empty string", |v, _| s(v).filter(|s| !s.is_empty()).map(str::to_owned);
+    bool => bool, "true or false", |v, _| v.as_bool();
+    Nat0 => u32, format!("a whole number from 0 to {}", u32::MAX), |v, _| u32::try_from(v.as_integer()?).ok();
+    Nat1 => u32, format!("a whole number from 1 to {}", u32::MAX), |v, _| Nat0::read(v, "").filter(|n| *n > 0);
+    Id => u64, "a positive whole number id (a number or a string of digits)", |v, _| match v {
+        Value::Integer(i) => u64::try_from(*i).ok().filter(|n| *n > 0),
+        _ => parse_id(s(v)?).filter(|n| *n > 0),
+    };
+    Dec => Decimal, "a number such as 7.1 or \"7.1\"", |v, text| decimal(v, text);
+    Pos => Decimal, "a number greater than 0, such as 7.1 or \"7.1\"",
+        |v, text| decimal(v, text).filter(|d| *d > Decimal::ZERO);
+    NaiveDate => NaiveDate, "a date like \"2026-01-01\" (YYYY-MM-DD)", |v, _| date(v);
+    Currency => Currency, "a 3-letter currency code such as \"USD\"", |v, _| Currency::parse(s(v)?).ok();
     Tz => Tz, "an IANA time zone such as \"Asia/Shanghai\", \"Europe/Berlin\" or \"UTC\"",
-        |s| s.parse().ok();
-    Locale => Locale, or_list(&["en", "zh-CN"]), |s| Locale::from_tag(s);
-    PeriodKind => PeriodKind, or_list(&["month", "quarter", "year"]), |s| word(s);
-    TelegramMode => TelegramMode, or_list(&["polling", "webhook"]), |s| word(s);
-    PlanMode => PlanMode, or_list(&["marginal", "whole"]), |s| word(s);
-    AdminPlatform => AdminPlatform, or_list(&["telegram", "discord"]), |s| AdminPlatform::parse(s);
+        |v, _| s(v)?.parse().ok();
+    Locale => Locale, or_list(&["en", "zh-CN"]), |v, _| Locale::from_tag(s(v)?);
+    PeriodKind => PeriodKind, or_list(&["month", "quarter", "year"]), |v, _| word(v);
+    TelegramMode => TelegramMode, or_list(&["polling", "webhook"]), |v, _| word(v);
+    PlanMode => PlanMode, or_list(&["marginal", "whole"]), |v, _| word(v);
+    AdminPlatform => AdminPlatform, or_list(&["telegram", "discord"]), |v, _| AdminPlatform::parse(s(v)?);
     SocketAddr => SocketAddr, "an address IP:port such as 127.0.0.1:8080 or [::]:8080",
-        |s| s.parse().ok();
-    HttpUrl => String, "an http:// or https:// URL", |s| {
-        let s = s.trim_end_matches('/');
-        let lower = s.to_ascii_lowercase();
-        let host = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
-        host.filter(|h| !h.is_empty() && !h.contains(char::is_whitespace)).map(|_| s.to_owned())
+        |v, _| s(v)?.parse().ok();
+    HttpUrl => String, "an http:// or https:// URL", |v, _| http_url(s(v)?);
+    DbUrl => String, "a database URL: sqlite://path or postgres://user@host/db", |v, _| db_url(s(v)?);
+    Who => String, "a non-empty string (or a partner id)", |v, _| match v {
+        Value::Integer(i) => Some(i.to_string()),
+        _ => String::read(v, ""),
     };
-    DbUrl => String, "a database URL: sqlite://path or postgres://user@host/db", |s| {
-        let lower = s.to_ascii_lowercase();
-        let scheme = ["sqlite:", "postgres:", "postgresql:"].into_iter().find(|p| lower.starts_with(p));
-        scheme.filter(|p| s.len() > p.len()).map(|_| s.to_owned())
-    };
-    Admins => Vec<AdminId>, "a comma list like telegram:123,discord:456", |s| parse_admins(s);
-}
-
-impl Leaf for bool {
-    type Out = bool;
-    fn want() -> String {
-        "true or false".into()
-    }
-    fn read(v: &Value, _: &str) -> Option<bool> {
-        v.as_bool()
-    }
-}
-
-/// A whole number from `MIN` to `u32::MAX`.
-pub struct U32<const MIN: u32>;
-
-impl<const MIN: u32> Leaf for U32<MIN> {
-    type Out = u32;
-    fn want() -> String {
-        format!("a whole number from {MIN} to {}", u32::MAX)
-    }
-    fn read(v: &Value, _: &str) -> Option<u32> {
-        u32::try_from(v.as_integer()?).ok().filter(|n| *n >= MIN)
-    }
-}
-
-/// A positive id: an integer or a string of digits.
-pub struct Id;
-
-impl Leaf for Id {
-    type Out = u64;
-    fn want() -> String {
-        "a positive whole number id (a number or a string of digits)".into()
-    }
-    fn read(v: &Value, _: &str) -> Option<u64> {
-        let id = match v {
-            Value::Integer(i) => u64::try_from(*i).ok(),
-            Value::String(s) => parse_id(s),
-            _ => None,
-        };
-        id.filter(|n| *n > 0)
-    }
-}
-
-/// An exact decimal from an integer, a quoted string or a TOML float. A float is read from its
-/// source text (`7.1` is exactly 7.1), never through `f64`.
-pub struct Dec;
-/// A [`Dec`] greater than 0.
-pub struct Pos;
-
-impl Leaf for Dec {
-    type Out = Decimal;
-    fn want() -> String {
-        "a number such as 7.1 or \"7.1\"".into()
-    }
-    fn read(v: &Value, text: &str) -> Option<Decimal> {
-        match v {
-            Value::Integer(i) => Some(Decimal::from(*i)),
-            Value::String(s) => Decimal::from_str_exact(s.trim()).ok(),
-            Value::Float(_) => {
-                // The source text minus `_` separators: `7.1`, `-0.5`, `1.5e3`; not inf or nan.
-                let t = text.replace('_', "");
-                let t = t.strip_prefix('+').unwrap_or(&t);
-                match t.contains(['e', 'E']) {
-                    true => Decimal::from_scientific(t).ok(),
-                    false => Decimal::from_str_exact(t).ok(),
-                }
-            }
-            _ => None,
-        }
-    }
-}
-
-impl Leaf for Pos {
-    type Out = Decimal;
-    fn want() -> String {
-        "a number greater than 0, such as 7.1 or \"7.1\"".into()
-    }
-    fn read(v: &Value, text: &str) -> Option<Decimal> {
-        Dec::read(v, text).filter(|d| *d > Decimal::ZERO)
-    }
-}
-
-impl Leaf for NaiveDate {
-    type Out = NaiveDate;
-    fn want() -> String {
-        "a date like \"2026-01-01\" (YYYY-MM-DD)".into()
-    }
-    fn read(v: &Value, _: &str) -> Option<NaiveDate> {
-        match v {
-            Value::String(s) if s.trim().len() == 10 => {
-                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
-            }
-            Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt
-                .date
-                .and_then(|d| NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())),
-            _ => None,
-        }
-    }
+    Admins => Vec<AdminId>, "a comma list like telegram:123,discord:456", |v, _| parse_admins(s(v)?);
 }
 
 /// A table read as `T`, or `None` when something else was written (reported).
@@ -306,25 +265,21 @@ impl<'de, T: Deserialize<'de>> Shape<'de> for Got<Arr<T>> {
 
 struct ShapeVisitor<S>(PhantomData<S>);
 
+/// Visits of a TOML type that is neither a table nor an array.
+macro_rules! visits {
+    ($($visit:ident: $t:ty => $name:literal),* $(,)?) => {$(
+        fn $visit<E>(self, _: $t) -> Result<S, E> { Ok(S::found($name)) }
+    )*};
+}
+
 impl<'de, S: Shape<'de>> Visitor<'de> for ShapeVisitor<S> {
     type Value = S;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any TOML value")
     }
-    fn visit_bool<E>(self, _: bool) -> Result<S, E> {
-        Ok(S::found("boolean"))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<S, E> {
-        Ok(S::found("integer"))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<S, E> {
-        Ok(S::found("integer"))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<S, E> {
-        Ok(S::found("float"))
-    }
-    fn visit_str<E>(self, _: &str) -> Result<S, E> {
-        Ok(S::found("string"))
+    visits! {
+        visit_bool: bool => "boolean", visit_i64: i64 => "integer", visit_u64: u64 => "integer",
+        visit_f64: f64 => "float", visit_str: &str => "string",
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<S, A::Error> {
         S::map(map)
@@ -420,15 +375,15 @@ raw! {
         rank_pending: V<bool>,
         auto_approve_below: V<Pos>,
         rates: Map<Pos>,
-        invite_ttl_hours: V<U32<1>>,
+        invite_ttl_hours: V<Nat1>,
     }
     RawDatabase [] { url: V<DbUrl> }
     RawTelegram [] { api_url: V<HttpUrl>, mode: V<TelegramMode>, webhook_url: V<HttpUrl> }
     RawDiscord [] { api_url: V<HttpUrl>, guild_ids: Arr<V<Id>> }
     RawHttp [] { listen: V<SocketAddr> }
     RawAdmin [platform, id] { platform: V<AdminPlatform>, id: V<Id> }
-    RawKudos [] { daily: V<U32<0>>, cooldown_minutes: V<U32<0>> }
-    RawDeals [] { protection_days: V<U32<1>> }
+    RawKudos [] { daily: V<Nat0>, cooldown_minutes: V<Nat0> }
+    RawDeals [] { protection_days: V<Nat1> }
     RawTier [name, min_trailing_sales] {
         name: V<String>,
         min_trailing_sales: V<Dec>,
@@ -436,7 +391,7 @@ raw! {
     }
     RawPlan [id, version, effective_from] {
         id: V<String>,
-        version: V<U32<1>>,
+        version: V<Nat1>,
         effective_from: V<NaiveDate>,
         mode: V<PlanMode>,
         target: V<Dec>,
@@ -450,22 +405,6 @@ raw! {
         assign: Map<Who>,
     }
     RawAllocation [] { potential: V<Dec>, contribution: V<Dec>, growth: V<Dec>, floor: V<Dec>, cap: V<Dec> }
-}
-
-/// Who a plan is assigned to: a non-empty string, or a partner's id as a number.
-pub struct Who;
-
-impl Leaf for Who {
-    type Out = String;
-    fn want() -> String {
-        "a non-empty string (or a partner id)".into()
-    }
-    fn read(v: &Value, _: &str) -> Option<String> {
-        match v {
-            Value::Integer(i) => Some(i.to_string()),
-            _ => <String as Leaf>::parse(v.as_str()?.trim()),
-        }
-    }
 }
 
 /// The rows of a plan: tables whose keys are all required decimals, and what they become.
