@@ -222,58 +222,52 @@ pub trait Keys {
 
 impl<T> Keys for BTreeMap<String, T> {}
 
-/// What a table or an array becomes; `found` names the TOML type written instead.
+/// What a table or an array becomes; `None` from a visit of the other.
 trait Shape<'de>: Sized {
-    fn found(name: &'static str) -> Self;
-    fn map<A: MapAccess<'de>>(_: A) -> Result<Self, A::Error> {
-        Ok(Self::found("table"))
+    const WANT: &'static str;
+    fn map<A: MapAccess<'de>>(_: A) -> Result<Option<Self>, A::Error> {
+        Ok(None)
     }
-    fn seq<A: SeqAccess<'de>>(_: A) -> Result<Self, A::Error> {
-        Ok(Self::found("array"))
+    fn seq<A: SeqAccess<'de>>(_: A) -> Result<Option<Self>, A::Error> {
+        Ok(None)
     }
 }
 
-enum Got<T> {
-    Ok(T),
-    Not(&'static str),
-}
-
-impl<'de, T: Deserialize<'de>> Shape<'de> for Got<Tbl<T>> {
-    fn found(name: &'static str) -> Self {
-        Got::Not(name)
-    }
-    fn map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+impl<'de, T: Deserialize<'de>> Shape<'de> for Tbl<T> {
+    const WANT: &'static str = "a table";
+    fn map<A: MapAccess<'de>>(map: A) -> Result<Option<Self>, A::Error> {
         // The map access itself, not a buffered copy: toml's spans and serde_ignored's paths
         // live in it.
         let t = T::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        Ok(Got::Ok(Tbl(Some(t))))
+        Ok(Some(Tbl(Some(t))))
     }
 }
 
-impl<'de, T: Deserialize<'de>> Shape<'de> for Got<Arr<T>> {
-    fn found(name: &'static str) -> Self {
-        Got::Not(name)
-    }
-    fn seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
+impl<'de, T: Deserialize<'de>> Shape<'de> for Arr<T> {
+    const WANT: &'static str = "an array";
+    fn seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element()? {
             items.push(item);
         }
-        Ok(Got::Ok(Arr(Some(items))))
+        Ok(Some(Arr(Some(items))))
     }
 }
+
+/// A [`Shape`], or the name of the TOML type written instead.
+struct Shaped<S>(Result<S, &'static str>);
 
 struct ShapeVisitor<S>(PhantomData<S>);
 
 /// Visits of a TOML type that is neither a table nor an array.
 macro_rules! visits {
     ($($visit:ident: $t:ty => $name:literal),* $(,)?) => {$(
-        fn $visit<E>(self, _: $t) -> Result<S, E> { Ok(S::found($name)) }
+        fn $visit<E>(self, _: $t) -> Result<Shaped<S>, E> { Ok(Shaped(Err($name))) }
     )*};
 }
 
 impl<'de, S: Shape<'de>> Visitor<'de> for ShapeVisitor<S> {
-    type Value = S;
+    type Value = Shaped<S>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any TOML value")
     }
@@ -281,71 +275,74 @@ impl<'de, S: Shape<'de>> Visitor<'de> for ShapeVisitor<S> {
         visit_bool: bool => "boolean", visit_i64: i64 => "integer", visit_u64: u64 => "integer",
         visit_f64: f64 => "float", visit_str: &str => "string",
     }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<S, A::Error> {
-        S::map(map)
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Shaped<S>, A::Error> {
+        Ok(Shaped(S::map(map)?.ok_or("table")))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<S, A::Error> {
-        S::seq(seq)
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Shaped<S>, A::Error> {
+        Ok(Shaped(S::seq(seq)?.ok_or("array")))
     }
 }
 
-/// A [`Shape`] read from whatever TOML value is there.
-struct Shaped<S>(S);
-
 impl<'de, S: Shape<'de>> Deserialize<'de> for Shaped<S> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ShapeVisitor(PhantomData)).map(Shaped)
+        d.deserialize_any(ShapeVisitor(PhantomData))
     }
+}
+
+/// Reads a [`Shape`] and its span; what was written instead is reported.
+fn shaped<'de, S: Shape<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<(Option<S>, Range<usize>), D::Error> {
+    let got = Spanned::<Shaped<S>>::deserialize(d)?;
+    let span = got.span();
+    let report_found = |found| {
+        report(
+            span.clone(),
+            None,
+            format!("expected {}, found {found}", S::WANT),
+        )
+    };
+    Ok((got.into_inner().0.map_err(report_found).ok(), span))
 }
 
 impl<'de, T: Deserialize<'de> + Keys> Deserialize<'de> for Tbl<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let got = Spanned::<Shaped<Got<Tbl<T>>>>::deserialize(d)?;
-        let span = got.span();
-        match got.into_inner().0 {
-            Got::Ok(Tbl(Some(t))) => {
-                for key in T::REQUIRED.iter().filter(|k| !t.given(k)) {
-                    let message = format!("missing; required here: {}", T::REQUIRED.join(", "));
-                    report(span.clone(), Some(key), message);
-                }
-                Ok(Tbl(Some(t)))
-            }
-            Got::Ok(_) => Ok(Tbl(None)),
-            Got::Not(found) => {
-                report(span, None, format!("expected a table, found {found}"));
-                Ok(Tbl(None))
-            }
+        let (t, span) = shaped::<Tbl<T>, D>(d)?;
+        let t = t.and_then(|t| t.0);
+        let missing = T::REQUIRED
+            .iter()
+            .filter(|k| t.as_ref().is_some_and(|t| !t.given(k)));
+        for key in missing {
+            let message = format!("missing; required here: {}", T::REQUIRED.join(", "));
+            report(span.clone(), Some(key), message);
         }
+        Ok(Tbl(t))
     }
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Arr<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let got = Spanned::<Shaped<Got<Arr<T>>>>::deserialize(d)?;
-        let span = got.span();
-        match got.into_inner().0 {
-            Got::Ok(arr) => Ok(arr),
-            Got::Not(found) => {
-                report(span, None, format!("expected an array, found {found}"));
-                Ok(Arr(None))
-            }
-        }
+        Ok(Arr(shaped::<Arr<T>, D>(d)?.0.and_then(|a| a.0)))
     }
 }
 
-/// Declares raw structs (every key optional) with their [`Keys`].
+/// Declares raw structs (every key optional) with their [`Keys`], and for "did you mean" the
+/// keys of each table by its path without indices (`plans.brackets`).
 macro_rules! raw {
-    ($($name:ident [$($req:ident),*] { $($field:ident: $ty:ty),* $(,)? })*) => {$(
-        #[derive(Default, serde::Deserialize)]
-        pub struct $name { $(pub $field: Option<$ty>),* }
-        impl Keys for $name {
-            const KEYS: &[&str] = &[$(stringify!($field)),*];
-            const REQUIRED: &[&str] = &[$(stringify!($req)),*];
-            fn given(&self, key: &str) -> bool {
-                match key { $(stringify!($field) => self.$field.is_some(),)* _ => false }
+    ($($name:ident $path:literal [$($req:ident),*] { $($field:ident: $ty:ty),* $(,)? })*) => {
+        $(
+            #[derive(Default, serde::Deserialize)]
+            pub struct $name { $(pub $field: Option<$ty>),* }
+            impl Keys for $name {
+                const KEYS: &[&str] = &[$(stringify!($field)),*];
+                const REQUIRED: &[&str] = &[$(stringify!($req)),*];
+                fn given(&self, key: &str) -> bool {
+                    match key { $(stringify!($field) => self.$field.is_some(),)* _ => false }
+                }
             }
-        }
-    )*};
+        )*
+        const TABLES: &[(&str, &[&str])] = &[$(($path, $name::KEYS)),*];
+    };
 }
 
 /// `[[name]]` entries, or `name = [ { … }, … ]`.
@@ -353,7 +350,7 @@ pub type Entries<T> = Arr<Tbl<T>>;
 pub type Map<T> = Tbl<BTreeMap<String, V<T>>>;
 
 raw! {
-    RawConfig [] {
+    RawConfig "" [] {
         program: Tbl<RawProgram>,
         database: Tbl<RawDatabase>,
         telegram: Tbl<RawTelegram>,
@@ -366,7 +363,7 @@ raw! {
         plans: Entries<RawPlan>,
         allocation: Tbl<RawAllocation>,
     }
-    RawProgram [] {
+    RawProgram "program" [] {
         name: V<String>,
         currency: V<Currency>,
         timezone: V<Tz>,
@@ -377,19 +374,19 @@ raw! {
         rates: Map<Pos>,
         invite_ttl_hours: V<Nat1>,
     }
-    RawDatabase [] { url: V<DbUrl> }
-    RawTelegram [] { api_url: V<HttpUrl>, mode: V<TelegramMode>, webhook_url: V<HttpUrl> }
-    RawDiscord [] { api_url: V<HttpUrl>, guild_ids: Arr<V<Id>> }
-    RawHttp [] { listen: V<SocketAddr> }
-    RawAdmin [platform, id] { platform: V<AdminPlatform>, id: V<Id> }
-    RawKudos [] { daily: V<Nat0>, cooldown_minutes: V<Nat0> }
-    RawDeals [] { protection_days: V<Nat1> }
-    RawTier [name, min_trailing_sales] {
+    RawDatabase "database" [] { url: V<DbUrl> }
+    RawTelegram "telegram" [] { api_url: V<HttpUrl>, mode: V<TelegramMode>, webhook_url: V<HttpUrl> }
+    RawDiscord "discord" [] { api_url: V<HttpUrl>, guild_ids: Arr<V<Id>> }
+    RawHttp "http" [] { listen: V<SocketAddr> }
+    RawAdmin "admins" [platform, id] { platform: V<AdminPlatform>, id: V<Id> }
+    RawKudos "kudos" [] { daily: V<Nat0>, cooldown_minutes: V<Nat0> }
+    RawDeals "deals" [] { protection_days: V<Nat1> }
+    RawTier "tiers" [name, min_trailing_sales] {
         name: V<String>,
         min_trailing_sales: V<Dec>,
         requires: Arr<V<String>>,
     }
-    RawPlan [id, version, effective_from] {
+    RawPlan "plans" [id, version, effective_from] {
         id: V<String>,
         version: V<Nat1>,
         effective_from: V<NaiveDate>,
@@ -404,19 +401,32 @@ raw! {
         growth_rebate: Tbl<RawGrowthRebate>,
         assign: Map<Who>,
     }
-    RawAllocation [] { potential: V<Dec>, contribution: V<Dec>, growth: V<Dec>, floor: V<Dec>, cap: V<Dec> }
+    RawBracket "plans.brackets" [from, rate] { from: V<Dec>, rate: V<Dec> }
+    RawBonus "plans.bonuses" [attainment, amount] { attainment: V<Dec>, amount: V<Dec> }
+    RawAccelerator "plans.accelerator" [above_attainment, multiplier] {
+        above_attainment: V<Dec>,
+        multiplier: V<Dec>,
+    }
+    RawVolumeRebate "plans.volume_rebate" [threshold, rate] { threshold: V<Dec>, rate: V<Dec> }
+    RawGrowthRebate "plans.growth_rebate" [rate] { rate: V<Dec> }
+    RawAllocation "allocation" [] {
+        potential: V<Dec>,
+        contribution: V<Dec>,
+        growth: V<Dec>,
+        floor: V<Dec>,
+        cap: V<Dec>,
+    }
 }
 
-/// The rows of a plan: tables whose keys are all required decimals, and what they become.
+/// The rows of a plan, built once all their keys are read.
 macro_rules! rows {
-    ($($name:ident => $out:ident { $($field:ident),* })*) => {
-        raw! { $($name [$($field),*] { $($field: V<Dec>),* })* }
-        $(impl $name {
+    ($($name:ident => $out:ident { $($field:ident),* })*) => {$(
+        impl $name {
             pub fn build(self) -> Option<$out> {
                 Some($out { $($field: self.$field?.0?),* })
             }
-        })*
-    };
+        }
+    )*};
 }
 
 rows! {
@@ -427,27 +437,10 @@ rows! {
     RawGrowthRebate => GrowthRebate { rate }
 }
 
-/// The keys allowed where an unknown key was found, by its parent's path without indices
-/// (`plans.brackets`).
+/// The keys allowed where an unknown key was found, by its parent's path without indices.
 pub fn keys_of(parent: &str) -> &'static [&'static str] {
-    match parent {
-        "" => RawConfig::KEYS,
-        "program" => RawProgram::KEYS,
-        "database" => RawDatabase::KEYS,
-        "telegram" => RawTelegram::KEYS,
-        "discord" => RawDiscord::KEYS,
-        "http" => RawHttp::KEYS,
-        "admins" => RawAdmin::KEYS,
-        "kudos" => RawKudos::KEYS,
-        "deals" => RawDeals::KEYS,
-        "tiers" => RawTier::KEYS,
-        "plans" => RawPlan::KEYS,
-        "plans.brackets" => RawBracket::KEYS,
-        "plans.bonuses" => RawBonus::KEYS,
-        "plans.accelerator" => RawAccelerator::KEYS,
-        "plans.volume_rebate" => RawVolumeRebate::KEYS,
-        "plans.growth_rebate" => RawGrowthRebate::KEYS,
-        "allocation" => RawAllocation::KEYS,
-        _ => &[],
-    }
+    TABLES
+        .iter()
+        .find(|(p, _)| *p == parent)
+        .map_or(&[], |(_, keys)| keys)
 }
