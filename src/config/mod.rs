@@ -559,12 +559,12 @@ fn build(
     let mut ignored = Vec::new();
     let de = toml::de::Deserializer::from(root);
     let (read, found) = raw::reading(text, || {
-        serde_ignored::deserialize(de, |path| ignored.push(validate::flatten(&path)))
+        serde_ignored::deserialize(de, |path| ignored.push(validate::key_of(&path)))
     });
     found.into_iter().for_each(|f| c.found(f));
     match read {
         Ok(raw) => {
-            ignored.iter().for_each(|path| c.ignored(path));
+            ignored.iter().for_each(|key| c.ignored(key));
             c.config(raw, &mut cfg);
         }
         // Leaves accept any TOML value, so only a number toml cannot hand to serde (an integer

@@ -399,7 +399,7 @@ raw! {
         bonuses: Entries<RawBonus>,
         volume_rebate: Tbl<RawVolumeRebate>,
         growth_rebate: Tbl<RawGrowthRebate>,
-        assign: Map<Who>,
+        assign: Tbl<RawAssign>,
     }
     RawBracket "plans.brackets" [from, rate] { from: V<Dec>, rate: V<Dec> }
     RawBonus "plans.bonuses" [attainment, amount] { attainment: V<Dec>, amount: V<Dec> }
@@ -409,6 +409,7 @@ raw! {
     }
     RawVolumeRebate "plans.volume_rebate" [threshold, rate] { threshold: V<Dec>, rate: V<Dec> }
     RawGrowthRebate "plans.growth_rebate" [rate] { rate: V<Dec> }
+    RawAssign "plans.assign" [] { region: V<Who>, kind: V<Who>, tier: V<Who>, partner: V<Who> }
     RawAllocation "allocation" [] {
         potential: V<Dec>,
         contribution: V<Dec>,

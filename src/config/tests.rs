@@ -935,8 +935,8 @@ fn assignment_errors() {
     ));
     assert_eq!(
         msg,
-        "rally.toml:6: `plans[0].assign.colour`: unknown assignment key (expected one of: \
-         region, kind, tier, partner; leave `assign` out for the default plan)"
+        "rally.toml:6: `plans[0].assign.colour`: unknown key (expected one of: region, kind, \
+         tier, partner)"
     );
 
     let msg = errors(&plan_with(

@@ -15,7 +15,6 @@ use crate::engine::plan::{self, Assignment, Plan};
 use crate::engine::tier::{self, TierRule};
 
 const UNSUPPORTED_SECTIONS: &[&str] = &["contests", "trainings", "jobs"];
-const ASSIGN_KEYS: &[&str] = &["region", "kind", "tier", "partner"];
 
 /// Collects the problems of one load, file and environment.
 pub(super) struct Checker<'t> {
@@ -122,20 +121,15 @@ impl<'t> Checker<'t> {
         self.unread.iter().any(|u| !u.is_empty() && related(u))
     }
 
-    /// A key serde ignored: a secret, the log filter, a section this version does not support,
-    /// or a typo.
-    pub fn ignored(&mut self, path: &[Result<String, usize>]) {
-        let (mut key, mut parent, mut name) = (String::new(), String::new(), "");
-        for (i, segment) in path.iter().enumerate() {
-            match segment {
-                Ok(n) if i + 1 < path.len() => parent = join_key(&parent, n),
-                _ => {}
-            }
-            match segment {
-                Ok(n) => (key, name) = (join_key(&key, n), n),
-                Err(index) => key.push_str(&format!("[{index}]")),
-            }
-        }
+    /// A key serde ignored (`plans[0].colour`): a secret, the log filter, a section this version
+    /// does not support, or a typo.
+    pub fn ignored(&mut self, key: &str) {
+        let (mut key, (parent, name)) = (key.to_owned(), key.rsplit_once('.').unwrap_or(("", key)));
+        // The parent without indices (`plans.brackets`).
+        let parent: String = parent
+            .split('[')
+            .map(|s| s.split_once(']').map_or(s, |(_, r)| r))
+            .collect();
         let secret = |var: &str| {
             format!("secrets come only from the environment: set {var} (and remove this key)")
         };
@@ -340,48 +334,43 @@ impl<'t> Checker<'t> {
 
     /// `assign = { region = "East" }` (or kind / tier / partner): exactly one key, the first
     /// written counting.
-    fn assignment(&mut self, at: &str, t: Option<BTreeMap<String, V<Who>>>) -> Assignment {
-        let Some(t) = t else {
+    fn assignment(&mut self, at: &str, a: Option<RawAssign>) -> Assignment {
+        let Some(a) = a else {
             return Assignment::Default;
         };
-        if t.is_empty() {
-            let m = "empty assignment: give one of region, kind, tier or partner, or leave \
-                     `assign` out to make this the default plan";
-            self.at(at, m);
-        }
-        let mut keys: Vec<_> = t
+        let given = [
+            ("region", a.region),
+            ("kind", a.kind),
+            ("tier", a.tier),
+            ("partner", a.partner),
+        ];
+        let mut given: Vec<_> = given
             .into_iter()
-            .map(|(k, v)| (join_key(at, &k), k, v.0))
+            .filter_map(|(k, v)| Some((join_key(at, k), k, v?.0)))
             .collect();
-        keys.sort_by_key(|(key, ..)| self.locate(key).0.start);
-        let (mut first, mut chosen) = (None::<(String, Range<usize>)>, None);
-        for (key, name, value) in keys {
-            if !ASSIGN_KEYS.contains(&name.as_str()) {
-                let m = format!(
-                    "unknown assignment key (expected one of: {}; leave `assign` out for the \
-                     default plan){}",
-                    ASSIGN_KEYS.join(", "),
-                    did_you_mean(&name, ASSIGN_KEYS)
-                );
-                self.at(&key, m);
-            } else if let Some((other, span)) = &first {
-                let m = format!(
-                    "a plan is assigned by one key only and `{other}` is already given (line \
-                     {}); use another [[plans]] entry for another group",
-                    self.line(span)
-                );
-                self.at(&key, m);
-            } else {
-                first = Some((name.clone(), self.locate(&key).0));
-                chosen = value.map(|text| match name.as_str() {
-                    "region" => Assignment::Region(text),
-                    "kind" => Assignment::Kind(text),
-                    "tier" => Assignment::Tier(text),
-                    _ => Assignment::Partner(text),
-                });
+        given.sort_by_key(|(key, ..)| self.locate(key).0.start);
+        let Some((first, name, value)) = given.first().cloned() else {
+            if !self.issues.iter().any(|i| i.key.starts_with(at)) {
+                let m = "empty assignment: give one of region, kind, tier or partner, or leave \
+                         `assign` out to make this the default plan";
+                self.at(at, m);
             }
+            return Assignment::Default;
+        };
+        let line = self.line(&self.locate(&first).0);
+        for (key, ..) in &given[1..] {
+            let m = format!(
+                "a plan is assigned by one key only and `{name}` is already given (line {line}); \
+                 use another [[plans]] entry for another group"
+            );
+            self.at(key, m);
         }
-        chosen.unwrap_or_default()
+        value.map_or(Assignment::Default, |text| match name {
+            "region" => Assignment::Region(text),
+            "kind" => Assignment::Kind(text),
+            "tier" => Assignment::Tier(text),
+            _ => Assignment::Partner(text),
+        })
     }
 
     /// `[allocation]`: the keys given over the defaults, then the checks of the result.
@@ -484,26 +473,20 @@ fn path_at(node: &DeValue<'_>, span: &Range<usize>, path: &str) -> Option<String
     })
 }
 
-/// serde_ignored's path as keys (`Ok`) and array indices (`Err`), without the wrappers that
-/// `Spanned` and `Option` add.
-pub(super) fn flatten(path: &serde_ignored::Path<'_>) -> Vec<Result<String, usize>> {
+/// serde_ignored's path as a dotted key, without the wrappers that `Spanned` and `Option` add.
+pub(super) fn key_of(path: &serde_ignored::Path<'_>) -> String {
     use serde_ignored::Path;
-    let mut out = match path {
-        Path::Root => return Vec::new(),
-        Path::Seq { parent, .. }
-        | Path::Map { parent, .. }
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", key_of(parent)),
+        Path::Map { parent, key } if !key.starts_with("$__serde_spanned_private") => {
+            join_key(&key_of(parent), key)
+        }
+        Path::Map { parent, .. }
         | Path::Some { parent }
         | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => flatten(parent),
-    };
-    match path {
-        Path::Seq { index, .. } => out.push(Err(*index)),
-        Path::Map { key, .. } if !key.starts_with("$__serde_spanned_private") => {
-            out.push(Ok(key.clone()));
-        }
-        _ => {}
+        | Path::NewtypeVariant { parent } => key_of(parent),
     }
-    out
 }
 
 fn unknown_key(name: &str, allowed: &[&str]) -> String {
