@@ -1,14 +1,16 @@
 //! Typed, validated configuration (SPEC §5): a TOML file (`--config`, else `RALLY_CONFIG`, else
 //! `./rally.toml`, else built-in defaults) plus environment overrides.
 //!
-//! serde reads the file into the raw structs of `raw.rs`, keeping each value with its span;
-//! keys it does not know are collected by `serde_ignored`. `validate.rs` then gives the values
-//! their meaning in one pass and `env.rs` lays the environment over them. Every problem —
-//! unknown keys, bad values, secrets written into the file, sections this version does not
-//! support yet — is reported together, each naming the file, the line and the dotted key.
-//! Secrets are read only from the environment. Money values (rates, thresholds) are read exactly
-//! from integers, quoted strings or TOML floats — a float is read from its source text, never
-//! through floating point.
+//! serde reads the file into the raw structs of `raw.rs`, each value read by its type as it is
+//! read: a wrong value, a table or array where something else was written, a missing required
+//! key is recorded with its span instead of stopping the read; keys serde does not know are
+//! collected by `serde_ignored`. `validate.rs` names each problem by its dotted key and line,
+//! runs the checks that span several values (including the engine's own checks of plans and
+//! tiers), and `env.rs` lays the environment over the result. Every problem — unknown keys, bad
+//! values, secrets written into the file, sections this version does not support yet — is
+//! reported together, each naming the file, the line and the dotted key. Secrets are read only
+//! from the environment. Money values (rates, thresholds) are read exactly from integers, quoted
+//! strings or TOML floats — a float is read from its source text, never through floating point.
 //!
 //! Plans, tiers and allocation weights live here too (issue 3 "Plans as code").
 
@@ -299,73 +301,48 @@ impl fmt::Display for AdminId {
     }
 }
 
-impl Default for ProgramConfig {
-    fn default() -> Self {
-        ProgramConfig {
-            name: "Rally".to_owned(),
-            currency: Currency::CNY,
-            timezone: DEFAULT_TIMEZONE,
-            default_locale: Locale::En,
-            period: PeriodKind::Month,
-            rank_pending: false,
-            auto_approve_below: None,
-            rates: BTreeMap::new(),
-            invite_ttl_hours: 168,
+/// `Default` impls from a table of default values.
+macro_rules! defaults {
+    ($($t:ident { $($field:ident: $value:expr),* $(,)? })*) => {$(
+        impl Default for $t {
+            fn default() -> Self {
+                $t { $($field: $value),* }
+            }
         }
-    }
+    )*};
 }
 
-impl Default for DatabaseConfig {
-    fn default() -> Self {
-        DatabaseConfig {
-            url: DEFAULT_DATABASE_URL.to_owned(),
-        }
+defaults! {
+    ProgramConfig {
+        name: "Rally".to_owned(),
+        currency: Currency::CNY,
+        timezone: DEFAULT_TIMEZONE,
+        default_locale: Locale::En,
+        period: PeriodKind::Month,
+        rank_pending: false,
+        auto_approve_below: None,
+        rates: BTreeMap::new(),
+        invite_ttl_hours: 168,
     }
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        HttpConfig {
-            listen: DEFAULT_HTTP_LISTEN,
-        }
-    }
-}
-
-impl Default for KudosConfig {
-    fn default() -> Self {
-        KudosConfig {
-            daily: 5,
-            cooldown_minutes: 60,
-        }
-    }
-}
-
-impl Default for DealsConfig {
-    fn default() -> Self {
-        DealsConfig {
-            protection_days: 90,
-        }
-    }
-}
-
-impl Default for Config {
-    /// Built-in defaults, as if there were no file and no environment.
-    fn default() -> Self {
-        Config {
-            source: None,
-            program: ProgramConfig::default(),
-            database: DatabaseConfig::default(),
-            telegram: TelegramConfig::default(),
-            discord: DiscordConfig::default(),
-            http: HttpConfig::default(),
-            admins: Vec::new(),
-            kudos: KudosConfig::default(),
-            deals: DealsConfig::default(),
-            tiers: Vec::new(),
-            plans: Vec::new(),
-            allocation: default_allocation(),
-            log: None,
-        }
+    DatabaseConfig { url: DEFAULT_DATABASE_URL.to_owned() }
+    HttpConfig { listen: DEFAULT_HTTP_LISTEN }
+    KudosConfig { daily: 5, cooldown_minutes: 60 }
+    DealsConfig { protection_days: 90 }
+    // Built-in defaults, as if there were no file and no environment.
+    Config {
+        source: None,
+        program: ProgramConfig::default(),
+        database: DatabaseConfig::default(),
+        telegram: TelegramConfig::default(),
+        discord: DiscordConfig::default(),
+        http: HttpConfig::default(),
+        admins: Vec::new(),
+        kudos: KudosConfig::default(),
+        deals: DealsConfig::default(),
+        tiers: Vec::new(),
+        plans: Vec::new(),
+        allocation: default_allocation(),
+        log: None,
     }
 }
 
