@@ -40,11 +40,9 @@ impl<'t> Checker<'t> {
     }
 
     pub fn line(&self, span: &Range<usize>) -> usize {
-        let end = span.start.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
+        self.text
+            .get(..span.start)
+            .map_or(0, |t| t.matches('\n').count())
             + 1
     }
 
@@ -489,23 +487,20 @@ pub(super) fn key_of(path: &serde_ignored::Path<'_>) -> String {
     }
 }
 
+/// `unknown key (expected one of: …); did you mean `x`?`, the hint for the allowed key closest
+/// to a misspelt one if it is close enough to be a likely typo.
 fn unknown_key(name: &str, allowed: &[&str]) -> String {
-    let hint = did_you_mean(name, allowed);
-    format!(
-        "unknown key (expected one of: {}){hint}",
-        allowed.join(", ")
-    )
-}
-
-/// `; did you mean `x`?` for the allowed key closest to a misspelt one, if it is close enough
-/// to be a likely typo.
-fn did_you_mean(name: &str, allowed: &[&str]) -> String {
     let distances = allowed.iter().map(|a| (strsim::levenshtein(name, a), *a));
     let best = distances
         .filter(|(d, a)| *d <= 2.max(a.len() / 3))
         .min_by_key(|(d, _)| *d);
-    best.map(|(_, a)| format!("; did you mean `{a}`?"))
-        .unwrap_or_default()
+    let hint = best
+        .map(|(_, a)| format!("; did you mean `{a}`?"))
+        .unwrap_or_default();
+    format!(
+        "unknown key (expected one of: {}){hint}",
+        allowed.join(", ")
+    )
 }
 
 fn join_key(path: &str, name: &str) -> String {
