@@ -43,6 +43,11 @@ fn report(span: Range<usize>, key: Option<&'static str>, message: String) {
     READING.with(|r| r.borrow_mut().1.push((span, key, message)));
 }
 
+/// The one message for a value of the wrong type or form.
+fn wrong(span: Range<usize>, want: &str, found: &str) {
+    report(span, None, format!("expected {want}, found {found}"));
+}
+
 /// A value type of the file: what it expects (for messages) and how a value (with its source
 /// text) becomes it.
 pub trait Leaf {
@@ -74,12 +79,7 @@ impl<'de, T: Leaf> Deserialize<'de> for V<T> {
         let text = READING.with(|r| r.borrow().0.get(v.span()).unwrap_or("").to_owned());
         let out = T::read(v.get_ref(), &text);
         if out.is_none() {
-            let message = format!(
-                "expected {}, found {}",
-                T::want(),
-                shown(v.get_ref(), &text)
-            );
-            report(v.span(), None, message);
+            wrong(v.span(), &T::want(), &shown(v.get_ref(), &text));
         }
         Ok(V(out))
     }
@@ -295,14 +295,12 @@ fn shaped<'de, S: Shape<'de>, D: Deserializer<'de>>(
 ) -> Result<(Option<S>, Range<usize>), D::Error> {
     let got = Spanned::<Shaped<S>>::deserialize(d)?;
     let span = got.span();
-    let report_found = |found| {
-        report(
-            span.clone(),
-            None,
-            format!("expected {}, found {found}", S::WANT),
-        )
-    };
-    Ok((got.into_inner().0.map_err(report_found).ok(), span))
+    let got = got.into_inner().0;
+    Ok((
+        got.map_err(|found| wrong(span.clone(), S::WANT, found))
+            .ok(),
+        span,
+    ))
 }
 
 impl<'de, T: Deserialize<'de> + Keys> Deserialize<'de> for Tbl<T> {
