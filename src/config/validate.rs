@@ -77,27 +77,19 @@ impl<'t> Checker<'t> {
     /// written, and whether `key` itself is written.
     pub fn locate(&self, key: &str) -> (Range<usize>, bool) {
         let (mut node, mut span) = (&self.root, 0..0);
-        for part in key.split('.') {
-            let (name, index) = match part.split_once('[') {
-                Some((n, i)) => (n, i.trim_end_matches(']').parse::<usize>().ok()),
-                None => (part, None),
+        // `plans`, `0]`, `brackets`, `1]`, `from`.
+        for step in key.split(['.', '[']) {
+            let found = match (node, step.strip_suffix(']').map(str::parse::<usize>)) {
+                (DeValue::Array(items), Some(Ok(i))) => items.get(i).map(|v| (v.span(), v)),
+                (DeValue::Table(t), None) => (t.iter())
+                    .find(|(k, _)| k.get_ref().as_ref() == step)
+                    .map(|(k, v)| (k.span(), v)),
+                _ => None,
             };
-            let DeValue::Table(t) = node else {
+            let Some((s, v)) = found else {
                 return (span, false);
             };
-            let Some((k, v)) = t.iter().find(|(k, _)| k.get_ref().as_ref() == name) else {
-                return (span, false);
-            };
-            (span, node) = (k.span(), v.get_ref());
-            if let Some(i) = index {
-                let DeValue::Array(items) = node else {
-                    return (span, false);
-                };
-                let Some(item) = items.get(i) else {
-                    return (span, false);
-                };
-                (span, node) = (item.span(), item.get_ref());
-            }
+            (span, node) = (s, v.get_ref());
         }
         (span, true)
     }
