@@ -22,48 +22,42 @@ impl Config {
                 out.push('\n');
             }};
         }
-        let enabled = |token: &Option<String>| {
-            if token.is_some() {
-                "enabled"
-            } else {
-                "disabled"
-            }
+        let on = |token: &Option<String>| match token {
+            Some(_) => "enabled (token set)",
+            None => "disabled (token not set)",
         };
-        let joined = |items: Vec<String>| items.join(", ");
+        // `empty` when there are no items, else `full` followed by the items joined by `sep`.
+        let list = |items: Vec<String>, empty: &str, full: &str, sep: &str| match items.is_empty() {
+            true => empty.to_owned(),
+            false => format!("{full}{}", items.join(sep)),
+        };
         let money = |amount: Decimal| Money::new(amount, p.currency).format();
         let currency = p.currency;
-
         let source = self.source.as_deref().unwrap_or("none (built-in defaults)");
-        line!("config file: {source}");
-        line!("program: {}", p.name);
-        line!("  currency: {currency}");
-        line!("  time zone: {}", p.timezone.name());
-        line!("  default locale: {}", p.default_locale);
-        line!("  period: {}", period_name(p.period));
+        line!(
+            "config file: {source}\nprogram: {}\n  currency: {currency}",
+            p.name
+        );
+        line!(
+            "  time zone: {}\n  default locale: {}",
+            p.timezone.name(),
+            p.default_locale
+        );
+        line!("  period: {}", p.period.as_str());
         let pending = if p.rank_pending { "yes" } else { "no" };
         line!("  rankings include pending sales: {pending}");
-        match p.auto_approve_below {
-            Some(limit) => line!("  chat reports auto-approved below: {limit} {currency}"),
-            None => line!(
-                "  chat reports auto-approved below: never (every chat report needs approval)"
-            ),
-        }
-        if p.rates.is_empty() {
-            line!("  exchange rates: none (only the program currency is accepted)");
-        } else {
-            line!("  exchange rates:");
-        }
-        for (from, rate) in &p.rates {
-            line!("    1 {from} = {rate} {currency}");
-        }
+        let limit = p.auto_approve_below.map(|l| format!("{l} {currency}"));
+        let limit = limit.unwrap_or("never (every chat report needs approval)".to_owned());
+        line!("  chat reports auto-approved below: {limit}");
+        let rates = p
+            .rates
+            .iter()
+            .map(|(from, rate)| format!("\n    1 {from} = {rate} {currency}"));
+        let none = " none (only the program currency is accepted)";
+        line!("  exchange rates:{}", list(rates.collect(), none, "", ""));
         line!("  invite codes valid for: {} h", p.invite_ttl_hours);
         line!("database: {}", redact_url(&self.database.url));
-        line!(
-            "telegram: {} (token {})",
-            enabled(&t.token),
-            set_or_not(&t.token)
-        );
-        line!("  api url: {}", t.api_base());
+        line!("telegram: {}\n  api url: {}", on(&t.token), t.api_base());
         line!("  mode: {}", t.mode.as_str());
         if t.mode == TelegramMode::Webhook {
             line!(
@@ -72,59 +66,52 @@ impl Config {
             );
             line!("  webhook secret: {}", set_or_not(&t.webhook_secret));
         }
+        line!("discord: {}\n  api url: {}", on(&d.token), d.api_base());
+        let guilds = d.guild_ids.iter().map(u64::to_string).collect();
         line!(
-            "discord: {} (token {})",
-            enabled(&d.token),
-            set_or_not(&d.token)
+            "  guilds: {}",
+            list(guilds, "all (global commands)", "", ", ")
         );
-        line!("  api url: {}", d.api_base());
-        if d.guild_ids.is_empty() {
-            line!("  guilds: all (global commands)");
-        } else {
-            line!(
-                "  guilds: {}",
-                joined(d.guild_ids.iter().map(u64::to_string).collect())
-            );
-        }
         line!("http: listening on {}", self.http.listen);
-        if self.admins.is_empty() {
-            line!("admins: none");
-        } else {
-            line!(
-                "admins: {}",
-                joined(self.admins.iter().map(AdminId::to_string).collect())
-            );
-        }
+        let admins = self.admins.iter().map(AdminId::to_string).collect();
+        line!("admins: {}", list(admins, "none", "", ", "));
         let (daily, cooldown) = (self.kudos.daily, self.kudos.cooldown_minutes);
         line!("kudos: {daily} per day, {cooldown} min before the same person again");
         line!("deals: protected for {} days", self.deals.protection_days);
-        if self.tiers.is_empty() {
-            line!("tiers: none");
-        } else {
-            line!("tiers (a partner holds the highest one whose conditions are all met):");
-        }
-        for tier in &self.tiers {
-            let (name, min) = (&tier.name, money(tier.min_trailing_sales));
-            let requires = match tier.requires.is_empty() {
-                true => String::new(),
-                false => format!("; requires {}", tier.requires.join(", ")),
-            };
-            line!("  {name}: trailing 12-month sales of at least {min}{requires}");
-        }
-        if self.plans.is_empty() {
-            line!("plans: none (no commission is computed)");
-        } else {
-            line!("plans:");
-        }
+        let tiers = self.tiers.iter().map(|tier| {
+            let requires = list(tier.requires.clone(), "", "; requires ", ", ");
+            let min = money(tier.min_trailing_sales);
+            format!(
+                "\n  {}: trailing 12-month sales of at least {min}{requires}",
+                tier.name
+            )
+        });
+        let held = " (a partner holds the highest one whose conditions are all met):";
+        line!("tiers{}", list(tiers.collect(), ": none", held, ""));
+        line!(
+            "plans:{}",
+            if self.plans.is_empty() {
+                " none (no commission is computed)"
+            } else {
+                ""
+            }
+        );
         let unit = Decimal::new(1, currency.minor_units());
         for plan in &self.plans {
-            let (id, version, mode) = (&plan.id, plan.version, mode_name(plan.mode));
+            let (id, version) = (&plan.id, plan.version);
+            let mode = format!("{:?}", plan.mode).to_lowercase();
             let from = plan.effective_from.format("%Y-%m-%d");
-            let assign = assignment_text(&plan.assign);
+            let assign = match &plan.assign {
+                Assignment::Default => "the default plan".to_owned(),
+                Assignment::Kind(k) => format!("for kind {k}"),
+                Assignment::Region(r) => format!("for region {r}"),
+                Assignment::Tier(t) => format!("for tier {t}"),
+                Assignment::Partner(x) => format!("for partner {x}"),
+            };
             line!("  {id} v{version}, in force from {from}, {mode}, {assign}");
             let brackets = plan.brackets.iter();
             let brackets = brackets.map(|b| format!("{}% from {}", b.rate, money(b.from)));
-            line!("    brackets: {}", joined(brackets.collect()));
+            line!("    brackets: {}", brackets.collect::<Vec<_>>().join(", "));
             if plan.mode == PlanMode::Whole {
                 let cliffs = plan::cliffs(plan, unit);
                 if cliffs.is_empty() {
@@ -135,43 +122,18 @@ impl Config {
                 }
             }
         }
+        let weights = (a.potential, a.contribution, a.growth);
         line!(
             "allocation: weights potential {}, contribution {}, growth {}; floor {}, cap {} \
              (fractions of the budget)",
-            a.potential,
-            a.contribution,
-            a.growth,
+            weights.0,
+            weights.1,
+            weights.2,
             a.floor,
             a.cap
         );
         let log = self.log.as_deref().unwrap_or("default (RALLY_LOG not set)");
         line!("log filter: {log}");
         out
-    }
-}
-
-fn mode_name(mode: PlanMode) -> &'static str {
-    match mode {
-        PlanMode::Marginal => "marginal",
-        PlanMode::Whole => "whole",
-    }
-}
-
-/// `for region East`, `the default plan`, … for [`Config::describe`].
-fn assignment_text(assign: &Assignment) -> String {
-    match assign {
-        Assignment::Default => "the default plan".to_owned(),
-        Assignment::Kind(k) => format!("for kind {k}"),
-        Assignment::Region(r) => format!("for region {r}"),
-        Assignment::Tier(t) => format!("for tier {t}"),
-        Assignment::Partner(x) => format!("for partner {x}"),
-    }
-}
-
-fn period_name(kind: PeriodKind) -> &'static str {
-    match kind {
-        PeriodKind::Month => "month",
-        PeriodKind::Quarter => "quarter",
-        PeriodKind::Year => "year",
     }
 }

@@ -1,14 +1,16 @@
 //! Typed, validated configuration (SPEC §5): a TOML file (`--config`, else `RALLY_CONFIG`, else
 //! `./rally.toml`, else built-in defaults) plus environment overrides.
 //!
-//! serde reads the file into the raw structs of `raw.rs`, keeping each value with its span;
-//! keys it does not know are collected by `serde_ignored`. `validate.rs` then gives the values
-//! their meaning in one pass and `env.rs` lays the environment over them. Every problem —
-//! unknown keys, bad values, secrets written into the file, sections this version does not
-//! support yet — is reported together, each naming the file, the line and the dotted key.
-//! Secrets are read only from the environment. Money values (rates, thresholds) are read exactly
-//! from integers, quoted strings or TOML floats — a float is read from its source text, never
-//! through floating point.
+//! serde reads the file into the raw structs of `raw.rs`, each value read by its type as it is
+//! read: a wrong value, a table or array where something else was written, a missing required
+//! key is recorded with its span instead of stopping the read; keys serde does not know are
+//! collected by `serde_ignored`. `validate.rs` names each problem by its dotted key and line,
+//! runs the checks that span several values (including the engine's own checks of plans and
+//! tiers), and `env.rs` lays the environment over the result. Every problem — unknown keys, bad
+//! values, secrets written into the file, sections this version does not support yet — is
+//! reported together, each naming the file, the line and the dotted key. Secrets are read only
+//! from the environment. Money values (rates, thresholds) are read exactly from integers, quoted
+//! strings or TOML floats — a float is read from its source text, never through floating point.
 //!
 //! Plans, tiers and allocation weights live here too (issue 3 "Plans as code").
 
@@ -132,7 +134,8 @@ pub struct DatabaseConfig {
 }
 
 /// How Rally receives Telegram updates.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TelegramMode {
     #[default]
     Polling,
@@ -298,73 +301,48 @@ impl fmt::Display for AdminId {
     }
 }
 
-impl Default for ProgramConfig {
-    fn default() -> Self {
-        ProgramConfig {
-            name: "Rally".to_owned(),
-            currency: Currency::CNY,
-            timezone: DEFAULT_TIMEZONE,
-            default_locale: Locale::En,
-            period: PeriodKind::Month,
-            rank_pending: false,
-            auto_approve_below: None,
-            rates: BTreeMap::new(),
-            invite_ttl_hours: 168,
+/// `Default` impls from a table of default values.
+macro_rules! defaults {
+    ($($t:ident { $($field:ident: $value:expr),* $(,)? })*) => {$(
+        impl Default for $t {
+            fn default() -> Self {
+                $t { $($field: $value),* }
+            }
         }
-    }
+    )*};
 }
 
-impl Default for DatabaseConfig {
-    fn default() -> Self {
-        DatabaseConfig {
-            url: DEFAULT_DATABASE_URL.to_owned(),
-        }
+defaults! {
+    ProgramConfig {
+        name: "Rally".to_owned(),
+        currency: Currency::CNY,
+        timezone: DEFAULT_TIMEZONE,
+        default_locale: Locale::En,
+        period: PeriodKind::Month,
+        rank_pending: false,
+        auto_approve_below: None,
+        rates: BTreeMap::new(),
+        invite_ttl_hours: 168,
     }
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        HttpConfig {
-            listen: DEFAULT_HTTP_LISTEN,
-        }
-    }
-}
-
-impl Default for KudosConfig {
-    fn default() -> Self {
-        KudosConfig {
-            daily: 5,
-            cooldown_minutes: 60,
-        }
-    }
-}
-
-impl Default for DealsConfig {
-    fn default() -> Self {
-        DealsConfig {
-            protection_days: 90,
-        }
-    }
-}
-
-impl Default for Config {
-    /// Built-in defaults, as if there were no file and no environment.
-    fn default() -> Self {
-        Config {
-            source: None,
-            program: ProgramConfig::default(),
-            database: DatabaseConfig::default(),
-            telegram: TelegramConfig::default(),
-            discord: DiscordConfig::default(),
-            http: HttpConfig::default(),
-            admins: Vec::new(),
-            kudos: KudosConfig::default(),
-            deals: DealsConfig::default(),
-            tiers: Vec::new(),
-            plans: Vec::new(),
-            allocation: default_allocation(),
-            log: None,
-        }
+    DatabaseConfig { url: DEFAULT_DATABASE_URL.to_owned() }
+    HttpConfig { listen: DEFAULT_HTTP_LISTEN }
+    KudosConfig { daily: 5, cooldown_minutes: 60 }
+    DealsConfig { protection_days: 90 }
+    // Built-in defaults, as if there were no file and no environment.
+    Config {
+        source: None,
+        program: ProgramConfig::default(),
+        database: DatabaseConfig::default(),
+        telegram: TelegramConfig::default(),
+        discord: DiscordConfig::default(),
+        http: HttpConfig::default(),
+        admins: Vec::new(),
+        kudos: KudosConfig::default(),
+        deals: DealsConfig::default(),
+        tiers: Vec::new(),
+        plans: Vec::new(),
+        allocation: default_allocation(),
+        log: None,
     }
 }
 
@@ -545,8 +523,9 @@ fn build(
         source: source.map(str::to_owned),
         ..Config::default()
     };
-    let mut c = Checker::new(text, source.unwrap_or("(defaults)"));
     let (root, syntax) = DeTable::parse_recoverable(text);
+    let tree = toml::de::DeValue::Table(root.get_ref().clone());
+    let mut c = Checker::new(text, source.unwrap_or("(defaults)"), tree);
     for e in &syntax {
         let message = format!("invalid TOML: {}", e.message());
         c.issue(e.span().unwrap_or(0..0), "", message);
@@ -555,18 +534,18 @@ fn build(
         return Err(ConfigError::Invalid(c.finish()));
     }
     let mut ignored = Vec::new();
-    let de = toml::de::Deserializer::from(root.clone());
-    let read = serde_ignored::deserialize(de, |path| ignored.push(validate::flatten(&path)));
+    let de = toml::de::Deserializer::from(root);
+    let (read, found) = raw::reading(text, || {
+        serde_ignored::deserialize(de, |path| ignored.push(validate::key_of(&path)))
+    });
+    found.into_iter().for_each(|f| c.found(f));
     match read {
         Ok(raw) => {
-            for path in &ignored {
-                c.ignored(root.get_ref(), path);
-            }
-            c.config(&raw, &mut cfg);
+            ignored.iter().for_each(|key| c.ignored(key));
+            c.config(raw, &mut cfg);
         }
-        // Raw values accept any TOML value, so only a number toml cannot hand to serde (an
-        // integer beyond i64, a float beyond f64) gets here; it stops the read like a syntax
-        // error.
+        // Leaves accept any TOML value, so only a number toml cannot hand to serde (an integer
+        // beyond i64, a float beyond f64) gets here; it stops the read like a syntax error.
         Err(e) => c.issue(
             e.span().unwrap_or(0..0),
             "",

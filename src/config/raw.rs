@@ -1,246 +1,445 @@
-//! The TOML file as serde sees it: structs that mirror the file, with every value kept as
-//! `Spanned<toml::Value>` so that a wrong type, a bad value and an unknown key each become one
-//! reported problem with a line instead of aborting the whole read. Meaning is given to the
-//! values in `validate.rs`.
+//! The TOML file as serde sees it. Structs mirror the file; each leaf is a [`V<T>`] that reads
+//! the value with its [`Leaf`] type and, if the value is wrong, records a problem with its span
+//! and carries on, so that every problem of the file is reported together. [`Tbl`] and [`Arr`]
+//! do the same for a table or array where the user wrote something else, and report the
+//! required keys a table lacks. Keys serde does not know are collected by `serde_ignored`.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::ops::Range;
 
+use chrono::NaiveDate;
+use chrono_tz::Tz;
 use rust_decimal::Decimal;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use toml::Spanned;
+use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, IntoDeserializer};
+use serde::de::{MapAccess, SeqAccess, Visitor};
+use toml::{Spanned, Value};
 
-use crate::engine::plan::{Accelerator, BonusStep, Bracket, GrowthRebate, VolumeRebate};
+use super::env::{parse_admins, parse_id, redact_url};
+use super::{AdminId, AdminPlatform, Locale, TelegramMode};
+use crate::engine::money::Currency;
+use crate::engine::period::PeriodKind;
+use crate::engine::plan::{Accelerator, BonusStep, Bracket, GrowthRebate, PlanMode, VolumeRebate};
 
-/// One scalar (or anything else the user wrote there), typed later by the validation pass.
-pub type Val = Spanned<toml::Value>;
-pub type Leaf = Option<Val>;
-/// A table of `name = value` whose keys are data, not schema (`[program.rates]`, `assign`).
-pub type ValMap = Table<BTreeMap<String, Val>>;
-pub type Section<T> = Option<Spanned<Table<T>>>;
-/// `[[name]]` entries, or `name = [ { … }, … ]`.
-pub type Entries<T> = Spanned<List<Spanned<Table<T>>>>;
+/// A problem found while reading: where, the missing key it is about (if any), what.
+pub type Found = (Range<usize>, Option<&'static str>, String);
 
-/// A table, or the TOML type the user wrote instead. Serde would abort on the mismatch; this
-/// keeps reading so that all problems of the file are reported together.
-#[derive(Debug)]
-pub enum Table<T> {
-    Ok(T),
-    Not(&'static str),
+thread_local! {
+    /// The source text being read (a float is read from its digits) and the problems found.
+    static READING: RefCell<(String, Vec<Found>)> = RefCell::default();
 }
 
-/// An array, or the TOML type the user wrote instead (see [`Table`]).
-#[derive(Debug)]
-pub enum List<T> {
-    Ok(Vec<T>),
-    Not(&'static str),
+/// Reads `text` with `read`, returning its result and the problems its leaves recorded.
+pub fn reading<T>(text: &str, read: impl FnOnce() -> T) -> (T, Vec<Found>) {
+    READING.with(|r| *r.borrow_mut() = (text.to_owned(), Vec::new()));
+    let out = read();
+    (out, READING.with(|r| std::mem::take(&mut r.borrow_mut().1)))
 }
 
-struct ShapeVisitor<S>(PhantomData<S>);
+fn report(span: Range<usize>, key: Option<&'static str>, message: String) {
+    READING.with(|r| r.borrow_mut().1.push((span, key, message)));
+}
 
-/// What `ShapeVisitor` builds from each TOML type; `found` is the type's name in messages.
+/// The one message for a value of the wrong type or form.
+fn wrong(span: Range<usize>, want: &str, found: &str) {
+    report(span, None, format!("expected {want}, found {found}"));
+}
+
+/// A value type of the file: what it expects (for messages) and how a value (with its source
+/// text) becomes it.
+pub trait Leaf {
+    type Out;
+    fn want() -> String;
+    fn read(v: &Value, text: &str) -> Option<Self::Out>;
+    /// A string (file or environment) as this type.
+    fn parse(s: &str) -> Option<Self::Out> {
+        Self::read(&Value::String(s.to_owned()), s)
+    }
+}
+
+/// How a wrong value is shown in a message: a string quoted (a URL's password masked), a table
+/// or array by its type, anything else as written.
+pub fn shown(v: &Value, text: &str) -> String {
+    match v {
+        Value::String(s) => format!("{:?}", redact_url(s)),
+        Value::Table(_) | Value::Array(_) => v.type_str().to_owned(),
+        _ => text.to_owned(),
+    }
+}
+
+/// A leaf of type `T`: its value, or `None` when it was wrong (reported).
+pub struct V<T: Leaf>(pub Option<T::Out>);
+
+impl<'de, T: Leaf> Deserialize<'de> for V<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Spanned::<Value>::deserialize(d)?;
+        let text = READING.with(|r| r.borrow().0.get(v.span()).unwrap_or("").to_owned());
+        let out = T::read(v.get_ref(), &text);
+        if out.is_none() {
+            wrong(v.span(), &T::want(), &shown(v.get_ref(), &text));
+        }
+        Ok(V(out))
+    }
+}
+
+/// `"a", "b" or "c"`.
+pub fn or_list(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("{w:?}")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => quoted.concat(),
+    }
+}
+
+/// A lowercase serde word (`"month"`), case-insensitive.
+fn word<T: DeserializeOwned>(v: &Value) -> Option<T> {
+    let d: de::value::StringDeserializer<de::value::Error> =
+        s(v)?.to_lowercase().into_deserializer();
+    T::deserialize(d).ok()
+}
+
+/// A string, trimmed.
+fn s(v: &Value) -> Option<&str> {
+    v.as_str().map(str::trim)
+}
+
+/// An exact decimal from an integer, a quoted string or a TOML float. A float is read from its
+/// source text (`7.1` is exactly 7.1), never through `f64`: the text minus `_` separators,
+/// `7.1`, `-0.5`, `1.5e3`; not inf or nan.
+fn decimal(v: &Value, text: &str) -> Option<Decimal> {
+    let t = text.replace('_', "");
+    let t = t.strip_prefix('+').unwrap_or(&t);
+    match v {
+        Value::Integer(i) => Some(Decimal::from(*i)),
+        Value::String(s) => Decimal::from_str_exact(s.trim()).ok(),
+        Value::Float(_) if t.contains(['e', 'E']) => Decimal::from_scientific(t).ok(),
+        Value::Float(_) => Decimal::from_str_exact(t).ok(),
+        _ => None,
+    }
+}
+
+fn date(v: &Value) -> Option<NaiveDate> {
+    match v {
+        Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => dt
+            .date
+            .and_then(|d| NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())),
+        _ => s(v)
+            .filter(|s| s.len() == 10)
+            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()),
+    }
+}
+
+fn http_url(s: &str) -> Option<String> {
+    let s = s.trim_end_matches('/');
+    let lower = s.to_ascii_lowercase();
+    let host = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))?;
+    (!host.is_empty() && !host.contains(char::is_whitespace)).then(|| s.to_owned())
+}
+
+fn db_url(s: &str) -> Option<String> {
+    let lower = s.to_ascii_lowercase();
+    let schemes = ["sqlite:", "postgres:", "postgresql:"];
+    let scheme = schemes.into_iter().find(|p| lower.starts_with(p))?;
+    (s.len() > scheme.len()).then(|| s.to_owned())
+}
+
+/// Marker leaves: an exact decimal ([`decimal`]) and one greater than 0; whole numbers from 0
+/// and from 1; a positive id (a number or a string of digits); an `http(s)://` URL (without
+/// trailing `/`); a database URL; who a plan is for (a partner may be named by its id);
+/// `telegram:1, discord:2` (environment only).
+pub struct Dec;
+pub struct Pos;
+pub struct Nat0;
+pub struct Nat1;
+pub struct Id;
+pub struct HttpUrl;
+pub struct DbUrl;
+pub struct Who;
+pub struct Admins;
+
+/// `Type => Out, what is expected, |value, source text| its meaning`.
+macro_rules! leaf {
+    ($($t:ty => $out:ty, $want:expr, |$v:tt, $text:tt| $read:expr;)*) => {$(
+        impl Leaf for $t {
+            type Out = $out;
+            fn want() -> String { $want.into() }
+            fn read($v: &Value, $text: &str) -> Option<$out> { $read }
+        }
+    )*};
+}
+
+leaf! {
+    String => String, "a non-empty string", |v, _| s(v).filter(|s| !s.is_empty()).map(str::to_owned);
+    bool => bool, "true or false", |v, _| v.as_bool();
+    Nat0 => u32, format!("a whole number from 0 to {}", u32::MAX), |v, _| u32::try_from(v.as_integer()?).ok();
+    Nat1 => u32, format!("a whole number from 1 to {}", u32::MAX), |v, _| Nat0::read(v, "").filter(|n| *n > 0);
+    Id => u64, "a positive whole number id (a number or a string of digits)", |v, _| match v {
+        Value::Integer(i) => u64::try_from(*i).ok().filter(|n| *n > 0),
+        _ => parse_id(s(v)?).filter(|n| *n > 0),
+    };
+    Dec => Decimal, "a number such as 7.1 or \"7.1\"", |v, text| decimal(v, text);
+    Pos => Decimal, "a number greater than 0, such as 7.1 or \"7.1\"",
+        |v, text| decimal(v, text).filter(|d| *d > Decimal::ZERO);
+    NaiveDate => NaiveDate, "a date like \"2026-01-01\" (YYYY-MM-DD)", |v, _| date(v);
+    Currency => Currency, "a 3-letter currency code such as \"USD\"", |v, _| Currency::parse(s(v)?).ok();
+    Tz => Tz, "an IANA time zone such as \"Asia/Shanghai\", \"Europe/Berlin\" or \"UTC\"",
+        |v, _| s(v)?.parse().ok();
+    Locale => Locale, or_list(&["en", "zh-CN"]), |v, _| Locale::from_tag(s(v)?);
+    PeriodKind => PeriodKind, or_list(&["month", "quarter", "year"]), |v, _| word(v);
+    TelegramMode => TelegramMode, or_list(&["polling", "webhook"]), |v, _| word(v);
+    PlanMode => PlanMode, or_list(&["marginal", "whole"]), |v, _| word(v);
+    AdminPlatform => AdminPlatform, or_list(&["telegram", "discord"]), |v, _| AdminPlatform::parse(s(v)?);
+    SocketAddr => SocketAddr, "an address IP:port such as 127.0.0.1:8080 or [::]:8080",
+        |v, _| s(v)?.parse().ok();
+    HttpUrl => String, "an http:// or https:// URL", |v, _| http_url(s(v)?);
+    DbUrl => String, "a database URL: sqlite://path or postgres://user@host/db", |v, _| db_url(s(v)?);
+    Who => String, "a non-empty string (or a partner id)", |v, _| match v {
+        Value::Integer(i) => Some(i.to_string()),
+        _ => String::read(v, ""),
+    };
+    Admins => Vec<AdminId>, "a comma list like telegram:123,discord:456", |v, _| parse_admins(s(v)?);
+}
+
+/// A table read as `T`, or `None` when something else was written (reported).
+pub struct Tbl<T>(pub Option<T>);
+/// An array, or `None` when something else was written (reported).
+pub struct Arr<T>(pub Option<Vec<T>>);
+
+/// The keys of a raw table, and which of them are written (for required keys and "did you
+/// mean").
+pub trait Keys {
+    const KEYS: &[&str] = &[];
+    const REQUIRED: &[&str] = &[];
+    fn given(&self, _key: &str) -> bool {
+        true
+    }
+}
+
+impl<T> Keys for BTreeMap<String, T> {}
+
+/// What a table or an array becomes; `None` from a visit of the other.
 trait Shape<'de>: Sized {
-    fn found(name: &'static str) -> Self;
-    fn map<A: MapAccess<'de>>(_map: A) -> Result<Self, A::Error> {
-        Ok(Self::found("table"))
+    const WANT: &'static str;
+    fn map<A: MapAccess<'de>>(_: A) -> Result<Option<Self>, A::Error> {
+        Ok(None)
     }
-    fn seq<A: SeqAccess<'de>>(_seq: A) -> Result<Self, A::Error> {
-        Ok(Self::found("array"))
+    fn seq<A: SeqAccess<'de>>(_: A) -> Result<Option<Self>, A::Error> {
+        Ok(None)
     }
 }
 
-impl<'de, T: Deserialize<'de>> Shape<'de> for Table<T> {
-    fn found(name: &'static str) -> Self {
-        Table::Not(name)
-    }
-    fn map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+impl<'de, T: Deserialize<'de>> Shape<'de> for Tbl<T> {
+    const WANT: &'static str = "a table";
+    fn map<A: MapAccess<'de>>(map: A) -> Result<Option<Self>, A::Error> {
         // The map access itself, not a buffered copy: toml's spans and serde_ignored's paths
         // live in it.
-        T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Table::Ok)
+        let t = T::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(Some(Tbl(Some(t))))
     }
 }
 
-impl<'de, T: Deserialize<'de>> Shape<'de> for List<T> {
-    fn found(name: &'static str) -> Self {
-        List::Not(name)
-    }
-    fn seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
+impl<'de, T: Deserialize<'de>> Shape<'de> for Arr<T> {
+    const WANT: &'static str = "an array";
+    fn seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element()? {
             items.push(item);
         }
-        Ok(List::Ok(items))
+        Ok(Some(Arr(Some(items))))
     }
+}
+
+/// A [`Shape`], or the name of the TOML type written instead.
+struct Shaped<S>(Result<S, &'static str>);
+
+struct ShapeVisitor<S>(PhantomData<S>);
+
+/// Visits of a TOML type that is neither a table nor an array.
+macro_rules! visits {
+    ($($visit:ident: $t:ty => $name:literal),* $(,)?) => {$(
+        fn $visit<E>(self, _: $t) -> Result<Shaped<S>, E> { Ok(Shaped(Err($name))) }
+    )*};
 }
 
 impl<'de, S: Shape<'de>> Visitor<'de> for ShapeVisitor<S> {
-    type Value = S;
+    type Value = Shaped<S>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any TOML value")
     }
-    fn visit_bool<E>(self, _: bool) -> Result<S, E> {
-        Ok(S::found("boolean"))
+    visits! {
+        visit_bool: bool => "boolean", visit_i64: i64 => "integer", visit_u64: u64 => "integer",
+        visit_f64: f64 => "float", visit_str: &str => "string",
     }
-    fn visit_i64<E>(self, _: i64) -> Result<S, E> {
-        Ok(S::found("integer"))
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Shaped<S>, A::Error> {
+        Ok(Shaped(S::map(map)?.ok_or("table")))
     }
-    fn visit_u64<E>(self, _: u64) -> Result<S, E> {
-        Ok(S::found("integer"))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<S, E> {
-        Ok(S::found("float"))
-    }
-    fn visit_str<E>(self, _: &str) -> Result<S, E> {
-        Ok(S::found("string"))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<S, A::Error> {
-        S::map(map)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<S, A::Error> {
-        S::seq(seq)
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Shaped<S>, A::Error> {
+        Ok(Shaped(S::seq(seq)?.ok_or("array")))
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Table<T> {
+impl<'de, S: Shape<'de>> Deserialize<'de> for Shaped<S> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(ShapeVisitor(PhantomData))
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ShapeVisitor(PhantomData))
-    }
+/// Reads a [`Shape`] and its span; what was written instead is reported.
+fn shaped<'de, S: Shape<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<(Option<S>, Range<usize>), D::Error> {
+    let got = Spanned::<Shaped<S>>::deserialize(d)?;
+    let span = got.span();
+    let got = got.into_inner().0;
+    Ok((
+        got.map_err(|found| wrong(span.clone(), S::WANT, found))
+            .ok(),
+        span,
+    ))
 }
 
-/// Declares raw structs and, for the "did you mean" of unknown keys, the list of their keys.
-macro_rules! raw {
-    ($($name:ident { $($field:ident: $ty:ty),* $(,)? })*) => {$(
-        #[derive(Debug, Default, serde::Deserialize)]
-        pub struct $name { $(pub $field: $ty),* }
-        impl $name {
-            pub const KEYS: &[&str] = &[$(stringify!($field)),*];
+impl<'de, T: Deserialize<'de> + Keys> Deserialize<'de> for Tbl<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (t, span) = shaped::<Tbl<T>, D>(d)?;
+        let t = t.and_then(|t| t.0);
+        let missing = T::REQUIRED
+            .iter()
+            .filter(|k| t.as_ref().is_some_and(|t| !t.given(k)));
+        for key in missing {
+            let message = format!("missing; required here: {}", T::REQUIRED.join(", "));
+            report(span.clone(), Some(key), message);
         }
-    )*};
+        Ok(Tbl(t))
+    }
 }
 
-raw! {
-    RawConfig {
-        program: Section<RawProgram>,
-        database: Section<RawDatabase>,
-        telegram: Section<RawTelegram>,
-        discord: Section<RawDiscord>,
-        http: Section<RawHttp>,
-        admins: Option<Entries<RawAdmin>>,
-        kudos: Section<RawKudos>,
-        deals: Section<RawDeals>,
-        tiers: Option<Entries<RawTier>>,
-        plans: Option<Entries<RawPlan>>,
-        allocation: Section<RawAllocation>,
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Arr<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Arr(shaped::<Arr<T>, D>(d)?.0.and_then(|a| a.0)))
     }
-    RawProgram {
-        name: Leaf,
-        currency: Leaf,
-        timezone: Leaf,
-        default_locale: Leaf,
-        period: Leaf,
-        rank_pending: Leaf,
-        auto_approve_below: Leaf,
-        rates: Option<Spanned<ValMap>>,
-        invite_ttl_hours: Leaf,
-    }
-    RawDatabase { url: Leaf }
-    RawTelegram { api_url: Leaf, mode: Leaf, webhook_url: Leaf }
-    RawDiscord { api_url: Leaf, guild_ids: Option<Spanned<List<Val>>> }
-    RawHttp { listen: Leaf }
-    RawAdmin { platform: Leaf, id: Leaf }
-    RawKudos { daily: Leaf, cooldown_minutes: Leaf }
-    RawDeals { protection_days: Leaf }
-    RawTier { name: Leaf, min_trailing_sales: Leaf, requires: Option<Spanned<List<Val>>> }
-    RawPlan {
-        id: Leaf,
-        version: Leaf,
-        effective_from: Leaf,
-        mode: Leaf,
-        target: Leaf,
-        brackets: Rows<RawBracket>,
-        category_rates: Option<Spanned<ValMap>>,
-        accelerator: Section<RawAccelerator>,
-        cap: Leaf,
-        bonuses: Rows<RawBonus>,
-        volume_rebate: Section<RawVolumeRebate>,
-        growth_rebate: Section<RawGrowthRebate>,
-        assign: Option<Spanned<ValMap>>,
-    }
-    RawBracket { from: Leaf, rate: Leaf }
-    RawBonus { attainment: Leaf, amount: Leaf }
-    RawAccelerator { above_attainment: Leaf, multiplier: Leaf }
-    RawVolumeRebate { threshold: Leaf, rate: Leaf }
-    RawGrowthRebate { rate: Leaf }
-    RawAllocation { potential: Leaf, contribution: Leaf, growth: Leaf, floor: Leaf, cap: Leaf }
 }
 
-/// `brackets = [ { from = 0, rate = 3 }, … ]`: a list of inline tables.
-pub type Rows<T> = Option<Entries<T>>;
-
-/// A table of a plan whose keys are all required decimals, and what it becomes.
-pub trait Row {
-    /// The table as it is written, for messages.
-    const EXAMPLE: &str;
-    type Out;
-    /// `(key, value)` in the order of `build`'s arguments.
-    fn leaves(&self) -> Vec<(&'static str, Option<&Val>)>;
-    fn build(values: &[Decimal]) -> Option<Self::Out>;
-}
-
-macro_rules! row {
-    ($($name:ident { $($field:ident),* } => $out:ident, $example:literal)*) => {$(
-        impl Row for $name {
-            const EXAMPLE: &str = $example;
-            type Out = $out;
-            fn leaves(&self) -> Vec<(&'static str, Option<&Val>)> {
-                vec![$((stringify!($field), self.$field.as_ref())),*]
-            }
-            fn build(values: &[Decimal]) -> Option<$out> {
-                match *values {
-                    [$($field),*] => Some($out { $($field),* }),
-                    _ => None,
+/// Declares raw structs (every key optional) with their [`Keys`], and for "did you mean" the
+/// keys of each table by its path without indices (`plans.brackets`).
+macro_rules! raw {
+    ($($name:ident $path:literal [$($req:ident),*] { $($field:ident: $ty:ty),* $(,)? })*) => {
+        $(
+            #[derive(Default, serde::Deserialize)]
+            pub struct $name { $(pub $field: Option<$ty>),* }
+            impl Keys for $name {
+                const KEYS: &[&str] = &[$(stringify!($field)),*];
+                const REQUIRED: &[&str] = &[$(stringify!($req)),*];
+                fn given(&self, key: &str) -> bool {
+                    match key { $(stringify!($field) => self.$field.is_some(),)* _ => false }
                 }
             }
+        )*
+        const TABLES: &[(&str, &[&str])] = &[$(($path, $name::KEYS)),*];
+    };
+}
+
+/// `[[name]]` entries, or `name = [ { … }, … ]`.
+pub type Entries<T> = Arr<Tbl<T>>;
+pub type Map<T> = Tbl<BTreeMap<String, V<T>>>;
+
+raw! {
+    RawConfig "" [] {
+        program: Tbl<RawProgram>,
+        database: Tbl<RawDatabase>,
+        telegram: Tbl<RawTelegram>,
+        discord: Tbl<RawDiscord>,
+        http: Tbl<RawHttp>,
+        admins: Entries<RawAdmin>,
+        kudos: Tbl<RawKudos>,
+        deals: Tbl<RawDeals>,
+        tiers: Entries<RawTier>,
+        plans: Entries<RawPlan>,
+        allocation: Tbl<RawAllocation>,
+    }
+    RawProgram "program" [] {
+        name: V<String>,
+        currency: V<Currency>,
+        timezone: V<Tz>,
+        default_locale: V<Locale>,
+        period: V<PeriodKind>,
+        rank_pending: V<bool>,
+        auto_approve_below: V<Pos>,
+        rates: Map<Pos>,
+        invite_ttl_hours: V<Nat1>,
+    }
+    RawDatabase "database" [] { url: V<DbUrl> }
+    RawTelegram "telegram" [] { api_url: V<HttpUrl>, mode: V<TelegramMode>, webhook_url: V<HttpUrl> }
+    RawDiscord "discord" [] { api_url: V<HttpUrl>, guild_ids: Arr<V<Id>> }
+    RawHttp "http" [] { listen: V<SocketAddr> }
+    RawAdmin "admins" [platform, id] { platform: V<AdminPlatform>, id: V<Id> }
+    RawKudos "kudos" [] { daily: V<Nat0>, cooldown_minutes: V<Nat0> }
+    RawDeals "deals" [] { protection_days: V<Nat1> }
+    RawTier "tiers" [name, min_trailing_sales] {
+        name: V<String>,
+        min_trailing_sales: V<Dec>,
+        requires: Arr<V<String>>,
+    }
+    RawPlan "plans" [id, version, effective_from] {
+        id: V<String>,
+        version: V<Nat1>,
+        effective_from: V<NaiveDate>,
+        mode: V<PlanMode>,
+        target: V<Dec>,
+        brackets: Entries<RawBracket>,
+        category_rates: Map<Dec>,
+        accelerator: Tbl<RawAccelerator>,
+        cap: V<Dec>,
+        bonuses: Entries<RawBonus>,
+        volume_rebate: Tbl<RawVolumeRebate>,
+        growth_rebate: Tbl<RawGrowthRebate>,
+        assign: Tbl<RawAssign>,
+    }
+    RawBracket "plans.brackets" [from, rate] { from: V<Dec>, rate: V<Dec> }
+    RawBonus "plans.bonuses" [attainment, amount] { attainment: V<Dec>, amount: V<Dec> }
+    RawAccelerator "plans.accelerator" [above_attainment, multiplier] {
+        above_attainment: V<Dec>,
+        multiplier: V<Dec>,
+    }
+    RawVolumeRebate "plans.volume_rebate" [threshold, rate] { threshold: V<Dec>, rate: V<Dec> }
+    RawGrowthRebate "plans.growth_rebate" [rate] { rate: V<Dec> }
+    RawAssign "plans.assign" [] { region: V<Who>, kind: V<Who>, tier: V<Who>, partner: V<Who> }
+    RawAllocation "allocation" [] {
+        potential: V<Dec>,
+        contribution: V<Dec>,
+        growth: V<Dec>,
+        floor: V<Dec>,
+        cap: V<Dec>,
+    }
+}
+
+/// The rows of a plan, built once all their keys are read.
+macro_rules! rows {
+    ($($name:ident => $out:ident { $($field:ident),* })*) => {$(
+        impl $name {
+            pub fn build(self) -> Option<$out> {
+                Some($out { $($field: self.$field?.0?),* })
+            }
         }
     )*};
 }
 
-row! {
-    RawBracket { from, rate } => Bracket, "{ from = 0, rate = 3 }"
-    RawBonus { attainment, amount } => BonusStep, "{ attainment = 100, amount = 2000 }"
-    RawAccelerator { above_attainment, multiplier } => Accelerator,
-        "{ above_attainment = 100, multiplier = 1.5 }"
-    RawVolumeRebate { threshold, rate } => VolumeRebate, "{ threshold = 200000, rate = 1 }"
-    RawGrowthRebate { rate } => GrowthRebate, "{ rate = 2 }"
+rows! {
+    RawBracket => Bracket { from, rate }
+    RawBonus => BonusStep { attainment, amount }
+    RawAccelerator => Accelerator { above_attainment, multiplier }
+    RawVolumeRebate => VolumeRebate { threshold, rate }
+    RawGrowthRebate => GrowthRebate { rate }
 }
 
-/// The keys allowed where an unknown key was found, by its parent's path without indices
-/// (`plans.brackets`).
+/// The keys allowed where an unknown key was found, by its parent's path without indices.
 pub fn keys_of(parent: &str) -> &'static [&'static str] {
-    match parent {
-        "program" => RawProgram::KEYS,
-        "database" => RawDatabase::KEYS,
-        "telegram" => RawTelegram::KEYS,
-        "discord" => RawDiscord::KEYS,
-        "http" => RawHttp::KEYS,
-        "admins" => RawAdmin::KEYS,
-        "kudos" => RawKudos::KEYS,
-        "deals" => RawDeals::KEYS,
-        "tiers" => RawTier::KEYS,
-        "plans" => RawPlan::KEYS,
-        "plans.brackets" => RawBracket::KEYS,
-        "plans.bonuses" => RawBonus::KEYS,
-        "plans.accelerator" => RawAccelerator::KEYS,
-        "plans.volume_rebate" => RawVolumeRebate::KEYS,
-        "plans.growth_rebate" => RawGrowthRebate::KEYS,
-        "allocation" => RawAllocation::KEYS,
-        _ => &[],
-    }
+    TABLES
+        .iter()
+        .find(|(p, _)| *p == parent)
+        .map_or(&[], |(_, keys)| keys)
 }

@@ -239,7 +239,9 @@ fn bad_timezone_names_key_and_line() {
     );
     let msg = err.to_string();
     assert!(
-        msg.starts_with("rally.toml:3: `program.timezone`: unknown time zone \"Asia/Shangai\""),
+        msg.starts_with(
+            "rally.toml:3: `program.timezone`: expected an IANA time zone such as \"Asia/Shanghai\", \"Europe/Berlin\" or \"UTC\", found \"Asia/Shangai\""
+        ),
         "{msg}"
     );
 }
@@ -261,9 +263,9 @@ fn floats_read_exactly_from_their_text() {
 
     let msg = errors("[program.rates]\nUSD = inf\n");
     assert!(msg.contains("rally.toml:2: `program.rates.USD`"), "{msg}");
-    assert!(msg.contains("USD = \"7.1\""), "{msg}");
+    assert!(msg.contains("such as 7.1 or \"7.1\", found inf"), "{msg}");
     let msg = errors("[program]\nauto_approve_below = -1.5\n");
-    assert!(msg.contains("must be greater than 0"), "{msg}");
+    assert!(msg.contains("expected a number greater than 0"), "{msg}");
 }
 
 #[test]
@@ -290,12 +292,12 @@ fn bad_rates_rejected() {
         "{msg}"
     );
     assert!(
-        msg.contains("rally.toml:5: `program.rates.USD`: must be greater than 0"),
+        msg.contains("rally.toml:5: `program.rates.USD`: expected a number greater than 0"),
         "{msg}"
     );
     assert!(msg.contains("rally.toml:6: `program.rates.USDX`"), "{msg}");
     assert!(
-        msg.contains("rally.toml:7: `program.rates.EUR`: not a number"),
+        msg.contains("rally.toml:7: `program.rates.EUR`: expected a number greater than 0, such as 7.1 or \"7.1\", found \"abc\""),
         "{msg}"
     );
 
@@ -316,9 +318,9 @@ fn auto_approve_below_forms() {
         assert_eq!(cfg.program.auto_approve_below, Some(dec(want)));
     }
     let msg = errors("[program]\nauto_approve_below = 0\n");
-    assert!(msg.contains("must be greater than 0"), "{msg}");
+    assert!(msg.contains("expected a number greater than 0"), "{msg}");
     let msg = errors("[program]\nauto_approve_below = \"-5\"\n");
-    assert!(msg.contains("must be greater than 0"), "{msg}");
+    assert!(msg.contains("expected a number greater than 0"), "{msg}");
 }
 
 #[test]
@@ -380,11 +382,11 @@ fn invalid_env_values_name_the_variable() {
     assert_eq!(err.issues().len(), 3, "{msg}");
     assert!(
         msg.contains(
-            "environment variable RALLY_HTTP_LISTEN: invalid listen address \"localhost:80\""
+            "environment variable RALLY_HTTP_LISTEN: expected an address IP:port such as 127.0.0.1:8080 or [::]:8080, found \"localhost:80\""
         ),
         "{msg}"
     );
-    assert!(msg.contains("environment variable RALLY_DATABASE_URL: unsupported database URL \"mysql://u:***@h/db\""), "{msg}");
+    assert!(msg.contains("environment variable RALLY_DATABASE_URL: expected a database URL: sqlite://path or postgres://user@host/db, found \"mysql://u:***@h/db\""), "{msg}");
     assert!(!msg.contains("pw"), "{msg}");
     assert!(
         msg.contains("environment variable RALLY_TELEGRAM_API_URL"),
@@ -412,7 +414,7 @@ fn rally_admins_parsing() {
             .unwrap_err()
             .to_string();
         assert!(
-            msg.starts_with("environment variable RALLY_ADMINS: invalid admin"),
+            msg.starts_with("environment variable RALLY_ADMINS: expected a comma list like telegram:123,discord:456, found"),
             "{bad}: {msg}"
         );
         assert!(msg.contains(bad), "{msg}");
@@ -423,16 +425,21 @@ fn rally_admins_parsing() {
 fn bad_admin_entries_in_file() {
     let msg = errors("[[admins]]\nplatform = \"slack\"\nid = \"1\"\n\n[[admins]]\nid = \"x1\"\n");
     assert!(
-        msg.contains("rally.toml:2: `admins[0].platform`: unknown platform \"slack\""),
+        msg.contains(
+            "rally.toml:2: `admins[0].platform`: expected \"telegram\" or \"discord\", found \"slack\""
+        ),
         "{msg}"
     );
     assert!(
-        msg.contains("rally.toml:5: `admins[1]`: missing `platform`"),
+        msg.contains("rally.toml:5: `admins[1].platform`: missing; required here: platform, id"),
         "{msg}"
     );
     assert!(msg.contains("rally.toml:6: `admins[1].id`"), "{msg}");
     let msg = errors("[admins]\nplatform = \"telegram\"\n");
-    assert!(msg.contains("expected [[admins]] entries"), "{msg}");
+    assert!(
+        msg.contains("rally.toml:1: `admins`: expected an array, found table"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -554,33 +561,44 @@ fn syntax_errors_carry_the_line() {
 fn type_and_value_errors() {
     let msg = errors("program = 5\n");
     assert!(
-        msg.contains("`program`: expected a table ([program]), found integer"),
+        msg.contains("rally.toml:1: `program`: expected a table, found integer"),
         "{msg}"
     );
     let msg = errors("[program]\nrank_pending = \"yes\"\n");
     assert!(
-        msg.contains("`program.rank_pending`: expected true or false"),
+        msg.contains("`program.rank_pending`: expected true or false, found \"yes\""),
         "{msg}"
     );
     let msg = errors("[program]\nperiod = \"week\"\n");
-    assert!(msg.contains("unknown period \"week\""), "{msg}");
+    assert!(
+        msg.contains("expected \"month\", \"quarter\" or \"year\", found \"week\""),
+        "{msg}"
+    );
     let msg = errors("[program]\ndefault_locale = \"fr\"\n");
-    assert!(msg.contains("unsupported locale \"fr\""), "{msg}");
+    assert!(
+        msg.contains("expected \"en\" or \"zh-CN\", found \"fr\""),
+        "{msg}"
+    );
     let msg = errors("[program]\ninvite_ttl_hours = 0\n");
     assert!(
-        msg.contains("`program.invite_ttl_hours`: must be a whole number from 1"),
+        msg.contains(
+            "`program.invite_ttl_hours`: expected a whole number from 1 to 4294967295, found 0"
+        ),
         "{msg}"
     );
     let msg = errors("[database]\nurl = \"mysql://x\"\n");
     assert!(
-        msg.contains("rally.toml:2: `database.url`: unsupported database URL"),
+        msg.contains("rally.toml:2: `database.url`: expected a database URL"),
         "{msg}"
     );
     let msg = errors("[telegram]\nmode = \"push\"\n");
-    assert!(msg.contains("unknown mode \"push\""), "{msg}");
+    assert!(
+        msg.contains("expected \"polling\" or \"webhook\", found \"push\""),
+        "{msg}"
+    );
     let msg = errors("[discord]\nguild_ids = 5\n");
     assert!(
-        msg.contains("`discord.guild_ids`: expected a list"),
+        msg.contains("`discord.guild_ids`: expected an array, found integer"),
         "{msg}"
     );
     let msg = errors("log = \"debug\"\n");
@@ -848,7 +866,9 @@ fn unknown_and_missing_keys_inside_a_plan() {
         "{msg}"
     );
     assert!(
-        msg.contains("rally.toml:9: `plans[0].accelerator`: missing `above_attainment`"),
+        msg.contains(
+            "rally.toml:9: `plans[0].accelerator.above_attainment`: missing; required here"
+        ),
         "{msg}"
     );
     assert!(
@@ -865,18 +885,18 @@ fn unknown_and_missing_keys_inside_a_plan() {
     assert_eq!(
         lines,
         [
-            "rally.toml:5: `plans[0].brackets[0]`: missing `from` (expected { from = 0, rate = 3 })",
-            "rally.toml:5: `plans[0].brackets[1].from`: not a number; write it like from = \"7.1\"",
-            "rally.toml:6: `plans[0].bonuses`: expected a list like [ { attainment = 100, amount = 2000 }, … ], found integer",
+            "rally.toml:5: `plans[0].brackets[0].from`: missing; required here: from, rate",
+            "rally.toml:5: `plans[0].brackets[1].from`: expected a number such as 7.1 or \"7.1\", found \"x\"",
+            "rally.toml:6: `plans[0].bonuses`: expected an array, found integer",
         ]
     );
 
     let msg = errors("[[plans]]\nid = \"p\"\n");
     assert!(
-        msg.contains("rally.toml:1: `plans[0]`: missing `version`"),
+        msg.contains("rally.toml:1: `plans[0].version`: missing; required here"),
         "{msg}"
     );
-    assert!(msg.contains("missing `effective_from`"), "{msg}");
+    assert!(msg.contains("`plans[0].effective_from`: missing"), "{msg}");
     assert!(
         msg.contains("rally.toml:1: `plans[0].brackets`: at least one bracket is required"),
         "{msg}"
@@ -884,14 +904,16 @@ fn unknown_and_missing_keys_inside_a_plan() {
 
     let msg = errors("[plans]\nid = \"p\"\n");
     assert!(
-        msg.contains("rally.toml:1: `plans`: expected [[plans]] entries"),
+        msg.contains("rally.toml:1: `plans`: expected an array, found table"),
         "{msg}"
     );
     let msg = errors(&plan_with(
         "mode = \"flat\"\nbrackets = [{ from = 0, rate = 1 }]\n",
     ));
     assert!(
-        msg.contains("rally.toml:5: `plans[0].mode`: unknown mode \"flat\""),
+        msg.contains(
+            "rally.toml:5: `plans[0].mode`: expected \"marginal\" or \"whole\", found \"flat\""
+        ),
         "{msg}"
     );
     let msg = errors(
@@ -899,7 +921,9 @@ fn unknown_and_missing_keys_inside_a_plan() {
     );
     assert!(msg.contains("rally.toml:3: `plans[0].version`"), "{msg}");
     assert!(
-        msg.contains("rally.toml:4: `plans[0].effective_from`: not a valid date"),
+        msg.contains(
+            "rally.toml:4: `plans[0].effective_from`: expected a date like \"2026-01-01\""
+        ),
         "{msg}"
     );
 }
@@ -911,8 +935,8 @@ fn assignment_errors() {
     ));
     assert_eq!(
         msg,
-        "rally.toml:6: `plans[0].assign.colour`: unknown assignment key (expected one of: \
-         region, kind, tier, partner; leave `assign` out for the default plan)"
+        "rally.toml:6: `plans[0].assign.colour`: unknown key (expected one of: region, kind, \
+         tier, partner)"
     );
 
     let msg = errors(&plan_with(
@@ -939,14 +963,14 @@ fn assignment_errors() {
         "brackets = [ { from = 0, rate = 3 } ]\nassign = { region = \" \" }\n",
     ));
     assert!(
-        msg.contains("rally.toml:6: `plans[0].assign`: the assignment names nobody"),
+        msg.contains("rally.toml:6: `plans[0].assign.region`: expected a non-empty string"),
         "{msg}"
     );
     let msg = errors(&plan_with(
         "brackets = [ { from = 0, rate = 3 } ]\nassign = \"East\"\n",
     ));
     assert!(
-        msg.contains("`plans[0].assign`: expected a table like { region = \"East\" }"),
+        msg.contains("rally.toml:6: `plans[0].assign`: expected a table, found string"),
         "{msg}"
     );
 }
@@ -1033,7 +1057,7 @@ fn tiers_parse_and_duplicates_name_the_line() {
         [
             "rally.toml:5: `tiers[1].name`: name \"gold\" is already used by tiers[0] (line 2)",
             "rally.toml:6: `tiers[1].min_trailing_sales`: min_trailing_sales -5 is negative",
-            "rally.toml:7: `tiers[1].requires`: requires contains an empty certification id",
+            "rally.toml:7: `tiers[1].requires[0]`: expected a non-empty string, found \"\"",
             "rally.toml:8: `tiers[1].speed`: unknown key (expected one of: name, min_trailing_sales, requires)",
         ]
     );
@@ -1043,9 +1067,9 @@ fn tiers_parse_and_duplicates_name_the_line() {
     assert_eq!(
         lines,
         [
-            "rally.toml:1: `tiers[0]`: missing `name` (each tier needs name and min_trailing_sales)",
-            "rally.toml:3: `tiers[1]`: missing `min_trailing_sales` (each tier needs name and min_trailing_sales)",
-            "rally.toml:4: `tiers[1].name`: expected a string, found integer",
+            "rally.toml:1: `tiers[0].name`: missing; required here: name, min_trailing_sales",
+            "rally.toml:3: `tiers[1].min_trailing_sales`: missing; required here: name, min_trailing_sales",
+            "rally.toml:4: `tiers[1].name`: expected a non-empty string, found 5",
         ],
         "no \"name is empty\" echo for names that could not be read"
     );
