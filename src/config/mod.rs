@@ -1,4 +1,4 @@
-//! Typed, validated configuration (SPEC §5): a TOML file (`--config`, else `RALLY_CONFIG`, else
+//! Typed, validated configuration (README "Configuration"): a TOML file (`--config`, else `RALLY_CONFIG`, else
 //! `./rally.toml`, else built-in defaults) plus environment overrides.
 //!
 //! serde reads the file into the raw structs of `raw.rs`, each value read by its type as it is
@@ -12,7 +12,7 @@
 //! from the environment. Money values (rates, thresholds) are read exactly from integers, quoted
 //! strings or TOML floats — a float is read from its source text, never through floating point.
 //!
-//! Plans, tiers and allocation weights live here too (issue 3 "Plans as code").
+//! Plans, tiers and allocation weights live here too (README "Plans, tiers and allocation").
 
 mod describe;
 mod env;

@@ -651,7 +651,7 @@ fn url_redaction() {
     assert_eq!(redact_url("sqlite:rally.db"), "sqlite:rally.db");
 }
 
-/// The example from issue 3, "Plans as code", verbatim (comments included).
+/// The README's plan example, verbatim (comments included).
 const ISSUE_EXAMPLE: &str = r#"[program]
 currency = "CNY"
 timezone = "Asia/Shanghai"
