@@ -13,4 +13,5 @@ pub mod features;
 pub mod i18n;
 pub mod outbox;
 pub mod platforms;
+pub mod scheduler;
 pub mod store;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::args::{Cli, Command, ExportWhat, ImportWhat, TiersAction};
+use cli::args::{Cli, Command, ExportWhat, ImportWhat, JobsAction, TiersAction};
 use cli::{load_config, with_app};
 
 fn init_logging(default: &str) {
@@ -100,5 +100,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tiers {
             action: TiersAction::Recompute,
         } => cli::tiers::recompute(path).await,
+        Command::Jobs {
+            action: JobsAction::List,
+        } => cli::jobs::list(path),
     }
 }

@@ -284,3 +284,16 @@ param-budget = budget
 opt-delta = Amount to add, or to take off with a leading minus
 ask-argument = Reply to this message with the { $param } for:
     { $command }
+announcement = { $text }
+tier-promoted = 🎉 { $partner } reached { $tier }! Congratulations.
+close-reminder-soon = Period { $period } ends on { $ends }. After it ends, close it with: rally close-period { $period }
+close-reminder-due = Period { $period } has ended: close it now with: rally close-period { $period }
+cmd-bindchat = Make this group a program chat
+cmd-unbindchat = Stop posting to this group
+cmdname-bindchat = bindchat
+cmdname-unbindchat = unbindchat
+bindchat-private = /bindchat works in a group or channel: send it there.
+bindchat-done = This chat is now a program chat: announcements and recognition are posted here.
+bindchat-done-region = This chat is now the program chat for region { $region }.
+unbindchat-not-bound = This chat is not a program chat.
+unbindchat-done = This chat is no longer a program chat.

@@ -271,3 +271,16 @@ param-budget = 预算
 opt-delta = 要增加的金额，前加负号表示扣减
 ask-argument = 请回复此消息，填写{ $param }：
     { $command }
+announcement = { $text }
+tier-promoted = 🎉 { $partner } 晋升为 { $tier }！恭喜！
+close-reminder-soon = 期间 { $period } 将于 { $ends } 结束。结束后请运行：rally close-period { $period }
+close-reminder-due = 期间 { $period } 已结束，请立即结账：rally close-period { $period }
+cmd-bindchat = 将本群设为项目群
+cmd-unbindchat = 不再向本群推送
+cmdname-bindchat = 绑定群
+cmdname-unbindchat = 解绑群
+bindchat-private = /bindchat 需要在群组或频道中发送。
+bindchat-done = 本群已设为项目群：公告和表彰将发布在这里。
+bindchat-done-region = 本群已设为 { $region } 区域的项目群。
+unbindchat-not-bound = 本群不是项目群。
+unbindchat-done = 本群已不再是项目群。

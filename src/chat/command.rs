@@ -85,6 +85,12 @@ pub enum Command {
     },
     /// `/funds`.
     Funds,
+    /// `/bindchat [region]`: this group or channel becomes a program chat.
+    BindChat {
+        region: Option<String>,
+    },
+    /// `/unbindchat`.
+    UnbindChat,
 }
 
 /// `/report <amount> [currency] <customer> [#category] [-- note]`: after a category the rest is

@@ -13,6 +13,7 @@ use crate::engine::ids::PartnerId;
 use crate::engine::partner::{Member, Platform};
 use crate::engine::sale::SaleAction;
 use crate::features::audit::chat as audit_log;
+use crate::features::broadcasts::chat as broadcasts;
 use crate::features::funds::chat as funds;
 use crate::features::membership::chat as membership;
 use crate::features::ranking::chat as ranking;
@@ -410,6 +411,8 @@ impl App {
             }
             Command::Allocate { budget } => funds::allocate(self, ctx, conn, budget).await,
             Command::Funds => funds::funds(self, ctx, conn).await,
+            Command::BindChat { region } => broadcasts::bind(ctx, conn, region).await,
+            Command::UnbindChat => broadcasts::unbind(ctx, conn).await,
         }
     }
 }

@@ -115,6 +115,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         statements::chat::COMMANDS,
         funds::chat::COMMANDS,
         audit::chat::COMMANDS,
+        broadcasts::chat::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -82,6 +82,17 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: TiersAction,
     },
+    /// Scheduled jobs of `[[jobs.run]]`.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum JobsAction {
+    /// Each job with its schedule and its next three due times (program time zone).
+    List,
 }
 
 #[derive(Subcommand)]

@@ -8,6 +8,7 @@ pub(crate) mod demo;
 pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod invite;
+pub(crate) mod jobs;
 pub(crate) mod partners;
 pub(crate) mod run;
 pub(crate) mod setup;

@@ -121,6 +121,13 @@ pub(crate) async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("Discord gateway: {e}"))
         });
     }
+    // The scheduler: configured jobs at their due times, once each across instances.
+    let scheduler = rally::scheduler::Scheduler::new(app.clone());
+    let stop = shutdown.clone();
+    tasks.spawn(async move {
+        scheduler.run(stop).await;
+        Ok(())
+    });
     // One outbox sender per platform: notices for members, in order, at the platform's pace.
     if let Some(token) = &config.discord.token {
         let transport =

@@ -132,6 +132,27 @@ impl Config {
             a.floor,
             a.cap
         );
+        let jobs = self.jobs.run.iter().map(|j| {
+            let filters = [
+                j.filters.region.as_ref().map(|r| format!("region {r}")),
+                j.filters.tier.as_ref().map(|t| format!("tier {t}")),
+                j.filters.kind.map(|k| format!("kind {}", k.as_str())),
+            ];
+            let filters: Vec<String> = filters.into_iter().flatten().collect();
+            let filters = list(filters, String::new().as_str(), ", ", ", ");
+            format!(
+                "\n  {} \"{}\" {} to {}{filters}",
+                j.name,
+                j.schedule.expression(),
+                j.action.as_str(),
+                j.to.as_str()
+            )
+        });
+        line!(
+            "jobs (catch-up window {} h){}",
+            self.jobs.catch_up_hours,
+            list(jobs.collect(), ": none", ":", "")
+        );
         let log = self.log.as_deref().unwrap_or("default (RALLY_LOG not set)");
         line!("log filter: {log}");
         out

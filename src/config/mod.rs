@@ -33,8 +33,10 @@ use toml::de::DeTable;
 
 use crate::engine::allocation::AllocationWeights;
 use crate::engine::money::Currency;
+use crate::engine::partner::PartnerKind;
 use crate::engine::period::PeriodKind;
 use crate::engine::plan::Plan;
+use crate::engine::schedule::{CronSchedule, JobAction, Recipients};
 use crate::engine::tier::TierRule;
 use env::{env_value, redact_url};
 use validate::Checker;
@@ -85,6 +87,8 @@ pub struct Config {
     pub admins: Vec<AdminId>,
     pub kudos: KudosConfig,
     pub deals: DealsConfig,
+    /// `[jobs]`: the catch-up window and the scheduled jobs of `[[jobs.run]]`.
+    pub jobs: JobsConfig,
     /// `[[tiers]]` in file order. A partner holds the highest-ranked tier whose conditions are all
     /// met (see [`crate::engine::tier`]); names are unique (case-insensitive).
     pub tiers: Vec<TierRule>,
@@ -197,6 +201,39 @@ pub struct KudosConfig {
     pub daily: u32,
     /// Minimum minutes between two kudos to the same person.
     pub cooldown_minutes: u32,
+}
+
+/// `[jobs]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobsConfig {
+    /// A due time missed while no instance ran runs late within this many hours, else it is
+    /// skipped (and logged).
+    pub catch_up_hours: u32,
+    /// `[[jobs.run]]` in file order; names are unique.
+    pub run: Vec<JobConfig>,
+}
+
+/// One `[[jobs.run]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobConfig {
+    pub name: String,
+    /// Cron with seconds, in the program time zone.
+    pub schedule: CronSchedule,
+    pub action: JobAction,
+    /// The announcement (`announce`).
+    pub text: Option<String>,
+    /// Which partners' members and chats (region, tier, kind); none: everyone.
+    pub filters: AudienceFilter,
+    /// Program chats (the default), members privately, or all.
+    pub to: Recipients,
+}
+
+/// Partner attributes a broadcast is limited to; `None`: any.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AudienceFilter {
+    pub region: Option<String>,
+    pub tier: Option<String>,
+    pub kind: Option<PartnerKind>,
 }
 
 /// `[deals]`.
@@ -328,6 +365,7 @@ defaults! {
     HttpConfig { listen: DEFAULT_HTTP_LISTEN }
     KudosConfig { daily: 5, cooldown_minutes: 60 }
     DealsConfig { protection_days: 90 }
+    JobsConfig { catch_up_hours: 6, run: Vec::new() }
     // Built-in defaults, as if there were no file and no environment.
     Config {
         source: None,
@@ -339,6 +377,7 @@ defaults! {
         admins: Vec::new(),
         kudos: KudosConfig::default(),
         deals: DealsConfig::default(),
+        jobs: JobsConfig::default(),
         tiers: Vec::new(),
         plans: Vec::new(),
         allocation: default_allocation(),

@@ -21,8 +21,10 @@ use toml::{Spanned, Value};
 use super::env::{parse_admins, parse_id, redact_url};
 use super::{AdminId, AdminPlatform, Locale, TelegramMode};
 use crate::engine::money::Currency;
+use crate::engine::partner::PartnerKind;
 use crate::engine::period::PeriodKind;
 use crate::engine::plan::{Accelerator, BonusStep, Bracket, GrowthRebate, PlanMode, VolumeRebate};
+use crate::engine::schedule::{CronSchedule, JobAction, Recipients};
 
 /// A problem found while reading: where, the missing key it is about (if any), what.
 pub type Found = (Range<usize>, Option<&'static str>, String);
@@ -193,6 +195,13 @@ leaf! {
     PeriodKind => PeriodKind, or_list(&["month", "quarter", "year"]), |v, _| word(v);
     TelegramMode => TelegramMode, or_list(&["polling", "webhook"]), |v, _| word(v);
     PlanMode => PlanMode, or_list(&["marginal", "whole"]), |v, _| word(v);
+    CronSchedule => CronSchedule,
+        "a cron expression with seconds (sec min hour day month weekday), such as \"0 0 9 * * Mon\"",
+        |v, _| s(v)?.parse().ok();
+    JobAction => JobAction, or_list(&JobAction::ALL.map(JobAction::as_str)), |v, _| JobAction::parse(s(v)?);
+    Recipients => Recipients, or_list(&["chats", "members", "all"]), |v, _| Recipients::parse(s(v)?);
+    PartnerKind => PartnerKind, "a partner kind: dealer, agent, wholesaler, retailer or distributor",
+        |v, _| PartnerKind::parse(s(v)?);
     AdminPlatform => AdminPlatform, or_list(&["telegram", "discord"]), |v, _| AdminPlatform::parse(s(v)?);
     SocketAddr => SocketAddr, "an address IP:port such as 127.0.0.1:8080 or [::]:8080",
         |v, _| s(v)?.parse().ok();
@@ -357,6 +366,7 @@ raw! {
         admins: Entries<RawAdmin>,
         kudos: Tbl<RawKudos>,
         deals: Tbl<RawDeals>,
+        jobs: Tbl<RawJobs>,
         tiers: Entries<RawTier>,
         plans: Entries<RawPlan>,
         allocation: Tbl<RawAllocation>,
@@ -379,6 +389,16 @@ raw! {
     RawAdmin "admins" [platform, id] { platform: V<AdminPlatform>, id: V<Id> }
     RawKudos "kudos" [] { daily: V<Nat0>, cooldown_minutes: V<Nat0> }
     RawDeals "deals" [] { protection_days: V<Nat1> }
+    RawJobs "jobs" [] { catch_up_hours: V<Nat0>, run: Entries<RawJob> }
+    RawJob "jobs.run" [name, schedule, action] {
+        name: V<String>,
+        schedule: V<CronSchedule>,
+        action: V<JobAction>,
+        text: V<String>,
+        filters: Tbl<RawFilters>,
+        to: V<Recipients>,
+    }
+    RawFilters "jobs.run.filters" [] { region: V<String>, tier: V<String>, kind: V<PartnerKind> }
     RawTier "tiers" [name, min_trailing_sales] {
         name: V<String>,
         min_trailing_sales: V<Dec>,

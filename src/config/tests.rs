@@ -529,8 +529,53 @@ fn unsupported_sections_are_reported() {
         msg.contains("rally.toml:9: `trainings`: the [[trainings]] section"),
         "{msg}"
     );
+    // `[jobs]` is a table now (with `[[jobs.run]]` entries): an array there is a wrong shape.
     assert!(
-        msg.contains("rally.toml:7: `jobs`: the [[jobs]] section"),
+        msg.contains("rally.toml:7: `jobs[0]`: expected a table, found array"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn jobs_are_read_and_bad_ones_named_by_line() {
+    let good = "[jobs]\ncatch_up_hours = 2\n\n[[jobs.run]]\nname = \"monday-push\"\n\
+        schedule = \"0 0 9 * * Mon\"\naction = \"announce\"\ntext = \"New week! /rank\"\n\
+        filters = { region = \"East\", kind = \"dealer\" }\n\n[[jobs.run]]\nname = \"tiers\"\n\
+        schedule = \"0 0 6 1 * *\"\naction = \"tier_recompute\"\nto = \"all\"\n";
+    let cfg = from_toml_str(good, "rally.toml", &|_: &str| None).expect("valid jobs");
+    assert_eq!(cfg.jobs.catch_up_hours, 2);
+    assert_eq!(cfg.jobs.run.len(), 2);
+    let push = &cfg.jobs.run[0];
+    assert_eq!(push.schedule.expression(), "0 0 9 * * Mon");
+    assert_eq!(push.action, JobAction::Announce);
+    assert_eq!(push.filters.region.as_deref(), Some("East"));
+    assert_eq!(push.filters.kind, Some(PartnerKind::Dealer));
+    assert_eq!(push.to, Recipients::Chats);
+    assert_eq!(cfg.jobs.run[1].to, Recipients::All);
+    assert!(
+        cfg.describe()
+            .contains("monday-push \"0 0 9 * * Mon\" announce to chats")
+    );
+
+    let bad = "[[jobs.run]]\nname = \"a\"\nschedule = \"every monday\"\naction = \"announce\"\n\
+        text = \"x\"\n[[jobs.run]]\nname = \"a\"\nschedule = \"0 0 9 * * *\"\naction = \"shout\"\n\
+        [[jobs.run]]\nname = \"b\"\nschedule = \"0 0 9 * * *\"\naction = \"announce\"\n\
+        [[jobs.run]]\nname = \"a\"\nschedule = \"0 0 9 * * *\"\naction = \"close_reminder\"\n";
+    let msg = errors(bad);
+    assert!(
+        msg.contains("rally.toml:3: `jobs.run[0].schedule`: expected a cron expression"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("rally.toml:9: `jobs.run[1].action`: expected \"announce\""),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("`jobs.run[2].action`: an announce job needs `text`"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("rally.toml:15: `jobs.run[3].name`: a job named \"a\" is already defined"),
         "{msg}"
     );
 }

@@ -14,7 +14,7 @@ use super::*;
 use crate::engine::plan::{self, Assignment, Plan};
 use crate::engine::tier::{self, TierRule};
 
-const UNSUPPORTED_SECTIONS: &[&str] = &["contests", "trainings", "jobs"];
+const UNSUPPORTED_SECTIONS: &[&str] = &["contests", "trainings"];
 
 /// Collects the problems of one load, file and environment.
 pub(super) struct Checker<'t> {
@@ -185,10 +185,64 @@ impl<'t> Checker<'t> {
         if let Some(d) = tbl(r.deals) {
             put(&mut cfg.deals.protection_days, d.protection_days);
         }
+        if let Some(j) = tbl(r.jobs) {
+            put(&mut cfg.jobs.catch_up_hours, j.catch_up_hours);
+            self.jobs(items(j.run), &mut cfg.jobs.run);
+        }
         self.tiers(items(r.tiers), &mut cfg.tiers);
         self.plans(items(r.plans), &mut cfg.plans);
         if let Some(a) = tbl(r.allocation) {
             self.allocation(a, &mut cfg.allocation);
+        }
+    }
+
+    /// `[[jobs.run]]`: complete entries become jobs; names are unique, `announce` needs text.
+    fn jobs(&mut self, entries: Vec<Tbl<RawJob>>, out: &mut Vec<JobConfig>) {
+        let mut names: Vec<String> = Vec::new();
+        for (i, entry) in entries.into_iter().enumerate() {
+            let Some(j) = entry.0 else { continue };
+            let filters = tbl(j.filters).unwrap_or_default();
+            let name = get(j.name);
+            if let Some(name) = &name {
+                if let Some(first) = names.iter().position(|n| n == name) {
+                    let at = self.line(&self.locate(&format!("jobs.run[{first}].name")).0);
+                    let message = format!("a job named {name:?} is already defined (line {at})");
+                    self.at(&format!("jobs.run[{i}].name"), message);
+                }
+                names.push(name.clone());
+            } else {
+                names.push(String::new());
+            }
+            let (Some(name), Some(schedule), Some(action)) = (name, get(j.schedule), get(j.action))
+            else {
+                continue;
+            };
+            if out.iter().any(|o| o.name == name) {
+                continue;
+            }
+            let text = get(j.text);
+            if action == JobAction::Announce
+                && text.is_none()
+                && !self.is_unread(&format!("jobs.run[{i}].text"))
+            {
+                self.at(
+                    &format!("jobs.run[{i}].action"),
+                    "an announce job needs `text`",
+                );
+                continue;
+            }
+            out.push(JobConfig {
+                name,
+                schedule,
+                action,
+                text,
+                filters: AudienceFilter {
+                    region: get(filters.region),
+                    tier: get(filters.tier),
+                    kind: get(filters.kind),
+                },
+                to: get(j.to).unwrap_or_default(),
+            });
         }
     }
 

@@ -23,11 +23,14 @@ pub enum AuditAction {
     FeedbackAdd,
     DisputeAnswer,
     FundsAllocate,
+    /// A group chat or channel was bound as a program chat (`/bindchat`), or unbound.
+    ChatBind,
+    ChatUnbind,
 }
 
 impl AuditAction {
     /// Every action, for round-trip checks.
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::MemberAdmin,
         AuditAction::MemberJoin,
         AuditAction::PartnerCreate,
@@ -44,6 +47,8 @@ impl AuditAction {
         AuditAction::FeedbackAdd,
         AuditAction::DisputeAnswer,
         AuditAction::FundsAllocate,
+        AuditAction::ChatBind,
+        AuditAction::ChatUnbind,
     ];
 
     /// The stored text, e.g. `partner.create`, `sale.approved`.
@@ -65,6 +70,8 @@ impl AuditAction {
             AuditAction::FeedbackAdd => "feedback.add",
             AuditAction::DisputeAnswer => "dispute.answer",
             AuditAction::FundsAllocate => "funds.allocate",
+            AuditAction::ChatBind => "chat.bind",
+            AuditAction::ChatUnbind => "chat.unbind",
         }
     }
 

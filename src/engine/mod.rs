@@ -11,5 +11,6 @@ pub mod period;
 pub mod plan;
 pub mod ranking;
 pub mod sale;
+pub mod schedule;
 pub mod statement;
 pub mod tier;

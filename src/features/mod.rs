@@ -2,6 +2,7 @@
 //! handlers and the registry entries of its commands. Services never import the chat layer or a
 //! platform adapter (see `tests/layering.rs`).
 pub mod audit;
+pub mod broadcasts;
 pub mod funds;
 pub mod membership;
 pub mod ranking;

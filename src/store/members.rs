@@ -3,6 +3,7 @@
 use sqlx::any::AnyRow;
 
 use super::{Conn, Result, col, parse_col, sql};
+use crate::config::AudienceFilter;
 use crate::engine::ids::{MemberId, PartnerId};
 use crate::engine::partner::{Member, Platform, Role};
 
@@ -110,4 +111,24 @@ pub async fn managers(conn: &mut Conn) -> Result<Vec<Member>> {
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// Members a broadcast reaches: registered, not marked unreachable, and, when `filter` names
+/// partner attributes, reporting for a partner that has them (managers without a partner are
+/// reached only by unfiltered broadcasts).
+pub async fn audience(conn: &mut Conn, filter: &AudienceFilter) -> Result<Vec<MemberId>> {
+    let rows = sqlx::query(
+        "SELECT m.id FROM members m LEFT JOIN partners p ON p.id = m.partner_id \
+         WHERE m.role IS NOT NULL AND m.unreachable_at IS NULL \
+           AND (CAST($1 AS TEXT) IS NULL OR LOWER(p.region) = LOWER(CAST($1 AS TEXT))) \
+           AND (CAST($2 AS TEXT) IS NULL OR LOWER(p.tier) = LOWER(CAST($2 AS TEXT))) \
+           AND (CAST($3 AS TEXT) IS NULL OR p.kind = CAST($3 AS TEXT)) \
+         ORDER BY m.id",
+    )
+    .bind(filter.region.as_deref())
+    .bind(filter.tier.as_deref())
+    .bind(filter.kind.map(|k| k.as_str()))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok(MemberId(col(r, "id")?))).collect()
 }

@@ -11,6 +11,7 @@ pub mod handled;
 pub mod inbox;
 pub mod incentives;
 pub mod invites;
+pub mod jobs;
 pub mod members;
 pub mod outbox;
 pub mod partners;
