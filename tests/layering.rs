@@ -1,7 +1,7 @@
 //! The layer rules, checked on the source text:
 //! - the engine is pure: no database, runtime, platform, network, clock or randomness;
 //! - the store and the services (every feature file but its `chat.rs`, and `app.rs`) never
-//!   import the chat layer or a platform adapter;
+//!   import the chat layer (but its message type, `chat::reply`) or a platform adapter;
 //! - the chat layer never imports a platform adapter;
 //! - a platform adapter never imports another one.
 
@@ -55,9 +55,19 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<(usize, String)>)> {
 
 /// Lines of `files` that contain any of `words`.
 fn offences(files: &[(PathBuf, Vec<(usize, String)>)], words: &[String]) -> Vec<String> {
+    offences_but(files, words, None)
+}
+
+/// [`offences`], not counting `allowed` (a path the rule lets through).
+fn offences_but(
+    files: &[(PathBuf, Vec<(usize, String)>)],
+    words: &[String],
+    allowed: Option<&str>,
+) -> Vec<String> {
     let mut found = Vec::new();
     for (path, lines) in files {
         for (n, code) in lines {
+            let code = allowed.map_or_else(|| code.clone(), |a| code.replace(a, ""));
             for word in words {
                 if code.contains(word.as_str()) {
                     found.push(format!("{}:{n}: {word}", path.display()));
@@ -103,9 +113,10 @@ fn store_and_services_never_reach_up_into_chat_or_platforms() {
             .filter(|(p, _)| p.ends_with("app.rs")),
     );
     assert!(checked.len() > 10, "the services were not found");
+    // `chat::reply` (message keys and arguments) is what every part of Rally speaks with.
     assert_none(
         "a service or the store imports the chat layer or an adapter",
-        offences(&checked, &layer_words()),
+        offences_but(&checked, &layer_words(), Some("crate::chat::reply")),
     );
     // A service may use another feature's service, never its chat handlers.
     let chat_of_features: Vec<String> = std::fs::read_dir(src().join("features"))

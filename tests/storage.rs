@@ -524,6 +524,7 @@ fn outgoing(target: &str, key: &str) -> NewOutgoing {
         dedupe_key: key.into(),
         reply_json: format!("{{\"text\":\"{key}\"}}"),
         locale: "en".into(),
+        broadcast_id: None,
     }
 }
 

@@ -297,3 +297,39 @@ bindchat-done = This chat is now a program chat: announcements and recognition a
 bindchat-done-region = This chat is now the program chat for region { $region }.
 unbindchat-not-bound = This chat is not a program chat.
 unbindchat-done = This chat is no longer a program chat.
+cmd-announce = Send an announcement
+cmd-schedule = Schedule an announcement
+cmd-scheduled = Scheduled announcements
+cmd-unschedule = Cancel a scheduled announcement
+cmd-broadcasts = Recent announcements and their delivery
+cmdname-announce = announce
+cmdname-schedule = schedule
+cmdname-scheduled = scheduled
+cmdname-unschedule = unschedule
+cmdname-broadcasts = broadcasts
+param-filters = filters
+param-when = HH:MM|YYYY-MM-DDTHH:MM|"cron"
+param-broadcast = broadcast
+opt-filters = Optional: region=, tier=, kind=, platform=telegram|discord, to=chats|members|all
+opt-when = HH:MM, YYYY-MM-DDTHH:MM, or a quoted cron expression
+opt-broadcast = Broadcast number
+error-unknown-filter = Unknown filter “{ $key }”. Use region=, tier=, kind=, platform=telegram|discord or to=chats|members|all before the text.
+error-bad-filter = “{ $value }” is not a valid value for { $key }=.
+error-bad-when = “{ $text }” is not a time: use HH:MM, YYYY-MM-DDTHH:MM, or a cron expression in quotes such as "0 0 9 * * Mon".
+error-time-past = That time has already passed. Pick a time in the future.
+error-no-such-time = That time does not exist on the program clock (a daylight-saving change). Pick another.
+announce-nobody = Nobody matches: no program chat (/bindchat in a group) and no member for these filters. Nothing was sent.
+announce-queued = Announcement #{ $id } is on its way to { $chats } chats and { $members } members. You will get a delivery report.
+schedule-done = Announcement #{ $id } is scheduled for { $when }. /scheduled lists what is waiting; /unschedule { $id } cancels it.
+scheduled-none = Nothing is scheduled.
+scheduled-header = Scheduled announcements ({ $count }):
+scheduled-line = #{ $id } next { $when } { $repeat } — { $text }
+unschedule-unknown = There is no scheduled announcement #{ $id }.
+unschedule-done = Announcement #{ $id } is cancelled.
+broadcasts-none = No announcements yet.
+broadcasts-header = Latest announcements:
+broadcasts-line = #{ $id } { $when } { $status }: sent { $sent }, failed { $failed }, waiting { $pending } — { $text }
+broadcast-report = Announcement #{ $id }: sent { $sent }, failed { $failed }{ $refused ->
+    [0] {""}
+   *[other] {" "}(blocked the bot: { $refused })
+}.

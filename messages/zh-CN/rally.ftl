@@ -284,3 +284,39 @@ bindchat-done = 本群已设为项目群：公告和表彰将发布在这里。
 bindchat-done-region = 本群已设为 { $region } 区域的项目群。
 unbindchat-not-bound = 本群不是项目群。
 unbindchat-done = 本群已不再是项目群。
+cmd-announce = 发送公告
+cmd-schedule = 定时公告
+cmd-scheduled = 待发送的定时公告
+cmd-unschedule = 取消定时公告
+cmd-broadcasts = 最近的公告及送达情况
+cmdname-announce = 公告
+cmdname-schedule = 定时公告
+cmdname-scheduled = 定时列表
+cmdname-unschedule = 取消定时
+cmdname-broadcasts = 公告记录
+param-filters = 筛选
+param-when = HH:MM|YYYY-MM-DDTHH:MM|"cron"
+param-broadcast = 公告号
+opt-filters = 可选：region=、tier=、kind=、platform=telegram|discord、to=chats|members|all
+opt-when = HH:MM、YYYY-MM-DDTHH:MM，或加引号的 cron 表达式
+opt-broadcast = 公告编号
+error-unknown-filter = 未知的筛选条件“{ $key }”。请在正文前使用 region=、tier=、kind=、platform=telegram|discord 或 to=chats|members|all。
+error-bad-filter = “{ $value }”不是 { $key }= 的有效值。
+error-bad-when = “{ $text }”不是时间：请使用 HH:MM、YYYY-MM-DDTHH:MM，或加引号的 cron 表达式，例如 "0 0 9 * * Mon"。
+error-time-past = 该时间已过，请选择未来的时间。
+error-no-such-time = 项目时区中不存在该时间（夏令时切换），请另选时间。
+announce-nobody = 没有匹配的对象：既没有项目群（在群里发送 /bindchat），也没有符合条件的成员。未发送任何内容。
+announce-queued = 公告 #{ $id } 正在发送给 { $chats } 个群和 { $members } 位成员。送达后您会收到报告。
+schedule-done = 公告 #{ $id } 已定于 { $when } 发送。/scheduled 查看待发送；/unschedule { $id } 取消。
+scheduled-none = 没有待发送的定时公告。
+scheduled-header = 定时公告（{ $count }）：
+scheduled-line = #{ $id } 下次 { $when } { $repeat } — { $text }
+unschedule-unknown = 没有编号为 #{ $id } 的定时公告。
+unschedule-done = 公告 #{ $id } 已取消。
+broadcasts-none = 还没有公告。
+broadcasts-header = 最近的公告：
+broadcasts-line = #{ $id } { $when } { $status }：已发送 { $sent }，失败 { $failed }，等待 { $pending } — { $text }
+broadcast-report = 公告 #{ $id }：已发送 { $sent }，失败 { $failed }{ $refused ->
+    [0] {""}
+   *[other] （屏蔽机器人：{ $refused }）
+}。

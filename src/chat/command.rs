@@ -6,8 +6,10 @@
 
 use crate::chat::registry::{self, CommandSpec};
 use crate::engine::amount::{self, AmountError, AmountInput};
+use crate::engine::broadcast::{self, AudienceFilter, FilterError, When};
 use crate::engine::ids::{DisputeId, SaleId};
 use crate::engine::partner::{MAX_NAME_CHARS, PartnerKind};
+use crate::engine::schedule::{CronSchedule, Recipients};
 
 /// Longest message accepted, in characters (Telegram's own limit for a text message).
 pub const MAX_TEXT_CHARS: usize = 4096;
@@ -91,6 +93,21 @@ pub enum Command {
     },
     /// `/unbindchat`.
     UnbindChat,
+    /// `/announce [filters] <text>`.
+    Announce(BroadcastArgs),
+    /// `/schedule <when> [filters] <text>`.
+    Schedule {
+        when: When,
+        args: BroadcastArgs,
+    },
+    /// `/scheduled`.
+    Scheduled,
+    /// `/unschedule <id>`.
+    Unschedule {
+        id: i64,
+    },
+    /// `/broadcasts`.
+    Broadcasts,
 }
 
 /// `/report <amount> [currency] <customer> [#category] [-- note]`: after a category the rest is
@@ -101,6 +118,14 @@ pub struct ReportArgs {
     pub customer: String,
     pub category: Option<String>,
     pub note: Option<String>,
+}
+
+/// A broadcast's audience and text: leading `key=value` filters, then the text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BroadcastArgs {
+    pub filter: AudienceFilter,
+    pub to: Recipients,
+    pub text: String,
 }
 
 /// `/invite <partner name> [kind] [region] [tier]`.
@@ -132,6 +157,12 @@ pub enum ParseError {
     NameTooLong,
     #[error("unclosed quote")]
     UnclosedQuote,
+    #[error("unknown filter {0}")]
+    UnknownFilter(String),
+    #[error("bad filter value {value:?} for {key}")]
+    BadFilter { key: String, value: String },
+    #[error("not a time: {0}")]
+    BadWhen(String),
 }
 
 /// A parsed command with the spec it was parsed by.
@@ -408,6 +439,46 @@ pub fn parse_allocate(tokens: &[Token]) -> Result<Command, ParseError> {
             &first.text,
             tokens.get(1).map(|t| t.text.as_str()),
         )?,
+    })
+}
+
+/// Leading `key=value` filters, then the text (required).
+fn broadcast_args(tokens: &[Token], command: &'static str) -> Result<BroadcastArgs, ParseError> {
+    let words: Vec<&str> = tokens
+        .iter()
+        .map_while(|t| (!t.quoted).then_some(t.text.as_str()))
+        .collect();
+    let (filter, to, used) = broadcast::read_filters(&words).map_err(|e| match e {
+        FilterError::UnknownKey(key) => ParseError::UnknownFilter(key),
+        FilterError::BadValue { key, value } => ParseError::BadFilter { key, value },
+    })?;
+    let text = join(&tokens[used..]);
+    if text.is_empty() {
+        return Err(ParseError::Usage(command));
+    }
+    Ok(BroadcastArgs { filter, to, text })
+}
+
+/// `/announce [filters] <text>`.
+pub fn parse_announce(tokens: &[Token]) -> Result<Command, ParseError> {
+    Ok(Command::Announce(broadcast_args(tokens, "announce")?))
+}
+
+/// `/schedule <when> [filters] <text>`: `HH:MM`, `YYYY-MM-DDTHH:MM` or a quoted cron expression.
+pub fn parse_schedule(tokens: &[Token]) -> Result<Command, ParseError> {
+    let first = tokens.first().ok_or(ParseError::Usage("schedule"))?;
+    let when = if first.quoted {
+        first
+            .text
+            .parse::<CronSchedule>()
+            .map(|cron| When::Cron(Box::new(cron)))
+            .map_err(|_| ParseError::BadWhen(first.text.clone()))?
+    } else {
+        When::parse_time(&first.text).ok_or_else(|| ParseError::BadWhen(first.text.clone()))?
+    };
+    Ok(Command::Schedule {
+        when,
+        args: broadcast_args(&tokens[1..], "schedule")?,
     })
 }
 

@@ -106,6 +106,11 @@ pub fn parse_error_msg(i18n: &I18n, locale: Locale, error: &ParseError) -> Msg {
         ParseError::NameTooLong => Msg::new("error-name-too-long")
             .int("max", crate::engine::partner::MAX_NAME_CHARS as i64),
         ParseError::UnclosedQuote => Msg::new("error-unclosed-quote"),
+        ParseError::UnknownFilter(key) => Msg::new("error-unknown-filter").text("key", key),
+        ParseError::BadFilter { key, value } => Msg::new("error-bad-filter")
+            .text("key", key)
+            .text("value", value),
+        ParseError::BadWhen(text) => Msg::new("error-bad-when").text("text", text),
     }
 }
 
@@ -413,6 +418,13 @@ impl App {
             Command::Funds => funds::funds(self, ctx, conn).await,
             Command::BindChat { region } => broadcasts::bind(ctx, conn, region).await,
             Command::UnbindChat => broadcasts::unbind(ctx, conn).await,
+            Command::Announce(args) => broadcasts::announce(self, ctx, conn, args).await,
+            Command::Schedule { when, args } => {
+                broadcasts::schedule(self, ctx, conn, when, args).await
+            }
+            Command::Scheduled => broadcasts::scheduled(self, ctx, conn).await,
+            Command::Unschedule { id } => broadcasts::unschedule(ctx, conn, id).await,
+            Command::Broadcasts => broadcasts::recent(self, ctx, conn).await,
         }
     }
 }

@@ -266,7 +266,10 @@ mod tests {
                 assert!(param.name.len() <= 32, "{}: {}", spec.name, param.name);
                 if param.kind != ParamKind::Attachment {
                     assert!(
-                        !(optional_seen && param.required) || spec.name == "report",
+                        // Leading optional words (a currency, broadcast filters) are told
+                        // apart by their form, so they may come before required ones.
+                        !(optional_seen && param.required)
+                            || matches!(spec.name, "report" | "announce" | "schedule"),
                         "/{}: required {} after an optional one",
                         spec.name,
                         param.name

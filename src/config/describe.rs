@@ -137,6 +137,9 @@ impl Config {
                 j.filters.region.as_ref().map(|r| format!("region {r}")),
                 j.filters.tier.as_ref().map(|t| format!("tier {t}")),
                 j.filters.kind.map(|k| format!("kind {}", k.as_str())),
+                j.filters
+                    .platform
+                    .map(|p| format!("platform {}", p.as_str())),
             ];
             let filters: Vec<String> = filters.into_iter().flatten().collect();
             let filters = list(filters, String::new().as_str(), ", ", ", ");

@@ -32,8 +32,8 @@ use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
 
 use crate::engine::allocation::AllocationWeights;
+pub use crate::engine::broadcast::AudienceFilter;
 use crate::engine::money::Currency;
-use crate::engine::partner::PartnerKind;
 use crate::engine::period::PeriodKind;
 use crate::engine::plan::Plan;
 use crate::engine::schedule::{CronSchedule, JobAction, Recipients};
@@ -226,14 +226,6 @@ pub struct JobConfig {
     pub filters: AudienceFilter,
     /// Program chats (the default), members privately, or all.
     pub to: Recipients,
-}
-
-/// Partner attributes a broadcast is limited to; `None`: any.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AudienceFilter {
-    pub region: Option<String>,
-    pub tier: Option<String>,
-    pub kind: Option<PartnerKind>,
 }
 
 /// `[deals]`.

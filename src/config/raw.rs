@@ -21,7 +21,7 @@ use toml::{Spanned, Value};
 use super::env::{parse_admins, parse_id, redact_url};
 use super::{AdminId, AdminPlatform, Locale, TelegramMode};
 use crate::engine::money::Currency;
-use crate::engine::partner::PartnerKind;
+use crate::engine::partner::{PartnerKind, Platform};
 use crate::engine::period::PeriodKind;
 use crate::engine::plan::{Accelerator, BonusStep, Bracket, GrowthRebate, PlanMode, VolumeRebate};
 use crate::engine::schedule::{CronSchedule, JobAction, Recipients};
@@ -200,6 +200,11 @@ leaf! {
         |v, _| s(v)?.parse().ok();
     JobAction => JobAction, or_list(&JobAction::ALL.map(JobAction::as_str)), |v, _| JobAction::parse(s(v)?);
     Recipients => Recipients, or_list(&["chats", "members", "all"]), |v, _| Recipients::parse(s(v)?);
+    Platform => Platform, or_list(&["telegram", "discord"]), |v, _| match s(v)? {
+        "telegram" => Some(Platform::Telegram),
+        "discord" => Some(Platform::Discord),
+        _ => None,
+    };
     PartnerKind => PartnerKind, "a partner kind: dealer, agent, wholesaler, retailer or distributor",
         |v, _| PartnerKind::parse(s(v)?);
     AdminPlatform => AdminPlatform, or_list(&["telegram", "discord"]), |v, _| AdminPlatform::parse(s(v)?);
@@ -398,7 +403,12 @@ raw! {
         filters: Tbl<RawFilters>,
         to: V<Recipients>,
     }
-    RawFilters "jobs.run.filters" [] { region: V<String>, tier: V<String>, kind: V<PartnerKind> }
+    RawFilters "jobs.run.filters" [] {
+        region: V<String>,
+        tier: V<String>,
+        kind: V<PartnerKind>,
+        platform: V<Platform>,
+    }
     RawTier "tiers" [name, min_trailing_sales] {
         name: V<String>,
         min_trailing_sales: V<Dec>,

@@ -2,6 +2,7 @@
 
 use super::env::redact_url;
 use super::*;
+use crate::engine::partner::PartnerKind;
 use crate::engine::plan::{
     Accelerator, Assignment, BonusStep, Bracket, GrowthRebate, Plan, PlanMode, VolumeRebate,
 };

@@ -240,6 +240,7 @@ impl<'t> Checker<'t> {
                     region: get(filters.region),
                     tier: get(filters.tier),
                     kind: get(filters.kind),
+                    platform: get(filters.platform),
                 },
                 to: get(j.to).unwrap_or_default(),
             });

@@ -53,6 +53,8 @@ impl PartialEq for CronSchedule {
     }
 }
 
+impl Eq for CronSchedule {}
+
 impl CronSchedule {
     pub fn expression(&self) -> &str {
         &self.expression

@@ -167,6 +167,19 @@ pub async fn enqueue_notice(
     dedupe_key: String,
     now_ms: i64,
 ) -> store::Result<Option<Reply>> {
+    enqueue_for_member(app, conn, member, reply, dedupe_key, None, now_ms).await
+}
+
+/// [`enqueue_notice`], counted in a broadcast's delivery report.
+pub async fn enqueue_for_member(
+    app: &App,
+    conn: &mut store::Conn,
+    member: MemberId,
+    reply: Reply,
+    dedupe_key: String,
+    broadcast_id: Option<i64>,
+    now_ms: i64,
+) -> store::Result<Option<Reply>> {
     let Some(found) = members::get(&mut *conn, member).await? else {
         tracing::warn!(%member, "notice for a member that does not exist dropped");
         return Ok(None);
@@ -189,6 +202,7 @@ pub async fn enqueue_notice(
             dedupe_key,
             reply_json,
             locale: locale.tag().into(),
+            broadcast_id,
         },
         now_ms,
     )
@@ -369,6 +383,17 @@ impl<T: Transport> Sender<T> {
         if let Err(e) = result {
             // The lease runs out and the row is tried again: at least once, never lost.
             tracing::error!(platform, row = row.id, error = %e, "outbox outcome not recorded");
+            return;
+        }
+        let settled = !matches!(&outcome, Err(DeliveryError::RetryAfter(_)))
+            && !matches!(&outcome, Err(DeliveryError::Transient(_)) if row.attempts < i64::from(self.settings.max_attempts));
+        if settled
+            && let Some(broadcast) = row.broadcast_id
+            && let Err(e) =
+                crate::features::broadcasts::service::report_if_delivered(&self.app, broadcast)
+                    .await
+        {
+            tracing::warn!(broadcast, error = %e, "broadcast report not sent");
         }
     }
 }

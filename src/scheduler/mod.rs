@@ -18,11 +18,11 @@ use tokio_util::sync::CancellationToken;
 use crate::app::App;
 use crate::chat::reply::{Msg, Reply};
 use crate::config::{AudienceFilter, JobConfig};
-use crate::engine::schedule::{self, JobAction};
+use crate::engine::schedule::{self, JobAction, Recipients};
 use crate::engine::tier::TierChange;
+use crate::features::broadcasts::service as broadcasts;
 use crate::store::jobs::{self as runs, RunStatus};
 use crate::store::members;
-use crate::store::outbox::{self as rows, NewOutgoing};
 
 /// The longest pause between two looks at the jobs: due times run within this of their time.
 const TICK: Duration = Duration::from_secs(1);
@@ -47,11 +47,6 @@ impl Scheduler {
 
     /// Looks at the jobs every second until `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) {
-        if self.app.config.jobs.run.is_empty() {
-            // Nothing to run; still a service task, which ends only with the others.
-            shutdown.cancelled().await;
-            return;
-        }
         tracing::info!(jobs = self.app.config.jobs.run.len(), "scheduler started");
         loop {
             if let Err(e) = self.tick().await {
@@ -84,7 +79,7 @@ impl Scheduler {
     /// One look at every job: skips what is missed for good, runs what is due. Returns the
     /// number of runs this instance made.
     pub async fn tick(&self) -> anyhow::Result<usize> {
-        let mut ran = 0;
+        let mut ran = broadcasts::send_due(&self.app, &self.owner).await?;
         for job in &self.app.config.jobs.run {
             ran += self.tick_job(job).await?;
         }
@@ -173,7 +168,10 @@ pub async fn run_job(app: &App, job: &JobConfig, due_ms: i64) -> anyhow::Result<
         JobAction::Announce => {
             let text = job.text.clone().unwrap_or_default();
             let reply = Reply::here(Msg::new("announcement").text("text", text));
-            let (chats, members) = broadcast(app, &key, &reply, &job.filters, job.to).await?;
+            let mut tx = app.store.begin().await?;
+            let (chats, members) =
+                broadcasts::deliver(app, &mut tx, &key, &reply, &job.filters, job.to, None).await?;
+            tx.commit().await?;
             Ok(format!("announced to {chats} chats and {members} members"))
         }
         JobAction::TierRecompute => {
@@ -190,14 +188,21 @@ pub async fn run_job(app: &App, job: &JobConfig, due_ms: i64) -> anyhow::Result<
                         .text("tier", to),
                 );
                 let key = format!("{key}:{}", update.partner);
-                broadcast(
+                let mut tx = app.store.begin().await?;
+                let everyone = AudienceFilter::default();
+                broadcasts::deliver(
                     app,
+                    &mut tx,
                     &key,
                     &reply,
-                    &AudienceFilter::default(),
-                    Default::default(),
+                    &everyone,
+                    Recipients::Chats,
+                    None,
                 )
                 .await?;
+                crate::store::incentives::mark_tier_events_announced(&mut tx, update.partner)
+                    .await?;
+                tx.commit().await?;
             }
             Ok(format!(
                 "{} tier changes, {promoted} promotions announced",
@@ -206,56 +211,6 @@ pub async fn run_job(app: &App, job: &JobConfig, due_ms: i64) -> anyhow::Result<
         }
         JobAction::CloseReminder => close_reminder(app, &key, due_ms).await,
     }
-}
-
-/// Enqueues `reply` for the program chats and/or the members `filter` selects, in one
-/// transaction; returns (chats, members) reached.
-async fn broadcast(
-    app: &App,
-    key: &str,
-    reply: &Reply,
-    filter: &AudienceFilter,
-    to: crate::engine::schedule::Recipients,
-) -> anyhow::Result<(usize, usize)> {
-    let now = app.now();
-    let locale = app.config.program.default_locale;
-    let reply_json = serde_json::to_string(reply)?;
-    let mut tx = app.store.begin().await?;
-    let mut chats = 0;
-    if to.chats() {
-        for chat in runs::program_chats(&mut tx).await? {
-            let region_matches = match (&filter.region, &chat.region) {
-                (Some(wanted), Some(region)) => wanted.eq_ignore_ascii_case(region),
-                _ => true,
-            };
-            if !region_matches {
-                continue;
-            }
-            let message = NewOutgoing {
-                dedupe_key: format!("{key}:chat:{}:{}", chat.platform, chat.chat_id),
-                platform: chat.platform,
-                target: chat.chat_id,
-                member_id: None,
-                reply_json: reply_json.clone(),
-                locale: locale.tag().into(),
-            };
-            rows::enqueue(&mut tx, &message, now).await?;
-            chats += 1;
-        }
-    }
-    let mut reached = 0;
-    if to.members() {
-        for member in members::audience(&mut tx, filter).await? {
-            let dedupe = format!("{key}:member:{member}");
-            let mut personal = reply.clone();
-            personal.locale = None;
-            crate::outbox::enqueue_notice(app, &mut tx, member, personal, dedupe, now).await?;
-            reached += 1;
-        }
-    }
-    tx.commit().await?;
-    app.outbox_wake.notify_waiters();
-    Ok((chats, reached))
 }
 
 /// Three days before the period ends, and on the day after: tells the managers which period to

@@ -228,6 +228,15 @@ pub async fn record_tier_change(
     Ok(())
 }
 
+/// Marks a partner's tier events announced (the recognition post is in the outbox).
+pub async fn mark_tier_events_announced(conn: &mut Conn, partner: PartnerId) -> Result<()> {
+    sqlx::query("UPDATE tier_events SET announced = 1 WHERE partner_id = $1 AND announced = 0")
+        .bind(partner.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Partner potential (minor units), for allocation.
 pub async fn potentials(conn: &mut Conn) -> Result<HashMap<PartnerId, i64>> {
     let rows =

@@ -123,11 +123,13 @@ pub async fn audience(conn: &mut Conn, filter: &AudienceFilter) -> Result<Vec<Me
            AND (CAST($1 AS TEXT) IS NULL OR LOWER(p.region) = LOWER(CAST($1 AS TEXT))) \
            AND (CAST($2 AS TEXT) IS NULL OR LOWER(p.tier) = LOWER(CAST($2 AS TEXT))) \
            AND (CAST($3 AS TEXT) IS NULL OR p.kind = CAST($3 AS TEXT)) \
+           AND (CAST($4 AS TEXT) IS NULL OR m.platform = CAST($4 AS TEXT)) \
          ORDER BY m.id",
     )
     .bind(filter.region.as_deref())
     .bind(filter.tier.as_deref())
     .bind(filter.kind.map(|k| k.as_str()))
+    .bind(filter.platform.map(|p| p.as_str()))
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(|r| Ok(MemberId(col(r, "id")?))).collect()

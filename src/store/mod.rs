@@ -7,6 +7,7 @@
 //! inside one transaction ([`Store::begin`]) for every multi-row change.
 
 pub mod audit;
+pub mod broadcasts;
 pub mod handled;
 pub mod inbox;
 pub mod incentives;

@@ -7,6 +7,7 @@
 //! never take the same row: the second writer re-checks the lease after the first commits.
 
 use super::{Conn, Result, StoreError, col};
+use crate::engine::broadcast::Tally;
 use crate::engine::ids::MemberId;
 
 /// A message to enqueue.
@@ -24,6 +25,8 @@ pub struct NewOutgoing {
     pub reply_json: String,
     /// The locale to render it in.
     pub locale: String,
+    /// The broadcast it belongs to (its author gets a delivery report).
+    pub broadcast_id: Option<i64>,
 }
 
 /// A claimed row, to deliver now.
@@ -37,6 +40,7 @@ pub struct Outgoing {
     pub locale: String,
     /// Attempts so far, this one included.
     pub attempts: i64,
+    pub broadcast_id: Option<i64>,
 }
 
 /// Where a row stands.
@@ -62,7 +66,7 @@ impl Status {
 pub async fn enqueue(conn: &mut Conn, message: &NewOutgoing, now_ms: i64) -> Result<bool> {
     let done = sqlx::query(
         "INSERT INTO outbox (platform, target, member_id, dedupe_key, reply, locale, \
-         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+         next_attempt_at, created_at, broadcast_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) \
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(&message.platform)
@@ -72,6 +76,7 @@ pub async fn enqueue(conn: &mut Conn, message: &NewOutgoing, now_ms: i64) -> Res
     .bind(&message.reply_json)
     .bind(&message.locale)
     .bind(now_ms)
+    .bind(message.broadcast_id)
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -97,7 +102,7 @@ pub async fn claim(
                    AND p.target = o.target AND p.status = 'pending' AND p.id < o.id) \
              ORDER BY o.id LIMIT $5) \
            AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $4) \
-         RETURNING id, platform, target, member_id, reply, locale, attempts",
+         RETURNING id, platform, target, member_id, reply, locale, attempts, broadcast_id",
     )
     .bind(owner)
     .bind(lease_until_ms)
@@ -117,6 +122,7 @@ pub async fn claim(
                 reply_json: col(r, "reply")?,
                 locale: col(r, "locale")?,
                 attempts: col(r, "attempts")?,
+                broadcast_id: col(r, "broadcast_id")?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -197,6 +203,28 @@ pub async fn next_due(conn: &mut Conn, platform: &str) -> Result<Option<i64>> {
     .fetch_one(&mut *conn)
     .await?;
     col(&row, "due")
+}
+
+/// Delivery results of a broadcast so far.
+pub async fn tally(conn: &mut Conn, broadcast_id: i64) -> Result<Tally> {
+    let row = sqlx::query(
+        "SELECT \
+           COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) AS sent, \
+           COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) AS failed, \
+           COALESCE(SUM(CASE WHEN status = 'failed' AND last_error LIKE 'refused%' \
+             THEN 1 ELSE 0 END), 0) AS refused, \
+           COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending \
+         FROM outbox WHERE broadcast_id = $1",
+    )
+    .bind(broadcast_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Tally {
+        sent: col(&row, "sent")?,
+        failed: col(&row, "failed")?,
+        refused: col(&row, "refused")?,
+        pending: col(&row, "pending")?,
+    })
 }
 
 /// Marks a member the platform refused to reach.
