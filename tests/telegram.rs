@@ -641,3 +641,38 @@ async fn private_answer_refused_tells_the_group_how_to_start_the_bot() {
     assert_eq!(failures.0, 1, "the refusal is recorded");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn announcements_reach_program_chats_and_members_with_a_delivery_report() {
+    let h = Harness::start().await;
+    let manager = UserRef::new(MANAGER, "Mei");
+    let partner = UserRef::new(PARTNER, "Zed").language("en");
+    h.join(&manager, &partner, "Broadcast Co").await;
+    let group = ChatRef::group(-700, "Partners East");
+    h.say(&manager, group.clone(), "/bindchat East");
+    h.sent(-700, "program chat for region East").await;
+    // Private chats cannot be bound; bad filters and empty texts are refused; nothing is sent.
+    h.say(&manager, manager.private_chat(), "/bindchat");
+    h.sent(MANAGER, "works in a group or channel").await;
+    h.say(&manager, manager.private_chat(), "/announce regoin=East hi");
+    h.sent(MANAGER, "Unknown filter “regoin”").await;
+    h.say(&manager, manager.private_chat(), "/announce to=all");
+    h.sent(MANAGER, "Usage: /announce").await;
+    h.say(&partner, partner.private_chat(), "/announce hello");
+    h.sent(PARTNER, "Only managers").await;
+
+    // The partner has blocked the bot: their copy fails, and the report says so.
+    h.fake.block(PARTNER);
+    h.say(&manager, manager.private_chat(), "/announce to=all region=East Big news");
+    h.sent(MANAGER, "is on its way to 1 chats and 1 members").await;
+    h.sent(-700, "Big news").await;
+    let report = h.sent(MANAGER, "Announcement #1: sent").await;
+    let text = report["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("sent 1, failed 1 (blocked the bot: 1)"),
+        "{text}"
+    );
+    h.say(&manager, manager.private_chat(), "/broadcasts");
+    h.sent(MANAGER, "#1").await;
+    h.stop().await;
+}

@@ -216,6 +216,8 @@ struct Inner {
     /// terminated with 409, as Telegram does.
     poll_generation: u64,
     failures: HashMap<String, VecDeque<Failure>>,
+    /// Users who blocked the bot: every `send*` to their chat answers 403.
+    blocked: std::collections::HashSet<i64>,
     webhook: Option<Webhook>,
     /// Chats seen in pushed updates or registered, by id.
     chats: HashMap<i64, Value>,
@@ -472,6 +474,12 @@ impl FakeTelegram {
             .push_back(failure);
     }
 
+    /// The user of private chat `chat_id` blocks the bot: from now on every `send*` there
+    /// answers 403 "Forbidden: bot was blocked by the user".
+    pub fn block(&self, chat_id: i64) {
+        self.shared.lock().blocked.insert(chat_id);
+    }
+
     /// The highest `offset` a `getUpdates` asked for (0 before any); updates below it are
     /// confirmed and gone.
     pub fn confirmed_offset(&self) -> i64 {
@@ -675,10 +683,15 @@ async fn handle(
 
     let (index, failure) = {
         let mut inner = shared.lock();
+        let blocked = method.starts_with("send")
+            && params["chat_id"]
+                .as_i64()
+                .is_some_and(|chat| inner.blocked.contains(&chat));
         let failure = inner
             .failures
             .get_mut(&method)
-            .and_then(VecDeque::pop_front);
+            .and_then(VecDeque::pop_front)
+            .or(blocked.then_some(Failure::Forbidden));
         inner.calls.push(Call {
             method: method.clone(),
             params: params.clone(),
