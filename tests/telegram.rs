@@ -663,8 +663,13 @@ async fn announcements_reach_program_chats_and_members_with_a_delivery_report() 
 
     // The partner has blocked the bot: their copy fails, and the report says so.
     h.fake.block(PARTNER);
-    h.say(&manager, manager.private_chat(), "/announce to=all region=East Big news");
-    h.sent(MANAGER, "is on its way to 1 chats and 1 members").await;
+    h.say(
+        &manager,
+        manager.private_chat(),
+        "/announce to=all region=East Big news",
+    );
+    h.sent(MANAGER, "is on its way to 1 chats and 1 members")
+        .await;
     h.sent(-700, "Big news").await;
     let report = h.sent(MANAGER, "Announcement #1: sent").await;
     let text = report["text"].as_str().unwrap_or_default();

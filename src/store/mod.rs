@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod incentives;
 pub mod invites;
 pub mod jobs;
+pub mod leases;
 pub mod members;
 pub mod outbox;
 pub mod partners;

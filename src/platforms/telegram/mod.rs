@@ -29,7 +29,7 @@ use crate::chat::reply::{Destination, Msg, Reply, split_at_lines};
 use crate::config::Locale;
 use crate::engine::partner::Platform;
 use crate::outbox::{ChatClass, DeliveryError, Transport};
-use crate::store::{inbox, members};
+use crate::store::{inbox, leases, members};
 
 /// Inbox name of this platform.
 const PLATFORM: &str = "telegram";
@@ -37,6 +37,13 @@ const PLATFORM: &str = "telegram";
 const POLL_TIMEOUT_SECS: u32 = 10;
 /// Telegram's limit for one text message.
 const MAX_MESSAGE_CHARS: usize = 4096;
+/// How long the polling lease lasts without renewal (renewed before every `getUpdates`, which
+/// waits at most [`POLL_TIMEOUT_SECS`]).
+pub const POLL_LEASE: Duration = Duration::from_secs(15);
+/// How often an instance without the lease tries to take it.
+pub const LEASE_RETRY: Duration = Duration::from_secs(2);
+/// The lease's name in the `leases` table.
+const POLL_LEASE_NAME: &str = "telegram-polling";
 /// Attempts for one send before it is recorded as failed.
 const SEND_ATTEMPTS: u32 = 5;
 
@@ -123,11 +130,54 @@ impl Telegram {
             .collect()
     }
 
-    /// Long polling until `shutdown`. Updates are stored before the next `getUpdates`
-    /// confirms them, then processed.
+    /// Long polling until `shutdown`, in one instance at a time: the instance holding the
+    /// polling lease (renewed before every `getUpdates`, [`POLL_LEASE`] long) polls; the others
+    /// wait and take over within [`POLL_LEASE`] + [`LEASE_RETRY`] when it stops renewing.
+    /// Updates are stored before the next `getUpdates` confirms them, then processed.
     pub async fn poll(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+        let mut waiting_logged = false;
+        loop {
+            if self.hold_lease(&owner).await? {
+                tracing::info!(%owner, "polling Telegram (this instance holds the polling lease)");
+                waiting_logged = false;
+                let result = self.poll_as_leader(&owner, &shutdown).await;
+                if shutdown.is_cancelled() {
+                    if let Ok(mut conn) = self.app.store.read().await {
+                        let _ = leases::release(&mut conn, POLL_LEASE_NAME, &owner).await;
+                    }
+                    return result;
+                }
+                result?;
+                tracing::warn!(%owner, "lost the polling lease; another instance polls now");
+            } else if !waiting_logged {
+                tracing::info!("another instance polls Telegram; standing by");
+                waiting_logged = true;
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(LEASE_RETRY) => {}
+            }
+        }
+    }
+
+    /// Takes or renews the polling lease.
+    async fn hold_lease(&self, owner: &str) -> anyhow::Result<bool> {
+        let now = self.app.now();
+        let until = now + i64::try_from(POLL_LEASE.as_millis()).unwrap_or(i64::MAX);
+        let mut conn = self.app.store.read().await?;
+        Ok(leases::acquire(&mut conn, POLL_LEASE_NAME, owner, now, until).await?)
+    }
+
+    /// Polls while this instance holds the lease; returns when it is lost or on shutdown.
+    async fn poll_as_leader(
+        &self,
+        owner: &str,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<()> {
         // A webhook left over from webhook mode would make getUpdates fail.
         self.bot.delete_webhook().await?;
+        // Where the previous leader stopped: every stored update is confirmed.
         let mut conn = self.app.store.read().await?;
         let mut offset = inbox::last_update_id(&mut conn, PLATFORM)
             .await?
@@ -136,6 +186,9 @@ impl Telegram {
         self.process_pending().await;
         let mut backoff = Duration::from_millis(500);
         loop {
+            if !self.hold_lease(owner).await? {
+                return Ok(());
+            }
             let request = self
                 .bot
                 .get_updates()
