@@ -236,7 +236,9 @@ impl<T: Transport> Sender<T> {
             rand::rng().random::<u32>()
         );
         Arc::new(Sender {
-            global: RateLimiter::direct(Quota::per_second(settings.per_second)),
+            // Smooth, not bursty: a platform counting over any window never sees more than the
+            // rate (a burst of `per_second` at once could cross a window boundary doubled).
+            global: RateLimiter::direct(Quota::per_second(settings.per_second).allow_burst(nz(1))),
             private_chats: RateLimiter::keyed(quota(
                 settings.private_burst,
                 settings.private_period,
@@ -275,18 +277,30 @@ impl<T: Transport> Sender<T> {
                 }
                 continue;
             }
+            // Deliveries run side by side (at most `concurrency`); their outcomes are recorded
+            // as they come, every group that is ready in one transaction: one durable write for
+            // many rows. A crash between a delivery and its group's commit re-sends that row
+            // after its lease (at least once); the window is one group.
             let mut running = tokio::task::JoinSet::new();
             for row in claimed {
-                let Ok(slot) = slots.clone().acquire_owned().await else {
-                    return;
-                };
                 let sender = self.clone();
+                let slots = slots.clone();
                 running.spawn(async move {
-                    sender.deliver(row).await;
-                    drop(slot);
+                    let Ok(_slot) = slots.acquire_owned().await else {
+                        return None;
+                    };
+                    let outcome = sender.attempt(&row).await;
+                    Some((row, outcome))
                 });
             }
-            while running.join_next().await.is_some() {}
+            while let Some(first) = running.join_next().await {
+                let mut done: Vec<(Outgoing, Result<(), DeliveryError>)> = Vec::new();
+                done.extend(first.ok().flatten());
+                while let Some(more) = running.try_join_next() {
+                    done.extend(more.ok().flatten());
+                }
+                self.record_all(done).await;
+            }
         }
     }
 
@@ -324,18 +338,10 @@ impl<T: Transport> Sender<T> {
     }
 
     /// One row: pace, one attempt, record the outcome.
-    async fn deliver(&self, row: Outgoing) {
-        let reply: Reply = match serde_json::from_str(&row.reply_json) {
-            Ok(reply) => reply,
-            Err(e) => {
-                self.record(
-                    &row,
-                    Err(DeliveryError::Rejected(format!("unreadable reply: {e}"))),
-                )
-                .await;
-                return;
-            }
-        };
+    /// One row: pace, one attempt.
+    async fn attempt(&self, row: &Outgoing) -> Result<(), DeliveryError> {
+        let reply: Reply = serde_json::from_str(&row.reply_json)
+            .map_err(|e| DeliveryError::Rejected(format!("unreadable reply: {e}")))?;
         let locale =
             Locale::from_tag(&row.locale).unwrap_or(self.app.config.program.default_locale);
         let chat_limit = match self.transport.chat_class(&row.target) {
@@ -344,56 +350,89 @@ impl<T: Transport> Sender<T> {
         };
         chat_limit.until_key_ready(&row.target).await;
         self.global.until_ready().await;
-        let outcome = self.transport.deliver(&row.target, &reply, locale).await;
-        self.record(&row, outcome).await;
+        self.transport.deliver(&row.target, &reply, locale).await
     }
 
-    async fn record(&self, row: &Outgoing, outcome: Result<(), DeliveryError>) {
-        let platform = self.transport.platform();
-        let now = self.app.now();
+    /// Records a group of outcomes in one transaction, then reports broadcasts that are done.
+    async fn record_all(&self, done: Vec<(Outgoing, Result<(), DeliveryError>)>) {
+        if done.is_empty() {
+            return;
+        }
         let result = async {
-            let mut conn = self.app.store.read().await?;
-            match &outcome {
-                Ok(()) => rows::mark_sent(&mut conn, row.id, &self.owner, now).await,
-                Err(DeliveryError::RetryAfter(wait)) => {
-                    let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
-                    tracing::info!(platform, target = %row.target, wait_ms, "rate limited; waiting as told");
-                    let error = format!("429: retry after {wait_ms} ms");
-                    rows::retry_later(&mut conn, row.id, &self.owner, now.saturating_add(wait_ms), &error, false)
-                        .await
-                }
-                Err(DeliveryError::Transient(e)) if row.attempts < i64::from(self.settings.max_attempts) => {
-                    let wait_ms = backoff_ms(row.attempts);
-                    tracing::warn!(platform, target = %row.target, attempt = row.attempts, wait_ms, error = %e, "delivery failed; will retry");
-                    rows::retry_later(&mut conn, row.id, &self.owner, now.saturating_add(wait_ms), e, true)
-                        .await
-                }
-                Err(e) => {
-                    tracing::warn!(platform, target = %row.target, attempts = row.attempts, error = %e, "message not delivered");
-                    if let (DeliveryError::Refused(_), Some(member)) = (e, row.member_id) {
-                        rows::mark_unreachable(&mut conn, member, now).await?;
-                    }
-                    store::inbox::record_delivery_failure(&mut conn, platform, &row.target, &e.to_string(), now)
-                        .await?;
-                    rows::mark_failed(&mut conn, row.id, &self.owner, &e.to_string(), now).await
-                }
+            let mut tx = self.app.store.begin().await?;
+            for (row, outcome) in &done {
+                self.record(&mut tx, row, outcome).await?;
             }
+            tx.commit().await?;
+            Ok::<(), store::StoreError>(())
         }
         .await;
         if let Err(e) = result {
-            // The lease runs out and the row is tried again: at least once, never lost.
-            tracing::error!(platform, row = row.id, error = %e, "outbox outcome not recorded");
+            // The leases run out and the rows are tried again: at least once, never lost.
+            tracing::error!(platform = self.transport.platform(), rows = done.len(), error = %e, "outbox outcomes not recorded");
             return;
         }
-        let settled = !matches!(&outcome, Err(DeliveryError::RetryAfter(_)))
-            && !matches!(&outcome, Err(DeliveryError::Transient(_)) if row.attempts < i64::from(self.settings.max_attempts));
-        if settled
-            && let Some(broadcast) = row.broadcast_id
-            && let Err(e) =
+        let mut settled_broadcasts: Vec<i64> = done
+            .iter()
+            .filter(|(row, outcome)| self.settled(row, outcome))
+            .filter_map(|(row, _)| row.broadcast_id)
+            .collect();
+        settled_broadcasts.sort_unstable();
+        settled_broadcasts.dedup();
+        for broadcast in settled_broadcasts {
+            if let Err(e) =
                 crate::features::broadcasts::service::report_if_delivered(&self.app, broadcast)
                     .await
-        {
-            tracing::warn!(broadcast, error = %e, "broadcast report not sent");
+            {
+                tracing::warn!(broadcast, error = %e, "broadcast report not sent");
+            }
+        }
+    }
+
+    /// Whether an outcome ends the row (sent, or failed for good).
+    fn settled(&self, row: &Outgoing, outcome: &Result<(), DeliveryError>) -> bool {
+        match outcome {
+            Err(DeliveryError::RetryAfter(_)) => false,
+            Err(DeliveryError::Transient(_)) => {
+                row.attempts >= i64::from(self.settings.max_attempts)
+            }
+            _ => true,
+        }
+    }
+
+    async fn record(
+        &self,
+        conn: &mut store::Conn,
+        row: &Outgoing,
+        outcome: &Result<(), DeliveryError>,
+    ) -> store::Result<()> {
+        let platform = self.transport.platform();
+        let now = self.app.now();
+        match outcome {
+            Ok(()) => rows::mark_sent(conn, row.id, &self.owner, now).await,
+            Err(DeliveryError::RetryAfter(wait)) => {
+                let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+                tracing::info!(platform, target = %row.target, wait_ms, "rate limited; waiting as told");
+                let error = format!("429: retry after {wait_ms} ms");
+                let next = now.saturating_add(wait_ms);
+                rows::retry_later(conn, row.id, &self.owner, next, &error, false).await
+            }
+            Err(DeliveryError::Transient(e)) if !self.settled(row, outcome) => {
+                let wait_ms = backoff_ms(row.attempts);
+                tracing::warn!(platform, target = %row.target, attempt = row.attempts, wait_ms, error = %e, "delivery failed; will retry");
+                let next = now.saturating_add(wait_ms);
+                rows::retry_later(conn, row.id, &self.owner, next, e, true).await
+            }
+            Err(e) => {
+                tracing::warn!(platform, target = %row.target, attempts = row.attempts, error = %e, "message not delivered");
+                if let (DeliveryError::Refused(_), Some(member)) = (e, row.member_id) {
+                    rows::mark_unreachable(conn, member, now).await?;
+                }
+                let reason = e.to_string();
+                store::inbox::record_delivery_failure(conn, platform, &row.target, &reason, now)
+                    .await?;
+                rows::mark_failed(conn, row.id, &self.owner, &reason, now).await
+            }
         }
     }
 }

@@ -218,6 +218,9 @@ struct Inner {
     failures: HashMap<String, VecDeque<Failure>>,
     /// Users who blocked the bot: every `send*` to their chat answers 403.
     blocked: std::collections::HashSet<i64>,
+    /// The bot's send limit, as Telegram enforces it: a bucket of `per_second` tokens refilled
+    /// at `per_second` a second; a `send*` finding it empty answers 429 `retry_after` 1.
+    send_limit: Option<SendLimit>,
     webhook: Option<Webhook>,
     /// Chats seen in pushed updates or registered, by id.
     chats: HashMap<i64, Value>,
@@ -474,6 +477,12 @@ impl FakeTelegram {
             .push_back(failure);
     }
 
+    /// Enforces a send limit of `per_second` messages a second for the whole bot, as Telegram
+    /// does: beyond it, `send*` answers 429 with `retry_after` 1.
+    pub fn limit_sends(&self, per_second: u32) {
+        self.shared.lock().send_limit = Some(SendLimit::new(per_second));
+    }
+
     /// The user of private chat `chat_id` blocks the bot: from now on every `send*` there
     /// answers 403 "Forbidden: bot was blocked by the user".
     pub fn block(&self, chat_id: i64) {
@@ -683,6 +692,8 @@ async fn handle(
 
     let (index, failure) = {
         let mut inner = shared.lock();
+        let limited = method.starts_with("send")
+            && inner.send_limit.as_mut().is_some_and(|limit| !limit.take());
         let blocked = method.starts_with("send")
             && params["chat_id"]
                 .as_i64()
@@ -691,7 +702,8 @@ async fn handle(
             .failures
             .get_mut(&method)
             .and_then(VecDeque::pop_front)
-            .or(blocked.then_some(Failure::Forbidden));
+            .or(blocked.then_some(Failure::Forbidden))
+            .or(limited.then_some(Failure::TooManyRequests { retry_after: 1 }));
         inner.calls.push(Call {
             method: method.clone(),
             params: params.clone(),
@@ -1088,4 +1100,37 @@ fn edit(shared: &Shared, params: &Value, change: impl FnOnce(&mut Map<String, Va
         .messages
         .insert((chat_id, message_id), message.clone());
     ok(message)
+}
+
+/// A token bucket: `capacity` tokens, refilled continuously at `capacity` a second.
+#[derive(Clone, Debug)]
+struct SendLimit {
+    capacity: f64,
+    tokens: f64,
+    at: std::time::Instant,
+}
+
+impl SendLimit {
+    fn new(per_second: u32) -> SendLimit {
+        let capacity = f64::from(per_second.max(1));
+        SendLimit {
+            capacity,
+            tokens: capacity,
+            at: std::time::Instant::now(),
+        }
+    }
+
+    /// Takes a token if there is one.
+    fn take(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * self.capacity;
+        self.tokens = (self.tokens + refill).min(self.capacity);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
