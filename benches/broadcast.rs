@@ -91,7 +91,7 @@ async fn round(count: i64) -> Round {
     fake.limit_sends(PER_SECOND);
     let bot = build_bot(fake.token(), &fake.url()).expect("bot");
     let tg = Telegram::new(bot, app.clone(), "RallyBot".into());
-    let mut settings = SenderSettings::telegram();
+    let mut settings = SenderSettings::telegram(&Default::default());
     settings.per_second = NonZeroU32::new(PER_SECOND).expect("limit");
     settings.concurrency = 64;
     settings.batch = 500;

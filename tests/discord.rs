@@ -86,12 +86,17 @@ impl Bots {
             Sender::new(
                 app.clone(),
                 Arc::new(to_telegram),
-                SenderSettings::telegram(),
+                SenderSettings::telegram(&Default::default()),
             )
             .run(stop.clone()),
         );
         tokio::spawn(
-            Sender::new(app, Arc::new(to_discord), SenderSettings::discord()).run(stop.clone()),
+            Sender::new(
+                app,
+                Arc::new(to_discord),
+                SenderSettings::discord(&Default::default()),
+            )
+            .run(stop.clone()),
         );
         let registered = discord
             .wait_for_call("PUT", "/commands", |c| c.status < 300, WAIT)

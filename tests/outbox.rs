@@ -90,14 +90,18 @@ async fn telegram_sender(app: &Arc<App>, fake: &FakeTelegram) -> CancellationTok
     start(
         app,
         TelegramTransport(tg),
-        settings(SenderSettings::telegram()),
+        settings(SenderSettings::telegram(&Default::default())),
     )
 }
 
 async fn discord_sender(app: &Arc<App>, fake: &FakeDiscord) -> CancellationToken {
     let transport = DiscordTransport::new(app.clone(), fake_discord::TOKEN, Some(&fake.url()))
         .expect("transport");
-    start(app, transport, settings(SenderSettings::discord()))
+    start(
+        app,
+        transport,
+        settings(SenderSettings::discord(&Default::default())),
+    )
 }
 
 /// Runs `body` on SQLite and, when configured, on PostgreSQL.

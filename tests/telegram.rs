@@ -48,7 +48,7 @@ impl Harness {
         let outbox = Sender::new(
             app,
             Arc::new(TelegramTransport(tg)),
-            SenderSettings::telegram(),
+            SenderSettings::telegram(&Default::default()),
         );
         tokio::spawn(outbox.run(stop.clone()));
         Harness {

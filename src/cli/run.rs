@@ -132,7 +132,11 @@ pub(crate) async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
     if let Some(token) = &config.discord.token {
         let transport =
             discord::DiscordTransport::new(app.clone(), token, config.discord.api_url.as_deref())?;
-        let sender = Sender::new(app.clone(), Arc::new(transport), SenderSettings::discord());
+        let sender = Sender::new(
+            app.clone(),
+            Arc::new(transport),
+            SenderSettings::discord(&config.outbox),
+        );
         let stop = shutdown.clone();
         tasks.spawn(async move {
             sender.run(stop).await;
@@ -141,7 +145,11 @@ pub(crate) async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
     }
     if let Some(tg) = &telegram {
         let transport = telegram::TelegramTransport(tg.clone());
-        let sender = Sender::new(app.clone(), Arc::new(transport), SenderSettings::telegram());
+        let sender = Sender::new(
+            app.clone(),
+            Arc::new(transport),
+            SenderSettings::telegram(&config.outbox),
+        );
         let stop = shutdown.clone();
         tasks.spawn(async move {
             sender.run(stop).await;

@@ -132,6 +132,18 @@ impl Config {
             a.floor,
             a.cap
         );
+        let o = &self.outbox;
+        line!(
+            "outbox: telegram {}/s ({}/s per private chat, {}/min per group), discord {}/s ({} per 5 s \
+             per channel); {} attempts, lease {} s",
+            o.telegram_per_second,
+            o.telegram_private_per_second,
+            o.telegram_group_per_minute,
+            o.discord_per_second,
+            o.discord_channel_per_5s,
+            o.max_attempts,
+            o.lease_seconds
+        );
         let jobs = self.jobs.run.iter().map(|j| {
             let filters = [
                 j.filters.region.as_ref().map(|r| format!("region {r}")),

@@ -89,6 +89,8 @@ pub struct Config {
     pub deals: DealsConfig,
     /// `[jobs]`: the catch-up window and the scheduled jobs of `[[jobs.run]]`.
     pub jobs: JobsConfig,
+    /// `[outbox]`: the senders' pace and retries.
+    pub outbox: OutboxConfig,
     /// `[[tiers]]` in file order. A partner holds the highest-ranked tier whose conditions are all
     /// met (see [`crate::engine::tier`]); names are unique (case-insensitive).
     pub tiers: Vec<TierRule>,
@@ -201,6 +203,27 @@ pub struct KudosConfig {
     pub daily: u32,
     /// Minimum minutes between two kudos to the same person.
     pub cooldown_minutes: u32,
+}
+
+/// `[outbox]`: how fast and how persistently Rally sends what it says on its own. The
+/// defaults are the platforms' published limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutboxConfig {
+    /// Telegram messages per second for the whole bot.
+    pub telegram_per_second: u32,
+    /// Telegram messages per second to one private chat.
+    pub telegram_private_per_second: u32,
+    /// Telegram messages per minute to one group.
+    pub telegram_group_per_minute: u32,
+    /// Discord requests per second (global).
+    pub discord_per_second: u32,
+    /// Discord messages per 5 seconds to one channel.
+    pub discord_channel_per_5s: u32,
+    /// Attempts before a message that keeps failing (network, 5xx) is marked failed.
+    pub max_attempts: u32,
+    /// Seconds a sender holds a message it is delivering; after a crash, another sender takes
+    /// it over after this long.
+    pub lease_seconds: u32,
 }
 
 /// `[jobs]`.
@@ -358,6 +381,15 @@ defaults! {
     KudosConfig { daily: 5, cooldown_minutes: 60 }
     DealsConfig { protection_days: 90 }
     JobsConfig { catch_up_hours: 6, run: Vec::new() }
+    OutboxConfig {
+        telegram_per_second: 30,
+        telegram_private_per_second: 1,
+        telegram_group_per_minute: 20,
+        discord_per_second: 50,
+        discord_channel_per_5s: 5,
+        max_attempts: 8,
+        lease_seconds: 60,
+    }
     // Built-in defaults, as if there were no file and no environment.
     Config {
         source: None,
@@ -370,6 +402,7 @@ defaults! {
         kudos: KudosConfig::default(),
         deals: DealsConfig::default(),
         jobs: JobsConfig::default(),
+        outbox: OutboxConfig::default(),
         tiers: Vec::new(),
         plans: Vec::new(),
         allocation: default_allocation(),

@@ -372,6 +372,7 @@ raw! {
         kudos: Tbl<RawKudos>,
         deals: Tbl<RawDeals>,
         jobs: Tbl<RawJobs>,
+        outbox: Tbl<RawOutbox>,
         tiers: Entries<RawTier>,
         plans: Entries<RawPlan>,
         allocation: Tbl<RawAllocation>,
@@ -394,6 +395,15 @@ raw! {
     RawAdmin "admins" [platform, id] { platform: V<AdminPlatform>, id: V<Id> }
     RawKudos "kudos" [] { daily: V<Nat0>, cooldown_minutes: V<Nat0> }
     RawDeals "deals" [] { protection_days: V<Nat1> }
+    RawOutbox "outbox" [] {
+        telegram_per_second: V<Nat1>,
+        telegram_private_per_second: V<Nat1>,
+        telegram_group_per_minute: V<Nat1>,
+        discord_per_second: V<Nat1>,
+        discord_channel_per_5s: V<Nat1>,
+        max_attempts: V<Nat1>,
+        lease_seconds: V<Nat1>,
+    }
     RawJobs "jobs" [] { catch_up_hours: V<Nat0>, run: Entries<RawJob> }
     RawJob "jobs.run" [name, schedule, action] {
         name: V<String>,

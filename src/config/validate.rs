@@ -185,6 +185,22 @@ impl<'t> Checker<'t> {
         if let Some(d) = tbl(r.deals) {
             put(&mut cfg.deals.protection_days, d.protection_days);
         }
+        if let Some(o) = tbl(r.outbox) {
+            let out = &mut cfg.outbox;
+            put(&mut out.telegram_per_second, o.telegram_per_second);
+            put(
+                &mut out.telegram_private_per_second,
+                o.telegram_private_per_second,
+            );
+            put(
+                &mut out.telegram_group_per_minute,
+                o.telegram_group_per_minute,
+            );
+            put(&mut out.discord_per_second, o.discord_per_second);
+            put(&mut out.discord_channel_per_5s, o.discord_channel_per_5s);
+            put(&mut out.max_attempts, o.max_attempts);
+            put(&mut out.lease_seconds, o.lease_seconds);
+        }
         if let Some(j) = tbl(r.jobs) {
             put(&mut cfg.jobs.catch_up_hours, j.catch_up_hours);
             self.jobs(items(j.run), &mut cfg.jobs.run);

@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
 use crate::chat::reply::Reply;
-use crate::config::Locale;
+use crate::config::{Locale, OutboxConfig};
 use crate::engine::ids::MemberId;
 use crate::engine::partner::Platform;
 use crate::store::outbox::{self as rows, NewOutgoing, Outgoing};
@@ -106,40 +106,41 @@ const fn nz(n: u32) -> NonZeroU32 {
 }
 
 impl SenderSettings {
-    /// Telegram's published limits: 30 messages/s per bot, 1/s per private chat, 20/min per
-    /// group.
-    pub fn telegram() -> SenderSettings {
+    /// Telegram's pace from `[outbox]` (defaults: the published 30 messages/s per bot, 1/s per
+    /// private chat, 20/min per group).
+    pub fn telegram(config: &OutboxConfig) -> SenderSettings {
         SenderSettings {
-            per_second: nz(30),
+            per_second: nz(config.telegram_per_second),
             private_burst: nz(1),
-            private_period: Duration::from_secs(1),
-            group_burst: nz(20),
+            private_period: Duration::from_secs(1) / config.telegram_private_per_second.max(1),
+            group_burst: nz(config.telegram_group_per_minute),
             group_period: Duration::from_secs(60),
-            ..SenderSettings::common()
+            ..SenderSettings::common(config)
         }
     }
 
-    /// Discord's: 50 requests/s global, 5 messages per 5 s per channel (DM channels included).
-    pub fn discord() -> SenderSettings {
+    /// Discord's from `[outbox]` (defaults: 50 requests/s global, 5 messages per 5 s per
+    /// channel, direct-message channels included).
+    pub fn discord(config: &OutboxConfig) -> SenderSettings {
         SenderSettings {
-            per_second: nz(50),
-            private_burst: nz(5),
+            per_second: nz(config.discord_per_second),
+            private_burst: nz(config.discord_channel_per_5s),
             private_period: Duration::from_secs(5),
-            group_burst: nz(5),
+            group_burst: nz(config.discord_channel_per_5s),
             group_period: Duration::from_secs(5),
-            ..SenderSettings::common()
+            ..SenderSettings::common(config)
         }
     }
 
-    fn common() -> SenderSettings {
+    fn common(config: &OutboxConfig) -> SenderSettings {
         SenderSettings {
             per_second: nz(30),
             private_burst: nz(1),
             private_period: Duration::from_secs(1),
             group_burst: nz(1),
             group_period: Duration::from_secs(1),
-            max_attempts: 8,
-            lease: Duration::from_secs(60),
+            max_attempts: config.max_attempts.max(1),
+            lease: Duration::from_secs(u64::from(config.lease_seconds.max(1))),
             concurrency: 32,
             batch: 200,
             idle_poll: Duration::from_millis(500),
