@@ -93,9 +93,12 @@ pub async fn deliver(
         for member in members::audience(&mut *conn, filter).await? {
             let dedupe = format!("{key}:member:{member}");
             let personal = reply.clone();
-            outbox::enqueue_for_member(app, conn, member, personal, dedupe, broadcast_id, now)
-                .await?;
-            reached += 1;
+            // Terminal members (the demo) have no platform to be reached on later.
+            let queued =
+                outbox::enqueue_for_member(app, conn, member, personal, dedupe, broadcast_id, now)
+                    .await?
+                    .is_none();
+            reached += usize::from(queued);
         }
     }
     app.outbox_wake.notify_waiters();
