@@ -205,6 +205,18 @@ pub async fn next_due(conn: &mut Conn, platform: &str) -> Result<Option<i64>> {
     col(&row, "due")
 }
 
+/// Whether a broadcast still has rows waiting (an index seek).
+pub async fn has_pending(conn: &mut Conn, broadcast_id: i64) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM outbox WHERE broadcast_id = $1 \
+         AND status = 'pending' LIMIT 1) AS waiting",
+    )
+    .bind(broadcast_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(col::<i64>(&row, "n")? > 0)
+}
+
 /// Delivery results of a broadcast so far.
 pub async fn tally(conn: &mut Conn, broadcast_id: i64) -> Result<Tally> {
     let row = sqlx::query(

@@ -419,6 +419,18 @@ impl FakeTelegram {
         self.shared.lock().calls.clone()
     }
 
+    /// How many requests of one method (case-insensitive) were answered with `status`, without
+    /// copying them (cheap to poll while thousands are recorded).
+    pub fn count_answered(&self, method: &str, status: u16) -> usize {
+        let method = method.to_ascii_lowercase();
+        let inner = self.shared.lock();
+        inner
+            .calls
+            .iter()
+            .filter(|c| c.method == method && c.status == status)
+            .count()
+    }
+
     /// The requests of one method (case-insensitive), in order.
     pub fn calls_to(&self, method: &str) -> Vec<Call> {
         let method = method.to_ascii_lowercase();

@@ -286,6 +286,12 @@ pub async fn cancel(conn: &mut store::Conn, id: i64) -> store::Result<bool> {
 /// reported yet, tells the author: "sent 124, failed 2 (blocked the bot: 2)". One instance
 /// reports each batch.
 pub async fn report_if_delivered(app: &App, broadcast_id: i64) -> store::Result<()> {
+    // Cheap first look on a read connection: most calls come while rows are still pending.
+    let mut conn = app.store.read().await?;
+    if rows::has_pending(&mut conn, broadcast_id).await? {
+        return Ok(());
+    }
+    drop(conn);
     let mut tx = app.store.begin().await?;
     let tally = rows::tally(&mut tx, broadcast_id).await?;
     if tally.pending > 0 {
