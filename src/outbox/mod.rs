@@ -256,18 +256,37 @@ impl<T: Transport> Sender<T> {
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
         let wake: Arc<Notify> = self.app.outbox_wake.clone();
+        // Deliveries run side by side (at most `concurrency` at once). New rows are claimed
+        // while the last ones are still going (when fewer than `concurrency` are left), so the
+        // pace never stalls between batches. Outcomes are recorded as they come, every group
+        // that is ready in one transaction: one durable write for many rows. A crash between a
+        // delivery and its group's commit re-sends that row after its lease (at least once).
+        let mut running = tokio::task::JoinSet::new();
         loop {
             if shutdown.is_cancelled() {
                 return;
             }
-            let claimed = match self.claim().await {
-                Ok(rows) => rows,
-                Err(e) => {
-                    tracing::error!(platform = self.transport.platform(), error = %e, "outbox claim failed");
-                    Vec::new()
+            if running.len() < self.settings.concurrency {
+                let claimed = match self.claim().await {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        tracing::error!(platform = self.transport.platform(), error = %e, "outbox claim failed");
+                        Vec::new()
+                    }
+                };
+                for row in claimed {
+                    let sender = self.clone();
+                    let slots = slots.clone();
+                    running.spawn(async move {
+                        let Ok(_slot) = slots.acquire_owned().await else {
+                            return None;
+                        };
+                        let outcome = sender.attempt(&row).await;
+                        Some((row, outcome))
+                    });
                 }
-            };
-            if claimed.is_empty() {
+            }
+            if running.is_empty() {
                 // Sleep until the next row falls due (a 429's `retry_after` is kept to the
                 // millisecond), at most `idle_poll`: other instances may enqueue too.
                 let pause = self.until_next_due().await;
@@ -278,30 +297,16 @@ impl<T: Transport> Sender<T> {
                 }
                 continue;
             }
-            // Deliveries run side by side (at most `concurrency`); their outcomes are recorded
-            // as they come, every group that is ready in one transaction: one durable write for
-            // many rows. A crash between a delivery and its group's commit re-sends that row
-            // after its lease (at least once); the window is one group.
-            let mut running = tokio::task::JoinSet::new();
-            for row in claimed {
-                let sender = self.clone();
-                let slots = slots.clone();
-                running.spawn(async move {
-                    let Ok(_slot) = slots.acquire_owned().await else {
-                        return None;
-                    };
-                    let outcome = sender.attempt(&row).await;
-                    Some((row, outcome))
-                });
+            let first = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                first = running.join_next() => first,
+            };
+            let mut done: Vec<(Outgoing, Result<(), DeliveryError>)> = Vec::new();
+            done.extend(first.and_then(|r| r.ok()).flatten());
+            while let Some(more) = running.try_join_next() {
+                done.extend(more.ok().flatten());
             }
-            while let Some(first) = running.join_next().await {
-                let mut done: Vec<(Outgoing, Result<(), DeliveryError>)> = Vec::new();
-                done.extend(first.ok().flatten());
-                while let Some(more) = running.try_join_next() {
-                    done.extend(more.ok().flatten());
-                }
-                self.record_all(done).await;
-            }
+            self.record_all(done).await;
         }
     }
 
