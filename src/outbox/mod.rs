@@ -219,6 +219,9 @@ pub struct Sender<T: Transport> {
     settings: SenderSettings,
     owner: String,
     global: DefaultDirectRateLimiter,
+    /// One delivery at a time waits on `global`: many waiters would all wake at every tick
+    /// and all but one sleep again.
+    global_turn: tokio::sync::Mutex<()>,
     private_chats: DefaultKeyedRateLimiter<String>,
     group_chats: DefaultKeyedRateLimiter<String>,
 }
@@ -240,6 +243,7 @@ impl<T: Transport> Sender<T> {
             // Smooth, not bursty: a platform counting over any window never sees more than the
             // rate (a burst of `per_second` at once could cross a window boundary doubled).
             global: RateLimiter::direct(Quota::per_second(settings.per_second).allow_burst(nz(1))),
+            global_turn: tokio::sync::Mutex::new(()),
             private_chats: RateLimiter::keyed(quota(
                 settings.private_burst,
                 settings.private_period,
@@ -355,7 +359,10 @@ impl<T: Transport> Sender<T> {
             ChatClass::Group => &self.group_chats,
         };
         chat_limit.until_key_ready(&row.target).await;
-        self.global.until_ready().await;
+        {
+            let _turn = self.global_turn.lock().await;
+            self.global.until_ready().await;
+        }
         self.transport.deliver(&row.target, &reply, locale).await
     }
 
