@@ -261,7 +261,7 @@ impl<T: Transport> Sender<T> {
         let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
         let wake: Arc<Notify> = self.app.outbox_wake.clone();
         // Deliveries run side by side (at most `concurrency` at once). New rows are claimed
-        // while the last ones are still going (when fewer than `concurrency` are left), so the
+        // while the last ones are still going (when fewer than half a batch is left), so the
         // pace never stalls between batches. Outcomes are recorded as they come, every group
         // that is ready in one transaction: one durable write for many rows. A crash between a
         // delivery and its group's commit re-sends that row after its lease (at least once).
@@ -270,7 +270,12 @@ impl<T: Transport> Sender<T> {
             if shutdown.is_cancelled() {
                 return;
             }
-            if running.len() < self.settings.concurrency {
+            // Half a batch still queued is time enough for a claim on a busy database.
+            let low_water = self
+                .settings
+                .concurrency
+                .max(usize::try_from(self.settings.batch / 2).unwrap_or(0));
+            if running.len() < low_water {
                 let claimed = match self.claim().await {
                     Ok(rows) => rows,
                     Err(e) => {
