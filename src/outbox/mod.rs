@@ -240,9 +240,13 @@ impl<T: Transport> Sender<T> {
             rand::rng().random::<u32>()
         );
         Arc::new(Sender {
-            // Smooth, not bursty: a platform counting over any window never sees more than the
-            // rate (a burst of `per_second` at once could cross a window boundary doubled).
-            global: RateLimiter::direct(Quota::per_second(settings.per_second).allow_burst(nz(1))),
+            // Nearly smooth: a burst of at most 1/20 of a second's quota, so a platform counting
+            // over any window never sees a doubled second, and a timer that wakes a little late
+            // (tokio's resolution is 1 ms) can catch up instead of losing the time for good.
+            global: RateLimiter::direct(
+                Quota::per_second(settings.per_second)
+                    .allow_burst(nz((settings.per_second.get() / 20).max(1))),
+            ),
             global_turn: tokio::sync::Mutex::new(()),
             private_chats: RateLimiter::keyed(quota(
                 settings.private_burst,
