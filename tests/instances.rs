@@ -4,14 +4,14 @@
 //! killed with -9 the other takes over within the lease (15 s) plus its retry (2 s), losing no
 //! update and handling none twice. Skipped without `RALLY_TEST_POSTGRES_URL`.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rally::engine::partner::{PartnerKind, Platform, Role};
 use rally::store::jobs::{self, ProgramChat};
 use rally::store::{Store, members, partners};
 use rally_testkit::TestDb;
-use rally_testkit::telegram::{FakeTelegram, UserRef};
+use rally_testkit::telegram::{FakeTelegram, UserRef, spawn_rally_run};
 
 const PARTNER: i64 = 4242;
 const GROUP: i64 = -900;
@@ -64,24 +64,6 @@ async fn prepare(store: &Store) {
     tx.commit().await.expect("commit");
 }
 
-fn spawn(fake: &FakeTelegram, url: &str, config: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_rally"))
-        .arg("--config")
-        .arg(config)
-        .arg("run")
-        .env_remove("RALLY_CONFIG")
-        .env_remove("DISCORD_TOKEN")
-        .env("TELEGRAM_BOT_TOKEN", fake.token())
-        .env("RALLY_TELEGRAM_API_URL", fake.url())
-        .env("RALLY_DATABASE_URL", url)
-        .env("RALLY_HTTP_LISTEN", "127.0.0.1:0")
-        .env("RALLY_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start rally run")
-}
-
 async fn count(store: &Store, sql: &str) -> i64 {
     let row: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
         .fetch_one(store.pool())
@@ -110,8 +92,8 @@ async fn two_instances_poll_once_post_each_due_time_once_and_take_over() {
     let fake = FakeTelegram::start("RallyBot").await;
     let partner = UserRef::new(PARTNER, "Zed");
 
-    let a = spawn(&fake, &db.url, &config);
-    let b = spawn(&fake, &db.url, &config);
+    let a = spawn_rally_run(env!("CARGO_BIN_EXE_rally"), &fake, &db.url, Some(&config));
+    let b = spawn_rally_run(env!("CARGO_BIN_EXE_rally"), &fake, &db.url, Some(&config));
     let mut sent_reports = 0;
     for _ in 0..10 {
         report(&fake, &partner, sent_reports);

@@ -104,30 +104,7 @@ async fn discord_sender(app: &Arc<App>, fake: &FakeDiscord) -> CancellationToken
     )
 }
 
-/// Runs `body` on SQLite and, when configured, on PostgreSQL.
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn sqlite() {
-                    let db = rally_testkit::TestDb::sqlite().await;
-                    super::$name(&db).await;
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    let Some(db) = rally_testkit::TestDb::postgres(stringify!($name)).await else {
-                        return;
-                    };
-                    super::$name(&db).await;
-                }
-            }
-        )*
-    };
-}
-
-both_backends!(
+rally_testkit::on_both_backends!(
     telegram_429_waits_exactly_retry_after,
     telegram_refusal_fails_at_once_and_marks_the_member,
     discord_429_waits_exactly_retry_after,

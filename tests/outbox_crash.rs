@@ -4,7 +4,7 @@
 //! SQLite, and on PostgreSQL when `RALLY_TEST_POSTGRES_URL` is set.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,7 @@ use rally::engine::schedule::Recipients;
 use rally::features::broadcasts::service;
 use rally::store::members;
 use rally_testkit::TestDb;
-use rally_testkit::telegram::FakeTelegram;
+use rally_testkit::telegram::{FakeTelegram, spawn_rally_run};
 
 const MEMBERS: i64 = 500;
 /// Deliveries in flight at once (the sender's concurrency) plus one group of outcomes.
@@ -74,24 +74,6 @@ async fn prepare(db: &TestDb) {
     assert_eq!(reached as i64, MEMBERS);
 }
 
-fn spawn(fake: &FakeTelegram, url: &str, config: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_rally"))
-        .arg("--config")
-        .arg(config)
-        .arg("run")
-        .env_remove("RALLY_CONFIG")
-        .env_remove("DISCORD_TOKEN")
-        .env("TELEGRAM_BOT_TOKEN", fake.token())
-        .env("RALLY_TELEGRAM_API_URL", fake.url())
-        .env("RALLY_DATABASE_URL", url)
-        .env("RALLY_HTTP_LISTEN", "127.0.0.1:0")
-        .env("RALLY_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start rally run")
-}
-
 /// Messages delivered per chat.
 fn delivered(fake: &FakeTelegram) -> HashMap<i64, usize> {
     let mut per_chat = HashMap::new();
@@ -112,7 +94,7 @@ async fn kill_mid_broadcast(db: &TestDb) {
     std::fs::write(&config, CONFIG).expect("config");
     let fake = FakeTelegram::start("RallyBot").await;
 
-    let mut first = spawn(&fake, &db.url, &config);
+    let mut first = spawn_rally_run(env!("CARGO_BIN_EXE_rally"), &fake, &db.url, Some(&config));
     fake.wait_for_calls("sendMessage", 100, Duration::from_secs(30))
         .await
         .expect("the broadcast is under way");
@@ -124,7 +106,7 @@ async fn kill_mid_broadcast(db: &TestDb) {
         "killed mid-broadcast: {before_restart} delivered"
     );
 
-    let mut second = spawn(&fake, &db.url, &config);
+    let mut second = spawn_rally_run(env!("CARGO_BIN_EXE_rally"), &fake, &db.url, Some(&config));
     let deadline = Instant::now() + Duration::from_secs(60);
     while (delivered(&fake).len() as i64) < MEMBERS && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;

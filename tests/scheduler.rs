@@ -76,29 +76,7 @@ async fn outbox_rows(store: &Store, prefix: &str) -> i64 {
     row.0
 }
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn sqlite() {
-                    let db = rally_testkit::TestDb::sqlite().await;
-                    super::$name(&db).await;
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    let Some(db) = rally_testkit::TestDb::postgres(stringify!($name)).await else {
-                        return;
-                    };
-                    super::$name(&db).await;
-                }
-            }
-        )*
-    };
-}
-
-both_backends!(
+rally_testkit::on_both_backends!(
     each_due_time_runs_once_across_instances,
     missed_due_times_catch_up_inside_the_window_only,
     a_run_whose_instance_died_is_taken_over,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rally::config::{AdminId, AdminPlatform};
 use rally::outbox::{Sender, SenderSettings};
 use rally::platforms::telegram::{Telegram, TelegramTransport, build_bot};
-use rally_testkit::telegram::{ChatRef, Failure, FakeTelegram, UserRef};
+use rally_testkit::telegram::{ChatRef, Failure, FakeTelegram, UserRef, spawn_rally_run};
 use rally_testkit::{TestClock, TestDb};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -452,23 +452,6 @@ async fn prepared_database(dir: &std::path::Path) -> String {
     url
 }
 
-fn spawn_rally(fake: &FakeTelegram, database_url: &str) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_rally"))
-        .arg("run")
-        .env_remove("RALLY_CONFIG")
-        .env_remove("DISCORD_TOKEN")
-        .env("TELEGRAM_BOT_TOKEN", fake.token())
-        .env("RALLY_TELEGRAM_API_URL", fake.url())
-        .env("RALLY_DATABASE_URL", database_url)
-        .env("RALLY_HTTP_LISTEN", "127.0.0.1:0")
-        .env("RALLY_LOG", "warn")
-        .current_dir(std::env::temp_dir())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start rally run")
-}
-
 async fn count_sales(url: &str) -> i64 {
     let store = rally::store::Store::connect(url).await.expect("connect");
     let row: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sales")
@@ -494,13 +477,13 @@ async fn kill_9_mid_stream_loses_nothing_and_doubles_nothing() {
         ));
     }
 
-    let mut first = spawn_rally(&fake, &url);
+    let mut first = spawn_rally_run(env!("CARGO_BIN_EXE_rally"), &fake, &url, None);
     let some = fake.wait_for_calls("sendMessage", 5, WAIT).await;
     first.kill().expect("kill -9");
     let _ = first.wait();
     assert!(some.is_some(), "the first process answered some reports");
 
-    let mut second = spawn_rally(&fake, &url);
+    let mut second = spawn_rally_run(env!("CARGO_BIN_EXE_rally"), &fake, &url, None);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while count_sales(&url).await < REPORTS && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -19,3 +19,29 @@ pub mod telegram;
 pub use chat::{app, code_after, first_int_arg, first_text_arg, keys, say, test_config, text};
 pub use clock::TestClock;
 pub use db::TestDb;
+
+/// Generates `<name>::sqlite` and `<name>::postgres` tests from one `async fn(&TestDb)` each;
+/// the PostgreSQL half says it was skipped without `RALLY_TEST_POSTGRES_URL`. The test crate
+/// needs `tokio` (for `#[tokio::test]`).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    let db = $crate::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    let Some(db) = $crate::TestDb::postgres(stringify!($name)).await else {
+                        return;
+                    };
+                    super::$name(&db).await;
+                }
+            }
+        )*
+    };
+}

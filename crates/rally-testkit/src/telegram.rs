@@ -1146,3 +1146,33 @@ impl SendLimit {
         }
     }
 }
+
+/// Starts `rally run` (`binary`: the test's `env!("CARGO_BIN_EXE_rally")`) as its own process
+/// against `fake`, on `database_url`, with the configuration file `config` if given (else none:
+/// it runs in the temp directory, where no `rally.toml` is picked up). Discord is off, the HTTP
+/// server on a free port, logs quiet.
+pub fn spawn_rally_run(
+    binary: &str,
+    fake: &FakeTelegram,
+    database_url: &str,
+    config: Option<&std::path::Path>,
+) -> std::process::Child {
+    let mut command = std::process::Command::new(binary);
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    command
+        .arg("run")
+        .env_remove("RALLY_CONFIG")
+        .env_remove("DISCORD_TOKEN")
+        .env("TELEGRAM_BOT_TOKEN", fake.token())
+        .env("RALLY_TELEGRAM_API_URL", fake.url())
+        .env("RALLY_DATABASE_URL", database_url)
+        .env("RALLY_HTTP_LISTEN", "127.0.0.1:0")
+        .env("RALLY_LOG", "warn")
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start rally run")
+}
