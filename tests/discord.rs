@@ -490,6 +490,12 @@ async fn pending_sale_with_buttons(
         )
         .await;
     assert!(pending.contains("A manager will approve it"), "{pending}");
+    manager_dm_buttons(bots).await
+}
+
+/// The custom ids of the buttons under the DM a manager got about a pending sale (Approve,
+/// Reject), and that message's id.
+async fn manager_dm_buttons(bots: &Bots) -> (Vec<String>, u64) {
     let dm = bots
         .discord
         .wait_for_call(
@@ -665,33 +671,8 @@ async fn a_discord_manager_approves_a_telegram_partners_sale_by_button() {
     ));
     telegram_sent(&bots, TG_PARTNER, "A manager will approve it").await;
 
-    let dm = bots
-        .discord
-        .wait_for_call(
-            "POST",
-            "/messages",
-            |c| !c.body["components"].is_null() && c.status < 300,
-            WAIT,
-        )
-        .await
-        .expect("the Discord manager gets the sale with buttons");
-    let approve = dm.body["components"][0]["components"][0]["custom_id"]
-        .as_str()
-        .expect("approve button")
-        .to_string();
-    let message_id = bots
-        .discord
-        .messages()
-        .into_iter()
-        .rev()
-        .find(|m| {
-            m["content"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("to approve")
-        })
-        .and_then(|m| m["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
-        .expect("stored DM");
+    let (buttons, message_id) = manager_dm_buttons(&bots).await;
+    let approve = buttons[0].clone();
     let dm_channel = bots.discord.dm_channel_id(MANAGER);
     let (id, token) =
         bots.discord
