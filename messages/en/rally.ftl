@@ -37,6 +37,12 @@ joined-partner = You're in! This account now reports for { $partner }.
 joined-role = You're in, as { $role }.
 joined-next = Send /help to see what you can do.
 link-code = Your link code: { $code } — send /link { $code } from your other account within { $minutes } minutes.
+joined-linked = Your { $other } and { $this } accounts are now one person: notices reach you where you last wrote to me (/notify telegram|discord to choose).
+notify-current = Notices go to: { $choice } (auto = where you last wrote to me). Your accounts: { $platforms }. Change with /notify telegram, /notify discord or /notify auto.
+notify-set = Done: notices go to your { $platform } account.
+notify-auto = Done: notices go where you last wrote to me.
+notify-unknown = “{ $platform }” is not a choice: use /notify telegram, /notify discord or /notify auto.
+notify-no-account = You have no { $platform } account linked. Send /link here, then /link CODE to the bot on { $platform }.
 
 ## Language
 lang-current = Your language is { $locale }. Change it with /lang en or /lang zh-CN.
@@ -187,6 +193,7 @@ cmd-start = Join the program with an invite code
 cmd-link = Link this account (or get a code for another)
 cmd-help = What I can do
 cmd-lang = Change language
+cmd-notify = Where you get notices
 cmd-report = Report a sale
 cmd-sales = Your latest sales
 cmd-cancel = Withdraw a pending sale
@@ -238,6 +245,7 @@ cmdname-start = start
 cmdname-link = link
 cmdname-help = help
 cmdname-lang = lang
+cmdname-notify = notify
 cmdname-report = report
 cmdname-sales = sales
 cmdname-cancel = cancel
@@ -261,6 +269,7 @@ cmdname-funds = funds
 ## Argument names in usage lines (`/report <amount> …`), derived from the command registry.
 param-code = code
 param-locale = en|zh-CN
+param-platform = telegram|discord|auto
 param-amount = amount
 param-currency = currency
 param-customer = customer

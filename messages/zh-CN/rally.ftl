@@ -37,6 +37,12 @@ joined-partner = 加入成功！此账号现在为 { $partner } 报单。
 joined-role = 加入成功，身份：{ $role }。
 joined-next = 发送 /help 查看可用命令。
 link-code = 您的关联码：{ $code } — 请在 { $minutes } 分钟内从另一个账号发送 /link { $code }。
+joined-linked = 您的 { $other } 和 { $this } 账号现已关联为同一人：通知会发到您最近与我对话的平台（用 /notify telegram|discord 指定）。
+notify-current = 通知发送到：{ $choice }（auto = 您最近与我对话的平台）。您的账号：{ $platforms }。可用 /notify telegram、/notify discord 或 /notify auto 更改。
+notify-set = 好的，通知将发送到您的 { $platform } 账号。
+notify-auto = 好的，通知将发送到您最近与我对话的平台。
+notify-unknown = “{ $platform }” 不是有效选项：请用 /notify telegram、/notify discord 或 /notify auto。
+notify-no-account = 您还没有关联 { $platform } 账号。请在这里发送 /link，然后在 { $platform } 上向机器人发送 /link 关联码。
 
 ## 语言
 lang-current = 当前语言：{ $locale }。使用 /lang en 或 /lang zh-CN 切换。
@@ -174,6 +180,7 @@ cmd-start = 用邀请码加入项目
 cmd-link = 关联账号（或获取关联码）
 cmd-help = 查看可用命令
 cmd-lang = 切换语言
+cmd-notify = 选择接收通知的平台
 cmd-report = 报单
 cmd-sales = 最近的销售记录
 cmd-cancel = 撤回待审批的销售
@@ -225,6 +232,7 @@ cmdname-start = 开始
 cmdname-link = 关联
 cmdname-help = 帮助
 cmdname-lang = 语言
+cmdname-notify = 通知
 cmdname-report = 报单
 cmdname-sales = 我的销售
 cmdname-cancel = 撤回
@@ -248,6 +256,7 @@ cmdname-funds = 资金
 ## 用法行中的参数名（`/report <金额> …`），由命令注册表生成。
 param-code = 邀请码
 param-locale = en|zh-CN
+param-platform = telegram|discord|auto
 param-amount = 金额
 param-currency = 币种
 param-customer = 客户

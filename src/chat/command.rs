@@ -27,6 +27,10 @@ pub enum Command {
     Lang {
         locale: Option<String>,
     },
+    /// `/notify [telegram|discord|auto]`: where a person with two accounts gets notices.
+    Notify {
+        platform: Option<String>,
+    },
     Report(ReportArgs),
     Sales,
     Cancel {

@@ -372,6 +372,9 @@ impl App {
             }
             Command::Link { code: None } => membership::link_code(self, ctx, conn).await,
             Command::Lang { locale } => membership::lang(ctx, conn, locale.as_deref()).await,
+            Command::Notify { platform } => {
+                membership::notify(ctx, conn, platform.as_deref()).await
+            }
             Command::Report(args) => sales_chat::report(self, ctx, conn, args).await,
             Command::Sales => sales_chat::sales(self, ctx, conn).await,
             Command::Cancel { sale } => {

@@ -27,6 +27,10 @@ typed_id!(
     MemberId
 );
 typed_id!(
+    /// One person behind one or more chat accounts joined with a personal `/link` code.
+    PersonId
+);
+typed_id!(
     /// A reported or imported sale.
     SaleId
 );

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use unicode_normalization::UnicodeNormalization;
 
-use super::ids::{MemberId, PartnerId};
+use super::ids::{MemberId, PartnerId, PersonId};
 
 /// What kind of business a partner is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -166,6 +166,25 @@ pub struct Member {
     pub role: Option<Role>,
     /// Locale tag chosen with `/lang`, overriding the platform's.
     pub locale: Option<String>,
+    /// The person this account belongs to with other accounts; `None`: an account alone.
+    pub person: Option<Person>,
+}
+
+/// A person with accounts on more than one platform: where notices for them go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub id: PersonId,
+    /// Where the person last spoke to the bot.
+    pub last_platform: Option<Platform>,
+    /// Where they asked to be notified (`/notify`); wins over `last_platform`.
+    pub notify_platform: Option<Platform>,
+}
+
+impl Person {
+    /// The platform notices should go to, if the person said or spoke anywhere.
+    pub fn preferred_platform(&self) -> Option<Platform> {
+        self.notify_platform.or(self.last_platform)
+    }
 }
 
 /// A key for comparing names: NFKC, lower case, inner white space folded. Two partners whose

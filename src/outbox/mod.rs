@@ -168,14 +168,35 @@ pub async fn enqueue_notice(
     dedupe_key: String,
     now_ms: i64,
 ) -> store::Result<Option<Reply>> {
-    enqueue_for_member(app, conn, member, reply, dedupe_key, None, now_ms).await
+    enqueue_for_member(
+        app,
+        conn,
+        member,
+        Routing::ToPerson,
+        reply,
+        dedupe_key,
+        None,
+        now_ms,
+    )
+    .await
+}
+
+/// Which account of a person a member's notice goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routing {
+    /// Where the person wants notices (`/notify`), else where they last spoke to the bot.
+    ToPerson,
+    /// Exactly this account (a broadcast for one platform).
+    ToThisAccount,
 }
 
 /// [`enqueue_notice`], counted in a broadcast's delivery report.
+#[allow(clippy::too_many_arguments)]
 pub async fn enqueue_for_member(
     app: &App,
     conn: &mut store::Conn,
     member: MemberId,
+    routing: Routing,
     reply: Reply,
     dedupe_key: String,
     broadcast_id: Option<i64>,
@@ -185,6 +206,11 @@ pub async fn enqueue_for_member(
         tracing::warn!(%member, "notice for a member that does not exist dropped");
         return Ok(None);
     };
+    let found = match routing {
+        Routing::ToPerson => members::notice_account(&mut *conn, found).await?,
+        Routing::ToThisAccount => found,
+    };
+    let member = found.id;
     let Some((platform, target)) = member_target(found.platform, &found.platform_user_id) else {
         return Ok(Some(reply));
     };

@@ -231,7 +231,7 @@ async fn close_reminder(app: &App, key: &str, due_ms: i64) -> anyhow::Result<Str
     };
     let now = app.now();
     let mut tx = app.store.begin().await?;
-    let managers = members::managers(&mut tx).await?;
+    let managers = members::managers_to_notify(&mut tx).await?;
     for manager in &managers {
         let dedupe = format!("{key}:manager:{}", manager.id);
         crate::outbox::enqueue_notice(

@@ -57,3 +57,26 @@ pub async fn mark_used(conn: &mut Conn, code: &str, member: MemberId, now: i64) 
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Marks `code` as a personal link code of `member`: redeeming it joins the redeeming account
+/// to `member`'s person.
+pub async fn mark_personal(conn: &mut Conn, code: &str, member: MemberId) -> Result<()> {
+    sqlx::query("UPDATE invites SET link_member = $1 WHERE code = $2")
+        .bind(member.0)
+        .bind(code)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The account whose personal link code `code` is, if it is one.
+pub async fn link_member(conn: &mut Conn, code: &str) -> Result<Option<MemberId>> {
+    let row = sqlx::query("SELECT link_member FROM invites WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(row) => col::<Option<i64>>(&row, "link_member")?.map(MemberId),
+        None => None,
+    })
+}

@@ -94,10 +94,23 @@ pub async fn deliver(
             let dedupe = format!("{key}:member:{member}");
             let personal = reply.clone();
             // Terminal members (the demo) have no platform to be reached on later.
-            let queued =
-                outbox::enqueue_for_member(app, conn, member, personal, dedupe, broadcast_id, now)
-                    .await?
-                    .is_none();
+            // A broadcast for one platform stays there; otherwise the person's choice counts.
+            let routing = match filter.platform {
+                Some(_) => outbox::Routing::ToThisAccount,
+                None => outbox::Routing::ToPerson,
+            };
+            let queued = outbox::enqueue_for_member(
+                app,
+                conn,
+                member,
+                routing,
+                personal,
+                dedupe,
+                broadcast_id,
+                now,
+            )
+            .await?
+            .is_none();
             reached += usize::from(queued);
         }
     }

@@ -10,7 +10,7 @@ use crate::chat::reply::{Msg, Reply};
 use crate::config::Locale;
 use crate::engine::audit::AuditAction;
 use crate::engine::invite::{self as invite_rules, InviteError};
-use crate::engine::partner::{PartnerKind, Platform, Role};
+use crate::engine::partner::{PartnerKind, Person, Platform, Role};
 use crate::store::partners::NewPartner;
 use crate::store::{self, audit, invites, members, partners};
 
@@ -62,6 +62,18 @@ pub const COMMANDS: &[CommandSpec] = &[
             })
         },
         example: "zh-CN",
+    },
+    CommandSpec {
+        name: "notify",
+        audience: Audience::Partner,
+        writes: Writes::WithArguments,
+        params: &[opt("platform", K::Word)],
+        parse: |t| {
+            Ok(Command::Notify {
+                platform: command::optional_word(t),
+            })
+        },
+        example: "telegram",
     },
     CommandSpec {
         name: "invite",
@@ -122,6 +134,28 @@ pub(crate) async fn redeem(ctx: &mut Ctx<'_>, conn: &mut store::Conn, typed: &st
     if !invites::mark_used(&mut *conn, &code, ctx.member.id, ctx.now).await? {
         return Err(user(Msg::new("invite-used")));
     }
+    // A personal link code also makes both accounts one person, for where notices go.
+    let linked_with = match invites::link_member(&mut *conn, &code).await? {
+        Some(from) if from != ctx.member.id => members::get(&mut *conn, from).await?,
+        _ => None,
+    };
+    let person = match &linked_with {
+        Some(from) => {
+            let person = members::join_person(&mut *conn, from, &ctx.member, ctx.now).await?;
+            members::note_spoke(
+                &mut *conn,
+                &Person {
+                    id: person,
+                    last_platform: None,
+                    notify_platform: None,
+                },
+                ctx.member.platform,
+            )
+            .await?;
+            Some(person)
+        }
+        None => None,
+    };
     // Joining never lowers a role an account already has (an admin stays admin).
     let role = ctx.member.role.map_or(invite.role, |r| r.max(invite.role));
     let partner_id = invite.partner_id.or(ctx.member.partner_id);
@@ -132,7 +166,13 @@ pub(crate) async fn redeem(ctx: &mut Ctx<'_>, conn: &mut store::Conn, typed: &st
         AuditAction::MemberJoin,
         &format!("member {}", ctx.member.id),
         Some(&json!({ "role": ctx.member.role.map(|r| r.as_str()), "partner": ctx.member.partner_id })),
-        Some(&json!({ "role": role.as_str(), "partner": partner_id, "code": code })),
+        Some(&json!({
+            "role": role.as_str(),
+            "partner": partner_id,
+            "code": code,
+            "person": person.map(|p| p.0),
+            "linked_with": linked_with.as_ref().map(|m| m.id.0),
+        })),
         ctx.now,
     )
     .await?;
@@ -144,8 +184,15 @@ pub(crate) async fn redeem(ctx: &mut Ctx<'_>, conn: &mut store::Conn, typed: &st
         Some(name) => Msg::new("joined-partner").text("partner", name),
         None => Msg::new("joined-role").text("role", role.as_str()),
     };
-    let replies = vec![Reply::here(msg).line(Msg::new("joined-next"))];
-    Ok(replies)
+    let mut reply = Reply::here(msg);
+    if let Some(from) = &linked_with {
+        reply = reply.line(
+            Msg::new("joined-linked")
+                .text("other", from.platform.as_str())
+                .text("this", ctx.member.platform.as_str()),
+        );
+    }
+    Ok(vec![reply.line(Msg::new("joined-next"))])
 }
 
 /// `/link` without a code: a short-lived code that joins another platform's account to
@@ -162,6 +209,7 @@ pub(crate) async fn link_code(app: &App, ctx: &mut Ctx<'_>, conn: &mut store::Co
         Some(ctx.member.id),
     )
     .await?;
+    invites::mark_personal(&mut *conn, &invite.code, ctx.member.id).await?;
     let replies = vec![Reply::private(
         Msg::new("link-code")
             .text("code", &invite.code)
@@ -189,6 +237,59 @@ pub(crate) async fn lang(
         ..Reply::here(Msg::new("lang-set").text("locale", locale.tag()))
     }];
     Ok(replies)
+}
+
+/// `/notify [telegram|discord|auto]`: shows or sets where a person linked on both platforms
+/// gets notices (`auto`: where they last spoke to the bot).
+pub(crate) async fn notify(
+    ctx: &mut Ctx<'_>,
+    conn: &mut store::Conn,
+    wanted: Option<&str>,
+) -> Handled {
+    let accounts = match &ctx.member.person {
+        Some(person) => members::accounts_of(&mut *conn, person.id).await?,
+        None => vec![ctx.member.clone()],
+    };
+    let platforms = || {
+        let mut names: Vec<&str> = accounts.iter().map(|a| a.platform.as_str()).collect();
+        names.dedup();
+        names.join(", ")
+    };
+    let Some(wanted) = wanted else {
+        let choice = ctx
+            .member
+            .person
+            .as_ref()
+            .and_then(|p| p.notify_platform)
+            .map_or("auto", |p| p.as_str());
+        return Ok(vec![Reply::here(
+            Msg::new("notify-current")
+                .text("choice", choice)
+                .text("platforms", platforms()),
+        )]);
+    };
+    let choice = match wanted.to_lowercase().as_str() {
+        "auto" => None,
+        other => match Platform::parse(other) {
+            Some(p @ (Platform::Telegram | Platform::Discord)) => Some(p),
+            _ => return Err(user(Msg::new("notify-unknown").text("platform", wanted))),
+        },
+    };
+    if let Some(platform) = choice
+        && !accounts.iter().any(|a| a.platform == platform)
+    {
+        return Err(user(
+            Msg::new("notify-no-account").text("platform", platform.as_str()),
+        ));
+    }
+    if let Some(person) = &ctx.member.person {
+        members::set_notify_platform(&mut *conn, person.id, choice).await?;
+    }
+    let msg = match choice {
+        Some(platform) => Msg::new("notify-set").text("platform", platform.as_str()),
+        None => Msg::new("notify-auto"),
+    };
+    Ok(vec![Reply::here(msg)])
 }
 
 pub(crate) async fn invite(

@@ -19,6 +19,10 @@ pub async fn resolve(
     if let Some(member) = found
         && (!admin || member.role == Some(Role::Admin))
     {
+        // Notices for a person with several accounts follow them to where they last spoke.
+        if let Some(person) = &member.person {
+            store::members::note_spoke(&mut *conn, person, platform).await?;
+        }
         return Ok(member);
     }
     let now = app.now();

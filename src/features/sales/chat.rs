@@ -176,7 +176,7 @@ pub(crate) async fn report_reply(
 pub(crate) async fn notify_managers(conn: &mut store::Conn, sale: &Sale) -> Handled {
     let partner = partners::get(conn, sale.partner_id).await?;
     let partner_name = partner.map(|p| p.name).unwrap_or_default();
-    let managers = members::managers(conn).await?;
+    let managers = members::managers_to_notify(conn).await?;
     Ok(managers
         .into_iter()
         .map(|m| Reply {

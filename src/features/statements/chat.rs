@@ -359,7 +359,7 @@ pub(crate) async fn dispute(
             .int("dispute", id.0)
             .int("line", i64::from(line)),
     )];
-    for manager in members::managers(conn).await? {
+    for manager in members::managers_to_notify(conn).await? {
         replies.push(Reply {
             to: Destination::Member(manager.id),
             locale: manager.locale.as_deref().and_then(Locale::from_tag),
