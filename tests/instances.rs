@@ -2,7 +2,9 @@
 //! Telegram, answers an overlapping second `getUpdates` with 409): only one polls at a time, a
 //! job every 3 seconds posts each due time exactly once, and when the polling instance is
 //! killed with -9 the other takes over within the lease (15 s) plus its retry (2 s), losing no
-//! update and handling none twice. Skipped without `RALLY_TEST_POSTGRES_URL`.
+//! update and handling none twice. Two instances with `RALLY_DISCORD_SHARDS` 0/2 and 1/2 each
+//! connect only their shard, and each interaction is answered once. Skipped without
+//! `RALLY_TEST_POSTGRES_URL`.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -11,6 +13,7 @@ use rally::engine::partner::{PartnerKind, Platform, Role};
 use rally::store::jobs::{self, ProgramChat};
 use rally::store::{Store, members, partners};
 use rally_testkit::TestDb;
+use rally_testkit::discord::{self as fake_discord, DiscordUser, FakeDiscord};
 use rally_testkit::telegram::{FakeTelegram, UserRef, spawn_rally_run};
 
 const PARTNER: i64 = 4242;
@@ -173,4 +176,80 @@ async fn two_instances_poll_once_post_each_due_time_once_and_take_over() {
         posts >= rows - 1 && posts <= rows + 1 && rows >= runs - 1,
         "posts {posts}, rows {rows}, runs {runs}"
     );
+}
+
+/// `rally run` for the fake Discord only, connecting `shards`.
+fn spawn_discord_run(fake: &FakeDiscord, database_url: &str, shards: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_rally"))
+        .arg("run")
+        .env_remove("RALLY_CONFIG")
+        .env_remove("TELEGRAM_BOT_TOKEN")
+        .env("DISCORD_TOKEN", fake_discord::TOKEN)
+        .env("RALLY_DISCORD_API_URL", fake.url())
+        .env("RALLY_DISCORD_SHARDS", shards)
+        .env("RALLY_DATABASE_URL", database_url)
+        .env("RALLY_HTTP_LISTEN", "127.0.0.1:0")
+        .env("RALLY_LOG", "warn")
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start rally run")
+}
+
+#[tokio::test]
+async fn discord_shards_are_split_across_instances() {
+    let Some(db) = TestDb::postgres("discord_shards").await else {
+        return;
+    };
+    let fake = FakeDiscord::start().await;
+    let mut a = spawn_discord_run(&fake, &db.url, "0/2");
+    let mut b = spawn_discord_run(&fake, &db.url, "1/2");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while fake.live_shards() != [(0, 2), (1, 2)] && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        fake.live_shards(),
+        [(0, 2), (1, 2)],
+        "one session per shard"
+    );
+
+    // A guild command goes to the guild's shard, a DM to shard 0: each is answered once.
+    let user = DiscordUser::new(77_001, "Shard Tester");
+    let dm = fake.dm_channel_id(user.id);
+    let mut interactions = Vec::new();
+    for (channel, guild) in [
+        (fake_discord::GUILD_CHANNEL_ID, Some(fake_discord::GUILD_ID)),
+        (dm, None),
+    ] {
+        let (id, _) =
+            fake.send_interaction_command(&user, channel, guild, "help", serde_json::json!([]));
+        fake.wait_for_call(
+            "POST",
+            &format!("/interactions/{id}/"),
+            |_| true,
+            Duration::from_secs(20),
+        )
+        .await
+        .expect("answered");
+        interactions.push(id);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for id in interactions {
+        let answers = fake
+            .calls()
+            .iter()
+            .filter(|c| c.path.contains(&format!("/interactions/{id}/")))
+            .count();
+        assert_eq!(answers, 1, "interaction {id} answered by one instance");
+    }
+    assert_eq!(fake.identifies(), 2, "no shard connected twice");
+    for child in [&mut a, &mut b] {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let _ = child.wait();
+    }
 }

@@ -95,13 +95,21 @@ async fn telegram_sender(app: &Arc<App>, fake: &FakeTelegram) -> CancellationTok
 }
 
 async fn discord_sender(app: &Arc<App>, fake: &FakeDiscord) -> CancellationToken {
-    let transport = DiscordTransport::new(app.clone(), fake_discord::TOKEN, Some(&fake.url()))
-        .expect("transport");
-    start(
+    discord_sender_with(
         app,
-        transport,
+        fake,
         settings(SenderSettings::discord(&Default::default())),
     )
+}
+
+fn discord_sender_with(
+    app: &Arc<App>,
+    fake: &FakeDiscord,
+    settings: SenderSettings,
+) -> CancellationToken {
+    let transport = DiscordTransport::new(app.clone(), fake_discord::TOKEN, Some(&fake.url()))
+        .expect("transport");
+    start(app, transport, settings)
 }
 
 rally_testkit::on_both_backends!(
@@ -109,6 +117,8 @@ rally_testkit::on_both_backends!(
     telegram_refusal_fails_at_once_and_marks_the_member,
     discord_429_waits_exactly_retry_after,
     discord_server_errors_are_retried,
+    discord_route_buckets_are_waited_for_without_a_429,
+    discord_global_429_pauses_every_channel,
 );
 
 async fn telegram_429_waits_exactly_retry_after(db: &TestDb) {
@@ -216,5 +226,69 @@ async fn discord_server_errors_are_retried(db: &TestDb) {
     let (status, attempts, error) = wait_for_status(&app.store, id, Status::Sent).await;
     assert_eq!((status, attempts), (Status::Sent, 2), "{error:?}");
     assert!(error.unwrap_or_default().contains("500"));
+    stop.cancel();
+}
+
+/// Discord lowers a channel's bucket below what the sender paces at (3 per second here, the
+/// sender allowing 1,000 per 5 s): the `X-RateLimit-Remaining: 0` / `Reset-After` headers make
+/// the sender wait for the refill, so ten messages arrive with no 429 at all.
+async fn discord_route_buckets_are_waited_for_without_a_429(db: &TestDb) {
+    let fake = FakeDiscord::start().await;
+    fake.limit_channel_messages(3, Duration::from_secs(1));
+    let app = app_on(db);
+    let mut ids = Vec::new();
+    for n in 0..10 {
+        ids.push(notice(&app, Platform::Discord, "88003", &format!("bucket-{n}")).await);
+    }
+    let mut pace = settings(SenderSettings::discord(&Default::default()));
+    pace.private_burst = std::num::NonZeroU32::new(1_000).expect("non-zero");
+    let started = Instant::now();
+    let stop = discord_sender_with(&app, &fake, pace);
+    for id in ids {
+        let (status, attempts, error) = wait_for_status(&app.store, id, Status::Sent).await;
+        assert_eq!((status, attempts), (Status::Sent, 1), "{error:?}");
+    }
+    let took = started.elapsed();
+    assert_eq!(fake.rate_limited(), 0, "no 429 from Discord");
+    // Ten messages at three per window need the fourth window.
+    assert!(took >= Duration::from_secs(3), "took {took:?}");
+    stop.cancel();
+}
+
+/// A global 429 pauses every channel, not only the one that got it, for its `retry_after`.
+async fn discord_global_429_pauses_every_channel(db: &TestDb) {
+    let fake = FakeDiscord::start().await;
+    let app = app_on(db);
+    fake.fail_next(
+        "/messages",
+        fake_discord::Failure::GlobalRateLimited {
+            retry_after_secs: 1.5,
+        },
+    );
+    let first = notice(&app, Platform::Discord, "88004", "global-1").await;
+    let stop = discord_sender(&app, &fake).await;
+    let limited = fake
+        .wait_for_call("POST", "/messages", |c| c.status == 429, WAIT)
+        .await
+        .expect("the first message meets the global limit");
+    let others = [
+        notice(&app, Platform::Discord, "88005", "global-2").await,
+        notice(&app, Platform::Discord, "88006", "global-3").await,
+    ];
+    for id in std::iter::once(first).chain(others) {
+        let (status, _, error) = wait_for_status(&app.store, id, Status::Sent).await;
+        assert_eq!(status, Status::Sent, "{error:?}");
+    }
+    for call in fake.calls() {
+        if call.method == "POST" && call.path.ends_with("/messages") && call.status < 300 {
+            let after = call.at.duration_since(limited.at);
+            assert!(
+                after >= Duration::from_millis(1_450),
+                "{} sent {after:?} after a global 429 of 1.5 s",
+                call.path
+            );
+        }
+    }
+    assert_eq!(fake.rate_limited(), 1);
     stop.cancel();
 }

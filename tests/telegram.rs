@@ -664,3 +664,83 @@ async fn announcements_reach_program_chats_and_members_with_a_delivery_report() 
     h.sent(MANAGER, "#1").await;
     h.stop().await;
 }
+
+/// Two instances in webhook mode on one database: each stores what its webhook receives, one
+/// processes the inbox; an update Telegram redelivers to the other instance is answered once,
+/// and an update only the standby received is answered by the leader.
+#[tokio::test]
+async fn webhook_instances_share_one_inbox_and_answer_each_update_once() {
+    let fake = FakeTelegram::start("RallyBot").await;
+    let db = TestDb::sqlite().await;
+    let clock = TestClock::new();
+    let stop = CancellationToken::new();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let mut addresses = Vec::new();
+    let mut tasks = Vec::new();
+    for _ in 0..2 {
+        let app = Arc::new(rally_testkit::app(&db, &clock));
+        let bot = build_bot(fake.token(), &fake.url()).expect("bot");
+        let tg = Telegram::new(bot, app, "RallyBot".into());
+        let router = rally::platforms::http::router([rally::platforms::telegram::webhook::routes(
+            tg.clone(),
+            "s3cret".into(),
+        )]);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        addresses.push(listener.local_addr().expect("addr"));
+        tasks.push(tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        }));
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move { tg.process_forever(stop).await }));
+    }
+    let post = |addr: std::net::SocketAddr, update: Value| {
+        let client = client.clone();
+        async move {
+            let answer = client
+                .post(format!("http://{addr}/telegram/webhook/s3cret"))
+                .header("X-Telegram-Bot-Api-Secret-Token", "s3cret")
+                .json(&update)
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(answer.status(), 200);
+        }
+    };
+    let update = |id: i64, user: i64| {
+        let user = UserRef::new(user, "Guest");
+        let mut update = FakeTelegram::text_message(user.private_chat(), user.clone(), "/help");
+        update["update_id"] = Value::from(id);
+        update
+    };
+    post(addresses[0], update(100, 7)).await;
+    post(addresses[1], update(101, 8)).await;
+    // Telegram redelivers update 100 to the other instance.
+    post(addresses[1], update(100, 7)).await;
+    for chat in [7, 8] {
+        fake.wait_for_call(
+            "sendMessage",
+            |c| c.params["chat_id"].as_i64() == Some(chat),
+            WAIT,
+        )
+        .await
+        .expect("answered");
+    }
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for chat in [7, 8] {
+        let answers = fake
+            .calls_to("sendMessage")
+            .iter()
+            .filter(|c| c.params["chat_id"].as_i64() == Some(chat))
+            .count();
+        assert_eq!(answers, 1, "chat {chat} answered once");
+    }
+    stop.cancel();
+    for task in tasks {
+        task.abort();
+    }
+}

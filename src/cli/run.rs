@@ -114,11 +114,17 @@ pub(crate) async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
             stop.cancelled().await;
             shards.shutdown_all().await;
         });
+        let shards = config.discord.shards;
         tasks.spawn(async move {
-            client
-                .start()
-                .await
-                .map_err(|e| anyhow::anyhow!("Discord gateway: {e}"))
+            let started = match shards {
+                // serenity's range end is the last shard itself (`4..7` runs 4, 5, 6 and 7).
+                Some(s) => {
+                    tracing::info!(shards = %s, "Discord gateway: connecting these shards");
+                    client.start_shard_range(s.first..s.last, s.total).await
+                }
+                None => client.start().await,
+            };
+            started.map_err(|e| anyhow::anyhow!("Discord gateway: {e}"))
         });
     }
     // The scheduler: configured jobs at their due times, once each across instances.

@@ -72,6 +72,10 @@ impl Config {
             "  guilds: {}",
             list(guilds, "all (global commands)", "", ", ")
         );
+        match d.shards {
+            Some(shards) => line!("  gateway shards: {shards}"),
+            None => line!("  gateway shards: one (the whole bot)"),
+        }
         line!("http: listening on {}", self.http.listen);
         let admins = self.admins.iter().map(AdminId::to_string).collect();
         line!("admins: {}", list(admins, "none", "", ", "));

@@ -80,6 +80,10 @@ impl Checker<'_> {
             self.env::<HttpUrl>(env, DISCORD_API_URL).map(Some),
         );
         set(
+            &mut dc.shards,
+            self.env::<DiscordShards>(env, DISCORD_SHARDS).map(Some),
+        );
+        set(
             &mut cfg.http.listen,
             self.env::<SocketAddr>(env, HTTP_LISTEN),
         );

@@ -67,6 +67,7 @@ pub mod env_vars {
     /// Secret: enables Discord.
     pub const DISCORD_TOKEN: &str = "DISCORD_TOKEN";
     pub const DISCORD_API_URL: &str = "RALLY_DISCORD_API_URL";
+    pub const DISCORD_SHARDS: &str = "RALLY_DISCORD_SHARDS";
     pub const HTTP_LISTEN: &str = "RALLY_HTTP_LISTEN";
     pub const ADMINS: &str = "RALLY_ADMINS";
     pub const LOG: &str = "RALLY_LOG";
@@ -173,6 +174,44 @@ pub struct DiscordConfig {
     pub api_url: Option<String>,
     /// Guilds to register slash commands in (instantly); empty means global commands.
     pub guild_ids: Vec<u64>,
+    /// The gateway shards this instance connects (`shards = "0-1/4"`, or
+    /// `RALLY_DISCORD_SHARDS`); `None`: one shard, the whole bot.
+    pub shards: Option<DiscordShards>,
+}
+
+/// A contiguous range of a bot's gateway shards: `first` to `last` (inclusive) of `total`.
+/// Instances sharing a bot split its shards by giving each its own range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiscordShards {
+    pub first: u32,
+    pub last: u32,
+    pub total: u32,
+}
+
+impl DiscordShards {
+    /// `"first-last/total"` or `"shard/total"`, with `first <= last < total`.
+    pub fn parse(text: &str) -> Option<DiscordShards> {
+        let (range, total) = text.trim().split_once('/')?;
+        let total: u32 = total.trim().parse().ok()?;
+        let (first, last) = match range.split_once('-') {
+            Some((a, b)) => (a.trim().parse().ok()?, b.trim().parse().ok()?),
+            None => {
+                let only: u32 = range.trim().parse().ok()?;
+                (only, only)
+            }
+        };
+        (first <= last && last < total).then_some(DiscordShards { first, last, total })
+    }
+}
+
+impl fmt::Display for DiscordShards {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.first == self.last {
+            write!(f, "{}/{}", self.first, self.total)
+        } else {
+            write!(f, "{}-{}/{}", self.first, self.last, self.total)
+        }
+    }
 }
 
 /// `[http]`.

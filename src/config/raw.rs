@@ -163,6 +163,7 @@ pub struct HttpUrl;
 pub struct DbUrl;
 pub struct Who;
 pub struct Admins;
+pub use super::DiscordShards;
 
 /// `Type => Out, what is expected, |value, source text| its meaning`.
 macro_rules! leaf {
@@ -217,6 +218,9 @@ leaf! {
         _ => String::read(v, ""),
     };
     Admins => Vec<AdminId>, "a comma list like telegram:123,discord:456", |v, _| parse_admins(s(v)?);
+    DiscordShards => DiscordShards,
+        "the shards this instance runs, as \"first-last/total\" such as \"0-1/4\" (or \"2/4\")",
+        |v, _| DiscordShards::parse(s(v)?);
 }
 
 /// A table read as `T`, or `None` when something else was written (reported).
@@ -390,7 +394,7 @@ raw! {
     }
     RawDatabase "database" [] { url: V<DbUrl> }
     RawTelegram "telegram" [] { api_url: V<HttpUrl>, mode: V<TelegramMode>, webhook_url: V<HttpUrl> }
-    RawDiscord "discord" [] { api_url: V<HttpUrl>, guild_ids: Arr<V<Id>> }
+    RawDiscord "discord" [] { api_url: V<HttpUrl>, guild_ids: Arr<V<Id>>, shards: V<DiscordShards> }
     RawHttp "http" [] { listen: V<SocketAddr> }
     RawAdmin "admins" [platform, id] { platform: V<AdminPlatform>, id: V<Id> }
     RawKudos "kudos" [] { daily: V<Nat0>, cooldown_minutes: V<Nat0> }

@@ -1186,3 +1186,27 @@ fn allocation_defaults_and_checks() {
         "{msg}"
     );
 }
+
+#[test]
+fn discord_shards_are_a_range_of_a_total() {
+    let cfg = parse("[discord]\nshards = \"2-3/4\"\n").expect("config");
+    assert_eq!(
+        cfg.discord.shards,
+        Some(DiscordShards {
+            first: 2,
+            last: 3,
+            total: 4
+        })
+    );
+    assert_eq!(
+        DiscordShards::parse("1/2").map(|s| s.to_string()),
+        Some("1/2".into())
+    );
+    for bad in ["\"4/4\"", "\"3-1/4\"", "\"0-1\"", "\"x/2\"", "2"] {
+        let msg = errors(&format!("[discord]\nshards = {bad}\n"));
+        assert!(
+            msg.contains("rally.toml:2: `discord.shards`: expected the shards this instance runs"),
+            "{bad}: {msg}"
+        );
+    }
+}

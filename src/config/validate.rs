@@ -166,6 +166,7 @@ impl<'t> Checker<'t> {
         }
         if let Some(d) = tbl(r.discord) {
             cfg.discord.api_url = get(d.api_url);
+            cfg.discord.shards = get(d.shards);
             for id in items(d.guild_ids).into_iter().filter_map(|v| v.0) {
                 push_new(&mut cfg.discord.guild_ids, id);
             }

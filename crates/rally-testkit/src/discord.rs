@@ -159,6 +159,8 @@ pub struct RestCall {
     pub files: Vec<UploadedFile>,
     /// The HTTP status the fake answered with; 0 while the request is in flight.
     pub status: u16,
+    /// When the request arrived.
+    pub at: Instant,
 }
 
 impl RestCall {
@@ -179,6 +181,9 @@ pub enum Failure {
     /// with `r.status_code == 429`; the body has no `code`, so serenity fails to decode it
     /// (`r.error.code == -1`) and `retry_after` is NOT available to the caller.
     RateLimited { retry_after_secs: f64 },
+    /// 429 of the global limit: `"global": true`, `X-RateLimit-Global: true`,
+    /// `X-RateLimit-Scope: global`; the bot must pause every request for `retry_after_secs`.
+    GlobalRateLimited { retry_after_secs: f64 },
     /// 500 `{"message": "500: Internal Server Error", "code": 0}`.
     ServerError,
     /// Any JSON error: `{"message": message, "code": code}` with `status`.
@@ -240,6 +245,13 @@ struct Inner {
     resumes: usize,
     heartbeats: usize,
     next_session: u64,
+    /// Real per-channel buckets for `POST /channels/{id}/messages` (see
+    /// [`FakeDiscord::limit_channel_messages`]): messages per window, and each channel's
+    /// current window (start, messages in it).
+    channel_limit: Option<(u32, Duration)>,
+    channel_windows: HashMap<String, (Instant, u32)>,
+    /// 429s answered, of any kind.
+    rate_limited: usize,
 }
 
 struct InteractionState {
@@ -265,6 +277,19 @@ struct Session {
     /// The connection the session is attached to, if any.
     conn: Option<u64>,
     invalid: bool,
+    /// `[shard_id, num_shards]` from the IDENTIFY; `None`: an unsharded connection.
+    shard: Option<(u64, u64)>,
+}
+
+impl Session {
+    /// Whether Discord would send an event of `guild` (none: a DM) on this session: guild
+    /// events go to shard `(guild_id >> 22) % num_shards`, direct messages to shard 0.
+    fn receives(&self, guild: Option<u64>) -> bool {
+        match self.shard {
+            None => true,
+            Some((id, total)) => id == guild.map_or(0, |g| (g >> 22) % total.max(1)),
+        }
+    }
 }
 
 enum Out {
@@ -313,6 +338,9 @@ impl FakeDiscord {
                 resumes: 0,
                 heartbeats: 0,
                 next_session: 1,
+                channel_limit: None,
+                channel_windows: HashMap::new(),
+                rate_limited: 0,
             },
         );
         let router = Router::new()
@@ -547,8 +575,9 @@ impl FakeDiscord {
             .insert(channel_id, GUILD_ID);
     }
 
-    /// Sends a raw dispatch (`t` = `event`, `d` = `data`) to every live session (for events the
-    /// helpers above do not cover); a session whose websocket is down gets it on resume.
+    /// Sends a raw dispatch (`t` = `event`, `d` = `data`) to every live session that would get
+    /// it (by shard, as Discord routes: see `Session::receives`); a session whose websocket is
+    /// down gets it on resume.
     /// Returns the number of sessions it went to (0 prints a warning: the event is lost).
     pub fn dispatch(&self, event: &str, data: Value) -> usize {
         let mut inner = self.shared.lock();
@@ -556,7 +585,15 @@ impl FakeDiscord {
         let Inner {
             sessions, conns, ..
         } = &mut *inner;
-        for session in sessions.iter_mut().filter(|s| !s.invalid) {
+        let guild = match &data["guild_id"] {
+            Value::String(g) => g.parse::<u64>().ok(),
+            Value::Number(g) => g.as_u64(),
+            _ => None,
+        };
+        for session in sessions
+            .iter_mut()
+            .filter(|s| !s.invalid && s.receives(guild))
+        {
             session.seq += 1;
             let frame = json!({"op": 0, "t": event, "s": session.seq, "d": data}).to_string();
             session.log.push((session.seq, frame.clone()));
@@ -625,6 +662,20 @@ impl FakeDiscord {
     pub fn connections(&self) -> usize {
         let inner = self.shared.lock();
         inner.identifies + inner.resumes
+    }
+
+    /// The `[shard_id, num_shards]` of every live session, sorted (unsharded ones left out).
+    pub fn live_shards(&self) -> Vec<(u64, u64)> {
+        let mut shards: Vec<(u64, u64)> = self
+            .shared
+            .lock()
+            .sessions
+            .iter()
+            .filter(|s| !s.invalid && s.conn.is_some())
+            .filter_map(|s| s.shard)
+            .collect();
+        shards.sort_unstable();
+        shards
     }
 
     pub fn identifies(&self) -> usize {
@@ -713,6 +764,18 @@ impl FakeDiscord {
         self.shared
             .wait_for_calls(timeout, n, |c| c.answered(method, path_contains))
             .await
+    }
+
+    /// Enforces Discord's per-route buckets on channel messages: at most `per_window` messages
+    /// per channel in each `window`; answers carry the true `X-RateLimit-Remaining` and
+    /// `X-RateLimit-Reset-After`, and one more message in the window gets a 429 (scope `user`).
+    pub fn limit_channel_messages(&self, per_window: u32, window: Duration) {
+        self.shared.lock().channel_limit = Some((per_window, window));
+    }
+
+    /// How many 429s the fake answered (failures asked for and bucket overflows).
+    pub fn rate_limited(&self) -> usize {
+        self.shared.lock().rate_limited
     }
 
     /// Fails the next request whose path contains `path_contains` with `failure`; several
@@ -820,7 +883,44 @@ impl Recorded for Inner {
     }
 }
 
+/// A channel's message bucket after counting one more message.
+enum BucketState {
+    Open {
+        limit: u32,
+        remaining: u32,
+        reset_after: Duration,
+    },
+    Exhausted {
+        reset_after: Duration,
+    },
+}
+
 impl Inner {
+    /// Counts a message posted to a channel against its bucket, when buckets are enforced.
+    fn take_channel_message(&mut self, path: &str) -> Option<BucketState> {
+        let (limit, window) = self.channel_limit?;
+        let channel = path
+            .strip_prefix("/api/v10/channels/")?
+            .strip_suffix("/messages")?
+            .to_string();
+        let now = Instant::now();
+        let (start, used) = self.channel_windows.entry(channel).or_insert((now, 0));
+        if now.duration_since(*start) >= window {
+            *start = now;
+            *used = 0;
+        }
+        let reset_after = window.saturating_sub(now.duration_since(*start));
+        if *used >= limit {
+            return Some(BucketState::Exhausted { reset_after });
+        }
+        *used += 1;
+        Some(BucketState::Open {
+            limit,
+            remaining: limit - *used,
+            reset_after,
+        })
+    }
+
     /// Sessions attached to an open websocket.
     fn live_sessions(&self) -> usize {
         self.sessions
@@ -1613,6 +1713,9 @@ fn on_gateway_message(
                 log: Vec::new(),
                 conn: Some(conn),
                 invalid: false,
+                shard: shard
+                    .as_ref()
+                    .and_then(|s| Some((s[0].as_u64()?, s[1].as_u64()?))),
             };
             let mut frames = vec![("READY", ready_json(&shared.gateway_url, &session_id, shard))];
             if intents & 1 != 0 {
@@ -1773,6 +1876,20 @@ fn failure_answer(failure: &Failure) -> Answer {
                 raw: None,
             }
         }
+        Failure::GlobalRateLimited { retry_after_secs } => Answer {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            body: Some(json!({
+                "message": "You are being rate limited.",
+                "retry_after": retry_after_secs,
+                "global": true,
+            })),
+            headers: vec![
+                ("retry-after", format!("{}", retry_after_secs.ceil() as u64)),
+                ("x-ratelimit-global", "true".into()),
+                ("x-ratelimit-scope", "global".into()),
+            ],
+            raw: None,
+        },
         Failure::ServerError => api_error(500, 0, "500: Internal Server Error"),
         Failure::Api {
             status,
@@ -1827,7 +1944,7 @@ async fn rest(
 ) -> Response {
     let path = uri.path().to_string();
     let (body_json, files) = parse_body(&headers, &body);
-    let (index, failure) = {
+    let (index, failure, bucket) = {
         let mut inner = shared.lock();
         let failure = inner
             .failures
@@ -1841,21 +1958,64 @@ async fn rest(
             body: body_json.clone(),
             files: files.iter().map(Part::uploaded).collect(),
             status: 0,
+            at: Instant::now(),
         });
-        (inner.calls.len() - 1, failure)
+        let bucket = match failure {
+            None if method == Method::POST => inner.take_channel_message(&path),
+            _ => None,
+        };
+        (inner.calls.len() - 1, failure, bucket)
     };
     shared.bump();
 
-    let answer = match failure {
-        Some(Failure::Delay(delay)) => {
+    let answer = match (failure, bucket) {
+        (Some(Failure::Delay(delay)), _) => {
             shared.pause(delay).await;
             route(&shared, &method, &path, &headers, &body_json, &files)
         }
-        Some(failure) => failure_answer(&failure),
-        None => route(&shared, &method, &path, &headers, &body_json, &files),
+        (Some(failure), _) => failure_answer(&failure),
+        (None, Some(BucketState::Exhausted { reset_after })) => {
+            failure_answer(&Failure::RateLimited {
+                retry_after_secs: reset_after.as_secs_f64(),
+            })
+        }
+        (
+            None,
+            Some(BucketState::Open {
+                limit,
+                remaining,
+                reset_after,
+            }),
+        ) => {
+            let mut answer = route(&shared, &method, &path, &headers, &body_json, &files);
+            if answer.status.is_success() {
+                answer.headers.retain(|(name, _)| {
+                    !matches!(
+                        *name,
+                        "x-ratelimit-remaining" | "x-ratelimit-reset-after" | "x-ratelimit-limit"
+                    )
+                });
+                answer.headers.extend([
+                    ("x-ratelimit-limit", limit.to_string()),
+                    ("x-ratelimit-remaining", remaining.to_string()),
+                    (
+                        "x-ratelimit-reset-after",
+                        format!("{:.3}", reset_after.as_secs_f64()),
+                    ),
+                ]);
+            }
+            answer
+        }
+        (None, None) => route(&shared, &method, &path, &headers, &body_json, &files),
     };
-    if let Some(call) = shared.lock().calls.get_mut(index) {
-        call.status = answer.status.as_u16();
+    {
+        let mut inner = shared.lock();
+        if answer.status == StatusCode::TOO_MANY_REQUESTS {
+            inner.rate_limited += 1;
+        }
+        if let Some(call) = inner.calls.get_mut(index) {
+            call.status = answer.status.as_u16();
+        }
     }
     shared.bump();
     into_response(answer)

@@ -6,7 +6,7 @@
 //! is on); Rally retries 429s and server errors itself.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serenity::all::{
     ActionRowComponent, ButtonStyle, ChannelId, Command, CommandDataOptionValue,
@@ -28,6 +28,9 @@ use crate::config::Locale;
 use crate::engine::partner::Platform;
 use crate::i18n::I18n;
 use crate::outbox::{ChatClass, DeliveryError, Transport};
+
+mod limits;
+use limits::{DiscordLimits, Observed};
 
 /// Discord answers an interaction only within 3 s; past this, Rally defers and follows up.
 const ANSWER_WITHIN: Duration = Duration::from_millis(2_000);
@@ -152,7 +155,13 @@ pub struct DiscordTransport {
     token: String,
     proxy: Option<String>,
     dm_channels: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    limits: DiscordLimits,
 }
+
+/// Longest wait for a route's bucket or a global pause spent inside a delivery; a longer one
+/// hands the row back to the outbox to retry then (not counted as an attempt), so a sender's
+/// lease never runs out while it sleeps.
+const MAX_WAIT_IN_CALL: Duration = Duration::from_secs(5);
 
 impl DiscordTransport {
     pub fn new(
@@ -175,15 +184,26 @@ impl DiscordTransport {
                     .to_string()
             }),
             dm_channels: std::sync::Mutex::new(std::collections::HashMap::new()),
+            limits: DiscordLimits::default(),
         })
     }
 
-    /// One REST call; the JSON answer, or the error classified from status and body.
+    /// One REST call; the JSON answer, or the error classified from status and body. Waits
+    /// first while Discord said the route's bucket is empty or all requests must pause.
     async fn call(
         &self,
         route: Route<'_>,
         body: &impl serde::Serialize,
     ) -> Result<serde_json::Value, DeliveryError> {
+        let bucket = route.ratelimiting_bucket();
+        let wait = self.limits.wait_for(bucket, Instant::now());
+        if wait > MAX_WAIT_IN_CALL {
+            return Err(DeliveryError::RetryAfter(wait));
+        }
+        if !wait.is_zero() {
+            tracing::debug!(route = %route.path(), wait_ms = wait.as_millis(), "waiting for Discord's rate limit");
+            tokio::time::sleep(wait).await;
+        }
         let bytes = serde_json::to_vec(body).map_err(|e| DeliveryError::Rejected(e.to_string()))?;
         let request = serenity::http::Request::new(route, LightMethod::Post)
             .body(Some(bytes))
@@ -194,12 +214,10 @@ impl DiscordTransport {
             .await
             .map_err(|e| DeliveryError::Transient(e.to_string()))?;
         let status = response.status();
-        let reset_after = response
-            .headers()
-            .get("x-ratelimit-reset-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<f64>().ok());
+        let headers = response.headers().clone();
         let answer: serde_json::Value = response.json().await.unwrap_or_default();
+        let observed = limits::read_answer(status.as_u16(), &headers, &answer);
+        self.limits.observe(bucket, observed, Instant::now());
         if status.is_success() {
             return Ok(answer);
         }
@@ -208,13 +226,18 @@ impl DiscordTransport {
             answer["message"].as_str().unwrap_or_default()
         );
         Err(match status.as_u16() {
-            429 => {
-                let seconds = answer["retry_after"]
-                    .as_f64()
-                    .or(reset_after)
-                    .unwrap_or(1.0);
-                DeliveryError::RetryAfter(Duration::from_secs_f64(seconds.clamp(0.0, 3_600.0)))
-            }
+            429 => match observed {
+                Observed::RouteLimited(wait) | Observed::GlobalLimited(wait) => {
+                    if matches!(observed, Observed::GlobalLimited(_)) {
+                        tracing::warn!(
+                            wait_ms = wait.as_millis(),
+                            "Discord's global rate limit: every request pauses"
+                        );
+                    }
+                    DeliveryError::RetryAfter(wait)
+                }
+                Observed::Bucket { .. } => DeliveryError::RetryAfter(Duration::from_secs(1)),
+            },
             401 | 403 => DeliveryError::Refused(message),
             s if s >= 500 => DeliveryError::Transient(message),
             _ => DeliveryError::Rejected(message),

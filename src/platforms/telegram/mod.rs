@@ -44,6 +44,11 @@ pub const POLL_LEASE: Duration = Duration::from_secs(15);
 pub const LEASE_RETRY: Duration = Duration::from_secs(2);
 /// The lease's name in the `leases` table.
 const POLL_LEASE_NAME: &str = "telegram-polling";
+/// In webhook mode every instance stores what it receives; one at a time processes the inbox,
+/// in update order, under this lease (as long as [`POLL_LEASE`]).
+const INBOX_LEASE_NAME: &str = "telegram-inbox";
+/// How often the inbox processor looks for updates another instance stored.
+const INBOX_IDLE: Duration = Duration::from_millis(500);
 /// Attempts for one send before it is recorded as failed.
 const SEND_ATTEMPTS: u32 = 5;
 
@@ -138,7 +143,7 @@ impl Telegram {
         let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
         let mut waiting_logged = false;
         loop {
-            if self.hold_lease(&owner).await? {
+            if self.hold_lease(POLL_LEASE_NAME, &owner).await? {
                 tracing::info!(%owner, "polling Telegram (this instance holds the polling lease)");
                 waiting_logged = false;
                 let result = self.poll_as_leader(&owner, &shutdown).await;
@@ -161,12 +166,12 @@ impl Telegram {
         }
     }
 
-    /// Takes or renews the polling lease.
-    async fn hold_lease(&self, owner: &str) -> anyhow::Result<bool> {
+    /// Takes or renews a leader lease ([`POLL_LEASE`] long).
+    async fn hold_lease(&self, name: &str, owner: &str) -> anyhow::Result<bool> {
         let now = self.app.now();
         let until = now + i64::try_from(POLL_LEASE.as_millis()).unwrap_or(i64::MAX);
         let mut conn = self.app.store.read().await?;
-        Ok(leases::acquire(&mut conn, POLL_LEASE_NAME, owner, now, until).await?)
+        Ok(leases::acquire(&mut conn, name, owner, now, until).await?)
     }
 
     /// Polls while this instance holds the lease; returns when it is lost or on shutdown.
@@ -186,7 +191,7 @@ impl Telegram {
         self.process_pending().await;
         let mut backoff = Duration::from_millis(500);
         loop {
-            if !self.hold_lease(owner).await? {
+            if !self.hold_lease(POLL_LEASE_NAME, owner).await? {
                 return Ok(());
             }
             let request = self
@@ -262,14 +267,44 @@ impl Telegram {
         Ok(())
     }
 
-    /// Processes stored updates until a wake-up or `shutdown` (webhook mode).
+    /// Processes stored updates until `shutdown` (webhook mode): every instance stores what
+    /// its webhook receives, and the one holding the inbox lease processes the inbox in update
+    /// order, so an update is handled by one instance once even when Telegram's redelivery of it
+    /// reaches another. The others take over within [`POLL_LEASE`] + [`LEASE_RETRY`].
     pub async fn process_forever(&self, shutdown: CancellationToken) {
+        let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+        let mut leading = false;
         loop {
-            self.process_pending().await;
+            let idle = match self.hold_lease(INBOX_LEASE_NAME, &owner).await {
+                Ok(true) => {
+                    if !leading {
+                        tracing::info!(%owner, "processing the Telegram inbox (this instance holds its lease)");
+                        leading = true;
+                    }
+                    self.process_pending().await;
+                    INBOX_IDLE
+                }
+                Ok(false) => {
+                    if leading {
+                        tracing::warn!(%owner, "lost the inbox lease; another instance processes now");
+                        leading = false;
+                    }
+                    LEASE_RETRY
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot take the inbox lease");
+                    LEASE_RETRY
+                }
+            };
             tokio::select! {
-                _ = shutdown.cancelled() => return,
+                _ = shutdown.cancelled() => {
+                    if leading && let Ok(mut conn) = self.app.store.read().await {
+                        let _ = leases::release(&mut conn, INBOX_LEASE_NAME, &owner).await;
+                    }
+                    return;
+                }
                 _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                _ = tokio::time::sleep(idle) => {}
             }
         }
     }
