@@ -93,6 +93,29 @@ impl App {
             .date_naive()
     }
 
+    /// An instant as program-local `YYYY-MM-DD HH:MM`.
+    pub fn local_time(&self, at_ms: i64) -> String {
+        DateTime::from_timestamp_millis(at_ms)
+            .unwrap_or_default()
+            .with_timezone(&self.config.program.timezone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+
+    /// The instant of a program-local wall-clock time: the earlier one when clocks go back, an
+    /// hour later when it does not exist (clocks go forward).
+    pub fn instant_of(&self, wall: chrono::NaiveDateTime) -> i64 {
+        use chrono::TimeZone;
+        let tz = self.config.program.timezone;
+        tz.from_local_datetime(&wall)
+            .earliest()
+            .or_else(|| {
+                tz.from_local_datetime(&(wall + chrono::Duration::hours(1)))
+                    .earliest()
+            })
+            .map_or(0, |t| t.timestamp_millis())
+    }
+
     /// The period an instant falls in.
     pub fn period_at(&self, at_ms: i64) -> Period {
         Period::containing(self.config.program.period, self.local_date(at_ms))

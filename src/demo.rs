@@ -2,11 +2,14 @@
 //! English names, a manager, and three months of sales — so Rally can be tried with no token,
 //! no network and no configuration.
 
+use std::collections::HashMap;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::app::App;
 use crate::config::{self, Config};
+use crate::engine::ids::{MemberId, PartnerId};
 use crate::engine::money::Money;
 use crate::engine::partner::{PartnerKind, Platform, Role, name_key};
 use crate::engine::sale::{SaleSource, SaleStatus};
@@ -165,6 +168,7 @@ pub async fn seed(app: &App) -> store::Result<bool> {
     let program = app.config.program.currency;
     // Same data every time: the demo is reproducible.
     let mut rng = StdRng::seed_from_u64(2026);
+    let mut accounts: HashMap<&str, (MemberId, PartnerId)> = HashMap::new();
 
     let manager = members::upsert(
         &mut tx,
@@ -199,6 +203,7 @@ pub async fn seed(app: &App) -> store::Result<bool> {
         };
         let member = members::upsert(&mut tx, Platform::Console, handle, name, now).await?;
         members::set_role(&mut tx, member.id, Some(partner.id), Role::Partner).await?;
+        accounts.insert(*handle, (member.id, partner.id));
         // Two partners speak Chinese to show both locales; the rest follow the default.
         if matches!(*handle, "li" | "zhang") {
             members::set_locale(&mut tx, member.id, "zh-CN").await?;
@@ -239,6 +244,129 @@ pub async fn seed(app: &App) -> store::Result<bool> {
             ledger::record_sale(app, &mut tx, &new, at).await?;
         }
     }
+    seed_trainings(app, &mut tx, &accounts, now).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Trainings of the demo: an autumn session held twelve days ago (attended, rated and completed
+/// by the Gold partners, whose `sales-basics` certification it granted), an upcoming one with a
+/// quiz, and an advanced one for Silver partners.
+async fn seed_trainings(
+    app: &App,
+    tx: &mut store::Conn,
+    accounts: &HashMap<&str, (MemberId, PartnerId)>,
+    now: i64,
+) -> store::Result<()> {
+    use crate::engine::training::{
+        DEFAULT_REMINDER_MINUTES, Eligibility, Level, Question, Quiz, Training,
+    };
+    use crate::store::trainings::{self, Source};
+    let day = 86_400_000;
+    // Sessions start at 14:00 program time, some days from today.
+    let at_two_pm = |days: i64| {
+        let date = app.local_date(now + days * day);
+        app.instant_of(date.and_hms_opt(14, 0, 0).unwrap_or_default())
+    };
+    let session = |id: &str, title: &str, level, starts_at: i64, code: &str| Training {
+        id: id.into(),
+        title: title.into(),
+        level,
+        starts_at,
+        ends_at: starts_at + 90 * 60_000,
+        capacity: 20,
+        enrolled: 0,
+        link: None,
+        place: Some("Shanghai office, room 3".into()),
+        eligible: Eligibility::default(),
+        certification: Some("sales-basics".into()),
+        reminders: DEFAULT_REMINDER_MINUTES.to_vec(),
+        quiz: None,
+        checkin_code: code.into(),
+        finished_at: None,
+    };
+    let past = session(
+        "basics-0",
+        "Sales basics (autumn)",
+        Level::Basic,
+        at_two_pm(-12),
+        "K7M2QX",
+    );
+    trainings::save(tx, &past, Source::Demo, now).await?;
+    let ratings = [
+        ("wang", 5, Some("Very practical, thank you")),
+        ("chen", 4, None),
+        ("bob", 5, Some("Great examples")),
+        ("alice", 3, Some("A bit fast")),
+    ];
+    for (handle, stars, comment) in ratings {
+        let Some((member, partner)) = accounts.get(handle) else {
+            continue;
+        };
+        trainings::enroll(tx, &past.id, *member, past.starts_at - 5 * day).await?;
+        trainings::check_in(tx, &past.id, *member, past.starts_at - 60_000).await?;
+        trainings::rate(
+            tx,
+            &past.id,
+            *member,
+            stars,
+            comment,
+            past.ends_at + 3_600_000,
+        )
+        .await?;
+        trainings::complete(tx, &past.id, *member, past.ends_at).await?;
+        // Only the Gold partners hold the certification Gold requires.
+        if handle != "alice" {
+            trainings::grant_certification(tx, *partner, "sales-basics", past.ends_at).await?;
+        }
+    }
+    trainings::claim_finish(tx, &past.id, past.ends_at).await?;
+    trainings::claim_summary(tx, &past.id, past.ends_at + day).await?;
+
+    let mut upcoming = session(
+        "basics-1",
+        "Sales basics",
+        Level::Basic,
+        at_two_pm(3),
+        "P4RT9N",
+    );
+    upcoming.link = Some("https://meet.example.com/rally-basics".into());
+    upcoming.place = None;
+    upcoming.quiz = Some(Quiz {
+        pass: 2,
+        questions: vec![
+            Question {
+                q: "When is a chat sale counted for money?".into(),
+                choices: vec!["When reported".into(), "When approved".into()],
+                answer: 2,
+            },
+            Question {
+                q: "Which command shows your scorecard?".into(),
+                choices: vec!["/me".into(), "/rank".into(), "/sales".into()],
+                answer: 1,
+            },
+            Question {
+                q: "Who decides a channel conflict?".into(),
+                choices: vec!["The first reporter".into(), "A manager".into()],
+                answer: 2,
+            },
+        ],
+    });
+    trainings::save(tx, &upcoming, Source::Demo, now).await?;
+    if let Some((member, _)) = accounts.get("li") {
+        trainings::enroll(tx, &upcoming.id, *member, now).await?;
+    }
+
+    let mut advanced = session(
+        "advanced-1",
+        "Advanced negotiation",
+        Level::Advanced,
+        at_two_pm(10),
+        "W8HZ3C",
+    );
+    advanced.eligible.tier = Some("Silver".into());
+    advanced.certification = Some("negotiation".into());
+    advanced.capacity = 8;
+    trainings::save(tx, &advanced, Source::Demo, now).await?;
+    Ok(())
 }

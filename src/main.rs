@@ -103,5 +103,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jobs {
             action: JobsAction::List,
         } => cli::jobs::list(path),
+        Command::Trainings { action } => {
+            with_app(load_config(path)?, async |app| {
+                cli::trainings::run(app, action).await
+            })
+            .await
+        }
     }
 }

@@ -27,6 +27,27 @@ pub enum Command {
     Lang {
         locale: Option<String>,
     },
+    /// `/trainings`, `/enroll`, `/leave`, `/checkin`, `/rate`, `/quiz` (training feature).
+    Trainings,
+    Enroll {
+        training: String,
+    },
+    LeaveTraining {
+        training: String,
+    },
+    CheckIn {
+        code: String,
+    },
+    Rate {
+        training: String,
+        stars: u8,
+        comment: Option<String>,
+    },
+    Quiz {
+        training: String,
+        question: u32,
+        choice: u32,
+    },
     /// `/notify [telegram|discord|auto]`: where a person with two accounts gets notices.
     Notify {
         platform: Option<String>,

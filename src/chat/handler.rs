@@ -20,6 +20,7 @@ use crate::features::ranking::chat as ranking;
 use crate::features::sales::chat as sales_chat;
 use crate::features::scorecard::chat as scorecard;
 use crate::features::statements::chat as statements;
+use crate::features::training::chat as training;
 use crate::i18n::I18n;
 use crate::store::handled::{self, MessageKey};
 use crate::store::{self, StoreError, members};
@@ -372,6 +373,22 @@ impl App {
             }
             Command::Link { code: None } => membership::link_code(self, ctx, conn).await,
             Command::Lang { locale } => membership::lang(ctx, conn, locale.as_deref()).await,
+            Command::Trainings => training::list(self, ctx, conn).await,
+            Command::Enroll { training: name } => training::enroll(self, ctx, conn, &name).await,
+            Command::LeaveTraining { training: name } => {
+                training::leave(self, ctx, conn, &name).await
+            }
+            Command::CheckIn { code } => training::check_in(self, ctx, conn, &code).await,
+            Command::Rate {
+                training: name,
+                stars,
+                comment,
+            } => training::rate(ctx, conn, &name, stars, comment.as_deref()).await,
+            Command::Quiz {
+                training: name,
+                question,
+                choice,
+            } => training::quiz(ctx, conn, &name, question, choice).await,
             Command::Notify { platform } => {
                 membership::notify(ctx, conn, platform.as_deref()).await
             }

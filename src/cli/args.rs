@@ -87,6 +87,47 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: JobsAction,
     },
+    /// Trainings: `[[trainings]]` and those added here.
+    Trainings {
+        #[command(subcommand)]
+        action: TrainingsAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum TrainingsAction {
+    /// Every training with its seats, enrollments, check-in code and ratings.
+    List,
+    /// Add a training (the configuration's `[[trainings]]` fields as options).
+    Add {
+        /// A short id members type (`/enroll basics-2`).
+        id: String,
+        /// The title shown.
+        #[arg(long)]
+        title: String,
+        /// Start, program time zone: 2026-12-03T14:00.
+        #[arg(long)]
+        start: String,
+        #[arg(long, default_value_t = 60)]
+        duration_minutes: u32,
+        #[arg(long)]
+        capacity: u32,
+        /// basic, advanced or expert.
+        #[arg(long, default_value = "basic")]
+        level: String,
+        /// Online: the meeting link.
+        #[arg(long, conflicts_with = "place")]
+        link: Option<String>,
+        /// Offline: where.
+        #[arg(long)]
+        place: Option<String>,
+        /// Only partners of this tier may enroll.
+        #[arg(long)]
+        tier: Option<String>,
+        /// Granted on completion.
+        #[arg(long)]
+        certification: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -14,6 +14,7 @@ pub(crate) mod run;
 pub(crate) mod setup;
 pub(crate) mod targets;
 pub(crate) mod tiers;
+pub(crate) mod trainings;
 
 use std::sync::Arc;
 

@@ -128,6 +128,10 @@ pub(crate) async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
         });
     }
     // The scheduler: configured jobs at their due times, once each across instances.
+    let synced = rally::features::training::service::sync_config(&app).await?;
+    if synced > 0 {
+        tracing::info!(trainings = synced, "configured trainings synced");
+    }
     let scheduler = rally::scheduler::Scheduler::new(app.clone());
     let stop = shutdown.clone();
     tasks.spawn(async move {

@@ -172,6 +172,32 @@ impl Config {
             self.jobs.catch_up_hours,
             list(jobs.collect(), ": none", ":", "")
         );
+        let trainings = self.trainings.iter().map(|t| {
+            let reminders: Vec<String> = t
+                .reminders
+                .iter()
+                .map(|m| crate::engine::training::reminder_label(*m))
+                .collect();
+            format!(
+                "\n  {} \"{}\" ({}) {} for {} min, {} seats, reminders {}{}{}",
+                t.id,
+                t.title,
+                t.level.as_str(),
+                t.start.format("%Y-%m-%d %H:%M"),
+                t.duration_minutes,
+                t.capacity,
+                list(reminders, "none", "", ", "),
+                t.certification
+                    .as_ref()
+                    .map_or(String::new(), |c| format!(", certifies {c}")),
+                t.quiz.as_ref().map_or(String::new(), |q| format!(
+                    ", quiz {} of {}",
+                    q.pass,
+                    q.questions.len()
+                )),
+            )
+        });
+        line!("trainings{}", list(trainings.collect(), ": none", ":", ""));
         let log = self.log.as_deref().unwrap_or("default (RALLY_LOG not set)");
         line!("log filter: {log}");
         out

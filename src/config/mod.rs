@@ -90,6 +90,9 @@ pub struct Config {
     pub deals: DealsConfig,
     /// `[jobs]`: the catch-up window and the scheduled jobs of `[[jobs.run]]`.
     pub jobs: JobsConfig,
+    /// `[[trainings]]` in file order (ids unique); synced into the database at start-up, beside
+    /// those added with `rally trainings add`.
+    pub trainings: Vec<TrainingConfig>,
     /// `[outbox]`: the senders' pace and retries.
     pub outbox: OutboxConfig,
     /// `[[tiers]]` in file order. A partner holds the highest-ranked tier whose conditions are all
@@ -275,6 +278,27 @@ pub struct JobsConfig {
     pub run: Vec<JobConfig>,
 }
 
+/// One `[[trainings]]` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrainingConfig {
+    pub id: String,
+    pub title: String,
+    pub level: crate::engine::training::Level,
+    /// Wall-clock start in the program time zone.
+    pub start: chrono::NaiveDateTime,
+    pub duration_minutes: u32,
+    pub capacity: u32,
+    /// Online: the meeting link; offline: the place (one of the two, or neither).
+    pub link: Option<String>,
+    pub place: Option<String>,
+    pub eligible: crate::engine::training::Eligibility,
+    /// Granted to the partner of each member who completes the training.
+    pub certification: Option<String>,
+    /// Minutes before the start, largest first (default a day and an hour).
+    pub reminders: Vec<u32>,
+    pub quiz: Option<crate::engine::training::Quiz>,
+}
+
 /// One `[[jobs.run]]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobConfig {
@@ -441,6 +465,7 @@ defaults! {
         kudos: KudosConfig::default(),
         deals: DealsConfig::default(),
         jobs: JobsConfig::default(),
+        trainings: Vec::new(),
         outbox: OutboxConfig::default(),
         tiers: Vec::new(),
         plans: Vec::new(),

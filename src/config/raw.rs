@@ -11,7 +11,7 @@ use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::ops::Range;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, IntoDeserializer};
@@ -25,6 +25,7 @@ use crate::engine::partner::{PartnerKind, Platform};
 use crate::engine::period::PeriodKind;
 use crate::engine::plan::{Accelerator, BonusStep, Bracket, GrowthRebate, PlanMode, VolumeRebate};
 use crate::engine::schedule::{CronSchedule, JobAction, Recipients};
+use crate::engine::training::Level;
 
 /// A problem found while reading: where, the missing key it is about (if any), what.
 pub type Found = (Range<usize>, Option<&'static str>, String);
@@ -134,6 +135,23 @@ fn date(v: &Value) -> Option<NaiveDate> {
     }
 }
 
+/// A local date and time: a TOML local date-time or a string `YYYY-MM-DDTHH:MM[:SS]`.
+fn date_time(v: &Value) -> Option<NaiveDateTime> {
+    let text = match v {
+        Value::Datetime(dt) if dt.offset.is_none() && dt.date.is_some() && dt.time.is_some() => {
+            dt.to_string()
+        }
+        _ => s(v)?.to_owned(),
+    };
+    [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
+}
+
 fn http_url(s: &str) -> Option<String> {
     let s = s.trim_end_matches('/');
     let lower = s.to_ascii_lowercase();
@@ -163,6 +181,8 @@ pub struct HttpUrl;
 pub struct DbUrl;
 pub struct Who;
 pub struct Admins;
+/// A reminder offset before a training: `"24h"`, `"90m"`, `"2d"` (as minutes).
+pub struct Reminder;
 pub use super::DiscordShards;
 
 /// `Type => Out, what is expected, |value, source text| its meaning`.
@@ -189,6 +209,11 @@ leaf! {
     Pos => Decimal, "a number greater than 0, such as 7.1 or \"7.1\"",
         |v, text| decimal(v, text).filter(|d| *d > Decimal::ZERO);
     NaiveDate => NaiveDate, "a date like \"2026-01-01\" (YYYY-MM-DD)", |v, _| date(v);
+    NaiveDateTime => NaiveDateTime, "a date and time like \"2026-12-03T14:00\" (program time zone)",
+        |v, _| date_time(v);
+    Level => Level, or_list(&Level::ALL.map(Level::as_str)), |v, _| Level::parse(s(v)?);
+    Reminder => u32, "a time before the start such as \"24h\", \"90m\" or \"2d\"",
+        |v, _| crate::engine::training::parse_reminder(s(v)?);
     Currency => Currency, "a 3-letter currency code such as \"USD\"", |v, _| Currency::parse(s(v)?).ok();
     Tz => Tz, "an IANA time zone such as \"Asia/Shanghai\", \"Europe/Berlin\" or \"UTC\"",
         |v, _| s(v)?.parse().ok();
@@ -376,6 +401,7 @@ raw! {
         kudos: Tbl<RawKudos>,
         deals: Tbl<RawDeals>,
         jobs: Tbl<RawJobs>,
+        trainings: Entries<RawTraining>,
         outbox: Tbl<RawOutbox>,
         tiers: Entries<RawTier>,
         plans: Entries<RawPlan>,
@@ -422,6 +448,27 @@ raw! {
         tier: V<String>,
         kind: V<PartnerKind>,
         platform: V<Platform>,
+    }
+    RawTraining "trainings" [id, title, start, duration_minutes, capacity] {
+        id: V<String>,
+        title: V<String>,
+        level: V<Level>,
+        start: V<NaiveDateTime>,
+        duration_minutes: V<Nat1>,
+        capacity: V<Nat1>,
+        link: V<HttpUrl>,
+        place: V<String>,
+        eligible: Tbl<RawEligible>,
+        certification: V<String>,
+        reminders: Arr<V<Reminder>>,
+        quiz: Tbl<RawQuiz>,
+    }
+    RawEligible "trainings.eligible" [] { tier: V<String>, kind: V<PartnerKind>, region: V<String> }
+    RawQuiz "trainings.quiz" [pass, questions] { pass: V<Nat1>, questions: Entries<RawQuestion> }
+    RawQuestion "trainings.quiz.questions" [q, choices, answer] {
+        q: V<String>,
+        choices: Arr<V<String>>,
+        answer: V<Nat1>,
     }
     RawTier "tiers" [name, min_trailing_sales] {
         name: V<String>,

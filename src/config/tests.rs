@@ -526,8 +526,9 @@ fn unsupported_sections_are_reported() {
         "[program]\nname = \"x\"\n\n[[contests]]\nname = \"Q1\"\n\n[[jobs]]\nx = 1\n[[trainings]]\n",
     );
     assert!(msg.contains("rally.toml:4: `contests`: the [[contests]] section is not supported by this version of Rally yet"), "{msg}");
+    // `[[trainings]]` is supported: an empty entry names what it lacks.
     assert!(
-        msg.contains("rally.toml:9: `trainings`: the [[trainings]] section"),
+        msg.contains("rally.toml:9: `trainings[0].id`: missing; required here"),
         "{msg}"
     );
     // `[jobs]` is a table now (with `[[jobs.run]]` entries): an array there is a wrong shape.
@@ -1208,5 +1209,86 @@ fn discord_shards_are_a_range_of_a_total() {
             msg.contains("rally.toml:2: `discord.shards`: expected the shards this instance runs"),
             "{bad}: {msg}"
         );
+    }
+}
+
+#[test]
+fn trainings_in_the_documented_shape() {
+    let cfg = parse(
+        r#"
+[[trainings]]
+id = "basics-1"
+title = "Sales basics"
+level = "basic"
+start = "2026-12-03T14:00"
+duration_minutes = 90
+capacity = 20
+link = "https://meet.example.com/abc"
+eligible = { tier = "Silver" }
+certification = "sales-basics"
+reminders = ["24h", "1h"]
+quiz = { pass = 2, questions = [ { q = "Q1", choices = ["a", "b", "c"], answer = 1 }, { q = "Q2", choices = ["a", "b"], answer = 2 } ] }
+
+[[trainings]]
+id = "offline-1"
+title = "Shop floor"
+start = 2026-12-10T09:30:00
+duration_minutes = 60
+capacity = 5
+place = "Shanghai office, room 3"
+"#,
+    )
+    .expect("config");
+    assert_eq!(cfg.trainings.len(), 2);
+    let t = &cfg.trainings[0];
+    assert_eq!(t.start.to_string(), "2026-12-03 14:00:00");
+    assert_eq!(t.eligible.tier.as_deref(), Some("Silver"));
+    assert_eq!(t.reminders, vec![1_440, 60]);
+    assert_eq!(t.quiz.as_ref().map(|q| q.questions.len()), Some(2));
+    assert_eq!(cfg.trainings[1].reminders, vec![1_440, 60], "the default");
+    assert_eq!(
+        cfg.trainings[1].place.as_deref(),
+        Some("Shanghai office, room 3")
+    );
+}
+
+#[test]
+fn bad_trainings_are_named_with_their_line() {
+    let msg = errors(
+        r#"[[trainings]]
+id = "a"
+title = "A"
+start = "2026-12-03 14:00"
+duration_minutes = 0
+capacity = 1
+reminders = ["soon"]
+
+[[trainings]]
+id = "b"
+title = "B"
+start = "2026-12-03T14:00"
+duration_minutes = 30
+capacity = 1
+link = "https://x.example"
+place = "Room"
+quiz = { pass = 3, questions = [ { q = "Q", choices = ["x", "y"], answer = 3 } ] }
+
+[[trainings]]
+id = "b"
+title = "B again"
+start = "2026-12-04T14:00"
+duration_minutes = 30
+capacity = 1
+"#,
+    );
+    for expected in [
+        "rally.toml:4: `trainings[0].start`: expected a date and time",
+        "rally.toml:5: `trainings[0].duration_minutes`: expected a whole number from 1",
+        "rally.toml:7: `trainings[0].reminders[0]`: expected a time before the start",
+        "rally.toml:16: `trainings[1].place`: a training is online",
+        "`trainings[1].quiz`: question 1: answer must be the number of a choice",
+        "rally.toml:20: `trainings[2].id`: a training \"b\" is already defined (line 10)",
+    ] {
+        assert!(msg.contains(expected), "missing {expected:?} in:\n{msg}");
     }
 }

@@ -13,8 +13,9 @@ use super::raw::*;
 use super::*;
 use crate::engine::plan::{self, Assignment, Plan};
 use crate::engine::tier::{self, TierRule};
+use crate::engine::training::{DEFAULT_REMINDER_MINUTES, Eligibility, Level, Question, Quiz};
 
-const UNSUPPORTED_SECTIONS: &[&str] = &["contests", "trainings"];
+const UNSUPPORTED_SECTIONS: &[&str] = &["contests"];
 
 /// Collects the problems of one load, file and environment.
 pub(super) struct Checker<'t> {
@@ -206,6 +207,7 @@ impl<'t> Checker<'t> {
             put(&mut cfg.jobs.catch_up_hours, j.catch_up_hours);
             self.jobs(items(j.run), &mut cfg.jobs.run);
         }
+        self.trainings(items(r.trainings), &mut cfg.trainings);
         self.tiers(items(r.tiers), &mut cfg.tiers);
         self.plans(items(r.plans), &mut cfg.plans);
         if let Some(a) = tbl(r.allocation) {
@@ -291,6 +293,87 @@ impl<'t> Checker<'t> {
                 }
                 Ok(_) => {}
             }
+        }
+    }
+
+    /// `[[trainings]]`: complete entries become trainings; ids are unique, a quiz must be
+    /// answerable and passable.
+    fn trainings(&mut self, entries: Vec<Tbl<RawTraining>>, out: &mut Vec<TrainingConfig>) {
+        // Ids by entry index, so a duplicate names the line of the first, complete or not.
+        let mut ids: Vec<Option<String>> = Vec::new();
+        for (i, entry) in entries.into_iter().enumerate() {
+            let Some(t) = entry.0 else {
+                ids.push(None);
+                continue;
+            };
+            let at = |key: &str| format!("trainings[{i}].{key}");
+            let id = get(t.id);
+            let first = ids.iter().position(|seen| seen.is_some() && *seen == id);
+            ids.push(id.clone());
+            if let (Some(id), Some(first)) = (&id, first) {
+                let line = self.line(&self.locate(&format!("trainings[{first}].id")).0);
+                self.at(
+                    &at("id"),
+                    format!("a training {id:?} is already defined (line {line})"),
+                );
+                continue;
+            }
+            let (link, place) = (get(t.link), get(t.place));
+            if link.is_some() && place.is_some() {
+                self.at(
+                    &at("place"),
+                    "a training is online (`link`) or at a `place`, not both",
+                );
+            }
+            let quiz = tbl(t.quiz).map(|q| Quiz {
+                pass: get(q.pass).unwrap_or(0),
+                questions: items(q.questions)
+                    .into_iter()
+                    .filter_map(|q| q.0)
+                    .map(|q| Question {
+                        q: get(q.q).unwrap_or_default(),
+                        choices: items(q.choices).into_iter().filter_map(|c| c.0).collect(),
+                        answer: get(q.answer).unwrap_or(0),
+                    })
+                    .collect(),
+            });
+            if let Some(problem) = quiz.as_ref().and_then(Quiz::problem) {
+                self.entry(&format!("trainings[{i}]"), "quiz", problem);
+            }
+            let eligible = tbl(t.eligible).unwrap_or_default();
+            let mut reminders: Vec<u32> = match t.reminders {
+                Some(list) => items(Some(list)).into_iter().filter_map(|r| r.0).collect(),
+                None => DEFAULT_REMINDER_MINUTES.to_vec(),
+            };
+            reminders.sort_unstable_by(|a, b| b.cmp(a));
+            reminders.dedup();
+            let (Some(id), Some(title), Some(start), Some(duration_minutes), Some(capacity)) = (
+                id,
+                get(t.title),
+                get(t.start),
+                get(t.duration_minutes),
+                get(t.capacity),
+            ) else {
+                continue;
+            };
+            out.push(TrainingConfig {
+                id,
+                title,
+                level: get(t.level).unwrap_or(Level::Basic),
+                start,
+                duration_minutes,
+                capacity,
+                link,
+                place,
+                eligible: Eligibility {
+                    tier: get(eligible.tier),
+                    kind: get(eligible.kind),
+                    region: get(eligible.region),
+                },
+                certification: get(t.certification),
+                reminders,
+                quiz,
+            });
         }
     }
 

@@ -26,11 +26,14 @@ pub enum AuditAction {
     /// A group chat or channel was bound as a program chat (`/bindchat`), or unbound.
     ChatBind,
     ChatUnbind,
+    /// A training was added from the command line, or a member completed one.
+    TrainingAdd,
+    TrainingComplete,
 }
 
 impl AuditAction {
     /// Every action, for round-trip checks.
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 20] = [
         AuditAction::MemberAdmin,
         AuditAction::MemberJoin,
         AuditAction::PartnerCreate,
@@ -49,6 +52,8 @@ impl AuditAction {
         AuditAction::FundsAllocate,
         AuditAction::ChatBind,
         AuditAction::ChatUnbind,
+        AuditAction::TrainingAdd,
+        AuditAction::TrainingComplete,
     ];
 
     /// The stored text, e.g. `partner.create`, `sale.approved`.
@@ -72,6 +77,8 @@ impl AuditAction {
             AuditAction::FundsAllocate => "funds.allocate",
             AuditAction::ChatBind => "chat.bind",
             AuditAction::ChatUnbind => "chat.unbind",
+            AuditAction::TrainingAdd => "training.add",
+            AuditAction::TrainingComplete => "training.complete",
         }
     }
 

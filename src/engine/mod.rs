@@ -15,3 +15,4 @@ pub mod sale;
 pub mod schedule;
 pub mod statement;
 pub mod tier;
+pub mod training;

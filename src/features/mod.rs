@@ -10,3 +10,4 @@ pub mod sales;
 pub mod scorecard;
 pub mod statements;
 pub mod tiers;
+pub mod training;

@@ -17,9 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
 use crate::chat::reply::{Msg, Reply};
-use crate::config::{AudienceFilter, JobConfig};
-use crate::engine::schedule::{self, JobAction, Recipients};
-use crate::engine::tier::TierChange;
+use crate::config::JobConfig;
+use crate::engine::schedule::{self, JobAction};
 use crate::features::broadcasts::service as broadcasts;
 use crate::store::jobs::{self as runs, RunStatus};
 use crate::store::members;
@@ -80,6 +79,7 @@ impl Scheduler {
     /// number of runs this instance made.
     pub async fn tick(&self) -> anyhow::Result<usize> {
         let mut ran = broadcasts::send_due(&self.app, &self.owner).await?;
+        ran += crate::features::training::service::tick(&self.app).await?;
         for job in &self.app.config.jobs.run {
             ran += self.tick_job(job).await?;
         }
@@ -175,38 +175,10 @@ pub async fn run_job(app: &App, job: &JobConfig, due_ms: i64) -> anyhow::Result<
             Ok(format!("announced to {chats} chats and {members} members"))
         }
         JobAction::TierRecompute => {
-            let updates = crate::features::tiers::service::recompute_tiers(app).await?;
-            let mut promoted = 0;
-            for update in &updates {
-                let TierChange::Promoted { to, .. } = &update.change else {
-                    continue;
-                };
-                promoted += 1;
-                let reply = Reply::here(
-                    Msg::new("tier-promoted")
-                        .text("partner", &update.name)
-                        .text("tier", to),
-                );
-                let key = format!("{key}:{}", update.partner);
-                let mut tx = app.store.begin().await?;
-                let everyone = AudienceFilter::default();
-                broadcasts::deliver(
-                    app,
-                    &mut tx,
-                    &key,
-                    &reply,
-                    &everyone,
-                    Recipients::Chats,
-                    None,
-                )
-                .await?;
-                crate::store::incentives::mark_tier_events_announced(&mut tx, update.partner)
-                    .await?;
-                tx.commit().await?;
-            }
+            let (changes, promoted) =
+                crate::features::tiers::service::recompute_and_announce(app, &key).await?;
             Ok(format!(
-                "{} tier changes, {promoted} promotions announced",
-                updates.len()
+                "{changes} tier changes, {promoted} promotions announced"
             ))
         }
         JobAction::CloseReminder => close_reminder(app, &key, due_ms).await,

@@ -22,6 +22,7 @@ pub mod sales;
 pub mod statements;
 pub mod targets;
 pub mod totals;
+pub mod trainings;
 
 use std::str::FromStr;
 use std::time::Duration;

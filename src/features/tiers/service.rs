@@ -3,11 +3,15 @@
 //! audit log, all in one transaction.
 
 use crate::app::App;
+use crate::chat::reply::{Msg, Reply};
+use crate::config::AudienceFilter;
 use crate::engine::audit::AuditAction;
 use crate::engine::ids::PartnerId;
 use crate::engine::money::Money;
 use crate::engine::period::Period;
+use crate::engine::schedule::Recipients;
 use crate::engine::tier::{self, TierChange, TierFacts};
+use crate::features::broadcasts::service as broadcasts;
 use crate::store::{self, audit, incentives, partners};
 
 /// One partner whose tier changed.
@@ -76,6 +80,40 @@ pub async fn recompute_tiers(app: &App) -> store::Result<Vec<TierUpdate>> {
     }
     tx.commit().await?;
     Ok(updates)
+}
+
+/// Recomputes tiers and announces each promotion in the program chats as recognition (once per
+/// promotion: the outbox key is `key` and the partner), marking its tier events announced.
+/// Returns the number of changes and of promotions.
+pub async fn recompute_and_announce(app: &App, key: &str) -> store::Result<(usize, usize)> {
+    let updates = recompute_tiers(app).await?;
+    let mut promoted = 0;
+    for update in &updates {
+        let TierChange::Promoted { to, .. } = &update.change else {
+            continue;
+        };
+        promoted += 1;
+        let reply = Reply::here(
+            Msg::new("tier-promoted")
+                .text("partner", &update.name)
+                .text("tier", to),
+        );
+        let key = format!("{key}:{}", update.partner);
+        let mut tx = app.store.begin().await?;
+        broadcasts::deliver(
+            app,
+            &mut tx,
+            &key,
+            &reply,
+            &AudienceFilter::default(),
+            Recipients::Chats,
+            None,
+        )
+        .await?;
+        incentives::mark_tier_events_announced(&mut tx, update.partner).await?;
+        tx.commit().await?;
+    }
+    Ok((updates.len(), promoted))
 }
 
 /// Approved sales over the twelve periods ending with `period` (months; for quarters and
