@@ -24,6 +24,7 @@ rally_testkit::on_both_backends!(
     reminders_go_out_once_across_a_restart,
     the_end_of_a_session_certifies_and_raises_the_tier_once,
     the_quiz_is_answered_one_question_at_a_time,
+    the_report_compares_attendees_with_the_others,
 );
 
 /// The test clock's now (2026-11-15 10:00 UTC) plus `hours`, as a wall-clock time in the demo's
@@ -334,6 +335,13 @@ async fn the_end_of_a_session_certifies_and_raises_the_tier_once(db: &TestDb) {
         .tier;
     assert_eq!(tier.as_deref(), Some("Gold"));
     drop(conn);
+    let me = say(&app, "li", 50, "/me").await;
+    let card = rally_testkit::text(&app, &me);
+    // li speaks Chinese.
+    assert!(
+        card.contains("认证：sales-basics · 已完成培训：1"),
+        "{card}"
+    );
     let completions: (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'training.complete'")
             .fetch_one(db.store.pool())
@@ -408,4 +416,29 @@ async fn the_quiz_is_answered_one_question_at_a_time(db: &TestDb) {
     );
     let after = say(&app, "li", 8, "/quiz quiz-1 2 1").await;
     assert_eq!(keys(&after), ["training-quiz-old"]);
+}
+
+/// The demo's autumn session: four attendees' partners against the eligible rest; managers
+/// only; an unknown training named.
+async fn the_report_compares_attendees_with_the_others(db: &TestDb) {
+    let clock = TestClock::new();
+    let app = app_with(db, &clock, Vec::new()).await;
+    let report = say(&app, "manager", 1, "/trainingreport basics-0").await;
+    assert_eq!(
+        keys(&report),
+        [
+            "training-report",
+            "training-report-difference",
+            // Twelve days after the session the 30-day "after" window is still running.
+            "training-report-partial",
+            "training-report-caution"
+        ]
+    );
+    let text = rally_testkit::text(&app, &report);
+    assert!(text.contains("attended (4)"), "{text}");
+    assert!(text.contains("did not attend (8)"), "{text}");
+    let partner = say(&app, "wang", 2, "/trainingreport basics-0").await;
+    assert_eq!(keys(&partner), ["error-forbidden"]);
+    let unknown = say(&app, "manager", 3, "/trainingreport nope").await;
+    assert_eq!(keys(&unknown), ["training-report-unknown"]);
 }

@@ -187,6 +187,7 @@ me-feedback-none = Customer feedback (90 days): none yet
 me-attainment = Target attainment: { $attainment }%
 me-tier = Tier: { $tier } (trailing 12 months: { $trailing })
 me-next-tier = Next tier { $tier }: { $sales } more sales; certifications needed: { $certifications }
+me-training = Certifications: { $certifications } · trainings completed: { $completed }, enrolled: { $upcoming } (/trainings)
 
 ## Platform command menus
 cmd-start = Join the program with an invite code
@@ -403,3 +404,11 @@ training-completed = You completed { $title }.
 training-certified = Your partner is now certified: { $certification }.
 training-summary = { $title }: enrolled { $enrolled }, attended { $attended }, average rating { $rating } ({ $ratings } ratings), quiz passed { $passed } of { $taken }.
 training-summary-comment = “{ $comment }”
+training-report = { $title } ({ $day }), approved sales { $days } days before and after, per partner: attended ({ $attendees }) { $att_before } → { $att_after }; eligible, did not attend ({ $others }) { $oth_before } → { $oth_after }.
+training-report-difference = Difference in differences: { $difference } per partner.
+training-report-no-comparison = One of the two groups is empty: there is nothing to compare.
+training-report-partial = The “after” window runs until { $until }: these numbers will still change.
+training-report-caution = This compares two groups; it does not prove the training caused the difference.
+training-report-unknown = There is no training “{ $name }”.
+cmd-trainingreport = Sales before and after a training
+cmdname-trainingreport = trainingreport

@@ -174,6 +174,7 @@ me-feedback-none = 客户反馈（90 天）：暂无
 me-attainment = 目标达成：{ $attainment }%
 me-tier = 等级：{ $tier }（近 12 个月：{ $trailing }）
 me-next-tier = 下一等级 { $tier }：还需销售 { $sales }；需要的认证：{ $certifications }
+me-training = 认证：{ $certifications } · 已完成培训：{ $completed }，已报名：{ $upcoming }（/trainings）
 
 ## Platform command menus
 cmd-start = 用邀请码加入项目
@@ -390,3 +391,11 @@ training-completed = 您已完成 { $title }。
 training-certified = 您的合作伙伴已获得认证：{ $certification }。
 training-summary = { $title }：报名 { $enrolled }，出席 { $attended }，平均评分 { $rating }（{ $ratings } 条评价），测验通过 { $passed } / { $taken }。
 training-summary-comment = “{ $comment }”
+training-report = { $title }（{ $day }），培训前后各 { $days } 天的已批准销售额（每个合作伙伴平均）：参训（{ $attendees }）{ $att_before } → { $att_after }；符合条件但未参训（{ $others }）{ $oth_before } → { $oth_after }。
+training-report-difference = 双重差分：每个合作伙伴 { $difference }。
+training-report-no-comparison = 两组中有一组为空，无法比较。
+training-report-partial = “培训后”窗口到 { $until } 结束，数字仍会变化。
+training-report-caution = 这只是两组之间的比较，不能证明差异由培训造成。
+training-report-unknown = 没有名为“{ $name }”的培训。
+cmd-trainingreport = 培训前后的销售对比
+cmdname-trainingreport = 培训报告

@@ -48,6 +48,9 @@ pub enum Command {
         question: u32,
         choice: u32,
     },
+    TrainingReport {
+        training: String,
+    },
     /// `/notify [telegram|discord|auto]`: where a person with two accounts gets notices.
     Notify {
         platform: Option<String>,

@@ -389,6 +389,7 @@ impl App {
                 question,
                 choice,
             } => training::quiz(ctx, conn, &name, question, choice).await,
+            Command::TrainingReport { training: name } => training::report(self, ctx, &name).await,
             Command::Notify { platform } => {
                 membership::notify(ctx, conn, platform.as_deref()).await
             }

@@ -98,6 +98,15 @@ pub(crate) enum Command {
 pub(crate) enum TrainingsAction {
     /// Every training with its seats, enrollments, check-in code and ratings.
     List,
+    /// Approved sales of attendees before and after a session against eligible partners who
+    /// did not attend (difference in differences).
+    Report {
+        /// The training's id or title.
+        training: String,
+        /// Days before and after the session day.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
     /// Add a training (the configuration's `[[trainings]]` fields as options).
     Add {
         /// A short id members type (`/enroll basics-2`).

@@ -15,6 +15,19 @@ pub(crate) async fn run(app: &App, action: TrainingsAction) -> anyhow::Result<Ex
     service::sync_config(app).await?;
     match action {
         TrainingsAction::List => list(app).await,
+        TrainingsAction::Report { training, days } => {
+            let Some(report) = service::report(app, &training, days).await? else {
+                eprintln!("there is no training {training:?}; `rally trainings list` shows them");
+                return Ok(ExitCode::FAILURE);
+            };
+            let reply = service::report_reply(app, &report);
+            println!(
+                "{}",
+                app.i18n
+                    .render_reply(app.config.program.default_locale, &reply)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         TrainingsAction::Add {
             id,
             title,

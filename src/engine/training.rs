@@ -323,6 +323,65 @@ pub struct DueReminders {
     pub mark: Vec<u32>,
 }
 
+/// Approved sales (minor units) of one partner in the window before a session and the window
+/// after it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BeforeAfter {
+    pub before: i64,
+    pub after: i64,
+}
+
+/// Attendees against eligible partners who did not attend: the average per partner before and
+/// after, and the difference in differences (minor units, rounded half away from zero). A
+/// comparison of two groups, not proof that the training caused the difference.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DiffInDiff {
+    pub attendees: usize,
+    pub others: usize,
+    pub attendees_before: i64,
+    pub attendees_after: i64,
+    pub others_before: i64,
+    pub others_after: i64,
+    /// `None` when either group is empty: there is nothing to compare.
+    pub difference: Option<i64>,
+}
+
+/// The report's numbers from each group's partners.
+pub fn diff_in_diff(attendees: &[BeforeAfter], others: &[BeforeAfter]) -> DiffInDiff {
+    use rust_decimal::Decimal;
+    use rust_decimal::prelude::ToPrimitive;
+    let average = |group: &[BeforeAfter], pick: fn(&BeforeAfter) -> i64| -> Decimal {
+        if group.is_empty() {
+            return Decimal::ZERO;
+        }
+        group
+            .iter()
+            .map(|g| Decimal::from(pick(g)))
+            .sum::<Decimal>()
+            / Decimal::from(group.len())
+    };
+    let round = |d: Decimal| {
+        d.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+            .to_i64()
+            .unwrap_or(0)
+    };
+    let (ab, aa) = (
+        average(attendees, |g| g.before),
+        average(attendees, |g| g.after),
+    );
+    let (ob, oa) = (average(others, |g| g.before), average(others, |g| g.after));
+    DiffInDiff {
+        attendees: attendees.len(),
+        others: others.len(),
+        attendees_before: round(ab),
+        attendees_after: round(aa),
+        others_before: round(ob),
+        others_after: round(oa),
+        difference: (!attendees.is_empty() && !others.is_empty())
+            .then(|| round((aa - ab) - (oa - ob))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,5 +549,42 @@ mod tests {
             due_reminders(starts, starts, &offsets, &[]),
             DueReminders::default()
         );
+    }
+
+    #[test]
+    fn difference_in_differences_by_hand() {
+        let attendees = [
+            BeforeAfter {
+                before: 1_000,
+                after: 3_000,
+            },
+            BeforeAfter {
+                before: 2_000,
+                after: 2_500,
+            },
+        ];
+        let others = [
+            BeforeAfter {
+                before: 1_000,
+                after: 1_200,
+            },
+            BeforeAfter {
+                before: 3_000,
+                after: 3_100,
+            },
+            BeforeAfter {
+                before: 0,
+                after: 0,
+            },
+        ];
+        let did = diff_in_diff(&attendees, &others);
+        // Attendees 1,500 → 2,750 (+1,250); others 1,333.33 → 1,433.33 (+100): +1,150.
+        assert_eq!(did.attendees_before, 1_500);
+        assert_eq!(did.attendees_after, 2_750);
+        assert_eq!(did.others_before, 1_333);
+        assert_eq!(did.others_after, 1_433);
+        assert_eq!(did.difference, Some(1_150));
+        assert_eq!(diff_in_diff(&attendees, &[]).difference, None);
+        assert_eq!(diff_in_diff(&[], &others).difference, None);
     }
 }

@@ -492,3 +492,28 @@ pub async fn grant_certification(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Approved sales (program minor units) per partner with a sale date from `from` up to, not
+/// including, `until` (`YYYY-MM-DD`).
+pub async fn approved_between(
+    conn: &mut Conn,
+    from: &str,
+    until: &str,
+) -> Result<std::collections::HashMap<crate::engine::ids::PartnerId, i64>> {
+    let rows = sqlx::query(
+        "SELECT partner_id, CAST(SUM(program_minor) AS BIGINT) AS total FROM sales \
+         WHERE status = 'approved' AND sale_date >= $1 AND sale_date < $2 GROUP BY partner_id",
+    )
+    .bind(from)
+    .bind(until)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                crate::engine::ids::PartnerId(col(r, "partner_id")?),
+                col(r, "total")?,
+            ))
+        })
+        .collect()
+}

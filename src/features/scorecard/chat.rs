@@ -43,7 +43,29 @@ pub(crate) async fn me(app: &App, ctx: &mut Ctx<'_>, conn: &mut store::Conn) -> 
     let card = crate::features::scorecard::service::scorecard(app, conn, partner_id, ctx.now)
         .await
         .map_err(Failure::Internal)?;
-    Ok(vec![scorecard_reply(&card, app.config.program.currency)])
+    let mut reply = scorecard_reply(&card, app.config.program.currency);
+    // Training: certifications held, and this member's trainings completed and coming up.
+    let held = crate::store::incentives::certifications(conn, partner_id).await?;
+    let mine = crate::store::trainings::of_member(conn, ctx.member.id).await?;
+    let completed = mine.iter().filter(|e| e.completed_at.is_some()).count();
+    let upcoming = mine
+        .iter()
+        .filter(|e| e.completed_at.is_none() && e.checked_in_at.is_none())
+        .count();
+    reply = reply.line(
+        Msg::new("me-training")
+            .text(
+                "certifications",
+                if held.is_empty() {
+                    "-".to_string()
+                } else {
+                    held.into_iter().collect::<Vec<_>>().join(", ")
+                },
+            )
+            .int("completed", i64::try_from(completed).unwrap_or(0))
+            .int("upcoming", i64::try_from(upcoming).unwrap_or(0)),
+    );
+    Ok(vec![reply])
 }
 
 /// `/feedback <partner> <1-5> [comment]`: a manager records customer feedback for a partner.

@@ -71,6 +71,18 @@ pub const COMMANDS: &[CommandSpec] = &[
         example: "basics-1 5 Very practical",
     },
     CommandSpec {
+        name: "trainingreport",
+        audience: Audience::Manager,
+        writes: Writes::Never,
+        params: &[req("training", K::Name)],
+        parse: |t| {
+            Ok(Command::TrainingReport {
+                training: training_name(t, "trainingreport")?,
+            })
+        },
+        example: "basics-0",
+    },
+    CommandSpec {
         name: "quiz",
         audience: Audience::Partner,
         writes: Writes::Always,
@@ -393,6 +405,19 @@ pub(crate) async fn rate(
             .text("title", &training.title)
             .int("stars", i64::from(stars)),
     )])
+}
+
+/// Days before and after a session the report compares.
+pub const REPORT_DAYS: u32 = 30;
+
+/// `/trainingreport <training>` (managers): sales before and after the session, attendees
+/// against eligible partners who did not attend.
+pub(crate) async fn report(app: &App, ctx: &mut Ctx<'_>, name: &str) -> Handled {
+    ctx.require_manager()?;
+    match service::report(app, name, REPORT_DAYS).await? {
+        Some(report) => Ok(vec![service::report_reply(app, &report)]),
+        None => Err(user(Msg::new("training-report-unknown").text("name", name))),
+    }
 }
 
 /// `/quiz <training> <question> <choice>`: one answer, then the next question or the result.

@@ -412,3 +412,105 @@ async fn send_summary(app: &App, training: &Training, now: i64) -> store::Result
     app.outbox_wake.notify_waiters();
     Ok(1)
 }
+
+/// Sales before and after a session: attendees' partners against eligible partners who did not
+/// attend (difference in differences).
+#[derive(Clone, Debug)]
+pub struct TrainingReport {
+    pub training: Training,
+    pub days: u32,
+    /// The first day of the "before" window, the session day, the last day of "after".
+    pub from: chrono::NaiveDate,
+    pub session_day: chrono::NaiveDate,
+    pub until: chrono::NaiveDate,
+    /// Whether the "after" window has ended.
+    pub complete: bool,
+    pub numbers: training::DiffInDiff,
+}
+
+/// The report for `training` over `days` before and after its session day; `None` if there
+/// is no such training.
+pub async fn report(app: &App, name: &str, days: u32) -> store::Result<Option<TrainingReport>> {
+    use std::collections::BTreeSet;
+    let mut conn = app.store.read().await?;
+    let all = stored::list(&mut conn).await?;
+    let Some(training) = all.into_iter().find(|t| t.is_named(name)) else {
+        return Ok(None);
+    };
+    let session_day = app.local_date(training.starts_at);
+    let span = chrono::Duration::days(i64::from(days));
+    let (from, until) = (session_day - span, session_day + span);
+    let day_after = |d: chrono::NaiveDate| (d + chrono::Duration::days(1)).to_string();
+    let before =
+        stored::approved_between(&mut conn, &from.to_string(), &session_day.to_string()).await?;
+    let after =
+        stored::approved_between(&mut conn, &day_after(session_day), &day_after(until)).await?;
+    let mut attended = BTreeSet::new();
+    for e in stored::enrollments(&mut conn, &training.id, EnrollmentStatus::Enrolled).await? {
+        if e.checked_in_at.is_none() {
+            continue;
+        }
+        if let Some(partner) = members::get(&mut conn, e.member_id)
+            .await?
+            .and_then(|m| m.partner_id)
+        {
+            attended.insert(partner);
+        }
+    }
+    let figures = |p: &crate::engine::ids::PartnerId| training::BeforeAfter {
+        before: before.get(p).copied().unwrap_or(0),
+        after: after.get(p).copied().unwrap_or(0),
+    };
+    let mut attendees = Vec::new();
+    let mut others = Vec::new();
+    for partner in crate::store::partners::list(&mut conn).await? {
+        if attended.contains(&partner.id) {
+            attendees.push(figures(&partner.id));
+        } else if training.eligible.admits(Some(&partner)) {
+            others.push(figures(&partner.id));
+        }
+    }
+    Ok(Some(TrainingReport {
+        complete: app.local_date(app.now()) > until,
+        numbers: training::diff_in_diff(&attendees, &others),
+        training,
+        days,
+        from,
+        session_day,
+        until,
+    }))
+}
+
+/// The report as message lines (chat and `rally trainings report`).
+pub fn report_reply(app: &App, report: &TrainingReport) -> Reply {
+    let money = |minor: i64| app.program_money(minor);
+    let n = &report.numbers;
+    let mut reply = Reply::here(
+        Msg::new("training-report")
+            .text("title", &report.training.title)
+            .int("days", i64::from(report.days))
+            .text("day", report.session_day.to_string())
+            .int("attendees", i64::try_from(n.attendees).unwrap_or(0))
+            .text("att_before", money(n.attendees_before))
+            .text("att_after", money(n.attendees_after))
+            .int("others", i64::try_from(n.others).unwrap_or(0))
+            .text("oth_before", money(n.others_before))
+            .text("oth_after", money(n.others_after)),
+    );
+    reply = reply.line(match n.difference {
+        Some(d) => Msg::new("training-report-difference").text(
+            "difference",
+            if d > 0 {
+                format!("+{}", money(d))
+            } else {
+                money(d)
+            },
+        ),
+        None => Msg::new("training-report-no-comparison"),
+    });
+    if !report.complete {
+        reply =
+            reply.line(Msg::new("training-report-partial").text("until", report.until.to_string()));
+    }
+    reply.line(Msg::new("training-report-caution"))
+}
