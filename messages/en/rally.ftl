@@ -333,3 +333,53 @@ broadcast-report = Announcement #{ $id }: sent { $sent }, failed { $failed }{ $r
     [0] {""}
    *[other] {" "}(blocked the bot: { $refused })
 }.
+
+## Contests (issue 10)
+cmd-contests = Running and upcoming contests with your place; "past" for ended seasons
+cmdname-contests = contests
+param-contest = contest
+opt-contest = A contest's id or name (leave out for this period's ranking)
+param-past = past
+opt-past = Write "past" for ended contests and their winners
+contest-none = There are no contests in this program.
+contest-unknown = There is no contest “{ $text }”. Contests: { $list }
+contest-upcoming = { $contest } starts on { $start }. /contests shows what runs now.
+contest-board-header = { $contest } — { $metric }, until { $end } ({ $days } days left), { $partners } qualified:
+contest-board-final = { $contest } — final standings ({ $partners } qualified):
+contest-board-empty = Nobody has qualified yet.
+contest-line-money = { $place }. { $partner } — { $value }
+contest-line-count = { $place }. { $partner } — { $value } sales
+contest-line-customers = { $place }. { $partner } — { $value } new customers
+contest-line-growth = { $place }. { $partner } — { $value }
+contest-line-attainment = { $place }. { $partner } — { $value } of target
+contest-line-nobase = { $place }. { $partner } — { $value } (no sales in the base period)
+contest-line-notarget = { $place }. { $partner } — { $value } (no target)
+contest-me = You: #{ $place } — { $value }.
+contest-gap-money = { $gap } more in sales to pass #{ $place }.
+contest-gap-sales = { $gap } more sales to pass #{ $place }.
+contest-gap-customers = { $gap } more new customers to pass #{ $place }.
+contest-not-qualified = You do not qualify yet: { $needed } more in sales.
+contest-no-standing = You have no approved sales in this contest yet (it counts sales from { $start }).
+contest-out-of-scope = Your partner is not in this contest's scope, so it is not ranked here.
+contest-metric-sales-amount = sales amount
+contest-metric-sales-count = number of sales
+contest-metric-growth-rate = growth
+contest-metric-target-attainment = target attainment
+contest-metric-new-customers = new customers
+contest-handicap = against each partner's own target
+contest-post-header = 🏆 { $contest } — { $days } days left, { $partners } qualified:
+contest-final-header = 🏁 { $contest } is over. Winners:
+contest-winner = { $place }. { $partner } — { $prize }
+contest-chart-subtitle = { $days } days left · { $partners } qualified
+contests-header = Contests:
+contests-running = { $contest } ({ $id }) — { $metric }, until { $end } ({ $days } days left)
+contests-upcoming = { $contest } ({ $id }) — { $metric }, { $start } to { $end }
+contests-place = · you: #{ $place } of { $partners }
+contests-unqualified = · you: not qualified yet ({ $needed } more in sales)
+contests-outside = · not open to your partner
+contests-entered = · you are in it
+contests-empty = No contest is running or coming up. /contests past shows ended ones.
+contests-past-header = Past contests:
+contests-past-line = { $contest } ({ $id }, { $start } – { $end }): { $winners }
+contests-past-nobody = nobody qualified
+contests-past-empty = No contest has ended yet.

@@ -320,3 +320,53 @@ broadcast-report = 公告 #{ $id }：已发送 { $sent }，失败 { $failed }{ $
     [0] {""}
    *[other] （屏蔽机器人：{ $refused }）
 }。
+
+## Contests (issue 10)
+cmd-contests = 进行中和即将开始的竞赛及您的名次；“past” 查看往届
+cmdname-contests = 竞赛
+param-contest = 竞赛
+opt-contest = 竞赛的编号或名称（不填则为本期排行榜）
+param-past = past
+opt-past = 填写 “past” 查看已结束的竞赛及获奖者
+contest-none = 本计划没有竞赛。
+contest-unknown = 没有名为“{ $text }”的竞赛。现有竞赛：{ $list }
+contest-upcoming = { $contest } 将于 { $start } 开始。/contests 查看进行中的竞赛。
+contest-board-header = { $contest } — { $metric }，截至 { $end }（还剩 { $days } 天），{ $partners } 个合作伙伴达标：
+contest-board-final = { $contest } — 最终排名（{ $partners } 个合作伙伴达标）：
+contest-board-empty = 还没有人达标。
+contest-line-money = { $place }. { $partner } — { $value }
+contest-line-count = { $place }. { $partner } — { $value } 笔
+contest-line-customers = { $place }. { $partner } — { $value } 个新客户
+contest-line-growth = { $place }. { $partner } — { $value }
+contest-line-attainment = { $place }. { $partner } — 目标完成 { $value }
+contest-line-nobase = { $place }. { $partner } — { $value }（基期无销售）
+contest-line-notarget = { $place }. { $partner } — { $value }（无目标）
+contest-me = 您：第 { $place } 名 — { $value }。
+contest-gap-money = 再多 { $gap } 销售额即可超过第 { $place } 名。
+contest-gap-sales = 再多 { $gap } 笔销售即可超过第 { $place } 名。
+contest-gap-customers = 再多 { $gap } 个新客户即可超过第 { $place } 名。
+contest-not-qualified = 您尚未达标：还差 { $needed } 销售额。
+contest-no-standing = 您在本竞赛中还没有已批准的销售（从 { $start } 起计）。
+contest-out-of-scope = 您的合作伙伴不在本竞赛范围内，因此不参与排名。
+contest-metric-sales-amount = 销售额
+contest-metric-sales-count = 销售笔数
+contest-metric-growth-rate = 增长率
+contest-metric-target-attainment = 目标完成率
+contest-metric-new-customers = 新客户数
+contest-handicap = 按各自目标计算
+contest-post-header = 🏆 { $contest } — 还剩 { $days } 天，{ $partners } 个合作伙伴达标：
+contest-final-header = 🏁 { $contest } 已结束。获奖者：
+contest-winner = { $place }. { $partner } — { $prize }
+contest-chart-subtitle = 还剩 { $days } 天 · { $partners } 个合作伙伴达标
+contests-header = 竞赛：
+contests-running = { $contest }（{ $id }）— { $metric }，截至 { $end }（还剩 { $days } 天）
+contests-upcoming = { $contest }（{ $id }）— { $metric }，{ $start } 至 { $end }
+contests-place = · 您：第 { $place } / { $partners } 名
+contests-unqualified = · 您：尚未达标（还差 { $needed } 销售额）
+contests-outside = · 您的合作伙伴不在范围内
+contests-entered = · 您已参加
+contests-empty = 目前没有进行中或即将开始的竞赛。/contests past 查看往届。
+contests-past-header = 往届竞赛：
+contests-past-line = { $contest }（{ $id }，{ $start } – { $end }）：{ $winners }
+contests-past-nobody = 无人达标
+contests-past-empty = 还没有结束的竞赛。

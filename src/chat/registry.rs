@@ -116,6 +116,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         funds::chat::COMMANDS,
         audit::chat::COMMANDS,
         broadcasts::chat::COMMANDS,
+        contests::chat::COMMANDS,
     ]
     .into_iter()
     .flatten()

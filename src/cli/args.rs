@@ -87,6 +87,22 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: JobsAction,
     },
+    /// Sales contests of `[[contests]]`.
+    Contests {
+        #[command(subcommand)]
+        action: ContestsAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ContestsAction {
+    /// Every contest: running, upcoming and ended, with its leader.
+    List,
+    /// One contest: its rules, prizes and current (or final) standings.
+    Show {
+        /// The contest id (or its name).
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
