@@ -612,3 +612,118 @@ fn the_chart_is_a_png_of_the_expected_size_with_cjk_names_drawn() {
     // missing-glyph rendering would not match it.
     assert!(chart::has_cjk_and_latin(chart::BUNDLED_FONT));
 }
+
+/// The update post reaches a Telegram group as a photo (multipart `sendPhoto` with the text as
+/// caption) and a Discord channel as a message with the chart attached, through the outbox
+/// senders against the fake platforms.
+#[tokio::test]
+async fn update_posts_reach_both_platforms_with_the_chart() {
+    use rally::outbox::{Sender, SenderSettings};
+    use rally::platforms::discord::DiscordTransport;
+    use rally::platforms::telegram::{Telegram, TelegramTransport, build_bot};
+    use rally_testkit::discord::{self as fake_discord, FakeDiscord};
+    use rally_testkit::telegram::FakeTelegram;
+    use std::time::Duration;
+
+    let db = TestDb::sqlite().await;
+    let w = world(&db).await;
+    sale(&w, w.alpha, 5_000, "2026-11-02", "ACME", true).await;
+    sale(&w, w.beta, 7_000, "2026-11-03", "Globex", true).await;
+    let mut conn = w.app.store.read().await.expect("conn");
+    for (platform, chat) in [("telegram", "-100"), ("discord", "777000")] {
+        let chat = jobs::ProgramChat {
+            platform: platform.into(),
+            chat_id: chat.into(),
+            region: None,
+        };
+        jobs::bind_chat(&mut conn, &chat, None, w.app.now())
+            .await
+            .expect("bind");
+    }
+    drop(conn);
+    let app = Arc::new(app_on(&db, &w.clock));
+    let scheduler = rally::scheduler::Scheduler::new(app.clone());
+    scheduler.tick().await.expect("first look");
+    w.clock.advance_ms(15 * 3_600_000 + 1_000);
+    scheduler.tick().await.expect("due");
+
+    let telegram = FakeTelegram::start("RallyBot").await;
+    let discord = FakeDiscord::start().await;
+    discord.add_guild_channel(777000);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let bot = build_bot(telegram.token(), &telegram.url()).expect("bot");
+    let tg = TelegramTransport(Telegram::new(bot, app.clone(), telegram.bot_username()));
+    let mut quick = SenderSettings::telegram(&Default::default());
+    quick.idle_poll = Duration::from_millis(50);
+    tokio::spawn(Sender::new(app.clone(), Arc::new(tg), quick).run(stop.clone()));
+    let dc = DiscordTransport::new(app.clone(), fake_discord::TOKEN, Some(&discord.url()))
+        .expect("transport");
+    let mut quick = SenderSettings::discord(&Default::default());
+    quick.idle_poll = Duration::from_millis(50);
+    tokio::spawn(Sender::new(app.clone(), Arc::new(dc), quick).run(stop.clone()));
+
+    let wait = Duration::from_secs(20);
+    let photo = telegram
+        .wait_for_call(
+            "sendPhoto",
+            |c| c.status == 200 && c.params["chat_id"] == -100,
+            wait,
+        )
+        .await
+        .unwrap_or_else(|| {
+            panic!(
+                "the November Cup photo: {:?}",
+                telegram
+                    .calls()
+                    .iter()
+                    .map(|c| (c.method.clone(), c.status, c.params.to_string()))
+                    .collect::<Vec<_>>()
+            )
+        });
+    let caption = photo.params["caption"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        caption.contains("November Cup") && caption.contains("1. Beta — ¥7,000.00"),
+        "{caption}"
+    );
+    let file = photo.files.first().expect("an uploaded file");
+    let (width, height, _) = decode(&file.data);
+    assert_eq!((width, height), (chart::WIDTH, chart::height(2)));
+
+    let message = discord
+        .wait_for_call(
+            "POST",
+            "/channels/777000/messages",
+            |c| c.status < 300 && !c.files.is_empty(),
+            wait,
+        )
+        .await
+        .unwrap_or_else(|| {
+            panic!(
+                "the Discord post: {:?}",
+                discord
+                    .calls()
+                    .iter()
+                    .map(|c| (
+                        c.method.clone(),
+                        c.path.clone(),
+                        c.status,
+                        c.files.len(),
+                        c.body.to_string()
+                    ))
+                    .collect::<Vec<_>>()
+            )
+        });
+    assert!(
+        message.body["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("November Cup")
+    );
+    let (width, _, _) = decode(&message.files[0].data);
+    assert_eq!(width, chart::WIDTH);
+    assert_eq!(message.files[0].file_name.as_deref(), Some("standings.png"));
+    stop.cancel();
+}
