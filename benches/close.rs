@@ -629,6 +629,7 @@ async fn breakdown(seeded: &Path, work: &Path, expected: &Seeded) -> Breakdown {
             last_year_minor: last_year.remove(&partner.id).unwrap_or(0),
             target_minor: targets.remove(&partner.id),
             adjustments: partner_adjustments,
+            prizes: Vec::new(),
         };
         let start = Instant::now();
         let mut doc =

@@ -66,6 +66,9 @@ pub struct App {
     pub ranks: RankCache,
     /// Wakes this process's outbox senders when something was enqueued (others poll).
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Contest leaderboards in memory, synced from `contest_standings` on each use, and the
+    /// contests whose standings this process has seen built.
+    pub contests: crate::features::contests::service::ContestState,
 }
 
 impl App {
@@ -78,6 +81,7 @@ impl App {
             bot_username: None,
             ranks: RankCache::new(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            contests: Default::default(),
         })
     }
 

@@ -79,6 +79,57 @@ pub fn config() -> Result<Config, config::ConfigError> {
     config::from_toml_str(DEMO_CONFIG, "demo", &|_| None)
 }
 
+/// The demo's contests around `today`: a handicapped growth cup running from a month ago to a
+/// month ahead (small partners can win it against their own targets), and a summer season that
+/// ended a month and a half ago, archived with its winners.
+pub fn contests_toml(today: chrono::NaiveDate) -> String {
+    let day = |offset: i64| (today + chrono::Duration::days(offset)).to_string();
+    format!(
+        r#"
+[[contests]]
+id = "growth-cup"
+name = "Growth Cup"
+name_zh = "增长杯"
+metric = "growth_rate"
+start = "{cup_start}"
+end = "{cup_end}"
+handicap = true
+targets = {{ "王氏电子" = 400000, "李记商贸" = 250000, "Alice Retail" = 120000 }}
+min_sales = 10000
+prizes = [ {{ rank = 1, amount = 5000 }}, {{ rank = 2, amount = 2000 }}, {{ rank = 3, reward = "Demo kit" }} ]
+updates = "0 0 18 * * Fri"
+
+[[contests]]
+id = "summer-sprint"
+name = "Summer Sprint"
+name_zh = "夏季冲刺赛"
+metric = "sales_amount"
+start = "{sprint_start}"
+end = "{sprint_end}"
+min_sales = 5000
+prizes = [ {{ rank = 1, amount = 3000 }}, {{ rank = 2, amount = 1500 }}, {{ rank = 3, reward = "Team dinner" }} ]
+"#,
+        cup_start = day(-30),
+        cup_end = day(30),
+        sprint_start = day(-88),
+        sprint_end = day(-45),
+    )
+}
+
+/// The demo configuration with [`contests_toml`] for `today`.
+pub fn config_with_contests(today: chrono::NaiveDate) -> Result<Config, config::ConfigError> {
+    let text = format!("{DEMO_CONFIG}{}", contests_toml(today));
+    config::from_toml_str(&text, "demo", &|_| None)
+}
+
+/// Builds the demo contests' standings and ends the ones that are over (archive, prizes), as
+/// the scheduler of `rally run` would.
+pub async fn seed_contests(app: &App) -> anyhow::Result<()> {
+    crate::features::contests::service::prepare(app).await?;
+    crate::features::contests::service::run_due(app, "demo").await?;
+    Ok(())
+}
+
 /// Console handle, partner name, kind, region, tier.
 const PARTNERS: &[(&str, &str, PartnerKind, &str, &str)] = &[
     ("wang", "王氏电子", PartnerKind::Dealer, "East", "Gold"),

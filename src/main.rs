@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use cli::args::{Cli, Command, ExportWhat, ImportWhat, JobsAction, TiersAction};
+use cli::args::{Cli, Command, ContestsAction, ExportWhat, ImportWhat, JobsAction, TiersAction};
 use cli::{load_config, with_app};
 
 fn init_logging(default: &str) {
@@ -50,7 +50,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         } => cli::demo::demo(&db, fresh, &identity).await,
         Command::Run => cli::run::run_service(load_config(path)?).await,
         Command::Migrate => cli::setup::migrate(path).await,
-        Command::CheckConfig => Ok(cli::setup::check_config(path)),
+        Command::CheckConfig => Ok(cli::setup::check_config(path).await),
         Command::Partners { action } => {
             with_app(load_config(path)?, async |app| {
                 cli::partners::partners(app, action).await
@@ -109,5 +109,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             })
             .await
         }
+        Command::Contests { action } => match action {
+            ContestsAction::List => cli::contests::list(load_config(path)?).await,
+            ContestsAction::Show { id } => cli::contests::show(load_config(path)?, &id).await,
+        },
     }
 }

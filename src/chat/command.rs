@@ -136,6 +136,14 @@ pub enum Command {
     },
     /// `/broadcasts`.
     Broadcasts,
+    /// `/rank <contest>`: a contest's board (id or name, any case).
+    RankContest {
+        contest: String,
+    },
+    /// `/contests [past]`.
+    Contests {
+        past: bool,
+    },
 }
 
 /// `/report <amount> [currency] <customer> [#category] [-- note]`: after a category the rest is

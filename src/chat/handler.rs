@@ -14,6 +14,7 @@ use crate::engine::partner::{Member, Platform};
 use crate::engine::sale::SaleAction;
 use crate::features::audit::chat as audit_log;
 use crate::features::broadcasts::chat as broadcasts;
+use crate::features::contests::chat as contests;
 use crate::features::funds::chat as funds;
 use crate::features::membership::chat as membership;
 use crate::features::ranking::chat as ranking;
@@ -446,6 +447,8 @@ impl App {
             Command::Scheduled => broadcasts::scheduled(self, ctx, conn).await,
             Command::Unschedule { id } => broadcasts::unschedule(ctx, conn, id).await,
             Command::Broadcasts => broadcasts::recent(self, ctx, conn).await,
+            Command::RankContest { contest } => contests::rank(self, ctx, conn, &contest).await,
+            Command::Contests { past } => contests::contests(self, ctx, conn, past).await,
         }
     }
 }

@@ -117,6 +117,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         audit::chat::COMMANDS,
         broadcasts::chat::COMMANDS,
         training::chat::COMMANDS,
+        contests::chat::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -69,6 +69,9 @@ pub struct Reply {
     /// A platform file reference to show with the text (evidence photo of a sale).
     #[serde(default)]
     pub image: Option<String>,
+    /// A picture Rally made (a contest chart), stored in `images` by id: uploaded with the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart: Option<i64>,
 }
 
 impl Reply {
@@ -79,6 +82,7 @@ impl Reply {
             buttons: Vec::new(),
             locale: None,
             image: None,
+            chart: None,
         }
     }
 

@@ -92,6 +92,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: TrainingsAction,
     },
+    /// Sales contests of `[[contests]]`.
+    Contests {
+        #[command(subcommand)]
+        action: ContestsAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -136,6 +141,17 @@ pub(crate) enum TrainingsAction {
         /// Granted on completion.
         #[arg(long)]
         certification: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ContestsAction {
+    /// Every contest: running, upcoming and ended, with its leader.
+    List,
+    /// One contest: its rules, prizes and current (or final) standings.
+    Show {
+        /// The contest id (or its name).
+        id: String,
     },
 }
 

@@ -13,10 +13,14 @@ pub(crate) async fn demo(db: &Path, fresh: bool, identity: &str) -> anyhow::Resu
     if fresh {
         remove_database(db)?;
     }
-    let mut config = demo::config().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let mut config = demo::config_with_contests(today).map_err(|e| anyhow::anyhow!("{e}"))?;
     config.database.url = format!("sqlite://{}", db.display());
     let app = open_app(config).await?;
     demo::seed(&app).await?;
+    demo::seed_contests(&app).await?;
     let interactive = std::io::stdin().is_terminal();
     let mut console = Console::new(&app, identity);
     if interactive {

@@ -4,6 +4,7 @@
 
 pub(crate) mod args;
 pub(crate) mod close;
+pub(crate) mod contests;
 pub(crate) mod demo;
 pub(crate) mod export;
 pub(crate) mod import;

@@ -53,6 +53,8 @@ pub(crate) async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
     let store = Store::connect(&config.database.url).await?;
     store.migrate().await?;
     let mut app = App::new(store, Arc::new(config.clone()), Box::new(SystemClock))?;
+    // Contest standings are built once per contest definition; do it before taking traffic.
+    rally::features::contests::service::prepare(&app).await?;
 
     let mut telegram = None;
     if let Some(token) = &config.telegram.token {

@@ -18,11 +18,15 @@ pub(crate) async fn migrate(config_path: Option<&Path>) -> anyhow::Result<ExitCo
 }
 
 /// Prints what the configuration contains, or why it is invalid (exit status 1 then).
-pub(crate) fn check_config(config_path: Option<&Path>) -> ExitCode {
+/// Warnings (exit status 0): contest targets naming partners the database does not have yet.
+pub(crate) async fn check_config(config_path: Option<&Path>) -> ExitCode {
     let env = |key: &str| std::env::var(key).ok();
     match config::load(config_path, &env) {
         Ok(config) => {
             println!("{}", config.describe());
+            for warning in super::contests::target_warnings(&config).await {
+                eprintln!("warning: {warning}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -2,6 +2,7 @@
 
 use super::env::redact_url;
 use super::*;
+use crate::engine::contest::Contest;
 use crate::engine::money::Money;
 use crate::engine::plan::{self, Assignment, PlanMode};
 
@@ -198,8 +199,95 @@ impl Config {
             )
         });
         line!("trainings{}", list(trainings.collect(), ": none", ":", ""));
+        let contests = self.contests.iter().map(|c| {
+            format!(
+                "\n  {} \"{}\" {}, {} to {}",
+                c.id,
+                c.name,
+                c.metric.as_str(),
+                c.start,
+                c.end
+            )
+        });
+        line!("contests{}", list(contests.collect(), ": none", ":", ""));
         let log = self.log.as_deref().unwrap_or("default (RALLY_LOG not set)");
         line!("log filter: {log}");
+        out
+    }
+}
+
+impl Config {
+    /// Everything about one contest, for `rally contests show`.
+    pub fn describe_contest(&self, c: &Contest) -> String {
+        use crate::engine::contest::{Award, ContestChats, Metric, Scope};
+        let currency = self.program.currency;
+        let money = |amount: Decimal| Money::new(amount, currency).format();
+        let mut out = format!("{} — {}", c.id, c.name);
+        if let Some(zh) = &c.name_zh {
+            out.push_str(&format!(" ({zh})"));
+        }
+        out.push('\n');
+        let mut line = |text: String| {
+            out.push_str("  ");
+            out.push_str(&text);
+            out.push('\n');
+        };
+        line(format!("metric: {}", c.metric.as_str()));
+        if c.metric == Metric::GrowthRate && !c.handicap {
+            let (from, to) = c.base_span();
+            line(format!(
+                "growth base: {} ({from} to {to}); partners without a base rank after those \
+                 with one, by amount",
+                c.growth_base.as_str()
+            ));
+        }
+        line(format!(
+            "from {} to {} inclusive ({})",
+            c.start,
+            c.end,
+            self.program.timezone.name()
+        ));
+        line(format!(
+            "scope: {}",
+            match &c.scope {
+                Scope::Everyone => "everyone".to_owned(),
+                Scope::Region(r) => format!("region {r}"),
+                Scope::Kind(k) => format!("kind {}", k.as_str()),
+                Scope::Tier(t) => format!("tier {t}"),
+                Scope::Partners(p) => format!("partners {}", p.join(", ")),
+            }
+        ));
+        if c.uses_target() {
+            line(format!(
+                "ranked by attainment of each partner's contest target{}",
+                if c.handicap { " (handicap)" } else { "" }
+            ));
+            for (name, target) in &c.targets {
+                line(format!("  target {name}: {}", money(*target)));
+            }
+            line("  others: their plan's target × months in the span".to_owned());
+        }
+        line(format!("qualifies from: {}", money(c.min_sales)));
+        for prize in &c.prizes {
+            let award = match &prize.award {
+                Award::Money(a) => money(*a),
+                Award::Reward(r) => r.clone(),
+            };
+            line(format!("prize for place {}: {award}", prize.rank));
+        }
+        line(format!(
+            "updates: {}",
+            c.updates
+                .as_ref()
+                .map_or("none".to_owned(), |u| format!("\"{}\"", u.expression()))
+        ));
+        line(format!(
+            "chats: {}",
+            match &c.chats {
+                ContestChats::All => "all program chats".to_owned(),
+                ContestChats::Region(r) => format!("program chats of region {r}"),
+            }
+        ));
         out
     }
 }

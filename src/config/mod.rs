@@ -33,6 +33,7 @@ use toml::de::DeTable;
 
 use crate::engine::allocation::AllocationWeights;
 pub use crate::engine::broadcast::AudienceFilter;
+use crate::engine::contest::Contest;
 use crate::engine::money::Currency;
 use crate::engine::period::PeriodKind;
 use crate::engine::plan::Plan;
@@ -103,6 +104,8 @@ pub struct Config {
     pub plans: Vec<Plan>,
     /// `[allocation]`; missing keys take the values of [`default_allocation`].
     pub allocation: AllocationWeights,
+    /// `[[contests]]` in file order; ids are unique (case-insensitive).
+    pub contests: Vec<Contest>,
     /// Log filter (as `RUST_LOG`), from `RALLY_LOG` only.
     pub log: Option<String>,
 }
@@ -470,6 +473,7 @@ defaults! {
         tiers: Vec::new(),
         plans: Vec::new(),
         allocation: default_allocation(),
+        contests: Vec::new(),
         log: None,
     }
 }

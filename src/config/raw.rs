@@ -20,6 +20,7 @@ use toml::{Spanned, Value};
 
 use super::env::{parse_admins, parse_id, redact_url};
 use super::{AdminId, AdminPlatform, Locale, TelegramMode};
+use crate::engine::contest::{GrowthBase, Metric};
 use crate::engine::money::Currency;
 use crate::engine::partner::{PartnerKind, Platform};
 use crate::engine::period::PeriodKind;
@@ -246,6 +247,9 @@ leaf! {
     DiscordShards => DiscordShards,
         "the shards this instance runs, as \"first-last/total\" such as \"0-1/4\" (or \"2/4\")",
         |v, _| DiscordShards::parse(s(v)?);
+    Metric => Metric, format!("a metric: {}", or_list(&Metric::ALL.map(Metric::as_str))),
+        |v, _| Metric::parse(&s(v)?.to_lowercase());
+    GrowthBase => GrowthBase, or_list(&["last_year", "previous"]), |v, _| GrowthBase::parse(&s(v)?.to_lowercase());
 }
 
 /// A table read as `T`, or `None` when something else was written (reported).
@@ -406,6 +410,7 @@ raw! {
         tiers: Entries<RawTier>,
         plans: Entries<RawPlan>,
         allocation: Tbl<RawAllocation>,
+        contests: Entries<RawContest>,
     }
     RawProgram "program" [] {
         name: V<String>,
@@ -499,6 +504,29 @@ raw! {
     RawVolumeRebate "plans.volume_rebate" [threshold, rate] { threshold: V<Dec>, rate: V<Dec> }
     RawGrowthRebate "plans.growth_rebate" [rate] { rate: V<Dec> }
     RawAssign "plans.assign" [] { region: V<Who>, kind: V<Who>, tier: V<Who>, partner: V<Who> }
+    RawContest "contests" [id, name, metric, start, end] {
+        id: V<String>,
+        name: V<String>,
+        name_zh: V<String>,
+        metric: V<Metric>,
+        start: V<NaiveDate>,
+        end: V<NaiveDate>,
+        scope: Tbl<RawScope>,
+        handicap: V<bool>,
+        targets: Map<Pos>,
+        min_sales: V<Dec>,
+        prizes: Entries<RawPrize>,
+        updates: V<CronSchedule>,
+        chats: V<String>,
+        growth_base: V<GrowthBase>,
+    }
+    RawScope "contests.scope" [] {
+        region: V<String>,
+        kind: V<PartnerKind>,
+        tier: V<String>,
+        partners: Arr<V<Who>>,
+    }
+    RawPrize "contests.prizes" [rank] { rank: V<Nat1>, amount: V<Pos>, reward: V<String> }
     RawAllocation "allocation" [] {
         potential: V<Dec>,
         contribution: V<Dec>,

@@ -525,8 +525,14 @@ fn unsupported_sections_are_reported() {
     let msg = errors(
         "[program]\nname = \"x\"\n\n[[contests]]\nname = \"Q1\"\n\n[[jobs]]\nx = 1\n[[trainings]]\n",
     );
-    assert!(msg.contains("rally.toml:4: `contests`: the [[contests]] section is not supported by this version of Rally yet"), "{msg}");
-    // `[[trainings]]` is supported: an empty entry names what it lacks.
+    // `[[contests]]` is supported now: this one lacks its required keys.
+    assert!(
+        msg.contains(
+            "rally.toml:4: `contests[0].id`: missing; required here: id, name, metric, start, end"
+        ),
+        "{msg}"
+    );
+    // `[[trainings]]` is supported too: an empty entry names what it lacks.
     assert!(
         msg.contains("rally.toml:9: `trainings[0].id`: missing; required here"),
         "{msg}"
@@ -1185,6 +1191,130 @@ fn allocation_defaults_and_checks() {
     assert!(
         msg.contains("rally.toml:2: `allocation.cap`: must be more than 0"),
         "{msg}"
+    );
+}
+
+// --- contests (issue 10) -----------------------------------------------------------------------
+
+const CONTEST: &str = r#"
+[[contests]]
+id = "q4-growth"
+name = "Q4 Growth Cup"
+name_zh = "第四季度增长杯"
+metric = "growth_rate"
+start = "2026-10-01"
+end = "2026-12-31"
+scope = { region = "East" }
+handicap = true
+targets = { "王氏电子" = 300000 }
+min_sales = 10000
+prizes = [ { rank = 1, amount = 5000 }, { rank = 2, amount = 2000 }, { rank = 3, reward = "Demo kit" } ]
+updates = "0 0 18 * * Fri"
+chats = "all"
+"#;
+
+#[test]
+fn contests_in_the_issue_shape() {
+    use crate::engine::contest::{Award, ContestChats, GrowthBase, Metric, Prize, Scope};
+    let cfg = parse(CONTEST).expect("the issue's example loads");
+    let c = &cfg.contests[0];
+    assert_eq!(c.id, "q4-growth");
+    assert_eq!(c.name_zh.as_deref(), Some("第四季度增长杯"));
+    assert_eq!(c.metric, Metric::GrowthRate);
+    assert_eq!(c.start, NaiveDate::from_ymd_opt(2026, 10, 1).expect("date"));
+    assert_eq!(c.scope, Scope::Region("East".into()));
+    assert!(c.handicap);
+    assert_eq!(c.targets.get("王氏电子"), Some(&dec("300000")));
+    assert_eq!(c.min_sales, dec("10000"));
+    assert_eq!(
+        c.prizes,
+        vec![
+            Prize {
+                rank: 1,
+                award: Award::Money(dec("5000"))
+            },
+            Prize {
+                rank: 2,
+                award: Award::Money(dec("2000"))
+            },
+            Prize {
+                rank: 3,
+                award: Award::Reward("Demo kit".into())
+            },
+        ]
+    );
+    assert_eq!(
+        c.updates.as_ref().map(|u| u.expression()),
+        Some("0 0 18 * * Fri")
+    );
+    assert_eq!(c.chats, ContestChats::All);
+    assert_eq!(c.growth_base, GrowthBase::LastYear);
+    assert!(
+        cfg.describe()
+            .contains("q4-growth \"Q4 Growth Cup\" growth_rate")
+    );
+    assert!(
+        cfg.describe_contest(c)
+            .contains("prize for place 3: Demo kit")
+    );
+}
+
+#[test]
+fn contest_mistakes_are_named_with_their_lines() {
+    let text = r#"
+[[contests]]
+id = "spring"
+name = "Spring"
+metric = "sales_amount"
+start = "2026-03-01"
+end = "2026-02-01"
+prizes = [ { amount = 100 } ]
+updates = "every friday"
+
+[[contests]]
+id = "Spring"
+name = "Again"
+metric = "revenue"
+start = "2026-03-01"
+end = "2026-03-31"
+scope = { region = "East", tier = "Gold" }
+"#;
+    let e = errors(text);
+    assert!(
+        e.contains("rally.toml:7: `contests[0].end`: the end 2026-02-01 is before the start 2026-03-01 (line 6)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("rally.toml:8: `contests[0].prizes[0].rank`: missing; required here: rank"),
+        "{e}"
+    );
+    assert!(
+        e.contains("rally.toml:9: `contests[0].updates`: expected a cron expression"),
+        "{e}"
+    );
+    assert!(
+        e.contains("rally.toml:12: `contests[1].id`: a contest with id \"Spring\" is already defined (line 3)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("rally.toml:14: `contests[1].metric`: expected a metric: \"sales_amount\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("rally.toml:17: `contests[1].scope.tier`: a scope names one group"),
+        "{e}"
+    );
+    let e = errors(
+        "[[contests]]\nid = \"a\"\nname = \"A\"\nmetric = \"sales_count\"\nstart = \"2026-01-01\"\n\
+         end = \"2026-01-31\"\nhandicap = true\ncolour = \"red\"\n",
+    );
+    assert!(
+        e.contains("rally.toml:7: `contests[0].handicap`: a handicap ranks"),
+        "{e}"
+    );
+    assert!(
+        e.contains("rally.toml:8: `contests[0].colour`: unknown key"),
+        "{e}"
     );
 }
 

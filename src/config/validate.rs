@@ -11,11 +11,13 @@ use toml::de::DeValue;
 
 use super::raw::*;
 use super::*;
+use crate::engine::contest::{Award, Contest, ContestChats, Prize, Scope};
 use crate::engine::plan::{self, Assignment, Plan};
 use crate::engine::tier::{self, TierRule};
 use crate::engine::training::{DEFAULT_REMINDER_MINUTES, Eligibility, Level, Question, Quiz};
 
-const UNSUPPORTED_SECTIONS: &[&str] = &["contests"];
+/// Sections of SPEC §5 this version does not read yet (none: all are read).
+const UNSUPPORTED_SECTIONS: &[&str] = &[];
 
 /// Collects the problems of one load, file and environment.
 pub(super) struct Checker<'t> {
@@ -213,6 +215,163 @@ impl<'t> Checker<'t> {
         if let Some(a) = tbl(r.allocation) {
             self.allocation(a, &mut cfg.allocation);
         }
+        self.contests(items(r.contests), &mut cfg.contests);
+    }
+
+    // --- contests (issue 10) ---------------------------------------------------------------
+
+    /// `[[contests]]`: complete entries become contests. Ids are unique (case-insensitive),
+    /// the end is not before the start, a scope names one group, each prize has a rank (the
+    /// reader reports a missing one) and exactly one of `amount` and `reward`, ranks are
+    /// unique, and a handicap needs a metric that measures money.
+    fn contests(&mut self, entries: Vec<Tbl<RawContest>>, out: &mut Vec<Contest>) {
+        let mut ids: Vec<(usize, String)> = Vec::new();
+        for (i, entry) in entries.into_iter().enumerate() {
+            let Some(c) = entry.0 else { continue };
+            let at = format!("contests[{i}]");
+            let id = get(c.id);
+            if let Some(id) = &id {
+                let lower = id.to_lowercase();
+                if let Some((first, _)) = ids.iter().find(|(_, other)| *other == lower) {
+                    let line = self.line(&self.locate(&format!("contests[{first}].id")).0);
+                    let m = format!("a contest with id {id:?} is already defined (line {line})");
+                    self.at(&format!("{at}.id"), m);
+                } else {
+                    ids.push((i, lower));
+                }
+                if id.chars().any(char::is_whitespace) {
+                    self.at(
+                        &format!("{at}.id"),
+                        "an id is one word (no spaces), e.g. q4-growth",
+                    );
+                }
+            }
+            let (start, end) = (get(c.start), get(c.end));
+            if let (Some(start), Some(end)) = (start, end)
+                && end < start
+            {
+                let line = self.line(&self.locate(&format!("{at}.start")).0);
+                let m = format!("the end {end} is before the start {start} (line {line})");
+                self.at(&format!("{at}.end"), m);
+            }
+            let metric = get(c.metric);
+            let handicap = get(c.handicap).unwrap_or(false);
+            if handicap && let Some(m) = metric.filter(|m| !m.is_amount_based()) {
+                let m = format!(
+                    "a handicap ranks by attainment of an amount target; {} does not measure                      money (use sales_amount, growth_rate or target_attainment)",
+                    m.as_str()
+                );
+                self.at(&format!("{at}.handicap"), m);
+            }
+            let scope = self.contest_scope(&format!("{at}.scope"), tbl(c.scope));
+            let mut prizes: Vec<Prize> = Vec::new();
+            for (j, p) in items(c.prizes).into_iter().enumerate() {
+                let Some(p) = p.0 else { continue };
+                let key = format!("{at}.prizes[{j}]");
+                let (amount, reward) = (get(p.amount), get(p.reward));
+                let Some(rank) = get(p.rank) else { continue };
+                let award = match (amount, reward) {
+                    (Some(a), None) => Award::Money(a),
+                    (None, Some(r)) => Award::Reward(r),
+                    (Some(_), Some(_)) => {
+                        let m =
+                            "a prize is either money (`amount`) or a thing (`reward`), not both";
+                        self.at(&format!("{key}.reward"), m);
+                        continue;
+                    }
+                    (None, None) => {
+                        if !self.is_unread(&key) {
+                            let m = "a prize needs `amount` (money) or `reward` (a thing)";
+                            self.at(&key, m);
+                        }
+                        continue;
+                    }
+                };
+                if prizes.iter().any(|q| q.rank == rank) {
+                    self.at(
+                        &format!("{key}.rank"),
+                        format!("place {rank} has two prizes"),
+                    );
+                    continue;
+                }
+                prizes.push(Prize { rank, award });
+            }
+            let chats = match get(c.chats) {
+                None => ContestChats::All,
+                Some(s) if s.eq_ignore_ascii_case("all") => ContestChats::All,
+                Some(region) => ContestChats::Region(region),
+            };
+            let min_sales = get(c.min_sales).unwrap_or_default();
+            if min_sales < Decimal::ZERO {
+                self.at(
+                    &format!("{at}.min_sales"),
+                    format!("must not be negative, not {min_sales}"),
+                );
+            }
+            let (Some(id), Some(name), Some(metric), Some(start), Some(end)) =
+                (id, get(c.name), metric, start, end)
+            else {
+                continue;
+            };
+            if end < start || out.iter().any(|o| o.id.eq_ignore_ascii_case(&id)) {
+                continue;
+            }
+            out.push(Contest {
+                id,
+                name,
+                name_zh: get(c.name_zh),
+                metric,
+                start,
+                end,
+                scope,
+                handicap,
+                targets: (tbl(c.targets).unwrap_or_default().into_iter())
+                    .filter_map(|(name, t)| Some((name, t.0?)))
+                    .collect(),
+                min_sales: min_sales.max(Decimal::ZERO),
+                prizes,
+                updates: get(c.updates),
+                chats,
+                growth_base: get(c.growth_base).unwrap_or_default(),
+            });
+        }
+    }
+
+    /// `scope = { region = "East" }` (or kind / tier / partners = [...]): one key; none or no
+    /// table is everyone.
+    fn contest_scope(&mut self, at: &str, s: Option<RawScope>) -> Scope {
+        let Some(s) = s else { return Scope::Everyone };
+        let mut given: Vec<(String, Scope)> = Vec::new();
+        if let Some(r) = get(s.region) {
+            given.push((join_key(at, "region"), Scope::Region(r)));
+        }
+        if let Some(k) = get(s.kind) {
+            given.push((join_key(at, "kind"), Scope::Kind(k)));
+        }
+        if let Some(t) = get(s.tier) {
+            given.push((join_key(at, "tier"), Scope::Tier(t)));
+        }
+        if let Some(p) = s.partners {
+            let names: Vec<String> = items(Some(p)).into_iter().filter_map(|v| v.0).collect();
+            if names.is_empty() && !self.is_unread(&join_key(at, "partners")) {
+                self.at(&join_key(at, "partners"), "name at least one partner");
+            }
+            given.push((join_key(at, "partners"), Scope::Partners(names)));
+        }
+        given.sort_by_key(|(key, _)| self.locate(key).0.start);
+        let mut given = given.into_iter();
+        let Some((first, scope)) = given.next() else {
+            return Scope::Everyone;
+        };
+        let line = self.line(&self.locate(&first).0);
+        for (key, _) in given {
+            let m = format!(
+                "a scope names one group and `{}` is already given (line {line})",
+                first.rsplit('.').next().unwrap_or(&first)
+            );
+            self.at(&key, m);
+        }
+        scope
     }
 
     /// `[[jobs.run]]`: complete entries become jobs; names are unique, `announce` needs text.

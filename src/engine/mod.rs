@@ -4,6 +4,7 @@ pub mod allocation;
 pub mod amount;
 pub mod audit;
 pub mod broadcast;
+pub mod contest;
 pub mod ids;
 pub mod invite;
 pub mod money;

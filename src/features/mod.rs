@@ -3,6 +3,7 @@
 //! platform adapter (see `tests/layering.rs`).
 pub mod audit;
 pub mod broadcasts;
+pub mod contests;
 pub mod funds;
 pub mod membership;
 pub mod ranking;

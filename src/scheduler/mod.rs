@@ -80,6 +80,7 @@ impl Scheduler {
     pub async fn tick(&self) -> anyhow::Result<usize> {
         let mut ran = broadcasts::send_due(&self.app, &self.owner).await?;
         ran += crate::features::training::service::tick(&self.app).await?;
+        ran += crate::features::contests::service::run_due(&self.app, &self.owner).await?;
         for job in &self.app.config.jobs.run {
             ran += self.tick_job(job).await?;
         }

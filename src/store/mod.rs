@@ -8,6 +8,8 @@
 
 pub mod audit;
 pub mod broadcasts;
+pub mod contest_boards;
+pub mod contests;
 pub mod handled;
 pub mod inbox;
 pub mod incentives;

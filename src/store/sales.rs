@@ -220,3 +220,12 @@ pub async fn count_pending(conn: &mut Conn, partner: PartnerId) -> Result<i64> {
             .await?;
     col(&row, "n")
 }
+
+/// A sale's local date (`YYYY-MM-DD`) and customer as written (contests need them).
+pub async fn date_and_customer(conn: &mut Conn, id: SaleId) -> Result<(String, String)> {
+    let row = sqlx::query("SELECT sale_date, customer FROM sales WHERE id = $1")
+        .bind(id.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((col(&row, "sale_date")?, col(&row, "customer")?))
+}

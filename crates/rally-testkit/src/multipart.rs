@@ -13,7 +13,7 @@ pub(crate) struct Part {
     pub data: Vec<u8>,
 }
 
-/// A file part of a multipart request, as the fakes record it (the bytes are not kept).
+/// A file part of a multipart request, as the fakes record it.
 #[derive(Clone, Debug)]
 pub struct UploadedFile {
     /// The multipart field name (Telegram: the name `attach://<name>` refers to; Discord:
@@ -21,6 +21,8 @@ pub struct UploadedFile {
     pub name: String,
     pub file_name: Option<String>,
     pub size: usize,
+    /// The bytes as uploaded (tests decode pictures Rally drew).
+    pub data: Vec<u8>,
 }
 
 impl Part {
@@ -33,6 +35,7 @@ impl Part {
             name: self.name.clone(),
             file_name: self.file_name.clone(),
             size: self.data.len(),
+            data: self.data.clone(),
         }
     }
 }

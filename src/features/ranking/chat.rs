@@ -1,9 +1,8 @@
 //! `/rank`: the period leaderboard, the caller's place and the gap to the next one.
 
 use crate::app::App;
-use crate::chat::command::Command;
 use crate::chat::handler::{Ctx, Handled};
-use crate::chat::registry::{Audience, CommandSpec, Writes};
+use crate::chat::registry::{Audience, CommandSpec, ParamKind, Writes, opt};
 use crate::chat::reply::{Msg, Reply};
 use crate::store;
 
@@ -15,8 +14,9 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "rank",
     audience: Audience::Partner,
     writes: Writes::Never,
-    params: &[],
-    parse: |_| Ok(Command::Rank),
+    // `/rank <contest>` is a contest's board (`features::contests`).
+    params: &[opt("contest", ParamKind::Name)],
+    parse: crate::features::contests::chat::parse_rank,
     example: "",
 }];
 

@@ -5,6 +5,7 @@
 use crate::app::App;
 use crate::engine::ids::MemberId;
 use crate::engine::sale::{Sale, SaleStatus, totals_change};
+use crate::features::contests::service as contests;
 use crate::store::sales::{self, Inserted, NewSale};
 use crate::store::totals::{self, PeriodTotals};
 use crate::store::{Conn, Result, StoreError};
@@ -29,6 +30,7 @@ pub async fn record_sale(
             let t = totals::apply(&mut *conn, &sale.period, sale.partner_id, change, now).await?;
             if change.approved_minor != 0 {
                 correct_if_locked(app, conn, &sale, now).await?;
+                move_contests(app, conn, &sale, &new.sale_date, &new.customer, change, now).await?;
             }
             Ok((Inserted::New(sale), Some(t)))
         }
@@ -73,6 +75,36 @@ pub async fn change_status(
     totals::apply(&mut *conn, &sale.period, sale.partner_id, change, now).await?;
     if change.approved_minor != 0 {
         correct_if_locked(app, conn, sale, now).await?;
+        if !app.config.contests.is_empty() {
+            let (date, customer) = sales::date_and_customer(&mut *conn, sale.id).await?;
+            move_contests(app, conn, sale, &date, &customer, change, now).await?;
+        }
     }
     Ok(true)
+}
+
+/// Moves the standings of the running contests a sale counts in (or is the growth base of),
+/// in the sale's transaction.
+async fn move_contests(
+    app: &App,
+    conn: &mut Conn,
+    sale: &Sale,
+    sale_date: &str,
+    customer: &str,
+    change: crate::engine::sale::TotalsChange,
+    now: i64,
+) -> Result<()> {
+    if app.config.contests.is_empty() {
+        return Ok(());
+    }
+    let date = chrono::NaiveDate::parse_from_str(sale_date, "%Y-%m-%d")
+        .map_err(|e| StoreError::Corrupt(format!("sale {} date {sale_date:?}: {e}", sale.id)))?;
+    let change = contests::SaleChange {
+        partner: sale.partner_id,
+        date,
+        customer,
+        amount_minor: change.approved_minor,
+        count: change.approved_count,
+    };
+    contests::on_sale_change(app, conn, change, now).await
 }

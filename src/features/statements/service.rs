@@ -96,6 +96,8 @@ pub struct Facts {
     /// The partner's own target for the period, minor units.
     pub target_minor: Option<i64>,
     pub adjustments: Vec<Adjustment>,
+    /// Contest prizes in money landing in the period: (contest name, place, minor units).
+    pub prizes: Vec<(String, u32, i64)>,
 }
 
 /// Computes a statement from facts. Pure apart from reading the configuration.
@@ -127,6 +129,12 @@ pub fn compute_statement(
             attainment: None,
         },
     };
+    for (contest, place, minor) in &facts.prizes {
+        let line = Line::prize(Money::from_minor(*minor, currency), contest.clone(), *place);
+        if let Err(e) = statement.push(line) {
+            tracing::error!(partner = %partner.id, error = %e, "prize not added");
+        }
+    }
     for adjustment in &facts.adjustments {
         let line = Line::adjustment(
             Money::from_minor(adjustment.amount_minor, currency),
@@ -193,6 +201,8 @@ pub async fn statement_facts(
             .approved_minor,
         target_minor: crate::store::targets::get(conn, partner, &key).await?,
         adjustments: stored::adjustments(conn, partner, &key).await?,
+        prizes: crate::features::contests::service::prizes_for_statement(conn, partner, &key)
+            .await?,
     })
 }
 
@@ -252,6 +262,15 @@ pub async fn close_period(
     for a in stored::adjustments_of_period(&mut tx, &key).await? {
         adjustments.entry(a.partner).or_default().push(a);
     }
+    let mut prizes: HashMap<PartnerId, Vec<(String, u32, i64)>> = HashMap::new();
+    for p in crate::store::contests::money_prizes_of_period(&mut tx, &key).await? {
+        if let Some(minor) = p.amount_minor {
+            prizes
+                .entry(p.partner)
+                .or_default()
+                .push((p.contest_name, p.place, minor));
+        }
+    }
     let currency = app.config.program.currency;
     let mut report = CloseReport {
         period: key.clone(),
@@ -262,7 +281,8 @@ pub async fn close_period(
     for partner in partners::list(&mut tx).await? {
         let by_category = sales.remove(&partner.id).unwrap_or_default();
         let partner_adjustments = adjustments.remove(&partner.id).unwrap_or_default();
-        if by_category.is_empty() && partner_adjustments.is_empty() {
+        let partner_prizes = prizes.remove(&partner.id).unwrap_or_default();
+        if by_category.is_empty() && partner_adjustments.is_empty() && partner_prizes.is_empty() {
             continue;
         }
         let facts = Facts {
@@ -270,6 +290,7 @@ pub async fn close_period(
             last_year_minor: last_year.remove(&partner.id).unwrap_or(0),
             target_minor: targets.remove(&partner.id),
             adjustments: partner_adjustments,
+            prizes: partner_prizes,
         };
         let mut doc =
             crate::features::statements::service::compute_statement(app, &partner, period, &facts);
@@ -329,6 +350,12 @@ pub async fn statements_of_period(app: &App, period: Period) -> store::Result<Ve
                 .await?
                 .into_iter()
                 .map(|a| a.partner),
+        )
+        .chain(
+            crate::store::contests::money_prizes_of_period(&mut conn, &key)
+                .await?
+                .into_iter()
+                .map(|p| p.partner),
         )
         .collect();
     for partner in partners::list(&mut conn).await? {

@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 use serenity::all::{
     ActionRowComponent, ButtonStyle, ChannelId, Command, CommandDataOptionValue,
     CommandInteraction, CommandOptionType, ComponentInteraction, Context, CreateActionRow,
-    CreateAllowedMentions, CreateButton, CreateCommand, CreateCommandOption, CreateInputText,
-    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
-    CreateMessage, CreateModal, EventHandler, GatewayIntents, GuildId, InputTextStyle, Interaction,
-    InteractionId, ModalInteraction, Permissions, Ready, User,
+    CreateAllowedMentions, CreateAttachment, CreateButton, CreateCommand, CreateCommandOption,
+    CreateInputText, CreateInteractionResponse, CreateInteractionResponseFollowup,
+    CreateInteractionResponseMessage, CreateMessage, CreateModal, EventHandler, GatewayIntents,
+    GuildId, InputTextStyle, Interaction, InteractionId, ModalInteraction, Permissions, Ready,
+    User,
 };
 use serenity::async_trait;
 use serenity::http::{Http, HttpBuilder, LightMethod, Route};
@@ -127,6 +128,20 @@ fn render_whole(i18n: &I18n, reply: &Reply, locale: Locale) -> (String, Vec<Crea
     (truncate(&content), components)
 }
 
+/// A reply's chart (a PNG Rally drew and stored) as a Discord attachment; `None` without one,
+/// or if it cannot be read (logged: the text goes out anyway).
+async fn chart_attachment(app: &App, reply: &Reply) -> Option<CreateAttachment> {
+    let id = reply.chart?;
+    let mut conn = app.store.read().await.ok()?;
+    match crate::store::contests::image(&mut conn, id).await {
+        Ok(found) => found.map(|(_, bytes)| CreateAttachment::bytes(bytes, "standings.png")),
+        Err(e) => {
+            tracing::warn!(image = id, error = %e, "chart not read; sending the text alone");
+            None
+        }
+    }
+}
+
 /// The REST client: through `api_url` (a proxy) when given, serenity's rate limiter off.
 pub fn build_http(token: &str, api_url: Option<&str>) -> anyhow::Result<Http> {
     // Our own client: serenity's default one follows HTTP(S)_PROXY from the environment.
@@ -188,12 +203,22 @@ impl DiscordTransport {
         })
     }
 
-    /// One REST call; the JSON answer, or the error classified from status and body. Waits
-    /// first while Discord said the route's bucket is empty or all requests must pause.
+    /// One REST call; the JSON answer, or the error classified from status and body.
     async fn call(
         &self,
         route: Route<'_>,
         body: &impl serde::Serialize,
+    ) -> Result<serde_json::Value, DeliveryError> {
+        self.call_with_file(route, body, None).await
+    }
+
+    /// [`Self::call`], uploading `file` as the message's attachment (multipart) when given.
+    /// Waits first while Discord said the route's bucket is empty or all requests must pause.
+    async fn call_with_file(
+        &self,
+        route: Route<'_>,
+        body: &impl serde::Serialize,
+        file: Option<CreateAttachment>,
     ) -> Result<serde_json::Value, DeliveryError> {
         let bucket = route.ratelimiting_bucket();
         let wait = self.limits.wait_for(bucket, Instant::now());
@@ -205,8 +230,16 @@ impl DiscordTransport {
             tokio::time::sleep(wait).await;
         }
         let bytes = serde_json::to_vec(body).map_err(|e| DeliveryError::Rejected(e.to_string()))?;
-        let request = serenity::http::Request::new(route, LightMethod::Post)
-            .body(Some(bytes))
+        let request = serenity::http::Request::new(route, LightMethod::Post);
+        let request = match file {
+            None => request.body(Some(bytes)),
+            Some(file) => request.multipart(Some(serenity::http::Multipart {
+                upload: serenity::http::MultipartUpload::Attachments(vec![file]),
+                fields: Vec::new(),
+                payload_json: Some(String::from_utf8_lossy(&bytes).into_owned()),
+            })),
+        };
+        let request = request
             .build(&self.client, &self.token, self.proxy.as_deref())
             .map_err(|e| DeliveryError::Rejected(e.to_string()))?;
         let response = request
@@ -299,6 +332,7 @@ impl Transport for DiscordTransport {
         // Long messages go in pieces at line boundaries; the buttons under the last one.
         let pieces = split_at_lines(&content, MAX_MESSAGE_CHARS);
         let last = pieces.len().saturating_sub(1);
+        let mut chart = chart_attachment(&self.app, reply).await;
         for (i, piece) in pieces.into_iter().enumerate() {
             let mut message = CreateMessage::new()
                 .content(piece)
@@ -306,11 +340,17 @@ impl Transport for DiscordTransport {
             if i == last {
                 message = message.components(components.clone());
             }
-            self.call(
+            // The chart goes with the first piece, as an attachment.
+            let file = chart.take();
+            if let Some(file) = &file {
+                message = message.add_file(file.clone());
+            }
+            self.call_with_file(
                 Route::ChannelMessages {
                     channel_id: ChannelId::new(channel),
                 },
                 &message,
+                file,
             )
             .await?;
         }
@@ -410,12 +450,16 @@ impl Discord {
             match &reply.to {
                 Destination::Here | Destination::Sender => {
                     let ephemeral = guild && reply.to == Destination::Sender;
+                    let chart = chart_attachment(&self.app, reply).await;
                     let result = if first && !deferred {
-                        let message = CreateInteractionResponseMessage::new()
+                        let mut message = CreateInteractionResponseMessage::new()
                             .content(content)
                             .components(components)
                             .ephemeral(ephemeral)
                             .allowed_mentions(CreateAllowedMentions::new());
+                        if let Some(file) = chart {
+                            message = message.add_file(file);
+                        }
                         with_retry(|| {
                             cmd.create_response(
                                 &ctx.http,
@@ -424,11 +468,14 @@ impl Discord {
                         })
                         .await
                     } else {
-                        let followup = CreateInteractionResponseFollowup::new()
+                        let mut followup = CreateInteractionResponseFollowup::new()
                             .content(content)
                             .components(components)
                             .ephemeral(ephemeral || deferred)
                             .allowed_mentions(CreateAllowedMentions::new());
+                        if let Some(file) = chart {
+                            followup = followup.add_file(file);
+                        }
                         with_retry(|| async {
                             cmd.create_followup(&ctx.http, followup.clone())
                                 .await

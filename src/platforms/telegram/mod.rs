@@ -538,9 +538,43 @@ impl Telegram {
         });
         let chunks = split_at_lines(&text, MAX_MESSAGE_CHARS);
         let last = chunks.len().saturating_sub(1);
+        // A chart Rally drew is uploaded with the first piece as its caption when it fits.
+        let mut chart = self.chart_bytes(reply).await;
+        if let Some(png) = chart.take_if(|_| chunks[0].chars().count() > 1024) {
+            let upload = || async {
+                let file = InputFile::memory(png.clone()).file_name("standings.png");
+                self.bot.send_photo(chat, file).await.map(|_| ())
+            };
+            if retry {
+                self.with_retry(chat, upload).await?;
+            } else {
+                upload().await?;
+            }
+        }
         for (i, chunk) in chunks.into_iter().enumerate() {
             let markup = if i == last { markup.clone() } else { None };
             let image = if i == 0 { reply.image.clone() } else { None };
+            if i == 0
+                && let Some(png) = chart.take()
+            {
+                let upload = || {
+                    let (chunk, markup, png) = (chunk.clone(), markup.clone(), png.clone());
+                    async move {
+                        let file = InputFile::memory(png).file_name("standings.png");
+                        let mut request = self.bot.send_photo(chat, file).caption(chunk);
+                        if let Some(m) = markup {
+                            request = request.reply_markup(m);
+                        }
+                        request.await.map(|_| ())
+                    }
+                };
+                if retry {
+                    self.with_retry(chat, upload).await?;
+                } else {
+                    upload().await?;
+                }
+                continue;
+            }
             let attempt = || {
                 let chunk = chunk.clone();
                 let markup = markup.clone();
@@ -575,6 +609,20 @@ impl Telegram {
             }
         }
         Ok(())
+    }
+
+    /// The PNG of a reply's chart, read from the database (`None` without one, or if it is
+    /// gone: the text goes out anyway).
+    async fn chart_bytes(&self, reply: &Reply) -> Option<Vec<u8>> {
+        let id = reply.chart?;
+        let mut conn = self.app.store.read().await.ok()?;
+        match crate::store::contests::image(&mut conn, id).await {
+            Ok(found) => found.map(|(_, bytes)| bytes),
+            Err(e) => {
+                tracing::warn!(image = id, error = %e, "chart not read; sending the text alone");
+                None
+            }
+        }
     }
 
     async fn with_retry<F, Fut>(&self, chat: ChatId, op: F) -> Result<(), RequestError>
