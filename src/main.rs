@@ -103,5 +103,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jobs {
             action: JobsAction::List,
         } => cli::jobs::list(path),
+        // HTTP API and TV page (issue 13).
+        Command::Apikey { action } => {
+            with_app(load_config(path)?, async |app| {
+                cli::apikey::apikey(app, action).await
+            })
+            .await
+        }
+        Command::Tvlink { contest, name } => {
+            with_app(load_config(path)?, async |app| {
+                cli::apikey::tvlink(app, contest, name).await
+            })
+            .await
+        }
     }
 }

@@ -333,3 +333,14 @@ broadcast-report = Announcement #{ $id }: sent { $sent }, failed { $failed }{ $r
     [0] {""}
    *[other] {" "}(blocked the bot: { $refused })
 }.
+
+## The TV page (GET /tv): an office screen's leaderboard.
+tv-heading = Leaderboard
+tv-period = Period { $period }
+tv-time-left = { $days } d { $hours } h { $minutes } min left
+tv-ended = This period has ended
+tv-latest = Latest sales
+tv-empty = No approved sales yet — the first one takes the lead!
+tv-offline = Reconnecting…
+tv-unauthorized = This TV link has no valid token. Print a new link with `rally tvlink`.
+tv-unknown-contest = There is no contest “{ $contest }”: contests are not available in this version of Rally.

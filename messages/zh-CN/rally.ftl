@@ -320,3 +320,14 @@ broadcast-report = 公告 #{ $id }：已发送 { $sent }，失败 { $failed }{ $
     [0] {""}
    *[other] （屏蔽机器人：{ $refused }）
 }。
+
+## 电视页面（GET /tv）：办公室大屏排行榜。
+tv-heading = 排行榜
+tv-period = 周期 { $period }
+tv-time-left = 剩余 { $days } 天 { $hours } 小时 { $minutes } 分钟
+tv-ended = 本周期已结束
+tv-latest = 最新销售
+tv-empty = 还没有已批准的销售——第一单就能领先！
+tv-offline = 正在重新连接…
+tv-unauthorized = 此电视链接没有有效的令牌。请用 `rally tvlink` 生成新链接。
+tv-unknown-contest = 没有竞赛“{ $contest }”：此版本的 Rally 尚不支持竞赛。
