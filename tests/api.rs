@@ -3,128 +3,12 @@
 //! validation and Idempotency-Key replays, batches with the CSV import's semantics, the reads,
 //! the OpenAPI document covering every route, /readyz and the metrics after traffic.
 
-use std::sync::Arc;
-
-use rally::app::App;
-use rally::engine::partner::PartnerKind;
 use rally::features::api_keys::{self, Scope};
-use rally::platforms::http::{self, HttpState};
-use rally::store::partners::{self, NewPartner};
-use rally_testkit::{TestClock, TestDb, on_both_backends};
+use rally::platforms::http;
+use rally_testkit::api::ApiServer;
+use rally_testkit::{TestDb, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
-
-/// Rally's HTTP server on a free port, with keys of each kind.
-struct Server {
-    base: String,
-    app: Arc<App>,
-    client: reqwest::Client,
-    /// sales:write + read.
-    writer: String,
-    /// read only.
-    reader: String,
-    /// tv only.
-    tv: String,
-    stop: CancellationToken,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
-impl Server {
-    async fn start(db: &TestDb) -> Server {
-        let app = Arc::new(rally_testkit::app(db, &TestClock::new()));
-        let mut tx = app.store.begin().await.expect("begin");
-        for name in ["ACME Trading", "王氏电子"] {
-            let new = NewPartner {
-                name: name.into(),
-                kind: PartnerKind::Dealer,
-                region: Some("East".into()),
-                tier: None,
-                potential_minor: None,
-            };
-            partners::insert(&mut tx, &new, 0)
-                .await
-                .expect("insert")
-                .expect("new partner");
-        }
-        tx.commit().await.expect("commit");
-        let key = async |name: &str, scopes: &[Scope]| {
-            api_keys::create(&app, name, scopes)
-                .await
-                .expect("key")
-                .secret
-        };
-        let writer = key("erp", &[Scope::SalesWrite, Scope::Read]).await;
-        let reader = key("bi", &[Scope::Read]).await;
-        let tv = key("lobby", &[Scope::Tv]).await;
-        let stop = CancellationToken::new();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let router = http::router(HttpState::new(app.clone(), stop.clone()), []);
-        tokio::spawn(http::serve_on(listener, router, stop.clone()));
-        Server {
-            base,
-            app,
-            client: reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .expect("client"),
-            writer,
-            reader,
-            tv,
-            stop,
-        }
-    }
-
-    async fn post(
-        &self,
-        path: &str,
-        key: Option<&str>,
-        idem: Option<&str>,
-        body: &str,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        if let Some(key) = key {
-            request = request.bearer_auth(key);
-        }
-        if let Some(idem) = idem {
-            request = request.header("Idempotency-Key", idem);
-        }
-        let response = request.send().await.expect("send");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str, key: Option<&str>) -> (StatusCode, Value) {
-        let mut request = self.client.get(format!("{}{path}", self.base));
-        if let Some(key) = key {
-            request = request.bearer_auth(key);
-        }
-        let response = request.send().await.expect("send");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn count_sales(&self) -> i64 {
-        let mut conn = self.app.store.read().await.expect("conn");
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM sales")
-            .fetch_one(&mut *conn)
-            .await
-            .expect("count");
-        sqlx::Row::get(&row, "n")
-    }
-}
 
 fn sale(partner: Value, amount: &str, external_id: Option<&str>) -> Value {
     let mut sale = json!({
@@ -167,7 +51,7 @@ on_both_backends!(
 );
 
 async fn auth_matrix_and_scopes(db: &TestDb) {
-    let server = Server::start(db).await;
+    let server = ApiServer::start(db).await;
     let body = sale(json!("ACME Trading"), "100.00", None).to_string();
     let routes_get = [
         "/api/v1/leaderboard",
@@ -253,7 +137,7 @@ async fn auth_matrix_and_scopes(db: &TestDb) {
 }
 
 async fn sale_is_stored_and_read_back(db: &TestDb) {
-    let server = Server::start(db).await;
+    let server = ApiServer::start(db).await;
     let (status, stored) = server
         .post(
             "/api/v1/sales",
@@ -372,7 +256,7 @@ async fn sale_is_stored_and_read_back(db: &TestDb) {
 }
 
 async fn idempotency_replays_and_refuses_another_body(db: &TestDb) {
-    let server = Server::start(db).await;
+    let server = ApiServer::start(db).await;
     let body = sale(json!("ACME Trading"), "250.00", None);
     let (status, first) = server
         .post(
@@ -493,7 +377,7 @@ async fn idempotency_replays_and_refuses_another_body(db: &TestDb) {
 }
 
 async fn bad_input_is_refused_and_stores_nothing(db: &TestDb) {
-    let server = Server::start(db).await;
+    let server = ApiServer::start(db).await;
     let key = Some(server.writer.as_str());
     // Malformed JSON.
     let (status, answer) = server
@@ -576,7 +460,7 @@ async fn bad_input_is_refused_and_stores_nothing(db: &TestDb) {
 }
 
 async fn batch_keeps_good_sales_and_reports_bad_ones(db: &TestDb) {
-    let server = Server::start(db).await;
+    let server = ApiServer::start(db).await;
     let batch = json!({ "sales": [
         sale(json!("ACME Trading"), "100.00", Some("A-1")),
         sale(json!("Nobody"), "100.00", None),
@@ -647,7 +531,7 @@ async fn batch_keeps_good_sales_and_reports_bad_ones(db: &TestDb) {
 }
 
 async fn readiness_and_metrics_after_traffic(db: &TestDb) {
-    let server = Server::start(db).await;
+    let server = ApiServer::start(db).await;
     let (status, _) = server
         .post(
             "/api/v1/sales",
@@ -754,7 +638,7 @@ async fn openapi_documents_every_route() {
 
     // Each documented route answers (with something other than the router's 404 / 405).
     let db = TestDb::sqlite().await;
-    let server = Server::start(&db).await;
+    let server = ApiServer::start(&db).await;
     for route in &documented {
         let (method, path) = route.split_once(' ').expect("method and path");
         let path = path
