@@ -18,9 +18,9 @@ pub struct FieldError {
 /// The error object.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable machine-readable code: `unauthorized`, `forbidden`, `malformed_json`,
-    /// `payload_too_large`, `validation_failed`, `idempotency_mismatch`,
-    /// `idempotency_key_in_use`, `not_found`, `unknown_contest`, `unknown_partner`, `internal`.
+    /// Stable machine-readable code: `unauthorized`, `forbidden`, `malformed_json`, `bad_body`,
+    /// `bad_idempotency_key`, `payload_too_large`, `validation_failed`, `idempotency_mismatch`,
+    /// `idempotency_key_in_use`, `unknown_contest`, `unknown_partner`, `internal`.
     pub code: &'static str,
     /// One sentence for a person.
     pub message: String,

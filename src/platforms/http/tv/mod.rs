@@ -272,6 +272,36 @@ fn html_escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Replaces each `{{NAME}}` of `template` in one pass, so a value that happens to contain
+/// `{{…}}` (a partner's name) is never expanded itself.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let value = after.find("}}").and_then(|end| {
+            let name = &after[..end];
+            values
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v, end + 2))
+        });
+        match value {
+            Some((value, used)) => {
+                out.push_str(value);
+                rest = &after[used..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// JSON placed inside a `<script>` element: `</` would end it early.
 fn script_json(json: &str) -> String {
     json.replace("</", "<\\/")
@@ -340,12 +370,18 @@ async fn tv(state: HttpState, query: TvQuery, headers: HeaderMap, board: TvBoard
     let initial = serde_json::to_string(&first).unwrap_or_else(|_| "{}".into());
     let program = html_escape(&app.config.program.name);
     let heading = html_escape(&text(Msg::new("tv-heading")));
-    let page = include_str!("page.html")
-        .replace("{{LANG}}", lang.tag())
-        .replace("{{TITLE}}", &format!("{program} · {heading}"))
-        .replace("{{PROGRAM}}", &program)
-        .replace("{{STRINGS}}", &script_json(&strings.to_string()))
-        .replace("{{INITIAL}}", &script_json(&initial));
+    let title = format!("{program} · {heading}");
+    let (strings, initial) = (script_json(&strings.to_string()), script_json(&initial));
+    let page = fill(
+        include_str!("page.html"),
+        &[
+            ("LANG", lang.tag()),
+            ("TITLE", &title),
+            ("PROGRAM", &program),
+            ("STRINGS", &strings),
+            ("INITIAL", &initial),
+        ],
+    );
     ([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
 }
 
@@ -390,4 +426,19 @@ fn events(
     )
     .take_until(state.shutdown.clone().cancelled_owned());
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_fill_in_one_pass() {
+        let page = fill("<p>{{A}} {{B}} {{C}} {{</p>", &[("A", "{{B}}"), ("B", "b")]);
+        assert_eq!(page, "<p>{{B}} b {{C}} {{</p>");
+        assert_eq!(
+            script_json("{\"x\":\"</script>\"}"),
+            "{\"x\":\"<\\/script>\"}"
+        );
+    }
 }
