@@ -664,3 +664,55 @@ async fn openapi_documents_every_route() {
         );
     }
 }
+
+/// `rally apikey`: a bad scope is refused before anything is stored; revocation by id; an
+/// unknown key to revoke is an error; the revoked key is shown as such.
+#[tokio::test]
+async fn apikey_command_line() {
+    let db = TestDb::sqlite().await;
+    let binary = env!("CARGO_BIN_EXE_rally");
+    let run = |args: &[&str]| {
+        rally_testkit::process::rally(binary, &db.url)
+            .args(args)
+            .output()
+            .expect("run rally")
+    };
+    let bad = run(&["apikey", "create", "erp", "--scopes", "sales:delete"]);
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("unknown scope \"sales:delete\""),
+        "{stderr}"
+    );
+    let made = run(&["apikey", "create", "erp", "--scopes", "sales:write,read"]);
+    assert!(made.status.success());
+    let key = String::from_utf8_lossy(&made.stdout).trim().to_string();
+    assert!(key.starts_with("rk_") && key.len() > 40, "{key}");
+    let again = run(&["apikey", "create", "erp"]);
+    assert!(!again.status.success(), "a live key has this name");
+    let mut conn = db.store.read().await.expect("conn");
+    let found = api_keys::authenticate(&mut conn, &key)
+        .await
+        .expect("lookup")
+        .expect("the printed key works");
+    assert!(found.allows(Scope::SalesWrite) && found.allows(Scope::Read));
+    drop(conn);
+    let revoked = run(&["apikey", "revoke", &found.id.to_string()]);
+    assert!(revoked.status.success());
+    let unknown = run(&["apikey", "revoke", "nobody"]);
+    assert!(!unknown.status.success());
+    let listed = String::from_utf8_lossy(&run(&["apikey", "list"]).stdout).to_string();
+    assert!(
+        listed.contains("erp") && listed.contains("revoked"),
+        "{listed}"
+    );
+    let mut conn = db.store.read().await.expect("conn");
+    assert!(
+        api_keys::authenticate(&mut conn, &key)
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    // The name is free again.
+    assert!(run(&["apikey", "create", "erp"]).status.success());
+}
