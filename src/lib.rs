@@ -15,3 +15,4 @@ pub mod outbox;
 pub mod platforms;
 pub mod scheduler;
 pub mod store;
+pub mod telemetry;

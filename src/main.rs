@@ -113,5 +113,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             ContestsAction::List => cli::contests::list(load_config(path)?).await,
             ContestsAction::Show { id } => cli::contests::show(load_config(path)?, &id).await,
         },
+        // HTTP API and TV page (issue 13).
+        Command::Apikey { action } => {
+            with_app(load_config(path)?, async |app| {
+                cli::apikey::apikey(app, action).await
+            })
+            .await
+        }
+        Command::Tvlink { contest, name } => {
+            with_app(load_config(path)?, async |app| {
+                cli::apikey::tvlink(app, contest, name).await
+            })
+            .await
+        }
     }
 }

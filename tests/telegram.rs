@@ -354,10 +354,13 @@ async fn webhook_refuses_a_wrong_secret_and_processes_a_right_one() {
     let bot = build_bot(fake.token(), &fake.url()).expect("bot");
     let tg = Telegram::new(bot, app.clone(), "RallyBot".into());
     let stop = CancellationToken::new();
-    let router = rally::platforms::http::router([rally::platforms::telegram::webhook::routes(
-        tg.clone(),
-        "s3cret".into(),
-    )]);
+    let router = rally::platforms::http::router(
+        rally::platforms::http::HttpState::new(app.clone(), stop.clone()),
+        [rally::platforms::telegram::webhook::routes(
+            tg.clone(),
+            "s3cret".into(),
+        )],
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -683,11 +686,14 @@ async fn webhook_instances_share_one_inbox_and_answer_each_update_once() {
     for _ in 0..2 {
         let app = Arc::new(rally_testkit::app(&db, &clock));
         let bot = build_bot(fake.token(), &fake.url()).expect("bot");
-        let tg = Telegram::new(bot, app, "RallyBot".into());
-        let router = rally::platforms::http::router([rally::platforms::telegram::webhook::routes(
-            tg.clone(),
-            "s3cret".into(),
-        )]);
+        let tg = Telegram::new(bot, app.clone(), "RallyBot".into());
+        let router = rally::platforms::http::router(
+            rally::platforms::http::HttpState::new(app, stop.clone()),
+            [rally::platforms::telegram::webhook::routes(
+                tg.clone(),
+                "s3cret".into(),
+            )],
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -461,3 +461,13 @@ contests-past-header = Past contests:
 contests-past-line = { $contest } ({ $id }, { $start } – { $end }): { $winners }
 contests-past-nobody = nobody qualified
 contests-past-empty = No contest has ended yet.
+## The TV page (GET /tv): an office screen's leaderboard.
+tv-heading = Leaderboard
+tv-period = Period { $period }
+tv-time-left = { $days } d { $hours } h { $minutes } min left
+tv-ended = This period has ended
+tv-latest = Latest sales
+tv-empty = No approved sales yet — the first one takes the lead!
+tv-offline = Reconnecting…
+tv-unauthorized = This TV link has no valid token. Print a new link with `rally tvlink`.
+tv-unknown-contest = There is no contest “{ $contest }”: contests are not available in this version of Rally.

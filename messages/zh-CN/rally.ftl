@@ -448,3 +448,13 @@ contests-past-header = 往届竞赛：
 contests-past-line = { $contest }（{ $id }，{ $start } – { $end }）：{ $winners }
 contests-past-nobody = 无人达标
 contests-past-empty = 还没有结束的竞赛。
+## 电视页面（GET /tv）：办公室大屏排行榜。
+tv-heading = 排行榜
+tv-period = 周期 { $period }
+tv-time-left = 剩余 { $days } 天 { $hours } 小时 { $minutes } 分钟
+tv-ended = 本周期已结束
+tv-latest = 最新销售
+tv-empty = 还没有已批准的销售——第一单就能领先！
+tv-offline = 正在重新连接…
+tv-unauthorized = 此电视链接没有有效的令牌。请用 `rally tvlink` 生成新链接。
+tv-unknown-contest = 没有竞赛“{ $contest }”：此版本的 Rally 尚不支持竞赛。

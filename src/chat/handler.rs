@@ -178,22 +178,39 @@ impl App {
     /// lookup, the redelivery check, the change, its audit entry and the stored answer — and
     /// commits only if it succeeded; a user mistake rolls back and stores nothing.
     pub async fn handle(&self, incoming: &Incoming) -> Outcome {
+        let started = std::time::Instant::now();
+        crate::telemetry::update_received(incoming.platform.as_str());
+        let (command, outcome, handled) = self.handle_measured(incoming).await;
+        if let Some(command) = command {
+            crate::telemetry::command(command, outcome, started.elapsed());
+        }
+        handled
+    }
+
+    /// [`App::handle`], also saying which command ran (`None`: not a command) and how it ended
+    /// (`ok`, `refused`, `error`, `unparsed`), for the metrics.
+    async fn handle_measured(
+        &self,
+        incoming: &Incoming,
+    ) -> (Option<&'static str>, &'static str, Outcome) {
         let fallback = incoming
             .locale
             .as_deref()
             .map(Locale::from_platform_code)
             .unwrap_or(self.config.program.default_locale);
         let parsed = command::parse_message(&incoming.text, self.bot_username.as_deref());
-        let writes = match &parsed {
+        let (writes, command) = match &parsed {
             Ok(None) => {
-                return Outcome {
+                let outcome = Outcome {
                     locale: fallback,
                     replies: Vec::new(),
                 };
+                return (None, "ok", outcome);
             }
-            Ok(Some(parsed)) => parsed.writes(),
-            Err(_) => false,
+            Ok(Some(parsed)) => (parsed.writes(), parsed.spec.name),
+            Err(_) => (false, "unknown"),
         };
+        let unparsed = parsed.is_err();
         let (locale, result) = if writes {
             match self.store.begin().await {
                 Ok(mut tx) => {
@@ -212,15 +229,18 @@ impl App {
                 Err(e) => (fallback, Err(e.into())),
             }
         };
-        let mut replies = match result {
-            Ok(replies) => replies,
-            Err(Failure::User(msg)) => vec![Reply::here(msg)],
-            Err(Failure::Internal(e)) => return internal_error(locale, e),
+        let (mut replies, outcome) = match result {
+            Ok(replies) if unparsed => (replies, "unparsed"),
+            Ok(replies) => (replies, "ok"),
+            Err(Failure::User(msg)) => (vec![Reply::here(msg)], "refused"),
+            Err(Failure::Internal(e)) => {
+                return (Some(command), "error", internal_error(locale, e));
+            }
         };
         if !incoming.private_chat && replies.iter().any(|r| r.to == Destination::Sender) {
             replies.push(Reply::here(Msg::new("sent-privately")));
         }
-        Outcome { locale, replies }
+        (Some(command), outcome, Outcome { locale, replies })
     }
 
     /// For a pressed button whose command lacks an argument (Reject's reason): what to ask, in

@@ -97,6 +97,21 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: ContestsAction,
     },
+    // --- HTTP API and TV page (issue 13) ---
+    /// API keys for the HTTP API (`Authorization: Bearer <key>`).
+    Apikey {
+        #[command(subcommand)]
+        action: ApikeyAction,
+    },
+    /// Print the URL of the office TV leaderboard, with a new key of the `tv` scope in it.
+    Tvlink {
+        /// Show a contest's standings instead of the period ranking.
+        #[arg(long)]
+        contest: Option<String>,
+        /// Name of the key (shown by `rally apikey list`, revoked with `rally apikey revoke`).
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -152,6 +167,26 @@ pub(crate) enum ContestsAction {
     Show {
         /// The contest id (or its name).
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ApikeyAction {
+    /// Create a key and print it (once: only its hash is stored).
+    Create {
+        /// A name for the key, e.g. the system that uses it.
+        name: String,
+        /// Comma list of: sales:write (post sales), read (leaderboard, statements, partners),
+        /// tv (the TV page).
+        #[arg(long, default_value = "read")]
+        scopes: String,
+    },
+    /// List keys (never the keys themselves).
+    List,
+    /// Revoke a key by name or id; requests with it fail from now on.
+    Revoke {
+        /// The key's name or id.
+        key: String,
     },
 }
 

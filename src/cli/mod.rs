@@ -2,6 +2,7 @@
 //! ([`args`]) and dispatches here. Shared here: loading the configuration, opening the app, and
 //! parsing the arguments several commands take (periods, amounts, partners).
 
+pub(crate) mod apikey;
 pub(crate) mod args;
 pub(crate) mod close;
 pub(crate) mod contests;

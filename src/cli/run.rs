@@ -1,4 +1,5 @@
-//! `rally run`: the chat platforms whose token is set, and the HTTP server, until a signal.
+//! `rally run`: the chat platforms whose token is set (none: HTTP only), and the HTTP server,
+//! until a signal.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -46,8 +47,9 @@ pub(crate) async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
     let shutdown = CancellationToken::new();
     stop_on_signals(shutdown.clone());
     if config.telegram.token.is_none() && config.discord.token.is_none() {
-        anyhow::bail!(
-            "no chat platform is configured: set TELEGRAM_BOT_TOKEN and/or DISCORD_TOKEN"
+        // An API-only deployment (issue 13): finance systems feed sales in, screens watch.
+        tracing::info!(
+            "no chat platform configured (TELEGRAM_BOT_TOKEN, DISCORD_TOKEN): serving HTTP only"
         );
     }
     let store = Store::connect(&config.database.url).await?;
@@ -94,15 +96,23 @@ pub(crate) async fn run_service(config: Config) -> anyhow::Result<ExitCode> {
         }
     }
     let mut tasks = tokio::task::JoinSet::new();
+    // HTTP: health, metrics, the API, the TV page (issue 13), and the Telegram webhook.
+    let http_state = http::HttpState::new(app.clone(), shutdown.clone());
     tasks.spawn(http::serve(
         config.http.listen,
         http::router(
+            http_state,
             webhook
                 .clone()
                 .map(|(tg, secret)| telegram::webhook::routes(tg, secret)),
         ),
         shutdown.clone(),
     ));
+    let sweep = http::sweep_idempotency(app.clone(), shutdown.clone());
+    tasks.spawn(async move {
+        sweep.await;
+        Ok(())
+    });
     if let Some(token) = &config.discord.token {
         let http = discord::build_http(token, config.discord.api_url.as_deref())?;
         let handler = discord::Discord::new(app.clone(), config.discord.guild_ids.clone());

@@ -78,6 +78,22 @@ impl Config {
             None => line!("  gateway shards: one (the whole bot)"),
         }
         line!("http: listening on {}", self.http.listen);
+        // HTTP API and TV page (issue 13).
+        line!(
+            "  public url: {}",
+            self.http
+                .public_url
+                .as_deref()
+                .unwrap_or("not set (links use the listen address)")
+        );
+        line!(
+            "  TV page shows amounts: {}",
+            if self.http.tv_show_amounts {
+                "yes"
+            } else {
+                "no"
+            }
+        );
         let admins = self.admins.iter().map(AdminId::to_string).collect();
         line!("admins: {}", list(admins, "none", "", ", "));
         let (daily, cooldown) = (self.kudos.daily, self.kudos.cooldown_minutes);

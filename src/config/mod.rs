@@ -221,9 +221,15 @@ impl fmt::Display for DiscordShards {
 }
 
 /// `[http]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpConfig {
     pub listen: SocketAddr,
+    // --- HTTP API and TV page (issue 13) ---
+    /// The base URL people reach the server at (no trailing `/`), for the links `rally tvlink`
+    /// prints; `http://<listen>` when unset.
+    pub public_url: Option<String>,
+    /// Whether the TV page shows amounts (else names, places and bars only).
+    pub tv_show_amounts: bool,
 }
 
 /// Chat platform of a configured admin.
@@ -443,7 +449,7 @@ defaults! {
         invite_ttl_hours: 168,
     }
     DatabaseConfig { url: DEFAULT_DATABASE_URL.to_owned() }
-    HttpConfig { listen: DEFAULT_HTTP_LISTEN }
+    HttpConfig { listen: DEFAULT_HTTP_LISTEN, public_url: None, tv_show_amounts: true }
     KudosConfig { daily: 5, cooldown_minutes: 60 }
     DealsConfig { protection_days: 90 }
     JobsConfig { catch_up_hours: 6, run: Vec::new() }

@@ -426,7 +426,12 @@ raw! {
     RawDatabase "database" [] { url: V<DbUrl> }
     RawTelegram "telegram" [] { api_url: V<HttpUrl>, mode: V<TelegramMode>, webhook_url: V<HttpUrl> }
     RawDiscord "discord" [] { api_url: V<HttpUrl>, guild_ids: Arr<V<Id>>, shards: V<DiscordShards> }
-    RawHttp "http" [] { listen: V<SocketAddr> }
+    RawHttp "http" [] {
+        listen: V<SocketAddr>,
+        // HTTP API and TV page (issue 13).
+        public_url: V<HttpUrl>,
+        tv_show_amounts: V<bool>,
+    }
     RawAdmin "admins" [platform, id] { platform: V<AdminPlatform>, id: V<Id> }
     RawKudos "kudos" [] { daily: V<Nat0>, cooldown_minutes: V<Nat0> }
     RawDeals "deals" [] { protection_days: V<Nat1> }

@@ -1422,3 +1422,25 @@ capacity = 1
         assert!(msg.contains(expected), "missing {expected:?} in:\n{msg}");
     }
 }
+
+// --- HTTP API and TV page (issue 13) ---
+
+#[test]
+fn http_public_url_and_tv_amounts() {
+    let cfg = parse(
+        "[http]\nlisten = \"127.0.0.1:9000\"\npublic_url = \"https://tv.example.com/\"\n\
+         tv_show_amounts = false\n",
+    )
+    .expect("valid");
+    assert_eq!(
+        cfg.http.public_url.as_deref(),
+        Some("https://tv.example.com")
+    );
+    assert!(!cfg.http.tv_show_amounts);
+    let defaults = parse("").expect("defaults");
+    assert_eq!(defaults.http.public_url, None);
+    assert!(defaults.http.tv_show_amounts);
+    let bad = errors("[http]\npublic_url = \"tv.example.com\"\ntv_show_amounts = \"no\"\n");
+    assert!(bad.contains("http.public_url"), "{bad}");
+    assert!(bad.contains("http.tv_show_amounts"), "{bad}");
+}

@@ -176,6 +176,9 @@ impl<'t> Checker<'t> {
         }
         if let Some(h) = tbl(r.http) {
             put(&mut cfg.http.listen, h.listen);
+            // HTTP API and TV page (issue 13).
+            cfg.http.public_url = get(h.public_url);
+            put(&mut cfg.http.tv_show_amounts, h.tv_show_amounts);
         }
         for a in items(r.admins).into_iter().filter_map(|t| t.0) {
             if let (Some(platform), Some(id)) = (get(a.platform), get(a.id)) {

@@ -457,8 +457,12 @@ impl<T: Transport> Sender<T> {
         let platform = self.transport.platform();
         let now = self.app.now();
         match outcome {
-            Ok(()) => rows::mark_sent(conn, row.id, &self.owner, now).await,
+            Ok(()) => {
+                crate::telemetry::outbox_sent(platform);
+                rows::mark_sent(conn, row.id, &self.owner, now).await
+            }
             Err(DeliveryError::RetryAfter(wait)) => {
+                crate::telemetry::outbox_rate_limited(platform, *wait);
                 let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
                 tracing::info!(platform, target = %row.target, wait_ms, "rate limited; waiting as told");
                 let error = format!("429: retry after {wait_ms} ms");
@@ -473,6 +477,7 @@ impl<T: Transport> Sender<T> {
             }
             Err(e) => {
                 tracing::warn!(platform, target = %row.target, attempts = row.attempts, error = %e, "message not delivered");
+                crate::telemetry::outbox_failed(platform);
                 if let (DeliveryError::Refused(_), Some(member)) = (e, row.member_id) {
                     rows::mark_unreachable(conn, member, now).await?;
                 }

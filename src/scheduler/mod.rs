@@ -128,6 +128,12 @@ impl Scheduler {
             let outcome = run_job(&self.app, job, *due).await;
             let mut conn = self.app.store.read().await?;
             let finished = self.app.now();
+            let lag = Duration::from_millis(u64::try_from(late_ms).unwrap_or(0));
+            crate::telemetry::job_run(
+                &job.name,
+                if outcome.is_ok() { "done" } else { "failed" },
+                lag,
+            );
             match outcome {
                 Ok(detail) => {
                     tracing::info!(job = %job.name, due, late_ms, %detail, "job ran");

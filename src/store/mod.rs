@@ -6,6 +6,7 @@
 //! Functions in the submodules take a `&mut AnyConnection`, so the service layer composes them
 //! inside one transaction ([`Store::begin`]) for every multi-row change.
 
+pub mod api;
 pub mod audit;
 pub mod broadcasts;
 pub mod contest_boards;
@@ -123,6 +124,20 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
         Ok(())
+    }
+
+    /// Whether every migration this build knows is applied (`/readyz`).
+    pub async fn migrations_current(&self) -> Result<bool> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let mut conn = self.read().await?;
+        let applied = api::applied_migrations(&mut conn).await?;
+        Ok(migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .all(|m| applied.contains(&m.version)))
     }
 
     pub fn backend(&self) -> Backend {

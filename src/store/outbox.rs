@@ -79,7 +79,11 @@ pub async fn enqueue(conn: &mut Conn, message: &NewOutgoing, now_ms: i64) -> Res
     .bind(message.broadcast_id)
     .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let queued = done.rows_affected() == 1;
+    if queued {
+        crate::telemetry::outbox_queued(&message.platform, 1);
+    }
+    Ok(queued)
 }
 
 /// Claims up to `limit` due rows of `platform`, each the head of its chat and not leased, for

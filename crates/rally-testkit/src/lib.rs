@@ -5,15 +5,18 @@
 //! Telegram Bot API and Discord (REST + gateway) servers speaking the real wire protocol, so
 //! the real teloxide and serenity clients run against them; [`TestDb`] is a real, throwaway
 //! SQLite or PostgreSQL database; [`chat`] drives Rally's real `App` with a [`TestClock`].
-//! [`bench`] holds what the benchmarks share.
+//! [`bench`] holds what the benchmarks share; [`browser`] drives a real headless Chromium.
 
+pub mod api;
 pub mod bench;
+pub mod browser;
 pub mod chat;
 pub mod clock;
 pub mod db;
 pub mod discord;
 mod http;
 mod multipart;
+pub mod process;
 pub mod telegram;
 
 pub use chat::{app, code_after, first_int_arg, first_text_arg, keys, say, test_config, text};

@@ -1,2 +1,3 @@
-//! Period leaderboards.
+//! Period leaderboards: `/rank` in the chat, and the boards the HTTP API and the TV page read.
+pub mod board;
 pub(crate) mod chat;

@@ -11,19 +11,11 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use chrono::NaiveDate;
-
-use crate::app::{App, ConversionError};
-use crate::engine::amount;
+use super::intake::{Intake, Problem, SaleText};
+use crate::app::App;
 use crate::engine::audit::AuditAction;
-use crate::engine::ids::PartnerId;
-use crate::engine::money::Money;
-use crate::engine::partner::{MAX_NAME_CHARS, name_key};
-use crate::engine::period::Period;
-use crate::engine::sale::{SaleSource, initial_status};
-use crate::features::sales::ledger;
-use crate::store::partners::{self, Lookup};
-use crate::store::sales::{Inserted, NewSale};
+use crate::engine::sale::SaleSource;
+use crate::store::sales::Inserted;
 use crate::store::{self, audit};
 
 /// Rows per transaction.
@@ -246,180 +238,32 @@ pub fn idempotency_key(
     }
 }
 
-/// Parses `verified`: true/false, 1/0, yes/no (any case); empty means true.
-pub fn parse_verified(text: &str) -> Option<bool> {
-    match text.trim().to_lowercase().as_str() {
-        "" | "true" | "1" | "yes" => Some(true),
-        "false" | "0" | "no" => Some(false),
-        _ => None,
-    }
-}
+pub use super::intake::parse_verified;
 
-/// Parses a strict `YYYY-MM-DD` date.
-fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    let b = text.as_bytes();
-    let shaped = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    if !shaped {
-        return Err(format!("bad date {text:?}: expected YYYY-MM-DD"));
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("bad date {text:?}: there is no such day"))
-}
-
-/// The text of one row, validated, before the partner is looked up.
-struct Row<'a> {
-    partner: &'a str,
-    amount: Money,
-    program_amount: Money,
-    date: NaiveDate,
-    customer: &'a str,
-    category: Option<&'a str>,
-    quantity: Option<i64>,
-    external_id: Option<&'a str>,
-    verified: bool,
-}
-
-/// Checks every field of a row; all problems are reported together, separated by "; ".
-fn parse_row<'a>(
-    app: &App,
-    columns: &Columns,
-    fields: &'a [&'a str],
-    today: NaiveDate,
-) -> Result<Row<'a>, String> {
+/// A row's fields as the shared intake reads them; an empty optional cell counts as absent.
+fn sale_text<'a>(columns: &Columns, fields: &'a [&'a str]) -> SaleText<'a> {
     let get = |i: usize| fields.get(i).copied().unwrap_or("");
     let optional = |i: Option<usize>| i.map(get).filter(|s| !s.is_empty());
-    let program = app.config.program.currency;
-    let mut problems = Vec::new();
-
-    let partner = get(columns.partner);
-    if partner.is_empty() {
-        problems.push("partner is empty".to_string());
-    }
-
-    let amount_text = get(columns.amount);
-    let currency_text = optional(columns.currency);
-    let amounts = amount::parse_amount_with_currency(amount_text, currency_text)
-        .and_then(|input| amount::to_money(input, program))
-        .map_err(|e| format!("bad amount {amount_text:?}: {e}"))
-        .and_then(|money| to_program(app, money).map(|p| (money, p)));
-    let amounts = match amounts {
-        Ok(a) => Some(a),
-        Err(e) => {
-            problems.push(e);
-            None
-        }
-    };
-
-    let date_text = get(columns.date);
-    let date = match parse_date(date_text) {
-        Ok(d) if d > today => {
-            problems.push(format!(
-                "date {date_text} is in the future (today is {today})"
-            ));
-            None
-        }
-        Ok(d) => Some(d),
-        Err(e) => {
-            problems.push(e);
-            None
-        }
-    };
-
-    let customer = get(columns.customer);
-    if customer.is_empty() {
-        problems.push("customer is empty".to_string());
-    } else if customer.chars().count() > MAX_NAME_CHARS {
-        problems.push(format!(
-            "customer is longer than {MAX_NAME_CHARS} characters"
-        ));
-    }
-
-    let category = optional(columns.category);
-    if category.is_some_and(|c| c.chars().count() > MAX_NAME_CHARS) {
-        problems.push(format!(
-            "category is longer than {MAX_NAME_CHARS} characters"
-        ));
-    }
-
-    let quantity = match optional(columns.quantity) {
-        None => None,
-        Some(text) => match text.parse::<i64>() {
-            Ok(q) if q > 0 => Some(q),
-            _ => {
-                problems.push(format!(
-                    "bad quantity {text:?}: expected a positive whole number"
-                ));
-                None
-            }
-        },
-    };
-
-    let verified_text = columns.verified.map(get).unwrap_or("");
-    let verified = parse_verified(verified_text).unwrap_or_else(|| {
-        problems.push(format!(
-            "bad verified value {verified_text:?}: use true/false, 1/0 or yes/no"
-        ));
-        true
-    });
-
-    let external_id = optional(columns.external_id);
-
-    match (amounts, date) {
-        (Some((amount, program_amount)), Some(date)) if problems.is_empty() => Ok(Row {
-            partner,
-            amount,
-            program_amount,
-            date,
-            customer,
-            category,
-            quantity,
-            external_id,
-            verified,
-        }),
-        _ => Err(problems.join("; ")),
+    SaleText {
+        partner: get(columns.partner),
+        amount: get(columns.amount),
+        currency: optional(columns.currency),
+        date: get(columns.date),
+        customer: get(columns.customer),
+        category: optional(columns.category),
+        quantity: optional(columns.quantity),
+        external_id: optional(columns.external_id),
+        verified: columns.verified.map(get),
     }
 }
 
-/// Converts to program currency at `[program.rates]`, rounded to its minor unit.
-fn to_program(app: &App, money: Money) -> Result<Money, String> {
-    let converted = app.to_program_money(money).map_err(|e| match e {
-        ConversionError::TooLarge => format!("amount {money} is too large to convert"),
-        other => other.to_string(),
-    })?;
-    // Both amounts are stored as whole minor units.
-    for m in [&money, &converted] {
-        m.to_minor()
-            .map_err(|_| format!("amount {m} is too large to store"))?;
-    }
-    Ok(converted)
-}
-
-/// Looks a partner up by name or id, remembering answers for the rest of the file.
-async fn resolve_partner(
-    conn: &mut store::Conn,
-    cache: &mut HashMap<String, Result<PartnerId, String>>,
-    text: &str,
-) -> store::Result<Result<PartnerId, String>> {
-    if let Some(known) = cache.get(text) {
-        return Ok(known.clone());
-    }
-    let found = match partners::find_by_name_or_id(conn, text).await? {
-        Lookup::Found(p) => Ok(p.id),
-        Lookup::Unknown => Err(format!(
-            "unknown partner {text:?}: no partner has this name or id"
-        )),
-        Lookup::Ambiguous { by_name, by_id } => Err(format!(
-            "partner {text:?} is ambiguous: it is the name of partner {} and the id of {:?}",
-            by_name.id, by_id.name
-        )),
-    };
-    cache.insert(text.to_string(), found.clone());
-    Ok(found)
+/// One sentence for all of a row's problems, separated by "; ".
+fn joined(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| p.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Imports sales from CSV text. `source_name` (the file name) is part of the idempotency key
@@ -586,29 +430,17 @@ enum AfterRow {
 struct Importer<'a> {
     app: &'a App,
     source_name: &'a str,
-    now: i64,
-    today: NaiveDate,
-    auto_approve_below: Option<Money>,
-    partners: HashMap<String, Result<PartnerId, String>>,
+    intake: Intake<'a>,
     batch: Batch,
     report: ImportReport,
 }
 
 impl<'a> Importer<'a> {
     fn new(app: &'a App, source_name: &'a str) -> Importer<'a> {
-        let now = app.now();
-        let program = app.config.program.currency;
         Importer {
             app,
             source_name,
-            now,
-            today: app.local_date(now),
-            auto_approve_below: app
-                .config
-                .program
-                .auto_approve_below
-                .map(|v| Money::new(v, program)),
-            partners: HashMap::new(),
+            intake: Intake::new(app, SaleSource::Import),
             batch: Batch::default(),
             report: ImportReport::default(),
         }
@@ -627,24 +459,30 @@ impl<'a> Importer<'a> {
             Ok(None) => return Ok(AfterRow::BatchOpen),
             Err(reason) => return Ok(self.reject(line, reason)),
         };
-        let row = match parse_row(self.app, columns, &fields, self.today) {
-            Ok(row) => row,
-            Err(reason) => return Ok(self.reject(line, reason)),
+        let sale = match self.intake.check(&sale_text(columns, &fields)) {
+            Ok(sale) => sale,
+            Err(problems) => return Ok(self.reject(line, joined(&problems))),
         };
+        // Begins the batch's transaction if none is in flight; then the line it began at.
+        self.batch.conn(self.app, line).await?;
+        let batch_line = self.batch.first_line;
         let conn = self.batch.conn(self.app, line).await?;
-        let partner = resolve_partner(conn, &mut self.partners, row.partner)
+        let partner = self
+            .intake
+            .partner(conn, sale.partner)
             .await
-            .map_err(|e| stopped_at(e, line, self.batch.first_line))?;
+            .map_err(|e| stopped_at(e, line, batch_line))?;
         let partner_id = match partner {
             Ok(id) => id,
-            Err(reason) => return Ok(self.reject(line, reason)),
+            Err(problem) => return Ok(self.reject(line, problem.message)),
         };
-        let new = self.new_sale(&row, partner_id, line, record);
-        // The same transaction again (building the sale needed `self` while it was borrowed).
-        let conn = self.batch.conn(self.app, line).await?;
-        let (inserted, _) = ledger::record_sale(self.app, conn, &new, self.now)
+        let key = idempotency_key(sale.external_id, self.source_name, line, record);
+        let new = self.intake.new_sale(&sale, partner_id, key);
+        let inserted = self
+            .intake
+            .record(conn, &new)
             .await
-            .map_err(|e| stopped_at(e, line, self.batch.first_line))?;
+            .map_err(|e| stopped_at(e, line, batch_line))?;
         match inserted {
             Inserted::New(_) => self.report.imported += 1,
             Inserted::Existing(_) => self.report.duplicates += 1,
@@ -659,39 +497,6 @@ impl<'a> Importer<'a> {
     fn reject(&mut self, line: u64, reason: String) -> AfterRow {
         self.report.rejected.push(RowError { line, reason });
         AfterRow::BatchOpen
-    }
-
-    /// The sale a checked row of a known partner becomes.
-    fn new_sale(
-        &self,
-        row: &Row<'_>,
-        partner_id: PartnerId,
-        line: u64,
-        record: &csv::ByteRecord,
-    ) -> NewSale {
-        NewSale {
-            partner_id,
-            amount: row.amount,
-            program_amount: row.program_amount,
-            customer: row.customer.to_string(),
-            customer_key: name_key(row.customer),
-            category: row.category.map(str::to_string),
-            quantity: row.quantity,
-            evidence: None,
-            note: None,
-            sale_date: row.date.to_string(),
-            period: Period::containing(self.app.config.program.period, row.date).key(),
-            source: SaleSource::Import,
-            idempotency_key: idempotency_key(row.external_id, self.source_name, line, record),
-            status: initial_status(
-                SaleSource::Import,
-                row.verified,
-                row.program_amount,
-                self.auto_approve_below,
-            ),
-            reporter: None,
-            reported_at: self.now,
-        }
     }
 
     /// Writes the audit entry with the totals and commits it with the last batch; with no
@@ -714,7 +519,7 @@ impl<'a> Importer<'a> {
                 "rejected": self.report.rejected.len(),
                 "source": "cli",
             })),
-            self.now,
+            self.intake.now(),
         )
         .await
         .map_err(|e| stopped_at(e, line, unstored))?;
@@ -801,29 +606,6 @@ mod tests {
             lines.push(tape.lock().expect("tape").line_at(start));
         }
         assert_eq!(lines, vec![1, 3, 6, 8, 10]);
-    }
-
-    #[test]
-    fn verified_values() {
-        for yes in ["", "true", "TRUE", "1", "yes", " Yes "] {
-            assert_eq!(parse_verified(yes), Some(true), "{yes:?}");
-        }
-        for no in ["false", "0", "no", "No"] {
-            assert_eq!(parse_verified(no), Some(false), "{no:?}");
-        }
-        assert_eq!(parse_verified("maybe"), None);
-    }
-
-    #[test]
-    fn dates_are_strict() {
-        assert!(parse_date("2026-11-05").is_ok());
-        assert!(parse_date("2026-11-5").is_err());
-        assert!(parse_date("05/11/2026").is_err());
-        assert!(
-            parse_date("2026-02-30")
-                .unwrap_err()
-                .contains("no such day")
-        );
     }
 
     #[test]

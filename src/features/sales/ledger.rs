@@ -26,6 +26,12 @@ pub async fn record_sale(
 ) -> Result<(Inserted, Option<PeriodTotals>)> {
     match sales::insert(&mut *conn, new).await? {
         Inserted::New(sale) => {
+            // Counted before the caller commits: a transaction rolled back after this (rare: a
+            // database error) is counted too.
+            crate::telemetry::sale_reported(sale.source.as_str());
+            if sale.status == SaleStatus::Approved {
+                crate::telemetry::sale_approved(sale.source.as_str());
+            }
             let change = totals_change(None, sale.status, program_minor(&sale)?);
             let t = totals::apply(&mut *conn, &sale.period, sale.partner_id, change, now).await?;
             if change.approved_minor != 0 {
@@ -70,6 +76,9 @@ pub async fn change_status(
 ) -> Result<bool> {
     if !sales::set_status(&mut *conn, sale.id, sale.status, to, by, reason, now).await? {
         return Ok(false);
+    }
+    if to == SaleStatus::Approved {
+        crate::telemetry::sale_approved(sale.source.as_str());
     }
     let change = totals_change(Some(sale.status), to, program_minor(sale)?);
     totals::apply(&mut *conn, &sale.period, sale.partner_id, change, now).await?;
