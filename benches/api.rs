@@ -16,6 +16,9 @@
 //! faster than one bare writer; SQLite WAL commits several waiting writers' transactions no
 //! faster, so the gain is from overlapping HTTP and JSON work with the commits).
 //!
+//! - `api/post_batch_100` (diagnostic): the same sales through `POST /api/v1/sales/batch`,
+//!   100 per request, one request at a time.
+//!
 //! Run: `cargo bench --bench api`.
 
 use std::cell::Cell;
@@ -36,6 +39,9 @@ use tokio_util::sync::CancellationToken;
 
 const GROUP: &str = "api";
 const POST: &str = "post_sales_32_clients";
+/// Diagnostic: the same sales in batches of [`BATCH`] through `POST /api/v1/sales/batch`.
+const POST_BATCH: &str = "post_batch_100";
+const BATCH: u64 = 100;
 const BARE_INSERT: &str = "bare_insert";
 const CLIENTS: u64 = 32;
 /// The demo partner both sides write sales for.
@@ -141,6 +147,37 @@ async fn post_sales(api: &Api, first: u64, n: u64, date: &str) -> Duration {
     started.elapsed()
 }
 
+/// Posts `n` sales numbered from `first` in batches of [`BATCH`], one request at a time.
+async fn post_batches(api: &Api, first: u64, n: u64, date: &str) -> Duration {
+    let started = Instant::now();
+    let url = format!("{}/api/v1/sales/batch", api.base);
+    let mut next = first;
+    while next < first + n {
+        let end = (next + BATCH).min(first + n);
+        let sales: Vec<String> = (next..end)
+            .map(|i| {
+                format!(
+                    "{{\"partner\":\"{PARTNER}\",\"amount\":\"1200.00\",\"currency\":\"CNY\",\
+                     \"date\":\"{date}\",\"customer\":\"Globex\",\"external_id\":\"B-{i}\"}}"
+                )
+            })
+            .collect();
+        let response = api
+            .client
+            .post(&url)
+            .bearer_auth(&api.key)
+            .header("content-type", "application/json")
+            .header("Idempotency-Key", format!("batch-{next}"))
+            .body(format!("{{\"sales\":[{}]}}", sales.join(",")))
+            .send()
+            .await
+            .expect("post batch");
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        next = end;
+    }
+    started.elapsed()
+}
+
 async fn bare_insert(pool: &SqlitePool, partner_id: i64, date: &str, period: &str, n: u64) {
     let mut tx = pool.begin().await.expect("begin");
     sqlx::query(BARE_INSERT_SQL)
@@ -210,6 +247,15 @@ fn bench_api(c: &mut Criterion) {
             async move { post_sales(api, first, iters, date).await }
         })
     });
+    let batch_next = Cell::new(0_u64);
+    group.bench_function(POST_BATCH, |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let first = batch_next.get();
+            batch_next.set(first + iters);
+            let (api, date) = (&api, &date);
+            async move { post_batches(api, first, iters, date).await }
+        })
+    });
     group.bench_function(BARE_INSERT, |b| {
         b.to_async(&rt).iter_custom(|iters| {
             let first = bare_next.get();
@@ -264,6 +310,15 @@ fn print_ratio(since: SystemTime) {
         bare_mean / post_mean,
         bare_median / post_median
     );
+    if let Some((batch_mean, batch_median)) = estimates(GROUP, POST_BATCH, since) {
+        println!(
+            "api: POST /api/v1/sales/batch, {BATCH} per request: {:.0} µs per sale; bare insert \
+             time / batch time per sale = {:.2} (mean), {:.2} (median)",
+            batch_mean / 1e3,
+            bare_mean / batch_mean,
+            bare_median / batch_median
+        );
+    }
 }
 
 fn main() {
