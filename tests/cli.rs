@@ -214,3 +214,101 @@ async fn partners_created_from_the_command_line_are_audited() {
         "{log:?}"
     );
 }
+
+#[test]
+fn contests_in_the_demo_and_on_the_command_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("demo.db");
+    let mut child = rally()
+        .args(["demo", "--fresh", "--db"])
+        .arg(&db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rally demo");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"/contests\n/rank growth cup\n/contests past\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf8");
+    assert!(stdout.contains("Growth Cup (growth-cup)"), "{stdout}");
+    assert!(
+        stdout.contains("of target"),
+        "a handicapped board: {stdout}"
+    );
+    assert!(
+        stdout.contains("Summer Sprint (summer-sprint"),
+        "an archived season: {stdout}"
+    );
+
+    // The same contests from a configuration file, on the command line.
+    let path = dir.path().join("rally.toml");
+    let config = format!(
+        "[database]\nurl = \"sqlite://{}\"\n{}\n[[contests]]\nid = \"x\"\nname = \"X\"\nmetric = \
+         \"sales_amount\"\nstart = \"2026-01-01\"\nend = \"2026-01-31\"\ntargets = {{ \"Nobody Ltd\" = 1000 }}\n",
+        db.display(),
+        rally::demo::contests_toml(chrono::Utc::now().date_naive())
+    );
+    std::fs::write(&path, config).expect("write config");
+    let list = rally()
+        .arg("--config")
+        .arg(&path)
+        .args(["contests", "list"])
+        .output()
+        .expect("run");
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let listed = String::from_utf8(list.stdout).expect("utf8");
+    assert!(
+        listed.contains("growth-cup \"Growth Cup\" growth_rate"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("summer-sprint") && listed.contains("ended, winner"),
+        "{listed}"
+    );
+    let show = rally()
+        .arg("--config")
+        .arg(&path)
+        .args(["contests", "show", "summer-sprint"])
+        .output()
+        .expect("run");
+    let shown = String::from_utf8(show.stdout).expect("utf8");
+    assert!(
+        shown.contains("final standings") && shown.contains("prize for place 1: partner"),
+        "{shown}"
+    );
+    let unknown = rally()
+        .arg("--config")
+        .arg(&path)
+        .args(["contests", "show", "nope"])
+        .output()
+        .expect("run");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no contest \"nope\""));
+    let check = rally()
+        .arg("--config")
+        .arg(&path)
+        .arg("check-config")
+        .output()
+        .expect("run");
+    assert!(check.status.success(), "a warning is not an error");
+    let warned = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        warned
+            .contains("warning: contest x: target for \"Nobody Ltd\", which is not a partner yet"),
+        "{warned}"
+    );
+}
