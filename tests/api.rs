@@ -48,6 +48,7 @@ on_both_backends!(
     bad_input_is_refused_and_stores_nothing,
     batch_keeps_good_sales_and_reports_bad_ones,
     readiness_and_metrics_after_traffic,
+    contest_leaderboard_reads_the_contest_board,
 );
 
 async fn auth_matrix_and_scopes(db: &TestDb) {
@@ -715,4 +716,24 @@ async fn apikey_command_line() {
     );
     // The name is free again.
     assert!(run(&["apikey", "create", "erp"]).status.success());
+}
+
+/// A configured contest's leaderboard comes from its board (the demo's growth cup).
+async fn contest_leaderboard_reads_the_contest_board(db: &TestDb) {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 15).expect("date");
+    let server = ApiServer::start_with(db, |config| {
+        config.contests = rally::demo::config_with_contests(today)
+            .expect("demo contests")
+            .contests;
+    })
+    .await;
+    let (status, cup) = server
+        .get(
+            "/api/v1/leaderboard?contest=growth-cup",
+            Some(&server.reader),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cup}");
+    assert_eq!(cup["contest"], "growth-cup");
+    assert!(cup["entries"].is_array(), "{cup}");
 }

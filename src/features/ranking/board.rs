@@ -1,8 +1,8 @@
 //! Leaderboards for readers outside the chat (the HTTP API, the TV page): the top places of a
 //! board with names and totals, and when the board ends.
 //!
-//! A board is a period's ranking today; contests (their own boards, scoring and dates) plug in
-//! as [`BoardRef::Contest`] once they exist — until then a contest board is "unknown".
+//! A board is a period's ranking or a contest's standings ([`BoardRef::Contest`], read from the
+//! contest boards the chat uses, in the contest's own metric).
 
 use chrono::TimeZone;
 
@@ -26,8 +26,11 @@ pub struct Entry {
     pub rank: u64,
     pub partner_id: i64,
     pub partner: String,
-    /// Minor units of program currency.
+    /// Minor units of program currency: the period total, or the approved sales counted in a
+    /// contest.
     pub value_minor: i64,
+    /// For a contest: its value in the contest's metric as shown in chat ("+12.5%", "7 sales").
+    pub shown: Option<String>,
 }
 
 /// A board's top places.
@@ -46,7 +49,7 @@ pub struct Standings {
 /// Why a board cannot be shown.
 #[derive(Debug, thiserror::Error)]
 pub enum BoardError {
-    #[error("there is no contest {0:?}: this version of Rally has no contests yet")]
+    #[error("there is no contest {0:?}")]
     UnknownContest(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
@@ -56,7 +59,7 @@ pub enum BoardError {
 pub async fn standings(app: &App, board: &BoardRef, limit: usize) -> Result<Standings, BoardError> {
     let period = match board {
         BoardRef::Period(period) => *period,
-        BoardRef::Contest(id) => return Err(BoardError::UnknownContest(id.clone())),
+        BoardRef::Contest(id) => return contest_standings(app, board, id, limit).await,
     };
     let basis = app.rank_basis();
     let mut conn = app.store.read().await?;
@@ -80,6 +83,40 @@ pub async fn standings(app: &App, board: &BoardRef, limit: usize) -> Result<Stan
                 partner_id: s.partner_id.0,
                 partner: s.name,
                 value_minor: s.total_minor,
+                shown: None,
+            })
+            .collect(),
+    })
+}
+
+/// A contest's first `limit` places (qualified partners), valued in its metric.
+async fn contest_standings(
+    app: &App,
+    board: &BoardRef,
+    id: &str,
+    limit: usize,
+) -> Result<Standings, BoardError> {
+    use crate::features::contests::service as contests;
+    let contest =
+        contests::find(app, id).ok_or_else(|| BoardError::UnknownContest(id.to_string()))?;
+    let rule = contests::rule(app, contest);
+    let mut conn = app.store.read().await?;
+    let standings = contests::board(app, &mut conn, contest, None).await?;
+    Ok(Standings {
+        board: board.clone(),
+        basis: "approved",
+        ends_at: contests::ends_at(app, contest),
+        participants: standings.participants,
+        entries: standings
+            .top
+            .into_iter()
+            .take(limit)
+            .map(|(rank, partner, name, facts)| Entry {
+                rank,
+                partner_id: partner.0,
+                partner: name,
+                value_minor: facts.amount_minor,
+                shown: Some(contests::shown(app, rule.shown(&facts)).1),
             })
             .collect(),
     })

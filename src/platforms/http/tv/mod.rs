@@ -121,7 +121,11 @@ async fn snapshot(app: &App, board: &TvBoard) -> Result<Snapshot, BoardError> {
             .map(|e| SnapshotEntry {
                 rank: e.rank,
                 partner: e.partner.clone(),
-                value: show.then(|| tv_money(app, e.value_minor)),
+                value: show.then(|| {
+                    e.shown
+                        .clone()
+                        .unwrap_or_else(|| tv_money(app, e.value_minor))
+                }),
                 share: (Decimal::from(e.value_minor.max(0)) / Decimal::from(leader))
                     .try_into()
                     .unwrap_or(0.0),
