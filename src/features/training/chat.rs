@@ -175,10 +175,8 @@ pub(crate) async fn list(app: &App, ctx: &mut Ctx<'_>, conn: &mut store::Conn) -
         let enrollment = mine.iter().find(|e| e.training_id == training.id);
         let upcoming = training.ends_at > ctx.now;
         let open_to_me = manager || training.eligible.admits(partner.as_ref());
+        // Yours (past or coming), or coming and open to you.
         if !(enrollment.is_some() || upcoming && open_to_me) {
-            continue;
-        }
-        if !upcoming && enrollment.is_none() {
             continue;
         }
         shown += 1;
