@@ -470,4 +470,43 @@ tv-latest = Latest sales
 tv-empty = No approved sales yet — the first one takes the lead!
 tv-offline = Reconnecting…
 tv-unauthorized = This TV link has no valid token. Print a new link with `rally tvlink`.
-tv-unknown-contest = There is no contest “{ $contest }”: contests are not available in this version of Rally.
+tv-unknown-contest = There is no contest “{ $contest }”. `rally contests list` shows the contests.
+## Alerts: the weekly digest and nudges (issue 12)
+cmd-mute = Turn off a kind of notice: nudges (the weekly "almost there" messages)
+cmdname-mute = mute
+cmd-unmute = Turn a kind of notice back on: nudges
+cmdname-unmute = unmute
+param-notices = nudges
+mute-unknown = “{ $what }” cannot be muted: choose { $choices }.
+nudges-muted = Nudges are off. /unmute nudges turns them back on.
+nudges-unmuted = Nudges are on: at most one a week, when you are close to a tier or bonus.
+nudge-title = You are close:
+nudge-mute-hint = (At most one of these a week. /mute nudges turns them off.)
+alert-near-tier = { $who ->
+    [manager] • { $partner }: { $gap } more to { $tier } (trailing 12 months)
+   *[partner] { $gap } more in sales (trailing 12 months) and you reach { $tier }.
+}
+alert-near-bonus = { $who ->
+    [manager] • { $partner }: { $gap } more to the { $attainment } % bonus this period
+   *[partner] { $gap } more this period to the { $attainment } % bonus.
+}
+alert-near-bonus-sales = { $who ->
+    [manager] • { $partner }: { $gap } more to the { $attainment } % bonus this period (about { $sales ->
+        [one] 1 sale
+       *[other] { $sales } sales
+    })
+   *[partner] { $sales ->
+        [one] 1 sale
+       *[other] { $sales } sales
+    } at your average ({ $gap }) to the { $attainment } % bonus this period.
+}
+digest-title = Weekly digest (weeks up to { $week })
+digest-quiet = Nothing needs your attention this week.
+digest-slumps = Sales down { $percent } % or more ({ $count }): last { $recent } weeks against each partner's { $baseline } weeks before
+digest-slump = • { $partner }: { $recent } a week, was { $baseline } (−{ $drop } %)
+digest-near = Close to a tier or bonus, within { $percent } % ({ $count }):
+digest-pending = Sales waiting over 48 hours for approval ({ $count }): /pending
+digest-pending-sale = • #{ $sale } { $partner } { $amount }, reported { $reported }
+digest-disputes = Unanswered disputes ({ $count }): /answer
+digest-dispute = • #{ $dispute } { $partner }, { $period } line { $line }, opened { $opened }
+digest-more = … and { $count } more

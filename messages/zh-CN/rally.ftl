@@ -457,4 +457,37 @@ tv-latest = 最新销售
 tv-empty = 还没有已批准的销售——第一单就能领先！
 tv-offline = 正在重新连接…
 tv-unauthorized = 此电视链接没有有效的令牌。请用 `rally tvlink` 生成新链接。
-tv-unknown-contest = 没有竞赛“{ $contest }”：此版本的 Rally 尚不支持竞赛。
+tv-unknown-contest = 没有竞赛“{ $contest }”。`rally contests list` 列出所有竞赛。
+## Alerts: the weekly digest and nudges (issue 12)
+cmd-mute = 关闭某类通知：nudges（每周的“差一点”提醒）
+cmdname-mute = 静音
+cmd-unmute = 重新打开某类通知：nudges
+cmdname-unmute = 取消静音
+param-notices = nudges
+mute-unknown = “{ $what }” 无法静音：请选择 { $choices }。
+nudges-muted = 已关闭提醒。用 /unmute nudges 重新打开。
+nudges-unmuted = 已打开提醒：每周最多一条，在您接近等级或奖金时发送。
+nudge-title = 就差一点：
+nudge-mute-hint = （每周最多一条。用 /mute nudges 关闭。）
+alert-near-tier = { $who ->
+    [manager] • { $partner }：再销售 { $gap } 即可升至 { $tier }（近 12 个月）
+   *[partner] 近 12 个月销售再增加 { $gap }，即可升至 { $tier }。
+}
+alert-near-bonus = { $who ->
+    [manager] • { $partner }：本期再销售 { $gap } 即可获得 { $attainment }% 奖金
+   *[partner] 本期再销售 { $gap } 即可获得 { $attainment }% 奖金。
+}
+alert-near-bonus-sales = { $who ->
+    [manager] • { $partner }：本期再销售 { $gap } 即可获得 { $attainment }% 奖金（约 { $sales } 单）
+   *[partner] 按您的平均单额，再成交约 { $sales } 单（{ $gap }）即可获得本期 { $attainment }% 奖金。
+}
+digest-title = 每周摘要（截至 { $week } 的各周）
+digest-quiet = 本周没有需要您处理的事项。
+digest-slumps = 销售下降 { $percent }% 或以上（{ $count }）：最近 { $recent } 周对比各伙伴此前 { $baseline } 周
+digest-slump = • { $partner }：每周 { $recent }，此前每周 { $baseline }（−{ $drop }%）
+digest-near = 接近等级或奖金（差距在 { $percent }% 以内，{ $count }）：
+digest-pending = 等待审批超过 48 小时的销售（{ $count }）：/pending
+digest-pending-sale = • #{ $sale } { $partner } { $amount }，报告于 { $reported }
+digest-disputes = 未答复的争议（{ $count }）：/answer
+digest-dispute = • #{ $dispute } { $partner }，{ $period } 第 { $line } 行，提出于 { $opened }
+digest-more = … 另有 { $count } 条

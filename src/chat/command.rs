@@ -51,6 +51,13 @@ pub enum Command {
     TrainingReport {
         training: String,
     },
+    /// `/mute nudges`, `/unmute nudges`: the weekly nudges off and on.
+    Mute {
+        what: String,
+    },
+    Unmute {
+        what: String,
+    },
     /// `/notify [telegram|discord|auto]`: where a person with two accounts gets notices.
     Notify {
         platform: Option<String>,

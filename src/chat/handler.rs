@@ -12,6 +12,7 @@ use crate::engine::amount::AmountError;
 use crate::engine::ids::PartnerId;
 use crate::engine::partner::{Member, Platform};
 use crate::engine::sale::SaleAction;
+use crate::features::alerts::chat as alerts;
 use crate::features::audit::chat as audit_log;
 use crate::features::broadcasts::chat as broadcasts;
 use crate::features::contests::chat as contests;
@@ -411,6 +412,8 @@ impl App {
                 choice,
             } => training::quiz(ctx, conn, &name, question, choice).await,
             Command::TrainingReport { training: name } => training::report(self, ctx, &name).await,
+            Command::Mute { what } => alerts::set_muted(ctx, conn, &what, true).await,
+            Command::Unmute { what } => alerts::set_muted(ctx, conn, &what, false).await,
             Command::Notify { platform } => {
                 membership::notify(ctx, conn, platform.as_deref()).await
             }

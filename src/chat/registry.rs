@@ -118,6 +118,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         broadcasts::chat::COMMANDS,
         training::chat::COMMANDS,
         contests::chat::COMMANDS,
+        alerts::chat::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -283,8 +283,48 @@ pub struct JobsConfig {
     /// A due time missed while no instance ran runs late within this many hours, else it is
     /// skipped (and logged).
     pub catch_up_hours: u32,
-    /// `[[jobs.run]]` in file order; names are unique.
+    /// `[[jobs.run]]` in file order; names are unique. The built-in jobs follow unless
+    /// `builtin = false` (see [`JobsConfig::BUILTIN`]).
     pub run: Vec<JobConfig>,
+    /// Whether the built-in jobs run (`[jobs] builtin`, default true).
+    pub builtin: bool,
+}
+
+impl JobsConfig {
+    /// Jobs every program has unless it turns them off: (name, schedule, action). A
+    /// `[[jobs.run]]` entry with the same action (or name) replaces the built-in one, which is
+    /// how a program moves it to another time.
+    pub const BUILTIN: &'static [(&'static str, &'static str, JobAction)] = &[
+        ("weekly_digest", "0 0 8 * * Mon", JobAction::WeeklyDigest),
+        ("nudges", "0 0 10 * * Mon", JobAction::Nudges),
+    ];
+
+    /// Appends the built-in jobs the configuration did not replace.
+    pub fn add_builtin(&mut self) {
+        if !self.builtin {
+            return;
+        }
+        for (name, schedule, action) in Self::BUILTIN {
+            if self
+                .run
+                .iter()
+                .any(|j| j.action == *action || j.name == *name)
+            {
+                continue;
+            }
+            let Ok(schedule) = schedule.parse() else {
+                continue;
+            };
+            self.run.push(JobConfig {
+                name: (*name).to_string(),
+                schedule,
+                action: *action,
+                text: None,
+                filters: AudienceFilter::default(),
+                to: Recipients::default(),
+            });
+        }
+    }
 }
 
 /// One `[[trainings]]` entry.
@@ -452,7 +492,7 @@ defaults! {
     HttpConfig { listen: DEFAULT_HTTP_LISTEN, public_url: None, tv_show_amounts: true }
     KudosConfig { daily: 5, cooldown_minutes: 60 }
     DealsConfig { protection_days: 90 }
-    JobsConfig { catch_up_hours: 6, run: Vec::new() }
+    JobsConfig { catch_up_hours: 6, run: Vec::new(), builtin: true }
     OutboxConfig {
         telegram_per_second: 30,
         telegram_private_per_second: 1,
@@ -473,7 +513,11 @@ defaults! {
         admins: Vec::new(),
         kudos: KudosConfig::default(),
         deals: DealsConfig::default(),
-        jobs: JobsConfig::default(),
+        jobs: {
+            let mut jobs = JobsConfig::default();
+            jobs.add_builtin();
+            jobs
+        },
         trainings: Vec::new(),
         outbox: OutboxConfig::default(),
         tiers: Vec::new(),
@@ -661,6 +705,8 @@ fn build(
         source: source.map(str::to_owned),
         ..Config::default()
     };
+    // The file's jobs come first; the built-in ones it does not replace are added at the end.
+    cfg.jobs.run.clear();
     let (root, syntax) = DeTable::parse_recoverable(text);
     let tree = toml::de::DeValue::Table(root.get_ref().clone());
     let mut c = Checker::new(text, source.unwrap_or("(defaults)"), tree);
@@ -691,6 +737,7 @@ fn build(
         ),
     }
     c.apply_env(env, &mut cfg);
+    cfg.jobs.add_builtin();
     c.check_telegram(&cfg.telegram);
     let issues = c.finish();
     if issues.is_empty() {

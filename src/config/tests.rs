@@ -545,6 +545,33 @@ fn unsupported_sections_are_reported() {
 }
 
 #[test]
+fn builtin_jobs_are_added_unless_replaced_or_turned_off() {
+    let none = from_toml_str("", "rally.toml", &|_: &str| None).expect("defaults");
+    let names: Vec<(&str, &str)> = none
+        .jobs
+        .run
+        .iter()
+        .map(|j| (j.name.as_str(), j.schedule.expression()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("weekly_digest", "0 0 8 * * Mon"),
+            ("nudges", "0 0 10 * * Mon")
+        ]
+    );
+    // A job with the same action replaces the built-in one (here: the digest on Fridays).
+    let moved = "[[jobs.run]]\nname = \"digest\"\nschedule = \"0 0 17 * * Fri\"\n\
+        action = \"weekly_digest\"\n";
+    let cfg = from_toml_str(moved, "rally.toml", &|_: &str| None).expect("valid");
+    let names: Vec<&str> = cfg.jobs.run.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(names, ["digest", "nudges"]);
+    let off =
+        from_toml_str("[jobs]\nbuiltin = false\n", "rally.toml", &|_: &str| None).expect("valid");
+    assert!(off.jobs.run.is_empty());
+}
+
+#[test]
 fn jobs_are_read_and_bad_ones_named_by_line() {
     let good = "[jobs]\ncatch_up_hours = 2\n\n[[jobs.run]]\nname = \"monday-push\"\n\
         schedule = \"0 0 9 * * Mon\"\naction = \"announce\"\ntext = \"New week! /rank\"\n\
@@ -552,7 +579,9 @@ fn jobs_are_read_and_bad_ones_named_by_line() {
         schedule = \"0 0 6 1 * *\"\naction = \"tier_recompute\"\nto = \"all\"\n";
     let cfg = from_toml_str(good, "rally.toml", &|_: &str| None).expect("valid jobs");
     assert_eq!(cfg.jobs.catch_up_hours, 2);
-    assert_eq!(cfg.jobs.run.len(), 2);
+    // The two configured jobs, then the built-in ones.
+    let names: Vec<&str> = cfg.jobs.run.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(names, ["monday-push", "tiers", "weekly_digest", "nudges"]);
     let push = &cfg.jobs.run[0];
     assert_eq!(push.schedule.expression(), "0 0 9 * * Mon");
     assert_eq!(push.action, JobAction::Announce);

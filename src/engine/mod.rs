@@ -1,5 +1,6 @@
 //! The incentive engine: pure types and rules. No I/O, no clock, no async — the service layer
 //! loads facts, passes them in with an explicit `now`, and stores what comes out.
+pub mod alerts;
 pub mod allocation;
 pub mod amount;
 pub mod audit;

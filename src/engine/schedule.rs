@@ -116,13 +116,19 @@ pub enum JobAction {
     TierRecompute,
     /// Remind managers which period to close, three days before it ends and the day after.
     CloseReminder,
+    /// Tell managers who slipped, who is close to a goal, and what waits for them.
+    WeeklyDigest,
+    /// Tell partners close to a tier or bonus what is left (at most weekly each).
+    Nudges,
 }
 
 impl JobAction {
-    pub const ALL: [JobAction; 3] = [
+    pub const ALL: [JobAction; 5] = [
         JobAction::Announce,
         JobAction::TierRecompute,
         JobAction::CloseReminder,
+        JobAction::WeeklyDigest,
+        JobAction::Nudges,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -130,6 +136,8 @@ impl JobAction {
             JobAction::Announce => "announce",
             JobAction::TierRecompute => "tier_recompute",
             JobAction::CloseReminder => "close_reminder",
+            JobAction::WeeklyDigest => "weekly_digest",
+            JobAction::Nudges => "nudges",
         }
     }
 

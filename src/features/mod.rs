@@ -1,6 +1,7 @@
 //! One folder per feature: its service (what the CLI, chat, HTTP and jobs call) next to its chat
 //! handlers and the registry entries of its commands. Services never import the chat layer or a
 //! platform adapter (see `tests/layering.rs`).
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod broadcasts;

@@ -19,6 +19,7 @@ use crate::app::App;
 use crate::chat::reply::{Msg, Reply};
 use crate::config::JobConfig;
 use crate::engine::schedule::{self, JobAction};
+use crate::features::alerts::service as alerts;
 use crate::features::broadcasts::service as broadcasts;
 use crate::store::jobs::{self as runs, RunStatus};
 use crate::store::members;
@@ -189,6 +190,8 @@ pub async fn run_job(app: &App, job: &JobConfig, due_ms: i64) -> anyhow::Result<
             ))
         }
         JobAction::CloseReminder => close_reminder(app, &key, due_ms).await,
+        JobAction::WeeklyDigest => alerts::send_weekly_digest(app, &key, due_ms).await,
+        JobAction::Nudges => alerts::send_nudges(app, &key, due_ms).await,
     }
 }
 

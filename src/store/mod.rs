@@ -6,6 +6,7 @@
 //! Functions in the submodules take a `&mut AnyConnection`, so the service layer composes them
 //! inside one transaction ([`Store::begin`]) for every multi-row change.
 
+pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod broadcasts;
