@@ -11,8 +11,9 @@ use crate::chat::reply::{Msg, Reply};
 use crate::engine::alerts::{self as rules, Goal, NearGoal, Slump};
 use crate::engine::money::Money;
 use crate::engine::partner::{Partner, PartnerStatus};
-use crate::engine::plan::{self, PartnerFacts};
+use crate::engine::plan;
 use crate::engine::tier::TierFacts;
+use crate::features::statements::service::partner_facts;
 use crate::store::alerts::{self as stored, OpenDispute, WaitingSale};
 use crate::store::{self, incentives, members, partners, targets};
 
@@ -52,16 +53,6 @@ impl Digest {
     }
 }
 
-fn plan_facts(partner: &Partner) -> PartnerFacts {
-    PartnerFacts {
-        partner: partner.id,
-        name: partner.name.clone(),
-        kind: partner.kind.as_str().to_string(),
-        region: partner.region.clone(),
-        tier: partner.tier.clone(),
-    }
-}
-
 /// Active partners close to their next tier or bonus step at `at_ms`, each with what they are
 /// close to (tier first), in name order.
 pub async fn near_goals(
@@ -94,7 +85,7 @@ pub async fn near_goals(
             goals.extend(rules::near_tier(&app.config.tiers, &facts));
         }
         if let Some(chosen) =
-            plan::select_plan(&app.config.plans, &plan_facts(&partner), period.start())
+            plan::select_plan(&app.config.plans, &partner_facts(&partner), period.start())
         {
             let target = own_targets
                 .get(&partner.id)

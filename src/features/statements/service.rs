@@ -76,7 +76,7 @@ fn decimal(minor: i64, currency: Currency) -> Decimal {
     Money::from_minor(minor, currency).amount()
 }
 
-fn partner_facts(partner: &Partner) -> PartnerFacts {
+pub(crate) fn partner_facts(partner: &Partner) -> PartnerFacts {
     PartnerFacts {
         partner: partner.id,
         name: partner.name.clone(),
