@@ -16,6 +16,9 @@ use crate::engine::ranking::RankIndex;
 struct Board {
     index: RankIndex,
     facts: HashMap<PartnerId, Facts>,
+    /// Names of partners shown on this board so far. A partner's name never changes (it is the
+    /// partner's key for imports and configuration), so a name read once stays right.
+    names: HashMap<PartnerId, String>,
     synced: Option<i64>,
 }
 
@@ -54,42 +57,45 @@ impl ContestBoards {
         me: Option<PartnerId>,
         top: usize,
     ) -> Result<ContestBoard> {
-        let (entries, place, mine, above, participants) = {
-            let mut boards = self.boards.lock().await;
-            let board = boards.entry(contest.to_string()).or_default();
-            sync(board, conn, contest, rule).await?;
-            let entries: Vec<(PartnerId, Facts)> = board
-                .index
-                .top(top)
-                .into_iter()
-                .map(|(p, _, _)| (p, board.facts.get(&p).copied().unwrap_or_default()))
-                .collect();
-            let place = me
-                .and_then(|p| board.index.place(p))
-                .map(|(place, _, _)| place);
-            let mine = me.and_then(|p| board.facts.get(&p).copied());
-            let above = me.and_then(|p| board.index.total_above(p));
-            (entries, place, mine, above, board.index.len() as u64)
-        };
-        let ids: Vec<PartnerId> = entries.iter().map(|(p, _)| *p).collect();
-        let names = totals::partner_names(conn, &ids).await?;
+        let mut boards = self.boards.lock().await;
+        let board = boards.entry(contest.to_string()).or_default();
+        sync(board, conn, contest, rule).await?;
+        let shown: Vec<PartnerId> = board
+            .index
+            .top(top)
+            .into_iter()
+            .map(|(p, _, _)| p)
+            .collect();
+        // Only partners new to the top places cost a query (usually none: the top moves slowly).
+        let unnamed: Vec<PartnerId> = shown
+            .iter()
+            .filter(|p| !board.names.contains_key(p))
+            .copied()
+            .collect();
+        if !unnamed.is_empty() {
+            board
+                .names
+                .extend(totals::partner_names(conn, &unnamed).await?);
+        }
         Ok(ContestBoard {
-            top: entries
+            top: shown
                 .into_iter()
                 .enumerate()
-                .map(|(i, (p, f))| {
+                .map(|(i, p)| {
                     (
                         i as u64 + 1,
                         p,
-                        names.get(&p).cloned().unwrap_or_default(),
-                        f,
+                        board.names.get(&p).cloned().unwrap_or_default(),
+                        board.facts.get(&p).copied().unwrap_or_default(),
                     )
                 })
                 .collect(),
-            place,
-            mine,
-            above,
-            participants,
+            place: me
+                .and_then(|p| board.index.place(p))
+                .map(|(place, _, _)| place),
+            mine: me.and_then(|p| board.facts.get(&p).copied()),
+            above: me.and_then(|p| board.index.total_above(p)),
+            participants: board.index.len() as u64,
         })
     }
 

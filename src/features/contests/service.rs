@@ -355,6 +355,10 @@ pub async fn includes(
     contest: &Contest,
     partner: PartnerId,
 ) -> store::Result<bool> {
+    // Everyone competes: no need to read the partner (the hot path of `/rank <contest>`).
+    if contest.scope == crate::engine::contest::Scope::Everyone {
+        return Ok(true);
+    }
     Ok(partners::get(conn, partner)
         .await?
         .is_some_and(|p| contest.includes(&entrant(&p))))
