@@ -118,6 +118,8 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         broadcasts::chat::COMMANDS,
         training::chat::COMMANDS,
         contests::chat::COMMANDS,
+        // --- community: deals ---
+        deals::chat::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod broadcasts;
 pub mod contest_boards;
 pub mod contests;
+pub mod deals;
 pub mod handled;
 pub mod inbox;
 pub mod incentives;
