@@ -546,3 +546,80 @@ pub(crate) async fn refuse_if_held(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deal(text: &str) -> Result<Option<Command>, ParseError> {
+        command::parse(text, None)
+    }
+
+    #[test]
+    fn deal_arguments() {
+        let amount = |t: &str| Some(amount::parse_amount(t).expect("amount"));
+        assert_eq!(
+            deal("/deal ACME Co., Ltd. 80000 -- pilot in Q1"),
+            Ok(Some(Command::Deal {
+                customer: "ACME Co., Ltd.".into(),
+                expected: amount("80000"),
+                note: Some("pilot in Q1".into()),
+            }))
+        );
+        assert_eq!(
+            deal("/deal 华东贸易有限公司"),
+            Ok(Some(Command::Deal {
+                customer: "华东贸易有限公司".into(),
+                expected: None,
+                note: None,
+            }))
+        );
+        // A lone word is the customer even when it reads as an amount; a quoted name keeps
+        // its number.
+        assert_eq!(
+            deal("/deal 3M"),
+            Ok(Some(Command::Deal {
+                customer: "3M".into(),
+                expected: None,
+                note: None,
+            }))
+        );
+        assert_eq!(
+            deal("/deal \"Studio 54\" 1.2万"),
+            Ok(Some(Command::Deal {
+                customer: "Studio 54".into(),
+                expected: amount("1.2万"),
+                note: None,
+            }))
+        );
+        assert!(matches!(
+            deal("/deal Globex 5000 USD"),
+            Ok(Some(Command::Deal { expected: Some(_), ref customer, .. })) if customer == "Globex"
+        ));
+        assert_eq!(deal("/deal"), Err(ParseError::Usage("deal")));
+        assert_eq!(deal("/deal -- note only"), Err(ParseError::Usage("deal")));
+    }
+
+    #[test]
+    fn resolve_arguments() {
+        assert_eq!(
+            deal("/resolve 3 split 60"),
+            Ok(Some(Command::Resolve {
+                conflict: 3,
+                decision: ResolveArg::Split("60".into()),
+            }))
+        );
+        assert_eq!(
+            deal("/resolve #3 Northwind Trading"),
+            Ok(Some(Command::Resolve {
+                conflict: 3,
+                decision: ResolveArg::Partner("Northwind Trading".into()),
+            }))
+        );
+        assert_eq!(deal("/resolve 3"), Err(ParseError::Usage("resolve")));
+        assert!(matches!(
+            deal("/resolve x split 5"),
+            Err(ParseError::BadNumber(_))
+        ));
+    }
+}
