@@ -296,6 +296,7 @@ pub async fn seed(app: &App) -> store::Result<bool> {
         }
     }
     seed_trainings(app, &mut tx, &accounts, now).await?;
+    seed_deals(app, &mut tx, &accounts, now).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -419,5 +420,91 @@ async fn seed_trainings(
     advanced.certification = Some("negotiation".into());
     advanced.capacity = 8;
     trainings::save(tx, &advanced, Source::Demo, now).await?;
+    Ok(())
+}
+
+// --- community: deals ---
+/// Deal registrations of the demo, and one open channel conflict: 李记商贸 registered
+/// 星海酒店集团有限公司 three weeks ago, and Alice Retail reported a sale to "星海酒店集团" today,
+/// which waits for a manager (`/conflicts`, `/resolve 1 …`).
+async fn seed_deals(
+    app: &App,
+    tx: &mut store::Conn,
+    accounts: &HashMap<&str, (MemberId, PartnerId)>,
+    now: i64,
+) -> store::Result<()> {
+    use crate::features::deals::service::{self as deals, DealRequest, NewClaim, Registration};
+    let day = crate::engine::deal::DAY_MS;
+    let program = app.config.program.currency;
+    let registrations = [
+        (
+            "li",
+            "星海酒店集团有限公司",
+            Some(8_000_000),
+            Some("三月试点，已报价"),
+            21,
+        ),
+        ("wang", "Acme Robotics Ltd.", Some(4_500_000), None, 5),
+        (
+            "chen",
+            "蓝海物流股份有限公司",
+            None,
+            Some("tender in January"),
+            86,
+        ),
+    ];
+    let mut held = None;
+    for (handle, customer, expected_minor, note, days_ago) in registrations {
+        let Some((member, partner)) = accounts.get(handle) else {
+            continue;
+        };
+        let request = DealRequest {
+            partner: *partner,
+            member: Some(*member),
+            customer,
+            expected_minor,
+            note,
+        };
+        if let Registration::New(deal) =
+            deals::register(app, tx, request, now - days_ago * day).await?
+            && handle == "li"
+        {
+            held = Some(deal);
+        }
+    }
+    let (Some(held), Some((alice, alice_partner))) = (held, accounts.get("alice")) else {
+        return Ok(());
+    };
+    let customer = "星海酒店集团";
+    let amount = Money::from_minor(3_680_000, program);
+    let new = NewSale {
+        partner_id: *alice_partner,
+        amount,
+        program_amount: amount,
+        customer: customer.to_string(),
+        customer_key: name_key(customer),
+        category: Some("service".into()),
+        quantity: None,
+        evidence: None,
+        note: Some("hotel group, 3 sites".into()),
+        sale_date: app.local_date(now).to_string(),
+        period: app.period_at(now).key(),
+        source: SaleSource::Import,
+        idempotency_key: "demo:alice:conflict".into(),
+        status: SaleStatus::Pending,
+        reporter: Some(*alice),
+        reported_at: now,
+    };
+    if let (store::sales::Inserted::New(sale), _) = ledger::record_sale(app, tx, &new, now).await? {
+        let claim = NewClaim {
+            customer,
+            claimant: *alice_partner,
+            member: Some(*alice),
+            sale: Some(sale.id),
+            expected_minor: None,
+            note: None,
+        };
+        deals::open_conflict(tx, &held, claim, now).await?;
+    }
     Ok(())
 }

@@ -510,3 +510,61 @@ digest-pending-sale = • #{ $sale } { $partner } { $amount }, reported { $repor
 digest-disputes = Unanswered disputes ({ $count }): /answer
 digest-dispute = • #{ $dispute } { $partner }, { $period } line { $line }, opened { $opened }
 digest-more = … and { $count } more
+
+# --- community: deals ---
+cmd-deal = Register a customer so it is protected for your partner
+cmd-deals = Your registered customers and when they expire
+cmd-conflicts = Open channel conflicts
+cmd-resolve = Decide a channel conflict: award it or split the sale
+cmdname-deal = deal
+cmdname-deals = deals
+cmdname-conflicts = conflicts
+cmdname-resolve = resolve
+param-expected = expected amount
+param-conflict = conflict
+param-decision = partner|split <percent>
+opt-expected = Expected amount of the deal, e.g. 80000
+opt-conflict = Conflict number
+opt-decision = The partner to award it to, or "split 60" (percent for the reporting partner)
+deal-registered = { $customer } is registered for your partner and protected until { $until }.
+deal-extended = { $customer } was already registered for your partner: protection extended until { $until }.
+deal-conflict = { $customer } is protected by another partner's registration until { $until }. A manager will decide; you will hear the outcome.
+deal-bad-customer = A customer name needs at least one letter or digit.
+deals-none = You have no registered customers. Register one with /deal ACME 80000 -- note.
+deals-header = { $count ->
+        [one] 1 registered customer:
+       *[other] { $count } registered customers:
+    }
+deals-line = { $customer } — protected until { $until } ({ $days } days left) · expected { $expected }
+deal-reminder = Your registration of { $customer } expires on { $until }. Send /deal { $customer } to renew it.
+report-conflict = { $customer } is protected by another partner's registration until { $until }: sale #{ $sale } waits until a manager decides who it counts for.
+conflict-new = ⚔️ Channel conflict #{ $conflict } over { $customer }:
+conflict-line = Conflict #{ $conflict } over { $customer }:
+conflict-holder = · { $partner } registered “{ $registered }” on { $since }, protected until { $until } · expected { $expected } · note: { $note }
+conflict-claim-sale = · { $partner } reported sale #{ $sale }: { $amount } on { $date }
+conflict-claim-deal = · { $partner } wants to register it · expected { $expected } · note: { $note }
+button-award = Award to { $partner }
+button-split-even = Split 50/50
+conflicts-none = No channel conflict is open.
+conflicts-header = { $count ->
+        [one] 1 channel conflict is
+       *[other] { $count } channel conflicts are
+    } open:
+conflict-not-found = There is no conflict #{ $conflict }. /conflicts lists the open ones.
+conflict-closed = Conflict #{ $conflict } is already closed ({ $status }); nothing changed.
+conflict-bad-split = A split gives the reporting partner a whole percent from 1 to 99, e.g. /resolve { $conflict } split 60.
+conflict-no-sale = Conflict #{ $conflict } is between two registrations and has no sale to split: award it to one partner.
+conflict-not-a-side = “{ $partner }” is not a side of conflict #{ $conflict }: award it to { $holder } or { $claimant }.
+conflict-awarded = Conflict #{ $conflict } over { $customer } is decided: awarded to { $partner }.
+conflict-sale-credited = Sale #{ $sale } ({ $amount }) is approved and credited to { $partner }.
+conflict-split-done = Conflict #{ $conflict } over { $customer } is decided: sale #{ $sale } is approved and split — { $claimant } { $percent }% ({ $claimant_amount }), { $holder } { $rest }% ({ $holder_amount }).
+your-conflict-won-sale = A manager decided the conflict over { $customer } for you: your sale #{ $sale } ({ $amount }) is approved and credited to you, and the customer is now registered for your partner.
+your-conflict-lost-sale = A manager decided the conflict over { $customer }: it stays with the partner who registered it, and your sale #{ $sale } is credited to that partner.
+your-conflict-split = A manager split your sale #{ $sale } ({ $customer }): { $percent }% is approved and credited to you ({ $amount }).
+your-conflict-won-deal = A manager decided the conflict over { $customer } for you: it is registered for your partner until { $until }.
+your-conflict-lost-deal = A manager decided the conflict over { $customer }: it stays with the partner who registered it first.
+your-deal-credited = A manager decided a conflict over your registered customer { $customer }: a sale of { $amount } is credited to you.
+your-deal-split = A manager decided a conflict over your registered customer { $customer }: { $percent }% of a sale is credited to you ({ $amount }).
+your-deal-released = A manager decided a conflict over { $customer }: it is no longer registered for your partner.
+sale-in-conflict = Sale #{ $sale } waits for channel conflict #{ $conflict }: decide it with /resolve { $conflict } <partner> or /resolve { $conflict } split <percent>.
+pending-line-conflict = #{ $sale } { $partner } · { $amount } · { $customer } — channel conflict #{ $conflict }, decide with /resolve

@@ -151,6 +151,32 @@ pub enum Command {
     Contests {
         past: bool,
     },
+    // --- community: deals ---
+    /// `/deal <customer> [expected amount] [-- note]`.
+    Deal {
+        customer: String,
+        expected: Option<AmountInput>,
+        note: Option<String>,
+    },
+    /// `/deals`: the caller's registrations in force.
+    Deals,
+    /// `/conflicts`: open channel conflicts (managers).
+    Conflicts,
+    /// `/resolve <conflict> <partner | split <percent>>`.
+    Resolve {
+        conflict: i64,
+        decision: ResolveArg,
+    },
+}
+
+// --- community: deals ---
+/// What `/resolve` decides, as written (checked against the conflict by its handler).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResolveArg {
+    /// A partner's name or id.
+    Partner(String),
+    /// `split <percent>`: the percent as written.
+    Split(String),
 }
 
 /// `/report <amount> [currency] <customer> [#category] [-- note]`: after a category the rest is

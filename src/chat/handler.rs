@@ -16,6 +16,7 @@ use crate::features::alerts::chat as alerts;
 use crate::features::audit::chat as audit_log;
 use crate::features::broadcasts::chat as broadcasts;
 use crate::features::contests::chat as contests;
+use crate::features::deals::chat as deals;
 use crate::features::funds::chat as funds;
 use crate::features::membership::chat as membership;
 use crate::features::ranking::chat as ranking;
@@ -472,6 +473,17 @@ impl App {
             Command::Broadcasts => broadcasts::recent(self, ctx, conn).await,
             Command::RankContest { contest } => contests::rank(self, ctx, conn, &contest).await,
             Command::Contests { past } => contests::contests(self, ctx, conn, past).await,
+            // --- community: deals ---
+            Command::Deal {
+                customer,
+                expected,
+                note,
+            } => deals::register(self, ctx, conn, &customer, expected, note.as_deref()).await,
+            Command::Deals => deals::list(self, ctx, conn).await,
+            Command::Conflicts => deals::conflicts(self, ctx, conn).await,
+            Command::Resolve { conflict, decision } => {
+                deals::resolve(self, ctx, conn, conflict, &decision).await
+            }
         }
     }
 }

@@ -119,6 +119,8 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         training::chat::COMMANDS,
         contests::chat::COMMANDS,
         alerts::chat::COMMANDS,
+        // --- community: deals ---
+        deals::chat::COMMANDS,
     ]
     .into_iter()
     .flatten()

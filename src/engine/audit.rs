@@ -29,11 +29,20 @@ pub enum AuditAction {
     /// A training was added from the command line, or a member completed one.
     TrainingAdd,
     TrainingComplete,
+    // --- community: deals ---
+    /// A partner registered a customer (`/deal`), or renewed its registration.
+    DealRegister,
+    DealExtend,
+    /// A claim on a customer another partner holds became a conflict; a manager decided it;
+    /// the reporter cancelled the sale it was about.
+    ConflictOpen,
+    ConflictResolve,
+    ConflictWithdraw,
 }
 
 impl AuditAction {
     /// Every action, for round-trip checks.
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 25] = [
         AuditAction::MemberAdmin,
         AuditAction::MemberJoin,
         AuditAction::PartnerCreate,
@@ -54,6 +63,12 @@ impl AuditAction {
         AuditAction::ChatUnbind,
         AuditAction::TrainingAdd,
         AuditAction::TrainingComplete,
+        // --- community: deals ---
+        AuditAction::DealRegister,
+        AuditAction::DealExtend,
+        AuditAction::ConflictOpen,
+        AuditAction::ConflictResolve,
+        AuditAction::ConflictWithdraw,
     ];
 
     /// The stored text, e.g. `partner.create`, `sale.approved`.
@@ -79,6 +94,12 @@ impl AuditAction {
             AuditAction::ChatUnbind => "chat.unbind",
             AuditAction::TrainingAdd => "training.add",
             AuditAction::TrainingComplete => "training.complete",
+            // --- community: deals ---
+            AuditAction::DealRegister => "deal.register",
+            AuditAction::DealExtend => "deal.extend",
+            AuditAction::ConflictOpen => "conflict.open",
+            AuditAction::ConflictResolve => "conflict.resolve",
+            AuditAction::ConflictWithdraw => "conflict.withdraw",
         }
     }
 

@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
-use unicode_normalization::UnicodeNormalization;
 
 use super::ids::PartnerId;
 use super::partner::{PartnerKind, name_key};
@@ -430,54 +429,6 @@ pub fn percent(ppm: i64, signed: bool) -> String {
     format!("{sign}{}.{}%", abs / 10, abs % 10)
 }
 
-/// A customer name as contests compare it: Unicode NFKC, case, spaces and punctuation folded,
-/// and legal-form suffixes (Ltd, Inc, Co., 有限公司 …) removed, so "ACME Ltd." and "acme" are
-/// one customer.
-pub fn customer_key(name: &str) -> String {
-    let folded: String = name
-        .nfkc()
-        .flat_map(char::to_lowercase)
-        .map(|c| {
-            if c.is_alphanumeric() || is_cjk(c) {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    let mut words: Vec<&str> = folded.split_whitespace().collect();
-    const SUFFIXES: &[&str] = &[
-        "ltd",
-        "limited",
-        "inc",
-        "incorporated",
-        "co",
-        "corp",
-        "corporation",
-        "llc",
-        "gmbh",
-        "plc",
-        "company",
-    ];
-    while words.len() > 1 && words.last().is_some_and(|w| SUFFIXES.contains(w)) {
-        words.pop();
-    }
-    let mut key = words.concat();
-    for suffix in ["股份有限公司", "有限责任公司", "有限公司", "公司"] {
-        if let Some(stripped) = key.strip_suffix(suffix)
-            && !stripped.is_empty()
-        {
-            key = stripped.to_string();
-            break;
-        }
-    }
-    key
-}
-
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
-}
-
 /// A place on a final board: who, their facts and score.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placed {
@@ -518,6 +469,7 @@ pub fn ordinal(n: u32) -> String {
 #[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
+    use crate::engine::customer::customer_key;
     use crate::engine::ranking::RankIndex;
 
     fn d(s: &str) -> NaiveDate {

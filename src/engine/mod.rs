@@ -6,6 +6,8 @@ pub mod amount;
 pub mod audit;
 pub mod broadcast;
 pub mod contest;
+pub mod customer;
+pub mod deal;
 pub mod ids;
 pub mod invite;
 pub mod money;

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod broadcasts;
 pub mod contests;
+pub mod deals;
 pub mod funds;
 pub mod membership;
 pub mod ranking;

@@ -82,6 +82,8 @@ impl Scheduler {
         let mut ran = broadcasts::send_due(&self.app, &self.owner).await?;
         ran += crate::features::training::service::tick(&self.app).await?;
         ran += crate::features::contests::service::run_due(&self.app, &self.owner).await?;
+        // --- community: deals ---
+        ran += crate::features::deals::service::send_reminders(&self.app).await?;
         for job in &self.app.config.jobs.run {
             ran += self.tick_job(job).await?;
         }

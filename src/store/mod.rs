@@ -12,6 +12,7 @@ pub mod audit;
 pub mod broadcasts;
 pub mod contest_boards;
 pub mod contests;
+pub mod deals;
 pub mod handled;
 pub mod inbox;
 pub mod incentives;

@@ -229,3 +229,51 @@ pub async fn date_and_customer(conn: &mut Conn, id: SaleId) -> Result<(String, S
         .await?;
     Ok((col(&row, "sale_date")?, col(&row, "customer")?))
 }
+
+// --- community: deals ---
+
+/// Gives a pending sale to `partner` at the amounts given, approved, as a manager's decision of
+/// a channel conflict. `false` if it was no longer pending (someone else decided first).
+#[allow(clippy::too_many_arguments)]
+pub async fn approve_reassigned(
+    conn: &mut Conn,
+    id: SaleId,
+    partner: PartnerId,
+    amount_minor: i64,
+    program_minor: i64,
+    decided_by: MemberId,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE sales SET partner_id = $1, amount_minor = $2, program_minor = $3, \
+         status = 'approved', decided_by = $4, decided_at = $5, reason = $6 \
+         WHERE id = $7 AND status = 'pending'",
+    )
+    .bind(partner.0)
+    .bind(amount_minor)
+    .bind(program_minor)
+    .bind(decided_by.0)
+    .bind(now)
+    .bind(reason)
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A sale's local date, customer key and category (a split part copies them).
+pub async fn date_key_and_category(
+    conn: &mut Conn,
+    id: SaleId,
+) -> Result<(String, String, Option<String>)> {
+    let row = sqlx::query("SELECT sale_date, customer_key, category FROM sales WHERE id = $1")
+        .bind(id.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((
+        col(&row, "sale_date")?,
+        col(&row, "customer_key")?,
+        col(&row, "category")?,
+    ))
+}

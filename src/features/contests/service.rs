@@ -17,6 +17,7 @@ use crate::chat::reply::{Msg, Reply};
 use crate::engine::contest::{
     self, Award, Contest, ContestChats, Entrant, Facts, Metric, Phase, Placed, Rule, Shown,
 };
+use crate::engine::customer::customer_key;
 use crate::engine::ids::PartnerId;
 use crate::engine::money::Money;
 use crate::engine::partner::Partner;
@@ -200,7 +201,7 @@ async fn rebuild(app: &App, conn: &mut Conn, contest: &Contest) -> store::Result
             *customers
                 .entry(partner)
                 .or_default()
-                .entry(contest::customer_key(&name))
+                .entry(customer_key(&name))
                 .or_default() += n;
         }
     }
@@ -221,7 +222,7 @@ async fn rebuild(app: &App, conn: &mut Conn, contest: &Contest) -> store::Result
             let before: HashSet<String> = stored::customers_before(conn, partner_id, &from)
                 .await?
                 .iter()
-                .map(|c| contest::customer_key(c))
+                .map(|c| customer_key(c))
                 .collect();
             for (key, n) in bought {
                 let is_new = !before.contains(key);
@@ -294,7 +295,7 @@ pub async fn on_sale_change(
         }
         let mut new_customers = 0;
         if contest.metric == Metric::NewCustomers {
-            let key = contest::customer_key(change.customer);
+            let key = customer_key(change.customer);
             let (after, known) =
                 stored::bump_customer(conn, &contest.id, p.id, &key, change.count).await?;
             let is_new = match known {
@@ -302,7 +303,7 @@ pub async fn on_sale_change(
                 None => {
                     let start = contest.start.to_string();
                     let before = stored::customers_before(conn, p.id, &start).await?;
-                    let is_new = !before.iter().any(|c| contest::customer_key(c) == key);
+                    let is_new = !before.iter().any(|c| customer_key(c) == key);
                     stored::set_customer_new(conn, &contest.id, p.id, &key, is_new).await?;
                     is_new
                 }

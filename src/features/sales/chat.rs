@@ -15,6 +15,8 @@ use crate::engine::ids::SaleId;
 use crate::engine::money::Money;
 use crate::engine::partner::name_key;
 use crate::engine::sale::{self as sale_rules, Sale, SaleAction, SaleSource, SaleStatus};
+use crate::features::deals::chat as deals_chat;
+use crate::features::deals::service as deals;
 use crate::store::sales::{Inserted, NewSale};
 use crate::store::totals;
 use crate::store::{self, audit, members, partners, sales};
@@ -101,7 +103,12 @@ pub(crate) async fn report(
         .program
         .auto_approve_below
         .map(|v| Money::new(v, program));
-    let status = sale_rules::initial_status(SaleSource::Chat, false, program_amount, limit);
+    // A customer another partner registered: the sale waits for a manager (channel conflict).
+    let held = deals::held_by_another(&mut *conn, partner_id, &args.customer, ctx.now).await?;
+    let status = match held {
+        Some(_) => SaleStatus::Pending,
+        None => sale_rules::initial_status(SaleSource::Chat, false, program_amount, limit),
+    };
     let period = app.period_at(ctx.now);
     let new = NewSale {
         partner_id,
@@ -128,9 +135,44 @@ pub(crate) async fn report(
         Inserted::Existing(sale) => (sale, true),
     };
     let mut replies = vec![report_reply(app, ctx, &sale, totals_now, &mut *conn).await?];
-    // Managers were told when the sale was first stored; a redelivery tells nobody again.
-    if sale.status == SaleStatus::Pending && !redelivered {
-        replies.extend(notify_managers(&mut *conn, &sale).await?);
+    if sale.status != SaleStatus::Pending {
+        return Ok(replies);
+    }
+    if redelivered {
+        // Managers were told when the sale was first stored; a redelivery tells nobody again,
+        // but the reporter hears again that it waits for a conflict.
+        if let Some(open) = crate::store::deals::open_for_sale(&mut *conn, sale.id).await?
+            && let Some(held) = crate::store::deals::get(&mut *conn, open.deal_id).await?
+        {
+            replies.push(deals_chat::held_line(
+                app,
+                &sale.customer,
+                sale.id.0,
+                held.expires_at,
+            ));
+        }
+        return Ok(replies);
+    }
+    match &held {
+        Some(held) => {
+            let claim = deals::NewClaim {
+                customer: &sale.customer,
+                claimant: partner_id,
+                member: Some(ctx.member.id),
+                sale: Some(sale.id),
+                expected_minor: None,
+                note: None,
+            };
+            let conflict = deals::open_conflict(&mut *conn, held, claim, ctx.now).await?;
+            replies.push(deals_chat::held_line(
+                app,
+                &sale.customer,
+                sale.id.0,
+                held.expires_at,
+            ));
+            replies.extend(deals_chat::conflict_notices(app, &mut *conn, conflict).await?);
+        }
+        None => replies.extend(notify_managers(&mut *conn, &sale).await?),
     }
     Ok(replies)
 }
@@ -237,6 +279,9 @@ pub(crate) async fn decide(
         .await?
         .filter(|s| action != SaleAction::Cancel || Some(s.partner_id) == ctx.member.partner_id)
         .ok_or_else(|| user(Msg::new("sale-not-found").int("sale", sale_id.0)))?;
+    if action != SaleAction::Cancel {
+        deals_chat::refuse_if_held(&mut *conn, sale.id).await?;
+    }
     let to = sale_rules::transition(&sale, action, ctx.member.id).map_err(|e| {
         user(match e {
             sale_rules::TransitionError::AlreadyDecided(s) => Msg::new("sale-already-decided")
@@ -265,7 +310,9 @@ pub(crate) async fn decide(
                 .text("status", "?"),
         ));
     }
-    if action != SaleAction::Cancel {
+    if action == SaleAction::Cancel {
+        deals::withdraw_for_sale(&mut *conn, sale.id, ctx.member.id, ctx.now).await?;
+    } else {
         audit::record(
             &mut *conn,
             Some(ctx.member.id),
@@ -326,6 +373,17 @@ pub(crate) async fn pending(app: &App, ctx: &mut Ctx<'_>, conn: &mut store::Conn
         Msg::new("pending-header").int("count", list.len() as i64),
     )];
     for (sale, partner) in list {
+        if let Some(open) = crate::store::deals::open_for_sale(&mut *conn, sale.id).await? {
+            replies.push(Reply::here(
+                Msg::new("pending-line-conflict")
+                    .int("sale", sale.id.0)
+                    .text("partner", partner)
+                    .text("amount", sale.amount.format())
+                    .text("customer", &sale.customer)
+                    .int("conflict", open.id),
+            ));
+            continue;
+        }
         replies.push(
             Reply::here(
                 Msg::new("pending-line")

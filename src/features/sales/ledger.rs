@@ -3,7 +3,8 @@
 //! corrections of locked statements — always move in the same transaction as the sale.
 
 use crate::app::App;
-use crate::engine::ids::MemberId;
+use crate::engine::ids::{MemberId, PartnerId, SaleId};
+use crate::engine::money::Money;
 use crate::engine::sale::{Sale, SaleStatus, totals_change};
 use crate::features::contests::service as contests;
 use crate::store::sales::{self, Inserted, NewSale};
@@ -116,4 +117,100 @@ async fn move_contests(
         count: change.approved_count,
     };
     contests::on_sale_change(app, conn, change, now).await
+}
+
+// --- community: deals ---
+
+/// One partner's part of a sale a manager credited in a channel conflict, in minor units of the
+/// sale's currency and of the program's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CreditPart {
+    pub partner: PartnerId,
+    pub amount_minor: i64,
+    pub program_minor: i64,
+}
+
+/// Credits a pending sale held back by a channel conflict, approved, to `parts`: the first part
+/// becomes the sale itself (its partner and amounts replaced), every further part a new
+/// approved sale of the same customer, date and category (idempotency key
+/// `conflict:<sale>:<n>`). The reporter's pending total loses the sale and each part's partner
+/// gains its part, so period totals, rankings, statements (computed from sales) and contest
+/// standings follow, all in the caller's transaction. The new sales' ids are returned;
+/// `Ok(None)` if the sale was no longer pending (nothing changed).
+#[allow(clippy::too_many_arguments)]
+pub async fn credit_held_sale(
+    app: &App,
+    conn: &mut Conn,
+    sale: &Sale,
+    parts: &[CreditPart],
+    by: MemberId,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<Option<Vec<SaleId>>> {
+    let Some((first, rest)) = parts.split_first() else {
+        return Ok(Some(Vec::new()));
+    };
+    if sale.status != SaleStatus::Pending
+        || !sales::approve_reassigned(
+            &mut *conn,
+            sale.id,
+            first.partner,
+            first.amount_minor,
+            first.program_minor,
+            by,
+            reason,
+            now,
+        )
+        .await?
+    {
+        return Ok(None);
+    }
+    crate::telemetry::sale_approved(sale.source.as_str());
+    let held = totals_change(
+        Some(SaleStatus::Pending),
+        SaleStatus::Cancelled,
+        program_minor(sale)?,
+    );
+    totals::apply(&mut *conn, &sale.period, sale.partner_id, held, now).await?;
+    let (date, customer_key, category) = sales::date_key_and_category(&mut *conn, sale.id).await?;
+    let currency = sale.amount.currency();
+    let program = sale.program_amount.currency();
+    let credited = Sale {
+        partner_id: first.partner,
+        amount: Money::from_minor(first.amount_minor, currency),
+        program_amount: Money::from_minor(first.program_minor, program),
+        status: SaleStatus::Approved,
+        ..sale.clone()
+    };
+    let change = totals_change(None, SaleStatus::Approved, first.program_minor);
+    totals::apply(&mut *conn, &sale.period, first.partner, change, now).await?;
+    if change.approved_minor != 0 {
+        correct_if_locked(app, conn, &credited, now).await?;
+        move_contests(app, conn, &credited, &date, &sale.customer, change, now).await?;
+    }
+    let mut added = Vec::with_capacity(rest.len());
+    for (n, part) in rest.iter().enumerate() {
+        let new = NewSale {
+            partner_id: part.partner,
+            amount: Money::from_minor(part.amount_minor, currency),
+            program_amount: Money::from_minor(part.program_minor, program),
+            customer: sale.customer.clone(),
+            customer_key: customer_key.clone(),
+            category: category.clone(),
+            quantity: None,
+            evidence: None,
+            note: reason.map(str::to_string),
+            sale_date: date.clone(),
+            period: sale.period.clone(),
+            source: sale.source,
+            idempotency_key: format!("conflict:{}:{}", sale.id, n + 1),
+            status: SaleStatus::Approved,
+            reporter: None,
+            reported_at: now,
+        };
+        if let (Inserted::New(part_sale), _) = record_sale(app, conn, &new, now).await? {
+            added.push(part_sale.id);
+        }
+    }
+    Ok(Some(added))
 }

@@ -114,8 +114,11 @@ fn render_whole(i18n: &I18n, reply: &Reply, locale: Locale) -> (String, Vec<Crea
                 .iter()
                 .enumerate()
                 .map(|(i, b)| {
+                    // Discord refuses a label over 80 characters ("Award to <a long
+                    // partner name>"): clipped rather than losing the whole message.
+                    let label: String = i18n.render(locale, &b.label).chars().take(80).collect();
                     CreateButton::new(b.action.clone())
-                        .label(i18n.render(locale, &b.label))
+                        .label(label)
                         .style(if i == 0 {
                             ButtonStyle::Success
                         } else {
