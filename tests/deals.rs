@@ -2,8 +2,8 @@
 //! the scheduler's reminder round, on SQLite and on PostgreSQL: registering, renewing, listing
 //! and expiry; conflicts opened by `/report` and by `/deal`; privacy (nothing the reporter is
 //! told names the other partner or their amounts); awards to either side; splits whose parts
-//! sum exactly, followed by totals, rankings and statements; refused decisions that change
-//! nothing; the reminder before expiry, once.
+//! sum exactly, followed by totals, rankings, statements and contest standings; refused
+//! decisions that change nothing; the reminder before expiry, once.
 
 use rally::app::App;
 use rally::chat::handler::{Incoming, Outcome};
@@ -57,8 +57,21 @@ async fn tg(app: &App, user: &str, id: u64, text: &str) -> Outcome {
 /// The demo program plus two partners whose members speak on Telegram (so every notice to
 /// them is an outbox row), and the console manager.
 async fn setup(db: &TestDb) -> (App, TestClock) {
+    setup_with(db, "").await
+}
+
+/// [`setup`] with more configuration (contests) after the demo's.
+async fn setup_with(db: &TestDb, extra: &str) -> (App, TestClock) {
     let clock = TestClock::new();
-    let app = rally_testkit::app(db, &clock);
+    let text = format!("{}{extra}", rally::demo::DEMO_CONFIG);
+    let mut config = rally::config::from_toml_str(&text, "test", &|_| None).expect("config");
+    config.database.url = db.url.clone();
+    let app = App::new(
+        db.store.clone(),
+        std::sync::Arc::new(config),
+        Box::new(clock.clone()),
+    )
+    .expect("app");
     assert!(rally::demo::seed(&app).await.expect("seed"));
     for (n, (partner, user)) in [(HOLDER, HOLDER_TG), (REPORTER, REPORTER_TG)]
         .into_iter()
@@ -323,8 +336,30 @@ async fn a_report_on_a_held_customer_waits_and_tells_nothing_of_the_holder(db: &
     assert_private(&seen);
 }
 
+/// A contest running on the test clock's day (2026-11-15).
+const CONTEST: &str = r#"
+[[contests]]
+id = "nov"
+name = "November Cup"
+metric = "sales_amount"
+start = "2026-11-01"
+end = "2026-11-30"
+"#;
+
+/// The partner's approved amount in the November contest's standings (0: none).
+async fn contest_value(app: &App, partner: PartnerId) -> i64 {
+    use rally::features::contests::service as contests;
+    let contest = contests::find(app, "nov").expect("contest");
+    let mut conn = app.store.read().await.expect("conn");
+    contests::board(app, &mut conn, contest, Some(partner))
+        .await
+        .expect("board")
+        .mine
+        .map_or(0, |facts| facts.amount_minor)
+}
+
 async fn a_split_sums_exactly_and_totals_rankings_statements_follow(db: &TestDb) {
-    let (app, _clock) = setup(db).await;
+    let (app, _clock) = setup_with(db, CONTEST).await;
     register_holder(&app, 10).await;
     let holder = partner_id(&app, HOLDER).await;
     let reporter = partner_id(&app, REPORTER).await;
@@ -356,6 +391,8 @@ async fn a_split_sums_exactly_and_totals_rankings_statements_follow(db: &TestDb)
     assert_eq!(statement_sales(&app, holder).await, h);
     assert_eq!(board_value(&app, reporter).await, Some(r));
     assert_eq!(board_value(&app, holder).await, Some(h));
+    assert_eq!(contest_value(&app, reporter).await, r);
+    assert_eq!(contest_value(&app, holder).await, h);
     let text = rally_testkit::text(&app, &split);
     assert!(text.contains("407.41") && text.contains("827.16"), "{text}");
     assert_eq!(sale(&app, sale_id).await.partner_id, reporter);
@@ -402,10 +439,11 @@ async fn a_split_sums_exactly_and_totals_rankings_statements_follow(db: &TestDb)
     assert_eq!(t.approved_minor, r + parts[0].2);
     assert_eq!(totals_of(&app, holder).await.approved_minor, h + parts[1].2);
     assert_eq!(statement_sales(&app, holder).await, h + parts[1].2);
+    assert_eq!(contest_value(&app, holder).await, h + parts[1].2);
 }
 
 async fn awards_credit_the_sale_or_the_registration(db: &TestDb) {
-    let (app, _clock) = setup(db).await;
+    let (app, _clock) = setup_with(db, CONTEST).await;
     register_holder(&app, 10).await;
     let holder = partner_id(&app, HOLDER).await;
     let reporter = partner_id(&app, REPORTER).await;
@@ -436,6 +474,8 @@ async fn awards_credit_the_sale_or_the_registration(db: &TestDb) {
         (0, 0, 0)
     );
     assert_eq!(board_value(&app, reporter).await, None);
+    assert_eq!(contest_value(&app, holder).await, 200_000);
+    assert_eq!(contest_value(&app, reporter).await, 0);
     let held = tg(&app, HOLDER_TG, 22, "/deals").await;
     assert!(has(&held, "deals-line"));
 
@@ -453,6 +493,7 @@ async fn awards_credit_the_sale_or_the_registration(db: &TestDb) {
     assert!(has(&decided, "conflict-awarded"), "{:?}", keys(&decided));
     assert_eq!(sale(&app, sale_id).await.partner_id, reporter);
     assert_eq!(totals_of(&app, reporter).await.approved_minor, 300_000);
+    assert_eq!(contest_value(&app, reporter).await, 300_000);
     assert_eq!(
         keys(&tg(&app, HOLDER_TG, 25, "/deals").await),
         ["deals-none"]
