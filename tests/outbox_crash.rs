@@ -1,7 +1,12 @@
 //! `rally run` killed with -9 in the middle of a 500-message broadcast: after a restart every
-//! member has the message (none missed), and at most the rows that were in flight at the kill
-//! are sent twice (the sender's concurrency plus one group of outcomes being committed). On
-//! SQLite, and on PostgreSQL when `RALLY_TEST_POSTGRES_URL` is set.
+//! member has the message (none missed), and only deliveries whose outcome was not committed
+//! before the kill are sent again: a row recorded as sent is never sent twice. On SQLite, and on
+//! PostgreSQL when `RALLY_TEST_POSTGRES_URL` is set.
+//!
+//! How many deliveries were uncommitted at the kill depends on how fast the database commits
+//! (the sender keeps delivering while a group of outcomes commits): on a quiet machine about the
+//! sender's concurrency, on a machine busy with builds it can be every delivery so far. The test
+//! asserts the exact property, not a timing.
 
 use std::collections::HashMap;
 use std::process::Command;
@@ -18,17 +23,17 @@ use rally_testkit::TestDb;
 use rally_testkit::telegram::{FakeTelegram, spawn_rally_run};
 
 const MEMBERS: i64 = 500;
-/// Deliveries in flight at once (the sender's concurrency) plus one group of outcomes.
-const IN_FLIGHT_WINDOW: usize = 64;
 
 const CONFIG: &str = r#"
 [program]
 name = "Crash"
 timezone = "UTC"
 
+# The lease must outlast a claimed row's wait for its turn plus its group's commit, or the
+# instance itself takes the row again: 2 s was too short on a machine whose fsync took 300 ms.
 [outbox]
 telegram_per_second = 200
-lease_seconds = 2
+lease_seconds = 8
 "#;
 
 async fn prepare(db: &TestDb) {
@@ -100,15 +105,32 @@ async fn kill_mid_broadcast(db: &TestDb) {
         .expect("the broadcast is under way");
     first.kill().expect("kill -9");
     let _ = first.wait();
+    // Requests the killed process had already written still reach the fake: let them land.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let before_restart = delivered(&fake).len();
+    // What the killed instance committed as sent: those rows must never go out again.
+    let committed: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
+        .fetch_one(db.store.pool())
+        .await
+        .expect("count");
+    let uncommitted = before_restart.saturating_sub(committed.0 as usize);
     assert!(
         (100..MEMBERS as usize).contains(&before_restart),
         "killed mid-broadcast: {before_restart} delivered"
     );
 
     let mut second = spawn_rally_run(env!("CARGO_BIN_EXE_rally"), &fake, &db.url, Some(&config));
+    // Until every member has the message and every outcome is committed (the last group's
+    // commit may trail the last delivery).
     let deadline = Instant::now() + Duration::from_secs(60);
-    while (delivered(&fake).len() as i64) < MEMBERS && Instant::now() < deadline {
+    while Instant::now() < deadline {
+        let unsent: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'")
+            .fetch_one(db.store.pool())
+            .await
+            .expect("count");
+        if delivered(&fake).len() as i64 >= MEMBERS && unsent.0 == 0 {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let _ = Command::new("kill")
@@ -120,10 +142,13 @@ async fn kill_mid_broadcast(db: &TestDb) {
     let per_chat = delivered(&fake);
     assert_eq!(per_chat.len() as i64, MEMBERS, "no member missed");
     let twice: usize = per_chat.values().map(|n| n - 1).sum();
-    eprintln!("killed after {before_restart} deliveries; {twice} delivered twice");
+    eprintln!(
+        "killed after {before_restart} deliveries ({} committed as sent); {twice} delivered twice",
+        committed.0
+    );
     assert!(
-        twice <= IN_FLIGHT_WINDOW,
-        "{twice} duplicates, more than the {IN_FLIGHT_WINDOW} rows in flight"
+        twice <= uncommitted,
+        "{twice} duplicates, more than the {uncommitted} deliveries not committed at the kill"
     );
     let pending: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status <> 'sent'")
         .fetch_one(db.store.pool())
