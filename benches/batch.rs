@@ -369,8 +369,24 @@ fn report(scale: Scale, f: &Figures) {
     );
 }
 
+/// Whether `program --version` runs.
+fn available(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 fn main() {
     let rally = PathBuf::from(env!("CARGO_BIN_EXE_rally"));
+    if !(available("sqlite3") && available("/usr/bin/time")) {
+        assert!(
+            test_mode(),
+            "benches/batch.rs needs `sqlite3` (the baselines) and `/usr/bin/time` (GNU time)"
+        );
+        println!("batch: sqlite3 or /usr/bin/time missing: smoke run skipped");
+        return;
+    }
     let scales: &[Scale] = if test_mode() {
         &[SMALL]
     } else {

@@ -388,9 +388,21 @@ fn locked_doc(s: &Snapshot, plans: &LockedPlans) -> store::Result<StatementDoc> 
     };
     let name = locked.partner.clone();
     let facts = locked.facts(s.partner, &s.period);
+    let doc = statement_doc(currency, s.partner, &name, period, chosen, &facts);
+    // The stored total is what was paid out on: a build whose engine computed another amount
+    // from the same facts and plan must not pass silently.
+    if doc.total_minor != s.total_minor {
+        tracing::error!(
+            partner = %s.partner,
+            period = %s.period,
+            stored = s.total_minor,
+            computed = doc.total_minor,
+            "a locked statement computes to another total than the one locked"
+        );
+    }
     Ok(StatementDoc {
         locked: true,
-        ..statement_doc(currency, s.partner, &name, period, chosen, &facts)
+        ..doc
     })
 }
 
