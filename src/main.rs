@@ -77,6 +77,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             })
             .await
         }
+        // --- throughput: partners import (issue 14) ---
+        Command::Import {
+            what: ImportWhat::Partners { file },
+        } => {
+            with_app(load_config(path)?, async |app| {
+                cli::import::import_partners(app, &file).await
+            })
+            .await
+        }
         Command::Targets { action } => {
             with_app(load_config(path)?, async |app| {
                 cli::targets::targets(app, action).await

@@ -227,7 +227,32 @@ pub(crate) enum ImportWhat {
         /// The CSV file.
         file: PathBuf,
     },
+    // --- throughput: partners import (issue 14) ---
+    /// Import partners from a CSV file (UTF-8, comma-separated, first line a header).
+    #[command(long_about = IMPORT_PARTNERS_HELP)]
+    Partners {
+        /// The CSV file.
+        file: PathBuf,
+    },
 }
+
+pub(crate) const IMPORT_PARTNERS_HELP: &str =
+    "Import partners from a CSV file (UTF-8, comma-separated, first line a header).
+
+Columns, in any order (names are case-insensitive; any other column is an error):
+  name       required: the partner's name
+  kind       optional: dealer (default), agent, wholesaler, retailer or distributor
+  region     optional: region (plans and contests may be assigned by region)
+  tier       optional: tier name
+  potential  optional: sales potential in the program currency, e.g. 500000 or 50万
+
+Importing is idempotent by name: a partner whose name exists (ignoring case, width and
+spacing) is left unchanged and counted as already present, so importing the same file again
+adds nothing. Bad rows are reported with their line number and reason and skipped; good rows
+are stored in transactions of 10,000 rows, each new partner with its audit entry.
+
+Prints: imported N, already present M, rejected K.
+Exit status: 0 if no row was rejected, 1 if any was (or the file could not be imported).";
 
 pub(crate) const IMPORT_SALES_HELP: &str =
     "Import sales from a CSV file (UTF-8, comma-separated, first line a header).
@@ -250,8 +275,8 @@ comes from; a row without one is recognised by file name, line number and conten
 importing the same file again stores nothing twice (but after rows are inserted above it in an
 edited file, a row counts as new: use external_id for files that change).
 
-Bad rows are reported with their line number and reason and skipped; good rows are stored,
-in transactions of 500 rows. A missing or unknown column is an error before anything is
+Bad rows are reported with their line number and reason and skipped; good rows are stored
+in transactions of 10,000 rows. A missing or unknown column is an error before anything is
 stored. A progress bar is shown when standard error is a terminal.
 
 Prints: imported N, already present M, rejected K.

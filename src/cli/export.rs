@@ -1,9 +1,11 @@
-//! `rally export statements`: a period's statements for payout, as JSON or CSV.
+//! `rally export statements`: a period's statements for payout, as JSON or CSV, written to
+//! standard output as they are read (memory stays flat however many partners there are).
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use rally::app::App;
-use rally::features::statements::service::{export_csv, export_json};
+use rally::features::statements::service::{write_csv, write_json};
 
 use super::args::ExportFormat;
 use super::period_arg;
@@ -14,10 +16,14 @@ pub(crate) async fn export_statements(
     format: ExportFormat,
 ) -> anyhow::Result<ExitCode> {
     let period = period_arg(app, period)?;
-    let docs = rally::features::statements::service::statements_of_period(app, period).await?;
+    let mut out = std::io::BufWriter::new(std::io::stdout());
     match format {
-        ExportFormat::Json => println!("{}", serde_json::to_string_pretty(&export_json(&docs))?),
-        ExportFormat::Csv => print!("{}", export_csv(&docs)?),
+        ExportFormat::Json => {
+            write_json(app, period, &mut out).await?;
+            writeln!(out)?;
+        }
+        ExportFormat::Csv => write_csv(app, period, &mut out).await?,
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

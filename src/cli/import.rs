@@ -1,13 +1,18 @@
-//! `rally import sales`: a CSV file of sales, with a progress bar on a terminal.
+//! `rally import sales` and `rally import partners`: CSV files, with a progress bar on a
+//! terminal.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rally::app::App;
-use rally::features::sales::import;
+use rally::features::membership::import as partners_import;
+use rally::features::sales::import::{self, ImportReport};
 
-pub(crate) async fn import_sales(app: &App, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+/// The opened file, the name it is known by and a progress bar when standard error is a
+/// terminal.
+fn open(file: &Path) -> anyhow::Result<(std::fs::File, String, Option<ProgressBar>)> {
     let input = std::fs::File::open(file)
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
     let size = input.metadata().map(|m| m.len()).unwrap_or(0);
@@ -24,7 +29,15 @@ pub(crate) async fn import_sales(app: &App, file: &std::path::Path) -> anyhow::R
         }
         bar
     });
-    let result = import::import_sales(app, input, &source_name, bar.as_ref()).await;
+    Ok((input, source_name, bar))
+}
+
+/// Prints the rejected rows and the summary; the exit status says whether any row was rejected.
+fn finish(
+    file: &Path,
+    bar: Option<ProgressBar>,
+    result: anyhow::Result<ImportReport>,
+) -> anyhow::Result<ExitCode> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -38,4 +51,18 @@ pub(crate) async fn import_sales(app: &App, file: &std::path::Path) -> anyhow::R
     } else {
         ExitCode::FAILURE
     })
+}
+
+pub(crate) async fn import_sales(app: &App, file: &Path) -> anyhow::Result<ExitCode> {
+    let (input, source_name, bar) = open(file)?;
+    let result = import::import_sales(app, input, &source_name, bar.as_ref()).await;
+    finish(file, bar, result)
+}
+
+// --- throughput: partners import (issue 14) ---
+
+pub(crate) async fn import_partners(app: &App, file: &Path) -> anyhow::Result<ExitCode> {
+    let (input, _, bar) = open(file)?;
+    let result = partners_import::import_partners(app, input, bar.as_ref()).await;
+    finish(file, bar, result)
 }

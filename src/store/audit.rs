@@ -71,3 +71,38 @@ pub async fn recent(conn: &mut Conn, limit: i64) -> Result<Vec<AuditEntry>> {
         })
         .collect()
 }
+
+// --- throughput: batch imports (issue 14) ---
+
+/// One entry for [`record_many`].
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    pub actor: Option<MemberId>,
+    pub action: AuditAction,
+    pub subject: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// Appends many entries at `now` with multi-row inserts (what [`record`] does for one).
+pub async fn record_many(conn: &mut Conn, entries: &[NewEntry], now: i64) -> Result<()> {
+    for chunk in entries.chunks(200) {
+        let text = format!(
+            "INSERT INTO audit_log (at, actor_id, action, subject, before_state, after_state) \
+             VALUES {}",
+            super::values_list(conn, chunk.len(), 6, "")
+        );
+        let mut query = sqlx::query(super::sql(text));
+        for e in chunk {
+            query = query
+                .bind(now)
+                .bind(e.actor.map(|a| a.0))
+                .bind(e.action.as_str())
+                .bind(e.subject.as_str())
+                .bind(e.before.as_ref().map(|v| v.to_string()))
+                .bind(e.after.as_ref().map(|v| v.to_string()));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}

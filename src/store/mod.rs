@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{Any, AnyPool, ConnectOptions, Executor};
 
 pub use sqlx::AnyConnection as Conn;
 /// A write transaction.
@@ -92,7 +92,11 @@ impl Store {
             }
             _ => url.to_string(),
         };
-        let options = AnyConnectOptions::from_str(&url)?;
+        // sqlx warns about every statement slower than a second. Batch work (an import, a
+        // close, an export) runs such statements by design, and the warning landed in the
+        // user's terminal: it belongs in the log at debug level (`RALLY_LOG=sqlx=debug`).
+        let options = AnyConnectOptions::from_str(&url)?
+            .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 4,
@@ -191,4 +195,38 @@ pub(crate) fn parse_col<T>(
 /// are ever spliced in; every value is bound as a parameter.
 pub(crate) fn sql(text: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(text)
+}
+
+// --- throughput: multi-row statements (issue 14) ---
+
+/// The `VALUES` list of a multi-row statement: `rows` tuples of `columns` placeholders, with
+/// `extra` appended verbatim after each tuple's placeholders (a constant SQL expression, or "").
+/// SQLite gets anonymous `?` placeholders: sqlx resolves numbered ones (`$7`) by name there,
+/// which costs quadratically in their number; PostgreSQL needs `$1`, `$2`, ….
+pub(crate) fn values_list(conn: &Conn, rows: usize, columns: usize, extra: &str) -> String {
+    let postgres = totals::is_postgres(conn);
+    let mut out = String::with_capacity(rows * (columns * 5 + extra.len() + 4));
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            if postgres {
+                out.push('$');
+                out.push_str(&(r * columns + c + 1).to_string());
+            } else {
+                out.push('?');
+            }
+        }
+        if !extra.is_empty() {
+            out.push_str(", ");
+            out.push_str(extra);
+        }
+        out.push(')');
+    }
+    out
 }

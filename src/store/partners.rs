@@ -120,3 +120,66 @@ pub async fn list(conn: &mut Conn) -> Result<Vec<Partner>> {
         .await?;
     rows.iter().map(from_row).collect()
 }
+
+// --- throughput: batch imports (issue 14) ---
+
+/// Every partner's id, name and name key (see [`name_key`]), in one read: batch imports resolve
+/// partner references in memory instead of two lookups per distinct name.
+pub async fn directory(conn: &mut Conn) -> Result<Vec<(PartnerId, String, String)>> {
+    let rows = sqlx::query("SELECT id, name, name_key FROM partners")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                PartnerId(col(r, "id")?),
+                col(r, "name")?,
+                col(r, "name_key")?,
+            ))
+        })
+        .collect()
+}
+
+/// Inserts many partners with multi-row statements; a name (by [`name_key`]) that exists is
+/// skipped. Returns the partners stored now. Names must be unique (by key) within `news`.
+pub async fn insert_many(conn: &mut Conn, news: &[NewPartner], now: i64) -> Result<Vec<Partner>> {
+    let mut created = Vec::new();
+    for chunk in news.chunks(200) {
+        // The constant status follows each row's seven placeholders.
+        let text = format!(
+            "INSERT INTO partners (name, name_key, kind, region, tier, joined_at, \
+             potential_minor, status) VALUES {} ON CONFLICT (name_key) DO NOTHING \
+             RETURNING {COLUMNS}",
+            super::values_list(conn, chunk.len(), 7, "'active'")
+        );
+        let mut query = sqlx::query(sql(text));
+        for new in chunk {
+            query = query
+                .bind(new.name.trim())
+                .bind(name_key(&new.name))
+                .bind(new.kind.as_str())
+                .bind(new.region.as_deref())
+                .bind(new.tier.as_deref())
+                .bind(now)
+                .bind(new.potential_minor);
+        }
+        let rows = query.fetch_all(&mut *conn).await?;
+        for row in &rows {
+            created.push(from_row(row)?);
+        }
+    }
+    Ok(created)
+}
+
+/// Up to `limit` partners with ids above `after`, by id (keyset pages: an export reads every
+/// partner without holding them all).
+pub async fn page(conn: &mut Conn, after: PartnerId, limit: i64) -> Result<Vec<Partner>> {
+    let rows = sqlx::query(sql(format!(
+        "SELECT {COLUMNS} FROM partners WHERE id > $1 ORDER BY id LIMIT $2"
+    )))
+    .bind(after.0)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}

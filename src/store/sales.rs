@@ -277,3 +277,55 @@ pub async fn date_key_and_category(
         col(&row, "category")?,
     ))
 }
+
+/// Rows per multi-row sales insert: 17 values each, well under SQLite's 32,766 variables.
+const INSERT_CHUNK: usize = 100;
+
+/// Stores many sales with multi-row `INSERT … ON CONFLICT DO NOTHING` statements (one round
+/// trip per [`INSERT_CHUNK`] rows instead of one per row); a sale whose (source, idempotency key)
+/// is stored already is skipped. Returns, per sale in order, whether it was stored now. The
+/// keys must be unique within `news` (the caller keeps the first of a repeated key).
+pub async fn insert_many(conn: &mut Conn, news: &[&NewSale]) -> Result<Vec<bool>> {
+    let mut stored = Vec::with_capacity(news.len());
+    for chunk in news.chunks(INSERT_CHUNK) {
+        let text = format!(
+            "INSERT INTO sales (partner_id, amount_minor, currency, program_minor, customer, \
+             customer_key, category, quantity, note, sale_date, period, source, idempotency_key, \
+             status, reporter_id, reported_at, evidence) VALUES {} \
+             ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING idempotency_key",
+            super::values_list(conn, chunk.len(), 17, "")
+        );
+        let mut query = sqlx::query(sql(text));
+        for new in chunk {
+            query = query
+                .bind(new.partner_id.0)
+                .bind(minor(&new.amount)?)
+                .bind(new.amount.currency().code().to_string())
+                .bind(minor(&new.program_amount)?)
+                .bind(new.customer.as_str())
+                .bind(new.customer_key.as_str())
+                .bind(new.category.as_deref())
+                .bind(new.quantity)
+                .bind(new.note.as_deref())
+                .bind(new.sale_date.as_str())
+                .bind(new.period.as_str())
+                .bind(new.source.as_str())
+                .bind(new.idempotency_key.as_str())
+                .bind(new.status.as_str())
+                .bind(new.reporter.map(|m| m.0))
+                .bind(new.reported_at)
+                .bind(new.evidence.as_deref());
+        }
+        let rows = query.fetch_all(&mut *conn).await?;
+        let mut new_keys = std::collections::HashSet::with_capacity(rows.len());
+        for row in &rows {
+            new_keys.insert(col::<String>(row, "idempotency_key")?);
+        }
+        stored.extend(
+            chunk
+                .iter()
+                .map(|n| new_keys.contains(n.idempotency_key.as_str())),
+        );
+    }
+    Ok(stored)
+}

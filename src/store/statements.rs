@@ -108,59 +108,37 @@ pub async fn closed_periods(conn: &mut Conn) -> Result<Vec<String>> {
 pub struct Snapshot {
     pub partner: PartnerId,
     pub period: String,
+    /// The plan version it was computed with (`None`: no plan applied).
+    pub plan: Option<(String, u32)>,
+    pub currency: String,
     pub total_minor: i64,
-    /// The statement document, JSON.
+    /// The locked document: its facts (see `features::statements::service`), or the full
+    /// statement as JSON for periods locked before facts were stored.
     pub document: String,
 }
 
-/// A snapshot with what the `statements` row records besides it.
-#[derive(Clone, Debug)]
-pub struct SnapshotRow {
-    pub snapshot: Snapshot,
-    pub plan: Option<(String, u32)>,
-}
+/// Rows per multi-row snapshot insert.
+const SNAPSHOT_CHUNK: usize = 250;
 
 /// Inserts many snapshots with multi-row statements: closing a period writes one row per
 /// partner, and one round trip per row would dominate the close.
-pub async fn insert_snapshots(
-    conn: &mut Conn,
-    rows: &[SnapshotRow],
-    currency: &str,
-    now: i64,
-) -> Result<()> {
-    // 50 rows (400 parameters) per statement: sqlx resolves every `$N` parameter by name on
-    // SQLite, which costs quadratically in the parameter count; larger chunks were slower.
-    for chunk in rows.chunks(50) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 8;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8
-                )
-            })
-            .collect();
-        let mut query = sqlx::query(super::sql(format!(
+pub async fn insert_snapshots(conn: &mut Conn, rows: &[Snapshot], now: i64) -> Result<()> {
+    for chunk in rows.chunks(SNAPSHOT_CHUNK) {
+        let text = format!(
             "INSERT INTO statements (partner_id, period, plan_id, plan_version, currency, \
              total_minor, lines, locked_at) VALUES {}",
-            values.join(", ")
-        )));
+            super::values_list(conn, chunk.len(), 8, "")
+        );
+        let mut query = sqlx::query(super::sql(text));
         for row in chunk {
             query = query
-                .bind(row.snapshot.partner.0)
-                .bind(row.snapshot.period.clone())
-                .bind(row.plan.as_ref().map(|p| p.0.clone()))
+                .bind(row.partner.0)
+                .bind(row.period.as_str())
+                .bind(row.plan.as_ref().map(|p| p.0.as_str()))
                 .bind(row.plan.as_ref().map(|p| i64::from(p.1)))
-                .bind(currency.to_string())
-                .bind(row.snapshot.total_minor)
-                .bind(row.snapshot.document.clone())
+                .bind(row.currency.as_str())
+                .bind(row.total_minor)
+                .bind(row.document.as_str())
                 .bind(now);
         }
         query.execute(&mut *conn).await?;
@@ -168,19 +146,23 @@ pub async fn insert_snapshots(
     Ok(())
 }
 
-/// Inserts one snapshot (see [`insert_snapshots`] for many).
-pub async fn insert_snapshot(
-    conn: &mut Conn,
-    snapshot: &Snapshot,
-    plan: Option<(&str, u32)>,
-    currency: &str,
-    now: i64,
-) -> Result<()> {
-    let row = SnapshotRow {
-        snapshot: snapshot.clone(),
-        plan: plan.map(|(id, v)| (id.to_string(), v)),
-    };
-    insert_snapshots(conn, std::slice::from_ref(&row), currency, now).await
+const SNAPSHOT_COLUMNS: &str = "partner_id, period, plan_id, plan_version, currency, \
+     total_minor, lines";
+
+fn snapshot_row(r: &sqlx::any::AnyRow) -> Result<Snapshot> {
+    let plan_id: Option<String> = col(r, "plan_id")?;
+    let plan_version: Option<i64> = col(r, "plan_version")?;
+    Ok(Snapshot {
+        partner: PartnerId(col(r, "partner_id")?),
+        period: col(r, "period")?,
+        plan: match (plan_id, plan_version) {
+            (Some(id), Some(v)) => Some((id, u32::try_from(v).unwrap_or(0))),
+            _ => None,
+        },
+        currency: col(r, "currency")?,
+        total_minor: col(r, "total_minor")?,
+        document: col(r, "lines")?,
+    })
 }
 
 pub async fn snapshot(
@@ -188,40 +170,71 @@ pub async fn snapshot(
     partner: PartnerId,
     period: &str,
 ) -> Result<Option<Snapshot>> {
-    let row = sqlx::query(
-        "SELECT total_minor, lines FROM statements WHERE partner_id = $1 AND period = $2",
-    )
+    let row = sqlx::query(super::sql(format!(
+        "SELECT {SNAPSHOT_COLUMNS} FROM statements WHERE partner_id = $1 AND period = $2"
+    )))
     .bind(partner.0)
     .bind(period)
     .fetch_optional(&mut *conn)
     .await?;
-    row.map(|r| {
-        Ok(Snapshot {
-            partner,
-            period: period.to_string(),
-            total_minor: col(&r, "total_minor")?,
-            document: col(&r, "lines")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(snapshot_row).transpose()
 }
 
-/// Every snapshot of a period, by partner id.
-pub async fn snapshots(conn: &mut Conn, period: &str) -> Result<Vec<Snapshot>> {
+/// Every snapshot of a period, by partner id, as a stream: an export writes each as it is
+/// read, so its memory does not grow with the number of partners.
+pub fn snapshots<'c>(
+    conn: &'c mut Conn,
+    period: &'c str,
+) -> impl futures_util::Stream<Item = Result<Snapshot>> + 'c {
+    use futures_util::StreamExt;
+    sqlx::query(super::sql(format!(
+        "SELECT {SNAPSHOT_COLUMNS} FROM statements WHERE period = $1 ORDER BY partner_id"
+    )))
+    .bind(period)
+    .fetch(conn)
+    .map(|row| snapshot_row(&row?))
+}
+
+/// Stores the plan versions a period's statements were locked with (once per period, plan
+/// and version; a second close of the same period is refused before this).
+pub async fn insert_plans(
+    conn: &mut Conn,
+    period: &str,
+    plans: &[(String, u32, String)],
+) -> Result<()> {
+    for (id, version, definition) in plans {
+        sqlx::query(
+            "INSERT INTO statement_plans (period, plan_id, plan_version, definition) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(period)
+        .bind(id.as_str())
+        .bind(i64::from(*version))
+        .bind(definition.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The plan versions a period was locked with: (plan id, version) → definition (JSON).
+pub async fn plans_of_period(
+    conn: &mut Conn,
+    period: &str,
+) -> Result<HashMap<(String, u32), String>> {
     let rows = sqlx::query(
-        "SELECT partner_id, total_minor, lines FROM statements WHERE period = $1 ORDER BY partner_id",
+        "SELECT plan_id, plan_version, definition FROM statement_plans WHERE period = $1",
     )
     .bind(period)
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(Snapshot {
-                partner: PartnerId(col(r, "partner_id")?),
-                period: period.to_string(),
-                total_minor: col(r, "total_minor")?,
-                document: col(r, "lines")?,
-            })
+            let version: i64 = col(r, "plan_version")?;
+            Ok((
+                (col(r, "plan_id")?, u32::try_from(version).unwrap_or(0)),
+                col(r, "definition")?,
+            ))
         })
         .collect()
 }

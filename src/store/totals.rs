@@ -198,3 +198,77 @@ pub async fn get(conn: &mut Conn, period: &str, partner: PartnerId) -> Result<Pe
         pending_count: col(&row, "pending_count")?,
     })
 }
+
+// --- throughput: one upsert per partner per batch (issue 14) ---
+
+/// Rows per multi-row totals upsert.
+const APPLY_CHUNK: usize = 200;
+
+/// Adds many changes at once, with multi-row upserts: what [`apply`] does for one, for a batch
+/// of sales aggregated per (period, partner) — each pair must appear once. Every row of a period
+/// gets the same change stamp (on SQLite the period's next sequence number, read once here):
+/// they commit together, so a ranking index syncing from the stamps sees all of them or none.
+pub async fn apply_many(
+    conn: &mut Conn,
+    changes: &[(String, PartnerId, Delta)],
+    now: i64,
+) -> Result<()> {
+    let postgres = is_postgres(conn);
+    let mut stamps: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    if !postgres {
+        for (period, _, _) in changes {
+            if stamps.contains_key(period.as_str()) {
+                continue;
+            }
+            let row = sqlx::query(
+                "SELECT COALESCE(MAX(change_seq), 0) + 1 AS next FROM period_totals \
+                 WHERE period = $1",
+            )
+            .bind(period.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+            stamps.insert(period.as_str(), col(&row, "next")?);
+        }
+    }
+    for chunk in changes.chunks(APPLY_CHUNK) {
+        // PostgreSQL: the writing transaction's id, as in `change_stamp`.
+        let (columns, extra) = if postgres {
+            (8, "(pg_current_xact_id()::text::bigint)")
+        } else {
+            (9, "")
+        };
+        let text = format!(
+            "INSERT INTO period_totals (period, partner_id, approved_minor, approved_count, \
+             approved_at, provisional_minor, provisional_at, pending_count, change_seq) \
+             VALUES {} \
+             ON CONFLICT (period, partner_id) DO UPDATE SET \
+               approved_minor = period_totals.approved_minor + excluded.approved_minor, \
+               approved_count = period_totals.approved_count + excluded.approved_count, \
+               approved_at = CASE WHEN excluded.approved_minor <> 0 THEN excluded.approved_at \
+                             ELSE period_totals.approved_at END, \
+               provisional_minor = period_totals.provisional_minor + excluded.provisional_minor, \
+               provisional_at = CASE WHEN excluded.provisional_minor <> 0 \
+                                THEN excluded.provisional_at ELSE period_totals.provisional_at END, \
+               pending_count = period_totals.pending_count + excluded.pending_count, \
+               change_seq = excluded.change_seq",
+            super::values_list(conn, chunk.len(), columns, extra)
+        );
+        let mut query = sqlx::query(sql(text));
+        for (period, partner, delta) in chunk {
+            query = query
+                .bind(period.as_str())
+                .bind(partner.0)
+                .bind(delta.approved_minor)
+                .bind(delta.approved_count)
+                .bind(now)
+                .bind(delta.provisional_minor)
+                .bind(now)
+                .bind(delta.pending_count);
+            if !postgres {
+                query = query.bind(stamps.get(period.as_str()).copied().unwrap_or(1));
+            }
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -16,6 +16,8 @@ pub enum Source {
     Chat,
     Cli,
     Demo,
+    /// `rally import partners`.
+    Import,
 }
 
 impl Source {
@@ -24,6 +26,7 @@ impl Source {
             Source::Chat => "chat",
             Source::Cli => "cli",
             Source::Demo => "demo",
+            Source::Import => "import",
         }
     }
 }
@@ -43,13 +46,28 @@ pub async fn create(
     let Some(created) = partners::insert(&mut *conn, new, now).await? else {
         return Ok(None);
     };
+    let entry = creation_entry(&created, actor, source);
     audit::record(
         &mut *conn,
-        actor,
-        AuditAction::PartnerCreate,
-        &format!("partner {}", created.id),
+        entry.actor,
+        entry.action,
+        &entry.subject,
         None,
-        Some(&json!({
+        entry.after.as_ref(),
+        now,
+    )
+    .await?;
+    Ok(Some(created))
+}
+
+/// The audit entry of a partner's creation.
+fn creation_entry(created: &Partner, actor: Option<MemberId>, source: Source) -> audit::NewEntry {
+    audit::NewEntry {
+        actor,
+        action: AuditAction::PartnerCreate,
+        subject: format!("partner {}", created.id),
+        before: None,
+        after: Some(json!({
             "name": created.name,
             "kind": created.kind.as_str(),
             "region": created.region,
@@ -57,8 +75,25 @@ pub async fn create(
             "potential_minor": created.potential_minor,
             "source": source.as_str(),
         })),
-        now,
-    )
-    .await?;
-    Ok(Some(created))
+    }
+}
+
+/// [`create`] for many partners at once (`rally import partners`), with multi-row statements:
+/// the partners whose name exists already are skipped; every partner stored gets its
+/// `partner.create` entry. Names must be unique (by key) within `news`. Returns the partners
+/// stored now.
+pub async fn create_many(
+    conn: &mut Conn,
+    news: &[NewPartner],
+    actor: Option<MemberId>,
+    source: Source,
+    now: i64,
+) -> store::Result<Vec<Partner>> {
+    let created = partners::insert_many(&mut *conn, news, now).await?;
+    let entries: Vec<audit::NewEntry> = created
+        .iter()
+        .map(|p| creation_entry(p, actor, source))
+        .collect();
+    audit::record_many(&mut *conn, &entries, now).await?;
+    Ok(created)
 }

@@ -4,8 +4,10 @@
 //! The header names the columns, in any order: `partner,amount,date,customer` are required;
 //! `currency,category,quantity,external_id,verified` are optional; any other column is an error.
 //! Each bad row is reported with its line number and skipped; good rows are kept. Rows are
-//! stored in batches of [`BATCH_ROWS`] per transaction: a crash loses at most the batch in
-//! flight, and importing the file again skips what was stored (see [`idempotency_key`]).
+//! checked as they are read and stored in batches of [`BATCH_ROWS`] per transaction, through
+//! the ledger's batch path (multi-row inserts, one totals upsert per partner and period): a
+//! crash loses at most the batch in flight, and importing the file again skips what was
+//! stored (see [`idempotency_key`]).
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -15,11 +17,13 @@ use super::intake::{Intake, Problem, SaleText};
 use crate::app::App;
 use crate::engine::audit::AuditAction;
 use crate::engine::sale::SaleSource;
-use crate::store::sales::Inserted;
+use crate::store::sales::NewSale;
 use crate::store::{self, audit};
 
-/// Rows per transaction.
-pub const BATCH_ROWS: usize = 500;
+/// Rows per transaction: a crash loses at most this many rows' work (importing the file again
+/// stores them). Big enough that per-batch work (one totals upsert per partner and period, the
+/// commit's fsync) is spread over many rows.
+pub const BATCH_ROWS: usize = 10_000;
 
 /// Columns every file must have.
 pub const REQUIRED_COLUMNS: [&str; 4] = ["partner", "amount", "date", "customer"];
@@ -281,7 +285,7 @@ pub async fn import_sales(
 ) -> anyhow::Result<ImportReport> {
     let mut file = CsvFile::open(reader);
     let columns = file.header()?;
-    let mut import = Importer::new(app, source_name);
+    let mut import = Importer::new(app, source_name).await?;
     let mut line = 1;
     loop {
         let more = file.next_record().map_err(|e| {
@@ -308,16 +312,17 @@ pub async fn import_sales(
     Ok(report)
 }
 
-/// The CSV reader over the input, with the tape that turns record offsets into line numbers.
-struct CsvFile<R: Read> {
+/// The CSV reader over the input, with the tape that turns record offsets into line numbers
+/// (also the partners import's, `features::membership::import`).
+pub(crate) struct CsvFile<R: Read> {
     csv: csv::Reader<Recording<R>>,
     tape: Arc<Mutex<Tape>>,
     /// The record last read.
-    record: csv::ByteRecord,
+    pub(crate) record: csv::ByteRecord,
 }
 
 impl<R: Read> CsvFile<R> {
-    fn open(reader: R) -> CsvFile<R> {
+    pub(crate) fn open(reader: R) -> CsvFile<R> {
         let tape = Arc::new(Mutex::new(Tape::default()));
         let csv = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -335,22 +340,30 @@ impl<R: Read> CsvFile<R> {
 
     /// Reads the header line and finds the columns in it.
     fn header(&mut self) -> Result<Columns, ImportError> {
-        if !self.next_record()? {
+        if !self.header_record()? {
             return Err(ImportError::Empty);
         }
-        // Moves the tape past the header, so data lines are counted from there.
-        self.line();
         Columns::from_header(&self.record)
     }
 
+    /// Reads the header line into `self.record`; `false` if the input is empty.
+    pub(crate) fn header_record(&mut self) -> csv::Result<bool> {
+        if !self.next_record()? {
+            return Ok(false);
+        }
+        // Moves the tape past the header, so data lines are counted from there.
+        self.line();
+        Ok(true)
+    }
+
     /// Reads the next record into `self.record`; `false` at the end of the input.
-    fn next_record(&mut self) -> csv::Result<bool> {
+    pub(crate) fn next_record(&mut self) -> csv::Result<bool> {
         self.csv.read_byte_record(&mut self.record)
     }
 
     /// The line the record last read starts on. Call once per record: the tape forgets what
     /// came before it.
-    fn line(&self) -> u64 {
+    pub(crate) fn line(&self) -> u64 {
         let start = self.record.position().map_or(0, |p| p.byte());
         self.tape
             .lock()
@@ -359,59 +372,26 @@ impl<R: Read> CsvFile<R> {
     }
 
     /// Bytes of input read so far, for the progress bar.
-    fn byte_position(&self) -> u64 {
+    pub(crate) fn byte_position(&self) -> u64 {
         self.csv.position().byte()
     }
 }
 
-/// The transaction rows are stored in, [`BATCH_ROWS`] at a time.
+/// The rows read and checked since the last commit: stored together, [`BATCH_ROWS`] at a time.
 #[derive(Default)]
 struct Batch {
-    tx: Option<store::Tx>,
-    rows: usize,
+    sales: Vec<NewSale>,
     /// First line of the batch in flight: what a crash or error would lose.
     first_line: u64,
 }
 
 impl Batch {
-    /// The batch's transaction, begun at `line` if none is in flight.
-    async fn conn(&mut self, app: &App, line: u64) -> anyhow::Result<&mut store::Tx> {
-        match self.tx {
-            Some(ref mut tx) => Ok(tx),
-            None => {
-                self.first_line = line;
-                let tx = app
-                    .store
-                    .begin()
-                    .await
-                    .map_err(|e| stopped_at(e, line, line))?;
-                Ok(self.tx.insert(tx))
-            }
-        }
-    }
-
-    /// Counts a stored row; commits when the batch is full (`true` then).
-    async fn stored(&mut self, line: u64) -> anyhow::Result<bool> {
-        self.rows += 1;
-        if self.rows < BATCH_ROWS {
-            return Ok(false);
-        }
-        let Some(done) = self.tx.take() else {
-            return Ok(false);
-        };
-        done.commit()
-            .await
-            .map_err(|e| stopped_at(e, line, self.first_line))?;
-        self.rows = 0;
-        Ok(true)
-    }
-
     /// The first line not stored if the import stopped after `line`.
     fn unstored_from(&self, line: u64) -> u64 {
-        if self.tx.is_some() {
-            self.first_line
-        } else {
+        if self.sales.is_empty() {
             line + 1
+        } else {
+            self.first_line
         }
     }
 }
@@ -419,13 +399,13 @@ impl Batch {
 /// Where the batch stands after one row.
 #[derive(Debug, PartialEq, Eq)]
 enum AfterRow {
-    /// The row was stored, rejected or skipped; the batch in flight (if any) stays open.
+    /// The row was kept for the batch in flight, rejected or skipped.
     BatchOpen,
-    /// The row was stored and completed a batch, which is committed.
+    /// The row completed a batch, which is committed.
     BatchCommitted,
 }
 
-/// One import in progress: what every row needs, the partners looked up so far, the batch in
+/// One import in progress: what every row needs, the partners (all read once), the batch in
 /// flight and the counts.
 struct Importer<'a> {
     app: &'a App,
@@ -436,18 +416,21 @@ struct Importer<'a> {
 }
 
 impl<'a> Importer<'a> {
-    fn new(app: &'a App, source_name: &'a str) -> Importer<'a> {
-        Importer {
+    async fn new(app: &'a App, source_name: &'a str) -> anyhow::Result<Importer<'a>> {
+        let mut intake = Intake::new(app, SaleSource::Import);
+        let mut conn = app.store.read().await?;
+        intake.load_partners(&mut conn).await?;
+        Ok(Importer {
             app,
             source_name,
-            intake: Intake::new(app, SaleSource::Import),
+            intake,
             batch: Batch::default(),
             report: ImportReport::default(),
-        }
+        })
     }
 
-    /// Checks one record and stores it, or records why it is rejected. Errors are database
-    /// errors, which stop the import.
+    /// Checks one record and keeps it for the batch, or records why it is rejected; stores
+    /// the batch when it is full. Errors are database errors, which stop the import.
     async fn row(
         &mut self,
         columns: &Columns,
@@ -463,35 +446,52 @@ impl<'a> Importer<'a> {
             Ok(sale) => sale,
             Err(problems) => return Ok(self.reject(line, joined(&problems))),
         };
-        // Begins the batch's transaction if none is in flight; then the line it began at.
-        self.batch.conn(self.app, line).await?;
-        let batch_line = self.batch.first_line;
-        let conn = self.batch.conn(self.app, line).await?;
-        let partner = self
-            .intake
-            .partner(conn, sale.partner)
-            .await
-            .map_err(|e| stopped_at(e, line, batch_line))?;
+        let partner = match self.intake.partner_loaded(sale.partner) {
+            Some(found) => found,
+            None => anyhow::bail!("the partner directory was not loaded"),
+        };
         let partner_id = match partner {
             Ok(id) => id,
             Err(problem) => return Ok(self.reject(line, problem.message)),
         };
         let key = idempotency_key(sale.external_id, self.source_name, line, record);
-        let new = self.intake.new_sale(&sale, partner_id, key);
-        let inserted = self
-            .intake
-            .record(conn, &new)
+        if self.batch.sales.is_empty() {
+            self.batch.first_line = line;
+        }
+        self.batch
+            .sales
+            .push(self.intake.new_sale(&sale, partner_id, key));
+        if self.batch.sales.len() < BATCH_ROWS {
+            return Ok(AfterRow::BatchOpen);
+        }
+        let tx = self.store_batch(line).await?;
+        tx.commit()
+            .await
+            .map_err(|e| stopped_at(e, line, self.batch.first_line))?;
+        self.batch.sales.clear();
+        Ok(AfterRow::BatchCommitted)
+    }
+
+    /// Stores the batch in flight in a new transaction, left open for the caller to commit;
+    /// counts what was stored (the counts of a batch that then fails to commit are not
+    /// reported: the error stops the import).
+    async fn store_batch(&mut self, line: u64) -> anyhow::Result<store::Tx> {
+        let batch_line = self.batch.first_line;
+        let mut tx = self
+            .app
+            .store
+            .begin()
             .await
             .map_err(|e| stopped_at(e, line, batch_line))?;
-        match inserted {
-            Inserted::New(_) => self.report.imported += 1,
-            Inserted::Existing(_) => self.report.duplicates += 1,
-        }
-        Ok(if self.batch.stored(line).await? {
-            AfterRow::BatchCommitted
-        } else {
-            AfterRow::BatchOpen
-        })
+        let stored = self
+            .intake
+            .record_many(&mut tx, &self.batch.sales)
+            .await
+            .map_err(|e| stopped_at(e, line, batch_line))?;
+        let new = stored.iter().filter(|s| **s).count() as u64;
+        self.report.imported += new;
+        self.report.duplicates += stored.len() as u64 - new;
+        Ok(tx)
     }
 
     fn reject(&mut self, line: u64, reason: String) -> AfterRow {
@@ -499,13 +499,14 @@ impl<'a> Importer<'a> {
         AfterRow::BatchOpen
     }
 
-    /// Writes the audit entry with the totals and commits it with the last batch; with no
-    /// batch in flight, every row is stored already. `line` is the last line read.
+    /// Stores the last batch and writes the audit entry with the totals in its transaction.
+    /// `line` is the last line read.
     async fn finish(mut self, line: u64) -> anyhow::Result<ImportReport> {
         let unstored = self.batch.unstored_from(line);
-        let mut conn = match self.batch.tx.take() {
-            Some(conn) => conn,
-            None => self.app.store.begin().await?,
+        let mut conn = if self.batch.sales.is_empty() {
+            self.app.store.begin().await?
+        } else {
+            self.store_batch(line).await?
         };
         audit::record(
             &mut conn,
@@ -563,11 +564,11 @@ fn row_fields<'r>(
 }
 
 /// A database error that stopped the import at `line`, saying what is stored.
-fn stopped_at(e: impl Into<anyhow::Error>, line: u64, batch_line: u64) -> anyhow::Error {
+pub(crate) fn stopped_at(e: impl Into<anyhow::Error>, line: u64, batch_line: u64) -> anyhow::Error {
     e.into().context(stopped_batch(line, batch_line))
 }
 
-fn stopped_batch(line: u64, batch_line: u64) -> String {
+pub(crate) fn stopped_batch(line: u64, batch_line: u64) -> String {
     format!(
         "import stopped at line {line}; rows before line {batch_line} are stored, the rest not: \
          importing the file again skips what is stored"

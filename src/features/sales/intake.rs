@@ -105,6 +105,14 @@ pub struct Intake<'a> {
     today: NaiveDate,
     auto_approve_below: Option<Money>,
     partners: HashMap<String, Result<PartnerId, String>>,
+    /// Every partner, when loaded ([`Intake::load_partners`]): lookups then never query.
+    directory: Option<Directory>,
+}
+
+/// Every partner by name key and by id (batch imports).
+struct Directory {
+    by_key: HashMap<String, PartnerId>,
+    names: HashMap<PartnerId, String>,
 }
 
 impl<'a> Intake<'a> {
@@ -123,7 +131,56 @@ impl<'a> Intake<'a> {
                 .auto_approve_below
                 .map(|v| Money::new(v, program)),
             partners: HashMap::new(),
+            directory: None,
         }
+    }
+
+    /// Reads every partner once, so [`Intake::partner`] answers from memory from now on: a
+    /// batch import names thousands of partners, each worth two lookups otherwise.
+    pub async fn load_partners(&mut self, conn: &mut store::Conn) -> store::Result<()> {
+        let mut by_key = HashMap::new();
+        let mut names = HashMap::new();
+        for (id, name, key) in partners::directory(conn).await? {
+            by_key.insert(key, id);
+            names.insert(id, name);
+        }
+        self.directory = Some(Directory { by_key, names });
+        Ok(())
+    }
+
+    /// The lookup of [`partners::find_by_name_or_id`], answered from the loaded directory.
+    fn find_loaded(directory: &Directory, text: &str) -> Result<PartnerId, String> {
+        let by_name = directory.by_key.get(&name_key(text)).copied();
+        let by_id = match text.trim().parse::<i64>() {
+            Ok(id) if id > 0 && directory.names.contains_key(&PartnerId(id)) => Some(PartnerId(id)),
+            _ => None,
+        };
+        match (by_name, by_id) {
+            (Some(by_name), Some(by_id)) if by_name != by_id => Err(format!(
+                "partner {text:?} is ambiguous: it is the name of partner {} and the id of {:?}",
+                by_name,
+                directory.names.get(&by_id).map_or("", String::as_str)
+            )),
+            (Some(p), _) | (None, Some(p)) => Ok(p),
+            (None, None) => Err(format!(
+                "unknown partner {text:?}: no partner has this name or id"
+            )),
+        }
+    }
+
+    /// [`Intake::partner`] without a connection, once [`Intake::load_partners`] ran (`None`
+    /// before).
+    pub fn partner_loaded(&mut self, text: &str) -> Option<Result<PartnerId, Problem>> {
+        let directory = self.directory.as_ref()?;
+        let found = match self.partners.get(text) {
+            Some(known) => known.clone(),
+            None => {
+                let found = Self::find_loaded(directory, text);
+                self.partners.insert(text.to_string(), found.clone());
+                found
+            }
+        };
+        Some(found.map_err(|m| Problem::new("partner", m)))
     }
 
     /// The instant the records are stored at.
@@ -237,6 +294,9 @@ impl<'a> Intake<'a> {
         conn: &mut store::Conn,
         text: &str,
     ) -> store::Result<Result<PartnerId, Problem>> {
+        if let Some(found) = self.partner_loaded(text) {
+            return Ok(found);
+        }
         if let Some(known) = self.partners.get(text) {
             return Ok(known.clone().map_err(|m| Problem::new("partner", m)));
         }
@@ -285,6 +345,16 @@ impl<'a> Intake<'a> {
             reporter: None,
             reported_at: self.now,
         }
+    }
+
+    /// Stores many sales through the ledger on `conn` (the caller's transaction); per sale,
+    /// whether it was stored now (see [`ledger::record_sales`]).
+    pub async fn record_many(
+        &self,
+        conn: &mut store::Conn,
+        news: &[NewSale],
+    ) -> store::Result<Vec<bool>> {
+        ledger::record_sales(self.app, conn, news, self.now).await
     }
 
     /// Stores the sale through the ledger on `conn` (the caller's transaction).

@@ -1,0 +1,354 @@
+//! Batch imports (issue 14): `rally import partners`, and the sales import's batch path
+//! (multi-row inserts, one totals upsert per partner and period) keeping what the one-by-one
+//! ledger did — period totals, contest standings, corrections of locked periods — and locked
+//! statements stored as facts reading back exactly as they were computed. On SQLite and, when
+//! `RALLY_TEST_POSTGRES_URL` is set, PostgreSQL.
+
+use std::sync::Arc;
+
+use rally::app::App;
+use rally::engine::audit::AuditAction;
+use rally::engine::ids::PartnerId;
+use rally::engine::partner::PartnerKind;
+use rally::engine::period::Period;
+use rally::features::membership::import::import_partners;
+use rally::features::sales::import::{ImportReport, import_sales};
+use rally::features::statements::service as statements;
+use rally::store::{Store, audit, partners, totals};
+use rally_testkit::{TestClock, TestDb, on_both_backends};
+use sqlx::Row;
+
+on_both_backends!(
+    partners_good_and_bad_rows_by_line,
+    partners_reimport_changes_nothing,
+    sales_batches_keep_totals_contests_and_corrections,
+    locked_statements_read_back_as_computed,
+);
+
+/// The demo program (CNY, monthly) with a sales-amount contest and a new-customers contest
+/// running through November 2026; the clock is 2026-11-15.
+fn app_on(db: &TestDb, clock: &TestClock) -> App {
+    let text = format!(
+        "{}{}",
+        rally::demo::DEMO_CONFIG,
+        r#"
+[[contests]]
+id = "cup"
+name = "November Cup"
+metric = "sales_amount"
+start = "2026-11-01"
+end = "2026-11-30"
+
+[[contests]]
+id = "fresh"
+name = "New Faces"
+metric = "new_customers"
+start = "2026-11-01"
+end = "2026-11-30"
+"#
+    );
+    let mut config = rally::config::from_toml_str(&text, "test", &|_| None).expect("config");
+    config.database.url = db.url.clone();
+    App::new(db.store.clone(), Arc::new(config), Box::new(clock.clone())).expect("app")
+}
+
+async fn import_p(app: &App, csv: &str) -> ImportReport {
+    import_partners(app, csv.as_bytes(), None)
+        .await
+        .expect("import partners")
+}
+
+async fn import_s(app: &App, csv: &str, name: &str) -> ImportReport {
+    import_sales(app, csv.as_bytes(), name, None)
+        .await
+        .expect("import sales")
+}
+
+async fn audit_count(store: &Store, action: AuditAction) -> usize {
+    let mut conn = store.read().await.expect("conn");
+    audit::recent(&mut conn, 10_000)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == action)
+        .count()
+}
+
+async fn partner_id(store: &Store, name: &str) -> PartnerId {
+    let mut conn = store.read().await.expect("conn");
+    partners::find_by_name(&mut conn, name)
+        .await
+        .expect("find")
+        .expect("partner exists")
+        .id
+}
+
+const PARTNERS: &str = "\
+Name,kind,region,tier,potential
+ACME Trading,agent,East,gold,50万
+
+,,,,
+Globex,,West,,
+Initech,shop,East,,
+,dealer,East,,
+Hooli,retailer,,,12x
+Stark,retailer,,,100USD
+acme   trading,dealer,,,
+Umbrella,distributor,North,silver,
+Wayne,dealer,East
+";
+
+async fn partners_good_and_bad_rows_by_line(db: &TestDb) {
+    let clock = TestClock::new();
+    let app = app_on(db, &clock);
+    let report = import_p(&app, PARTNERS).await;
+    let rejected: Vec<(u64, &str)> = report
+        .rejected
+        .iter()
+        .map(|r| (r.line, r.reason.as_str()))
+        .collect();
+    assert_eq!(
+        rejected,
+        vec![
+            (
+                6,
+                "unknown kind \"shop\": use one of dealer, agent, wholesaler, retailer, distributor"
+            ),
+            (7, "name is empty"),
+            (8, "bad potential \"12x\": not an amount: \"12x\""),
+            (
+                9,
+                "bad potential \"100USD\": give it in the program currency, CNY"
+            ),
+            (12, "the row has 3 fields, the header has 5"),
+        ],
+        "{:#?}",
+        report.rejected
+    );
+    // ACME, Globex, Umbrella; "acme   trading" is ACME again (same name key).
+    assert_eq!((report.imported, report.duplicates), (3, 1));
+    let mut conn = app.store.read().await.expect("conn");
+    let acme = partners::find_by_name(&mut conn, "ACME Trading")
+        .await
+        .expect("find")
+        .expect("acme");
+    assert_eq!(acme.kind, PartnerKind::Agent);
+    assert_eq!(
+        (acme.region.as_deref(), acme.tier.as_deref()),
+        (Some("East"), Some("gold"))
+    );
+    assert_eq!(acme.potential_minor, Some(50_000_000));
+    let globex = partners::find_by_name(&mut conn, "Globex")
+        .await
+        .expect("find")
+        .expect("globex");
+    assert_eq!(globex.kind, PartnerKind::Dealer);
+    assert_eq!(globex.tier, None);
+    drop(conn);
+    assert_eq!(audit_count(&app.store, AuditAction::PartnerCreate).await, 3);
+}
+
+async fn partners_reimport_changes_nothing(db: &TestDb) {
+    let clock = TestClock::new();
+    let app = app_on(db, &clock);
+    let mut csv = String::from("name,region\n");
+    for n in 0..12_000 {
+        csv.push_str(&format!("Partner {n:05},East\n"));
+    }
+    let first = import_p(&app, &csv).await;
+    assert_eq!((first.imported, first.duplicates), (12_000, 0));
+    assert!(first.rejected.is_empty());
+    let again = import_p(&app, &csv).await;
+    assert_eq!((again.imported, again.duplicates), (0, 12_000));
+    let mut conn = app.store.read().await.expect("conn");
+    assert_eq!(partners::list(&mut conn).await.expect("list").len(), 12_000);
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'partner.create'")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("count")
+        .get("n");
+    assert_eq!(n, 12_000);
+}
+
+async fn standing(store: &Store, contest: &str, partner: PartnerId) -> (i64, i64, i64) {
+    let mut conn = store.read().await.expect("conn");
+    sqlx::query(
+        "SELECT amount_minor, sales_count, new_customers FROM contest_standings \
+         WHERE contest_id = $1 AND partner_id = $2",
+    )
+    .bind(contest)
+    .bind(partner.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .expect("standing")
+    .map_or((0, 0, 0), |r| {
+        (
+            r.get("amount_minor"),
+            r.get("sales_count"),
+            r.get("new_customers"),
+        )
+    })
+}
+
+async fn sales_batches_keep_totals_contests_and_corrections(db: &TestDb) {
+    let clock = TestClock::new();
+    let app = app_on(db, &clock);
+    import_p(&app, "name,region\nAlpha,East\nBeta,West\n").await;
+    let (alpha, beta) = (
+        partner_id(&app.store, "Alpha").await,
+        partner_id(&app.store, "Beta").await,
+    );
+
+    // October: an open period before the contests: the bulk path.
+    let october = "partner,amount,date,customer,external_id\n\
+                   Alpha,1000,2026-10-03,Globex,O1\n\
+                   Alpha,2000,2026-10-04,Initech,O2\n\
+                   Beta,500,2026-10-05,Globex,O3\n";
+    let report = import_s(&app, october, "oct.csv").await;
+    assert_eq!((report.imported, report.duplicates), (3, 0));
+    let t = totals::get(&mut app.store.read().await.expect("conn"), "2026-10", alpha)
+        .await
+        .expect("totals");
+    assert_eq!((t.approved_minor, t.approved_count), (300_000, 2));
+    let closed = statements::close_period(&app, Period::parse("2026-10").expect("period"), None)
+        .await
+        .expect("close");
+    assert_eq!(closed.statements, 2);
+
+    // A second file: October again (locked: a correction), November approved (the contests)
+    // and pending (totals only), a key repeated in the file, one already stored.
+    let mixed = "partner,amount,date,customer,external_id,verified\n\
+                 Alpha,4000,2026-10-20,Hooli,O4,\n\
+                 Alpha,300,2026-11-02,Globex,N1,\n\
+                 Alpha,700,2026-11-03,Globex,N2,\n\
+                 Alpha,900,2026-11-04,Wayne,N3,no\n\
+                 Beta,100,2026-11-05,Stark,N4,\n\
+                 Beta,100,2026-11-05,Stark,N4,\n\
+                 Alpha,1000,2026-10-03,Globex,O1,\n";
+    let report = import_s(&app, mixed, "mixed.csv").await;
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!((report.imported, report.duplicates), (5, 2));
+
+    let mut conn = app.store.read().await.expect("conn");
+    let nov_alpha = totals::get(&mut conn, "2026-11", alpha).await.expect("t");
+    assert_eq!(
+        (
+            nov_alpha.approved_minor,
+            nov_alpha.approved_count,
+            nov_alpha.provisional_minor,
+            nov_alpha.pending_count
+        ),
+        (100_000, 2, 190_000, 1)
+    );
+    let nov_beta = totals::get(&mut conn, "2026-11", beta).await.expect("t");
+    assert_eq!(
+        (nov_beta.approved_minor, nov_beta.approved_count),
+        (10_000, 1)
+    );
+    let oct_alpha = totals::get(&mut conn, "2026-10", alpha).await.expect("t");
+    assert_eq!(
+        (oct_alpha.approved_minor, oct_alpha.approved_count),
+        (700_000, 3)
+    );
+    drop(conn);
+
+    // Contests: approved November sales only.
+    assert_eq!(standing(&app.store, "cup", alpha).await, (100_000, 2, 0));
+    assert_eq!(standing(&app.store, "cup", beta).await, (10_000, 1, 0));
+    // New customers: Alpha sold to Globex in October already (Wayne is pending); Stark is new
+    // to Beta.
+    assert_eq!(standing(&app.store, "fresh", alpha).await.2, 0);
+    assert_eq!(standing(&app.store, "fresh", beta).await.2, 1);
+
+    // The locked October statement did not move; the difference the late sale makes is an
+    // adjustment in November, exactly the draft's total now minus the locked total.
+    let oct = Period::parse("2026-10").expect("period");
+    let mut conn = app.store.read().await.expect("conn");
+    let partner = partners::get(&mut conn, alpha)
+        .await
+        .expect("get")
+        .expect("alpha");
+    let locked = statements::statement(&app, &mut conn, &partner, oct)
+        .await
+        .expect("locked");
+    assert!(locked.locked);
+    assert_eq!(locked.sales, "3000.00");
+    let facts = statements::statement_facts(&mut conn, alpha, oct)
+        .await
+        .expect("facts");
+    let now = statements::compute_statement(&app, &partner, oct, &facts);
+    let corrections: i64 = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS s FROM adjustments \
+         WHERE partner_id = $1 AND source_period = '2026-10' AND period = '2026-11'",
+    )
+    .bind(alpha.0)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("corrections")
+    .get("s");
+    assert_ne!(corrections, 0);
+    assert_eq!(corrections, now.total_minor - locked.total_minor);
+}
+
+async fn locked_statements_read_back_as_computed(db: &TestDb) {
+    let clock = TestClock::new();
+    let app = app_on(db, &clock);
+    let mut csv = String::from("name,kind,region\n");
+    for n in 0..40 {
+        let kind = if n % 5 == 4 { "distributor" } else { "dealer" };
+        csv.push_str(&format!("P{n:02},{kind},East\n"));
+    }
+    import_p(&app, &csv).await;
+    let mut sales = String::from("partner,amount,date,customer,category\n");
+    for n in 0..400_u32 {
+        let category = ["", "software", "hardware"][(n % 3) as usize];
+        sales.push_str(&format!(
+            "P{:02},{},2026-10-{:02},Customer {},{category}\n",
+            n % 37,
+            1_000 + n * 997 % 90_000,
+            1 + n % 28,
+            n % 11
+        ));
+    }
+    let report = import_s(&app, &sales, "oct.csv").await;
+    assert_eq!(report.imported, 400);
+    let oct = Period::parse("2026-10").expect("period");
+    let drafts: Vec<_> = statements::statements_of_period(&app, oct)
+        .await
+        .expect("drafts");
+    assert_eq!(drafts.len(), 37);
+    let closed = statements::close_period(&app, oct, None)
+        .await
+        .expect("close");
+    assert_eq!(closed.statements, 37);
+    assert_eq!(
+        closed.total_minor,
+        drafts.iter().map(|d| d.total_minor).sum::<i64>()
+    );
+    let locked = statements::statements_of_period(&app, oct)
+        .await
+        .expect("locked");
+    let expected: Vec<_> = drafts
+        .into_iter()
+        .map(|d| statements::StatementDoc { locked: true, ..d })
+        .collect();
+    assert_eq!(locked, expected);
+
+    // The streamed exports write what the in-memory ones do.
+    let mut csv_out = Vec::new();
+    statements::write_csv(&app, oct, &mut csv_out)
+        .await
+        .expect("csv");
+    assert_eq!(
+        String::from_utf8(csv_out).expect("utf8"),
+        statements::export_csv(&locked).expect("csv")
+    );
+    let mut json_out = Vec::new();
+    statements::write_json(&app, oct, &mut json_out)
+        .await
+        .expect("json");
+    assert_eq!(
+        String::from_utf8(json_out).expect("utf8"),
+        serde_json::to_string_pretty(&statements::export_json(&locked)).expect("json")
+    );
+}
