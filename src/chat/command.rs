@@ -144,6 +144,15 @@ pub enum Command {
     Contests {
         past: bool,
     },
+    // --- community: points, kudos (issue 11) ---
+    /// `/rank points`: partners by points.
+    RankPoints,
+    /// `/kudos [member] [reason]`: the first word as written and the rest (see
+    /// `features::community::chat::parse_kudos`).
+    Kudos {
+        first: Option<Token>,
+        reason: String,
+    },
 }
 
 /// `/report <amount> [currency] <customer> [#category] [-- note]`: after a category the rest is

@@ -14,6 +14,7 @@ use crate::engine::partner::{Member, Platform};
 use crate::engine::sale::SaleAction;
 use crate::features::audit::chat as audit_log;
 use crate::features::broadcasts::chat as broadcasts;
+use crate::features::community::chat as community;
 use crate::features::contests::chat as contests;
 use crate::features::funds::chat as funds;
 use crate::features::membership::chat as membership;
@@ -41,6 +42,12 @@ pub struct Incoming {
     pub locale: Option<String>,
     /// Platform file references sent with the message (a photo captioned `/report …`).
     pub attachments: Vec<String>,
+    // --- community: kudos (issue 11) ---
+    /// The sender's Telegram `@username` (without `@`), remembered so `/kudos @name` finds them.
+    pub username: Option<String>,
+    /// The platform user id of the author of the message this one replies to (`/kudos` as a
+    /// reply thanks that author).
+    pub reply_to: Option<String>,
 }
 
 /// The handler's answer: replies plus the locale to render replies to the sender in.
@@ -181,6 +188,16 @@ impl App {
         let started = std::time::Instant::now();
         crate::telemetry::update_received(incoming.platform.as_str());
         let (command, outcome, handled) = self.handle_measured(incoming).await;
+        // After handling, so a first command has created the member the username belongs to.
+        if let Some(username) = &incoming.username {
+            crate::features::community::kudos::remember_username(
+                self,
+                incoming.platform,
+                &incoming.sender_id,
+                username,
+            )
+            .await;
+        }
         if let Some(command) = command {
             crate::telemetry::command(command, outcome, started.elapsed());
         }
@@ -409,7 +426,7 @@ impl App {
                 training: name,
                 question,
                 choice,
-            } => training::quiz(ctx, conn, &name, question, choice).await,
+            } => training::quiz(self, ctx, conn, &name, question, choice).await,
             Command::TrainingReport { training: name } => training::report(self, ctx, &name).await,
             Command::Notify { platform } => {
                 membership::notify(ctx, conn, platform.as_deref()).await
@@ -469,6 +486,11 @@ impl App {
             Command::Broadcasts => broadcasts::recent(self, ctx, conn).await,
             Command::RankContest { contest } => contests::rank(self, ctx, conn, &contest).await,
             Command::Contests { past } => contests::contests(self, ctx, conn, past).await,
+            // --- community: points, kudos (issue 11) ---
+            Command::RankPoints => community::rank_points(ctx, conn).await,
+            Command::Kudos { first, reason } => {
+                community::kudos(self, ctx, conn, first, reason).await
+            }
         }
     }
 }

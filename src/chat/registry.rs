@@ -118,6 +118,8 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         broadcasts::chat::COMMANDS,
         training::chat::COMMANDS,
         contests::chat::COMMANDS,
+        // community: kudos, stories (issue 11)
+        community::chat::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -411,6 +411,9 @@ raw! {
         plans: Entries<RawPlan>,
         allocation: Tbl<RawAllocation>,
         contests: Entries<RawContest>,
+        // community: points and badges (issue 11)
+        points: Tbl<RawPoints>,
+        badges: Entries<RawBadge>,
     }
     RawProgram "program" [] {
         name: V<String>,
@@ -532,6 +535,23 @@ raw! {
         partners: Arr<V<Who>>,
     }
     RawPrize "contests.prizes" [rank] { rank: V<Nat1>, amount: V<Pos>, reward: V<String> }
+    // community: points and badges (issue 11)
+    RawPoints "points" [] {
+        sale_amount: V<Pos>,
+        sale_points: V<Nat0>,
+        featured_story: V<Nat0>,
+        kudos_received: V<Nat0>,
+        training_completed: V<Nat0>,
+        podium: Arr<V<Nat0>>,
+    }
+    RawBadge "badges" [id, name, rule] {
+        id: V<String>,
+        name: V<String>,
+        name_zh: V<String>,
+        rule: V<String>,
+        at_least: V<Pos>,
+        certification: V<String>,
+    }
     RawAllocation "allocation" [] {
         potential: V<Dec>,
         contribution: V<Dec>,

@@ -3,6 +3,7 @@
 pub mod allocation;
 pub mod amount;
 pub mod audit;
+pub mod badges;
 pub mod broadcast;
 pub mod contest;
 pub mod ids;
@@ -11,6 +12,7 @@ pub mod money;
 pub mod partner;
 pub mod period;
 pub mod plan;
+pub mod points;
 pub mod ranking;
 pub mod sale;
 pub mod schedule;

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod broadcasts;
+pub mod community;
 pub mod contests;
 pub mod funds;
 pub mod membership;

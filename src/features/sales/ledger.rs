@@ -5,6 +5,7 @@
 use crate::app::App;
 use crate::engine::ids::MemberId;
 use crate::engine::sale::{Sale, SaleStatus, totals_change};
+use crate::features::community::points;
 use crate::features::contests::service as contests;
 use crate::store::sales::{self, Inserted, NewSale};
 use crate::store::totals::{self, PeriodTotals};
@@ -37,6 +38,7 @@ pub async fn record_sale(
             if change.approved_minor != 0 {
                 correct_if_locked(app, conn, &sale, now).await?;
                 move_contests(app, conn, &sale, &new.sale_date, &new.customer, change, now).await?;
+                points::on_sale_change(app, conn, &sale, change.approved_minor, now).await?;
             }
             Ok((Inserted::New(sale), Some(t)))
         }
@@ -88,6 +90,7 @@ pub async fn change_status(
             let (date, customer) = sales::date_and_customer(&mut *conn, sale.id).await?;
             move_contests(app, conn, sale, &date, &customer, change, now).await?;
         }
+        points::on_sale_change(app, conn, sale, change.approved_minor, now).await?;
     }
     Ok(true)
 }

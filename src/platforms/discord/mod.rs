@@ -671,6 +671,8 @@ fn incoming(
         text,
         locale: Some(locale.to_string()),
         attachments,
+        username: None,
+        reply_to: None,
     }
 }
 

@@ -385,6 +385,12 @@ impl Telegram {
             text,
             locale: from.language_code.clone(),
             attachments,
+            username: from.username.clone(),
+            reply_to: message
+                .reply_to_message()
+                .and_then(|replied| replied.from.as_ref())
+                .filter(|author| !author.is_bot)
+                .map(|author| author.id.0.to_string()),
         };
         let outcome = self.app.handle(&incoming).await;
         self.deliver_all(&outcome, message.chat.id, from.id.0, None)
@@ -412,6 +418,8 @@ impl Telegram {
             text: data.to_string(),
             locale: query.from.language_code.clone(),
             attachments: Vec::new(),
+            username: None,
+            reply_to: None,
         };
         if let Some(prompt) = self.app.prompt_for_missing_argument(&incoming).await {
             // The question ends with the command to complete; the member's reply to it comes
