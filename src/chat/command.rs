@@ -153,6 +153,22 @@ pub enum Command {
         first: Option<Token>,
         reason: String,
     },
+    /// `/story <text>`: the text is read from the message as written (lines kept).
+    Story,
+    /// `/stories`.
+    Stories,
+    /// `/react <story> <clap|fire|idea>`: a reaction button.
+    React {
+        story: u32,
+        kind: String,
+    },
+    /// `/feature <story>`, `/hide <story>` (managers).
+    FeatureStory {
+        story: u32,
+    },
+    HideStory {
+        story: u32,
+    },
 }
 
 /// `/report <amount> [currency] <customer> [#category] [-- note]`: after a category the rest is

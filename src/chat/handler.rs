@@ -491,6 +491,11 @@ impl App {
             Command::Kudos { first, reason } => {
                 community::kudos(self, ctx, conn, first, reason).await
             }
+            Command::Story => community::story(self, ctx, conn).await,
+            Command::Stories => community::list_stories(self, ctx, conn).await,
+            Command::React { story, kind } => community::react(ctx, conn, story, &kind).await,
+            Command::FeatureStory { story } => community::feature(self, ctx, conn, story).await,
+            Command::HideStory { story } => community::hide(ctx, conn, story).await,
         }
     }
 }

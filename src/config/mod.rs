@@ -116,6 +116,26 @@ pub struct Config {
     /// `[[badges]]` in file order (ids unique); `None` when the file has none: the built-in
     /// badges of [`crate::engine::badges::defaults`] apply (see [`Config::badge_rules`]).
     pub badges: Option<Vec<Badge>>,
+    /// `[stories]`.
+    pub stories: StoriesConfig,
+}
+
+/// `[stories]` (community, issue 11).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoriesConfig {
+    /// When the week's most reacted story is posted (cron with seconds, program time zone).
+    pub story_of_week: CronSchedule,
+}
+
+impl Default for StoriesConfig {
+    /// Mondays at 09:00.
+    fn default() -> Self {
+        StoriesConfig {
+            story_of_week: "0 0 9 * * Mon"
+                .parse()
+                .expect("a constant, valid cron expression"),
+        }
+    }
 }
 
 /// The `[allocation]` defaults: weights potential 0.3, contribution 0.5, growth 0.2; floor 0 and
@@ -491,6 +511,7 @@ defaults! {
         log: None,
         points: PointsRules::default(),
         badges: None,
+        stories: StoriesConfig::default(),
     }
 }
 

@@ -414,6 +414,7 @@ raw! {
         // community: points and badges (issue 11)
         points: Tbl<RawPoints>,
         badges: Entries<RawBadge>,
+        stories: Tbl<RawStories>,
     }
     RawProgram "program" [] {
         name: V<String>,
@@ -544,6 +545,7 @@ raw! {
         training_completed: V<Nat0>,
         podium: Arr<V<Nat0>>,
     }
+    RawStories "stories" [] { story_of_week: V<CronSchedule> }
     RawBadge "badges" [id, name, rule] {
         id: V<String>,
         name: V<String>,

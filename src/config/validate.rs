@@ -228,6 +228,9 @@ impl<'t> Checker<'t> {
             let currency = cfg.program.currency;
             cfg.badges = Some(self.badges(items(Some(badges)), currency));
         }
+        if let Some(s) = tbl(r.stories) {
+            put(&mut cfg.stories.story_of_week, s.story_of_week);
+        }
     }
 
     // --- community: points and badges (issue 11) ----------------------------------------------

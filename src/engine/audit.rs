@@ -29,11 +29,15 @@ pub enum AuditAction {
     /// A training was added from the command line, or a member completed one.
     TrainingAdd,
     TrainingComplete,
+    // --- community: stories (issue 11) ---
+    /// A manager featured a story, or hid one (moderation).
+    StoryFeature,
+    StoryHide,
 }
 
 impl AuditAction {
     /// Every action, for round-trip checks.
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::MemberAdmin,
         AuditAction::MemberJoin,
         AuditAction::PartnerCreate,
@@ -54,6 +58,8 @@ impl AuditAction {
         AuditAction::ChatUnbind,
         AuditAction::TrainingAdd,
         AuditAction::TrainingComplete,
+        AuditAction::StoryFeature,
+        AuditAction::StoryHide,
     ];
 
     /// The stored text, e.g. `partner.create`, `sale.approved`.
@@ -79,6 +85,8 @@ impl AuditAction {
             AuditAction::ChatUnbind => "chat.unbind",
             AuditAction::TrainingAdd => "training.add",
             AuditAction::TrainingComplete => "training.complete",
+            AuditAction::StoryFeature => "story.feature",
+            AuditAction::StoryHide => "story.hide",
         }
     }
 

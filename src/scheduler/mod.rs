@@ -81,6 +81,8 @@ impl Scheduler {
         let mut ran = broadcasts::send_due(&self.app, &self.owner).await?;
         ran += crate::features::training::service::tick(&self.app).await?;
         ran += crate::features::contests::service::run_due(&self.app, &self.owner).await?;
+        // Community (issue 11): the story of the week.
+        ran += crate::features::community::stories::run_due(&self.app, &self.owner).await?;
         for job in &self.app.config.jobs.run {
             ran += self.tick_job(job).await?;
         }

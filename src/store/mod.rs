@@ -25,6 +25,7 @@ pub mod points;
 pub mod rank_cache;
 pub mod sales;
 pub mod statements;
+pub mod stories;
 pub mod targets;
 pub mod totals;
 pub mod trainings;

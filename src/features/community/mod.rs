@@ -6,6 +6,7 @@ pub mod badges;
 pub mod chat;
 pub mod kudos;
 pub mod points;
+pub mod stories;
 
 use crate::app::App;
 use crate::chat::reply::Reply;

@@ -478,6 +478,21 @@ impl Telegram {
                 Destination::Member(_) => None,
             };
             let Some(target) = target else { continue };
+            // Reaction counts: the pressed message keeps its text and gets the new buttons.
+            if reply.refresh_buttons
+                && let Some(original) = edit.take()
+            {
+                let markup = self.keyboard(reply, locale).unwrap_or_default();
+                let edited = self
+                    .bot
+                    .edit_message_reply_markup(original.chat.id, original.id)
+                    .reply_markup(markup)
+                    .await;
+                if let Err(e) = edited {
+                    tracing::warn!(error = %e, "buttons of a pressed message not updated");
+                }
+                continue;
+            }
             if reply.to == Destination::Here
                 && let Some(original) = edit.take()
             {
@@ -510,6 +525,24 @@ impl Telegram {
         }
     }
 
+    /// A reply's buttons as one row of an inline keyboard; `None` without buttons.
+    fn keyboard(&self, reply: &Reply, locale: Locale) -> Option<InlineKeyboardMarkup> {
+        (!reply.buttons.is_empty()).then(|| {
+            InlineKeyboardMarkup::new(vec![
+                reply
+                    .buttons
+                    .iter()
+                    .map(|b| {
+                        InlineKeyboardButton::callback(
+                            self.app.i18n.render(locale, &b.label),
+                            b.action.clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            ])
+        })
+    }
+
     /// Sends one reply (split at Telegram's length limit), with retries.
     pub async fn send(
         &self,
@@ -530,20 +563,7 @@ impl Telegram {
         retry: bool,
     ) -> Result<(), RequestError> {
         let text = self.app.i18n.render_reply(locale, reply);
-        let markup = (!reply.buttons.is_empty()).then(|| {
-            InlineKeyboardMarkup::new(vec![
-                reply
-                    .buttons
-                    .iter()
-                    .map(|b| {
-                        InlineKeyboardButton::callback(
-                            self.app.i18n.render(locale, &b.label),
-                            b.action.clone(),
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            ])
-        });
+        let markup = self.keyboard(reply, locale);
         let chunks = split_at_lines(&text, MAX_MESSAGE_CHARS);
         let last = chunks.len().saturating_sub(1);
         // A chart Rally drew is uploaded with the first piece as its caption when it fits.
