@@ -19,6 +19,7 @@ rally_testkit::on_both_backends!(
     reactions_toggle_and_count_once_per_member,
     feature_awards_points_once_and_hide_removes_from_lists,
     the_story_of_the_week_on_a_seeded_week,
+    the_demo_has_stories_reactions_kudos_and_badges,
 );
 
 async fn seeded(db: &TestDb, clock: &TestClock) -> App {
@@ -264,11 +265,10 @@ async fn the_story_of_the_week_on_a_seeded_week(db: &TestDb) {
         .expect("run again");
     assert!(!again, "a due time runs once");
     let mut conn = app.store.read().await.expect("conn");
-    let rows =
-        sqlx::query("SELECT reply FROM outbox WHERE dedupe_key LIKE 'job:story-of-week:%'")
-            .fetch_all(&mut *conn)
-            .await
-            .expect("rows");
+    let rows = sqlx::query("SELECT reply FROM outbox WHERE dedupe_key LIKE 'job:story-of-week:%'")
+        .fetch_all(&mut *conn)
+        .await
+        .expect("rows");
     assert_eq!(rows.len(), 2, "posted once to each program chat");
     let reply: rally::chat::reply::Reply =
         serde_json::from_str(&rows[0].get::<String, _>(0)).expect("reply");
@@ -293,5 +293,31 @@ async fn the_story_of_the_week_on_a_seeded_week(db: &TestDb) {
         )
         .await,
         2
+    );
+}
+
+async fn the_demo_has_stories_reactions_kudos_and_badges(db: &TestDb) {
+    let clock = TestClock::new();
+    let app = rally_testkit::app(db, &clock);
+    rally::demo::seed(&app).await.expect("seed");
+    rally::demo::seed_community(&app).await.expect("community");
+    rally::demo::seed_community(&app)
+        .await
+        .expect("community again adds nothing");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM stories").await, 3);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM story_reactions").await, 9);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM kudos").await, 4);
+    let featured = "SELECT COUNT(*) FROM badges WHERE badge = 'featured'";
+    assert_eq!(count(&app, featured).await, 1);
+    let certified = "SELECT COUNT(*) FROM badges WHERE badge = 'certified'";
+    assert!(count(&app, certified).await >= 3);
+    let listed = say(&app, "li", 1, "/stories").await;
+    assert_eq!(keys(&listed)[0], "stories-header");
+    assert!(keys(&listed).contains(&"stories-week".to_string()));
+    let week = say(&app, "li", 2, "/kudos").await;
+    assert!(
+        keys(&week).contains(&"kudos-week-line".to_string()),
+        "{}",
+        text(&app, &week)
     );
 }
