@@ -199,3 +199,42 @@ pub async fn reaction_counts(conn: &mut Conn, story: i64) -> Result<Vec<(String,
         .map(|r| Ok((col(r, "kind")?, col(r, "n")?)))
         .collect()
 }
+
+/// Remembers that a platform message carries a story (once).
+pub async fn add_post(
+    conn: &mut Conn,
+    platform: &str,
+    chat: &str,
+    message: &str,
+    story: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO story_posts (platform, chat_id, message_id, story_id) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(platform)
+    .bind(chat)
+    .bind(message)
+    .bind(story)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The story a platform message carries, if any.
+pub async fn story_of_post(
+    conn: &mut Conn,
+    platform: &str,
+    chat: &str,
+    message: &str,
+) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT story_id FROM story_posts WHERE platform = $1 AND chat_id = $2 AND message_id = $3",
+    )
+    .bind(platform)
+    .bind(chat)
+    .bind(message)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| col(&r, "story_id")).transpose()
+}

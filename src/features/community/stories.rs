@@ -299,3 +299,71 @@ pub async fn story_of_week(app: &App, owner: &str, due: i64) -> anyhow::Result<b
     tracing::info!(%detail, "story of the week");
     Ok(true)
 }
+
+/// The story a reply is the post of: the one its reaction buttons name.
+pub fn story_of(reply: &Reply) -> Option<i64> {
+    reply.buttons.iter().find_map(|b| {
+        let mut words = b.action.strip_prefix("/react ")?.split_whitespace();
+        words.next()?.parse().ok()
+    })
+}
+
+/// Records that a platform message is a post of `story` (logged, never fatal: the post is out).
+pub async fn remember_post(app: &App, platform: &str, chat: &str, message: &str, story: i64) {
+    let stored = match app.store.read().await {
+        Ok(mut conn) => stored::add_post(&mut conn, platform, chat, message, story).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = stored {
+        tracing::warn!(story, error = %e, "story post not remembered");
+    }
+}
+
+/// A platform's own reactions on a message (Telegram's `message_reaction`): when the message
+/// is a story's post and the user a member, each (kind, on) is set — idempotent, so a
+/// redelivered update changes nothing.
+pub async fn platform_reactions(
+    app: &App,
+    platform: &str,
+    chat: &str,
+    message: &str,
+    user_id: &str,
+    changes: &[(&str, bool)],
+) {
+    if let Err(e) = apply_platform_reactions(app, platform, chat, message, user_id, changes).await {
+        tracing::warn!(error = %e, "reaction not counted");
+    }
+}
+
+async fn apply_platform_reactions(
+    app: &App,
+    platform: &str,
+    chat: &str,
+    message: &str,
+    user_id: &str,
+    changes: &[(&str, bool)],
+) -> store::Result<()> {
+    let Some(account) = crate::engine::partner::Platform::parse(platform) else {
+        return Ok(());
+    };
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let Some(story) = stored::story_of_post(&mut tx, platform, chat, message).await? else {
+        return Ok(());
+    };
+    let member = store::members::find(&mut tx, account, user_id).await?;
+    let Some(member) = member.filter(|m| m.role.is_some()) else {
+        return Ok(());
+    };
+    if stored::get(&mut tx, story)
+        .await?
+        .is_none_or(|s| s.hidden_at.is_some())
+    {
+        return Ok(());
+    }
+    for (kind, on) in changes {
+        stored::set_reaction(&mut tx, story, member.id, kind, *on, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
