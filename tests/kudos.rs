@@ -165,6 +165,8 @@ async fn never_to_oneself_or_ones_own_partner(db: &TestDb) {
     assert_eq!(keys(&replied), ["kudos-own-partner"]);
     let replied_self = said(&app, "wang", 6, "/kudos good job", None, Some("wang")).await;
     assert_eq!(keys(&replied_self), ["kudos-self"]);
+    let stranger = said(&app, "wang", 7, "/kudos good job", None, Some("nobody")).await;
+    assert_eq!(keys(&stranger), ["kudos-unknown-author"]);
     assert_eq!(kudos_rows(&app).await, 0);
 }
 

@@ -494,6 +494,7 @@ kudos-disabled = Kudos are turned off in this program.
 kudos-no-reason = Say why: /kudos @member reason.
 kudos-reason-too-long = The reason is too long (at most { $max } characters).
 kudos-unknown = I don't know “{ $who }”: name a member by @username or mention, reply to their message, or give a partner's name.
+kudos-unknown-author = The author of that message is not a member of a partner in this program.
 kudos-self = You cannot give kudos to yourself.
 kudos-own-partner = Kudos are for members of other partners, not your own.
 kudos-over-allowance = You have given all { $daily } kudos for today; more tomorrow.

@@ -481,6 +481,7 @@ kudos-disabled = 本计划未开启点赞。
 kudos-no-reason = 请写明理由：/kudos @成员 理由。
 kudos-reason-too-long = 理由太长（最多 { $max } 个字符）。
 kudos-unknown = 找不到“{ $who }”：请用 @用户名或提及、回复对方消息，或写伙伴名称。
+kudos-unknown-author = 该消息的作者不是本计划中任何伙伴的成员。
 kudos-self = 不能给自己点赞。
 kudos-own-partner = 点赞只能给其他伙伴的成员，不能给自己伙伴。
 kudos-over-allowance = 今天的 { $daily } 次点赞已用完，明天再来。

@@ -57,6 +57,8 @@ pub enum Refusal {
     NoReason,
     ReasonTooLong,
     Unknown(String),
+    /// The author of the message replied to is not a member of a partner.
+    UnknownAuthor,
     ToSelf,
     OwnPartner,
     OverAllowance(u32),
@@ -72,6 +74,7 @@ impl Refusal {
                 Msg::new("kudos-reason-too-long").int("max", MAX_REASON_CHARS as i64)
             }
             Refusal::Unknown(who) => Msg::new("kudos-unknown").text("who", who),
+            Refusal::UnknownAuthor => Msg::new("kudos-unknown-author"),
             Refusal::ToSelf => Msg::new("kudos-self"),
             Refusal::OwnPartner => Msg::new("kudos-own-partner"),
             Refusal::OverAllowance(daily) => {
@@ -162,7 +165,7 @@ pub async fn give(
         let who = match target {
             Target::Mention(id) => format!("<@{id}>"),
             Target::Username(name) => format!("@{name}"),
-            Target::ReplyAuthor(_) => "?".to_string(),
+            Target::ReplyAuthor(_) => return Ok(Err(Refusal::UnknownAuthor)),
             Target::Partner(name) => name.clone(),
         };
         return Ok(Err(Refusal::Unknown(who)));
