@@ -278,6 +278,8 @@ fn message(user: &str, id: u64, text: &str) -> Incoming {
         text: text.into(),
         locale: None,
         attachments: Vec::new(),
+        username: None,
+        reply_to: None,
     }
 }
 

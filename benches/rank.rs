@@ -345,6 +345,8 @@ fn message(user: &str, id: &str, text: &str) -> Incoming {
         text: text.to_string(),
         locale: None,
         attachments: Vec::new(),
+        username: None,
+        reply_to: None,
     }
 }
 

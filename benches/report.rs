@@ -88,6 +88,8 @@ fn report_message(n: u64) -> Incoming {
         text: REPORT_TEXT.to_string(),
         locale: None,
         attachments: Vec::new(),
+        username: None,
+        reply_to: None,
     }
 }
 

@@ -316,6 +316,8 @@ async fn parts(template: &Path, work: &Path, next: &Cell<u64>, count: u64) -> Pa
             text: report_text(n),
             locale: None,
             attachments: Vec::new(),
+            username: None,
+            reply_to: None,
         })
         .collect();
     let per_update = |d: Duration| d.as_secs_f64() / count as f64;

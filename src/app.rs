@@ -69,6 +69,8 @@ pub struct App {
     /// Contest leaderboards in memory, synced from `contest_standings` on each use, and the
     /// contests whose standings this process has seen built.
     pub contests: crate::features::contests::service::ContestState,
+    /// Telegram usernames this process has stored (community: kudos by `@username`).
+    pub usernames: crate::features::community::kudos::Usernames,
 }
 
 impl App {
@@ -82,6 +84,7 @@ impl App {
             ranks: RankCache::new(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             contests: Default::default(),
+            usernames: Default::default(),
         })
     }
 

@@ -508,3 +508,107 @@ async fn seed_deals(
     }
     Ok(())
 }
+
+// --- community: stories, reactions, kudos, badges (issue 11) ---
+
+/// The demo's community: three success stories from the past days with reactions (one of them
+/// featured by the manager), kudos between partners, and the badges the demo's facts earn.
+/// Runs once (nothing is added when stories exist).
+pub async fn seed_community(app: &App) -> anyhow::Result<()> {
+    use crate::features::community::{badges, kudos, stories};
+    let mut tx = app.store.begin().await?;
+    if !crate::store::stories::latest(&mut tx, 1).await?.is_empty() {
+        return Ok(());
+    }
+    let now = app.now();
+    let hour = 3_600_000;
+    let mut accounts = HashMap::new();
+    for handle in [
+        "manager", "wang", "li", "zhang", "chen", "alice", "bob", "emma",
+    ] {
+        if let Some(m) = members::find(&mut tx, Platform::Console, handle).await? {
+            accounts.insert(handle, m);
+        }
+    }
+    // Every partner's badges as its facts stand (sales, certifications from the trainings).
+    for partner in partners::list(&mut tx).await? {
+        badges::check(app, &mut tx, partner.id, badges::Trigger::Any, now).await?;
+    }
+    let told = [
+        (
+            "wang",
+            50,
+            "签下华东贸易三年框架合同：先做了两周试点，用数据说话，客户当场续约。",
+        ),
+        (
+            "alice",
+            30,
+            "Won Globex's store refit after a live demo in their showroom — bring the kit!",
+        ),
+        (
+            "chen",
+            8,
+            "南方物流的续约提前完成，关键是每月一次的复盘会。",
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (handle, hours_ago, text) in told {
+        let Some(author) = accounts.get(handle) else {
+            continue;
+        };
+        let Some(partner) = author.partner_id else {
+            continue;
+        };
+        let at = now - hours_ago * hour;
+        let id = crate::store::stories::insert(
+            &mut tx,
+            partner,
+            author.id,
+            text,
+            None,
+            Platform::Console.as_str(),
+            at,
+        )
+        .await?;
+        ids.push(id);
+    }
+    let reactions: [(usize, &str, &str); 9] = [
+        (0, "li", "clap"),
+        (0, "zhang", "clap"),
+        (0, "alice", "fire"),
+        (0, "bob", "idea"),
+        (1, "wang", "clap"),
+        (1, "emma", "fire"),
+        (1, "chen", "clap"),
+        (2, "alice", "clap"),
+        (2, "emma", "idea"),
+    ];
+    for (story, handle, kind) in reactions {
+        if let (Some(id), Some(m)) = (ids.get(story), accounts.get(handle)) {
+            stories::react(&mut tx, *id, m.id, kind, now - hour).await?;
+        }
+    }
+    if let (Some(id), Some(manager)) = (ids.first(), accounts.get("manager"))
+        && let Some(story) = crate::store::stories::get(&mut tx, *id).await?
+    {
+        stories::feature(app, &mut tx, &story, manager.id, now - hour).await?;
+    }
+    let thanks = [
+        ("wang", "李记商贸", "shared a hot lead in Suzhou"),
+        ("alice", "王氏电子", "great product training"),
+        ("bob", "王氏电子", "lent us demo units"),
+        ("li", "Alice Retail", "帮忙协调了物流"),
+    ];
+    for (n, (from, to, reason)) in thanks.into_iter().enumerate() {
+        let Some(giver) = accounts.get(from) else {
+            continue;
+        };
+        let target = kudos::Target::Partner(to.to_string());
+        let at = now - (5 - n as i64) * hour;
+        if let Err(refused) = kudos::give(app, &mut tx, giver, &target, reason, at).await? {
+            tracing::warn!(?refused, "demo kudos refused");
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -276,6 +276,8 @@ async fn language_switch_and_group_privacy() {
             text: "/me".into(),
             locale: Some("en-US".into()),
             attachments: Vec::new(),
+            username: None,
+            reply_to: None,
         })
         .await;
     assert_eq!(outcome.replies.len(), 2);
@@ -303,6 +305,8 @@ async fn platform_locale_is_used_until_lang_is_set() {
             text: "/help".into(),
             locale: Some("zh-hans".into()),
             attachments: Vec::new(),
+            username: None,
+            reply_to: None,
         })
         .await;
     assert!(text(&app, &outcome).contains("邀请码"));

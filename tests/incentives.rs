@@ -89,6 +89,8 @@ async fn money_answers_go_private_from_groups() {
             text: "/statement".into(),
             locale: None,
             attachments: Vec::new(),
+            username: None,
+            reply_to: None,
         })
         .await;
     assert_eq!(

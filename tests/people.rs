@@ -26,6 +26,8 @@ async fn speak(app: &App, platform: Platform, user: &str, id: u64, text: &str) -
         text: text.into(),
         locale: None,
         attachments: Vec::new(),
+        username: None,
+        reply_to: None,
     })
     .await
 }

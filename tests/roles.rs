@@ -115,6 +115,8 @@ async fn send(app: &App, role: Role, private: bool, id: u64, text: &str) -> Outc
         text: text.into(),
         locale: None,
         attachments: Vec::new(),
+        username: None,
+        reply_to: None,
     })
     .await
 }

@@ -238,6 +238,8 @@ async fn on_telegram(app: &App, user: &str, id: u64, text: &str) -> rally::chat:
         text: text.into(),
         locale: None,
         attachments: Vec::new(),
+        username: None,
+        reply_to: None,
     })
     .await
 }

@@ -167,6 +167,31 @@ pub enum Command {
         conflict: i64,
         decision: ResolveArg,
     },
+    // --- community: points, kudos (issue 11) ---
+    /// `/rank points`: partners by points.
+    RankPoints,
+    /// `/kudos [member] [reason]`: the first word as written and the rest (see
+    /// `features::community::chat::parse_kudos`).
+    Kudos {
+        first: Option<Token>,
+        reason: String,
+    },
+    /// `/story <text>`: the text is read from the message as written (lines kept).
+    Story,
+    /// `/stories`.
+    Stories,
+    /// `/react <story> <clap|fire|idea>`: a reaction button.
+    React {
+        story: u32,
+        kind: String,
+    },
+    /// `/feature <story>`, `/hide <story>` (managers).
+    FeatureStory {
+        story: u32,
+    },
+    HideStory {
+        story: u32,
+    },
 }
 
 // --- community: deals ---

@@ -15,6 +15,7 @@ use crate::engine::sale::SaleAction;
 use crate::features::alerts::chat as alerts;
 use crate::features::audit::chat as audit_log;
 use crate::features::broadcasts::chat as broadcasts;
+use crate::features::community::chat as community;
 use crate::features::contests::chat as contests;
 use crate::features::deals::chat as deals;
 use crate::features::funds::chat as funds;
@@ -43,6 +44,12 @@ pub struct Incoming {
     pub locale: Option<String>,
     /// Platform file references sent with the message (a photo captioned `/report …`).
     pub attachments: Vec<String>,
+    // --- community: kudos (issue 11) ---
+    /// The sender's Telegram `@username` (without `@`), remembered so `/kudos @name` finds them.
+    pub username: Option<String>,
+    /// The platform user id of the author of the message this one replies to (`/kudos` as a
+    /// reply thanks that author).
+    pub reply_to: Option<String>,
 }
 
 /// The handler's answer: replies plus the locale to render replies to the sender in.
@@ -183,6 +190,16 @@ impl App {
         let started = std::time::Instant::now();
         crate::telemetry::update_received(incoming.platform.as_str());
         let (command, outcome, handled) = self.handle_measured(incoming).await;
+        // After handling, so a first command has created the member the username belongs to.
+        if let Some(username) = &incoming.username {
+            crate::features::community::kudos::remember_username(
+                self,
+                incoming.platform,
+                &incoming.sender_id,
+                username,
+            )
+            .await;
+        }
         if let Some(command) = command {
             crate::telemetry::command(command, outcome, started.elapsed());
         }
@@ -411,7 +428,7 @@ impl App {
                 training: name,
                 question,
                 choice,
-            } => training::quiz(ctx, conn, &name, question, choice).await,
+            } => training::quiz(self, ctx, conn, &name, question, choice).await,
             Command::TrainingReport { training: name } => training::report(self, ctx, &name).await,
             Command::Mute { what } => alerts::set_muted(ctx, conn, &what, true).await,
             Command::Unmute { what } => alerts::set_muted(ctx, conn, &what, false).await,
@@ -484,6 +501,16 @@ impl App {
             Command::Resolve { conflict, decision } => {
                 deals::resolve(self, ctx, conn, conflict, &decision).await
             }
+            // --- community: points, kudos (issue 11) ---
+            Command::RankPoints => community::rank_points(ctx, conn).await,
+            Command::Kudos { first, reason } => {
+                community::kudos(self, ctx, conn, first, reason).await
+            }
+            Command::Story => community::story(self, ctx, conn).await,
+            Command::Stories => community::list_stories(self, ctx, conn).await,
+            Command::React { story, kind } => community::react(ctx, conn, story, &kind).await,
+            Command::FeatureStory { story } => community::feature(self, ctx, conn, story).await,
+            Command::HideStory { story } => community::hide(ctx, conn, story).await,
         }
     }
 }

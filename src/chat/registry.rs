@@ -121,6 +121,8 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         alerts::chat::COMMANDS,
         // --- community: deals ---
         deals::chat::COMMANDS,
+        // community: kudos, stories (issue 11)
+        community::chat::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -72,6 +72,12 @@ pub struct Reply {
     /// A picture Rally made (a contest chart), stored in `images` by id: uploaded with the text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chart: Option<i64>,
+    // --- community: stories (issue 11) ---
+    /// Answering a button press: put these buttons on the pressed message in place of its own,
+    /// keeping its text (a story's reaction counts). Where there is no pressed message (the
+    /// console), the lines are shown as usual.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refresh_buttons: bool,
 }
 
 impl Reply {
@@ -83,6 +89,7 @@ impl Reply {
             locale: None,
             image: None,
             chart: None,
+            refresh_buttons: false,
         }
     }
 

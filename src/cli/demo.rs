@@ -21,6 +21,7 @@ pub(crate) async fn demo(db: &Path, fresh: bool, identity: &str) -> anyhow::Resu
     let app = open_app(config).await?;
     demo::seed(&app).await?;
     demo::seed_contests(&app).await?;
+    demo::seed_community(&app).await?;
     let interactive = std::io::stdin().is_terminal();
     let mut console = Console::new(&app, identity);
     if interactive {

@@ -99,6 +99,28 @@ impl Config {
         let (daily, cooldown) = (self.kudos.daily, self.kudos.cooldown_minutes);
         line!("kudos: {daily} per day, {cooldown} min before the same person again");
         line!("deals: protected for {} days", self.deals.protection_days);
+        // community: points and badges (issue 11)
+        let pts = &self.points;
+        let per = Money::from_minor(pts.sale_unit_minor, currency).format();
+        line!(
+            "points: {} per {per} approved, featured story {}, kudos received {}, training {}, \
+             podium {:?}",
+            pts.per_sale_unit,
+            pts.featured_story,
+            pts.kudos_received,
+            pts.training_completed,
+            pts.podium
+        );
+        let badges: Vec<String> = self.badge_rules().iter().map(|b| b.name.clone()).collect();
+        line!(
+            "badges{}: {}",
+            if self.badges.is_none() {
+                " (built-in)"
+            } else {
+                ""
+            },
+            badges.join(", ")
+        );
         let tiers = self.tiers.iter().map(|tier| {
             let requires = list(tier.requires.clone(), "", "; requires ", ", ");
             let min = money(tier.min_trailing_sales);

@@ -32,11 +32,13 @@ use serde::{Deserialize, Serialize};
 use toml::de::DeTable;
 
 use crate::engine::allocation::AllocationWeights;
+use crate::engine::badges::Badge;
 pub use crate::engine::broadcast::AudienceFilter;
 use crate::engine::contest::Contest;
-use crate::engine::money::Currency;
+use crate::engine::money::{Currency, Money};
 use crate::engine::period::PeriodKind;
 use crate::engine::plan::Plan;
+use crate::engine::points::PointsRules;
 use crate::engine::schedule::{CronSchedule, JobAction, Recipients};
 use crate::engine::tier::TierRule;
 use env::{env_value, redact_url};
@@ -108,6 +110,32 @@ pub struct Config {
     pub contests: Vec<Contest>,
     /// Log filter (as `RUST_LOG`), from `RALLY_LOG` only.
     pub log: Option<String>,
+    // --- community: points and badges (issue 11) ---
+    /// `[points]`; missing keys take the defaults of [`PointsRules::default`].
+    pub points: PointsRules,
+    /// `[[badges]]` in file order (ids unique); `None` when the file has none: the built-in
+    /// badges of [`crate::engine::badges::defaults`] apply (see [`Config::badge_rules`]).
+    pub badges: Option<Vec<Badge>>,
+    /// `[stories]`.
+    pub stories: StoriesConfig,
+}
+
+/// `[stories]` (community, issue 11).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoriesConfig {
+    /// When the week's most reacted story is posted (cron with seconds, program time zone).
+    pub story_of_week: CronSchedule,
+}
+
+impl Default for StoriesConfig {
+    /// Mondays at 09:00.
+    fn default() -> Self {
+        StoriesConfig {
+            story_of_week: "0 0 9 * * Mon"
+                .parse()
+                .expect("a constant, valid cron expression"),
+        }
+    }
 }
 
 /// The `[allocation]` defaults: weights potential 0.3, contribution 0.5, growth 0.2; floor 0 and
@@ -525,6 +553,25 @@ defaults! {
         allocation: default_allocation(),
         contests: Vec::new(),
         log: None,
+        points: PointsRules::default(),
+        badges: None,
+        stories: StoriesConfig::default(),
+    }
+}
+
+impl Config {
+    /// The badges in force: `[[badges]]`, else the built-in ones (the 100k month in the
+    /// program currency).
+    pub fn badge_rules(&self) -> Vec<Badge> {
+        match &self.badges {
+            Some(badges) => badges.clone(),
+            None => {
+                let hundred_k = Money::new(Decimal::from(100_000), self.program.currency)
+                    .to_minor()
+                    .unwrap_or(i64::MAX);
+                crate::engine::badges::defaults(hundred_k)
+            }
+        }
     }
 }
 

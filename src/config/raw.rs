@@ -411,6 +411,10 @@ raw! {
         plans: Entries<RawPlan>,
         allocation: Tbl<RawAllocation>,
         contests: Entries<RawContest>,
+        // community: points and badges (issue 11)
+        points: Tbl<RawPoints>,
+        badges: Entries<RawBadge>,
+        stories: Tbl<RawStories>,
     }
     RawProgram "program" [] {
         name: V<String>,
@@ -532,6 +536,24 @@ raw! {
         partners: Arr<V<Who>>,
     }
     RawPrize "contests.prizes" [rank] { rank: V<Nat1>, amount: V<Pos>, reward: V<String> }
+    // community: points and badges (issue 11)
+    RawPoints "points" [] {
+        sale_amount: V<Pos>,
+        sale_points: V<Nat0>,
+        featured_story: V<Nat0>,
+        kudos_received: V<Nat0>,
+        training_completed: V<Nat0>,
+        podium: Arr<V<Nat0>>,
+    }
+    RawStories "stories" [] { story_of_week: V<CronSchedule> }
+    RawBadge "badges" [id, name, rule] {
+        id: V<String>,
+        name: V<String>,
+        name_zh: V<String>,
+        rule: V<String>,
+        at_least: V<Pos>,
+        certification: V<String>,
+    }
     RawAllocation "allocation" [] {
         potential: V<Dec>,
         contribution: V<Dec>,

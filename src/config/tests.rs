@@ -1473,3 +1473,87 @@ fn http_public_url_and_tv_amounts() {
     assert!(bad.contains("http.public_url"), "{bad}");
     assert!(bad.contains("http.tv_show_amounts"), "{bad}");
 }
+
+// --- community: points, badges, stories (issue 11) ---
+
+#[test]
+fn points_badges_and_stories_defaults() {
+    let cfg = parse("").expect("defaults");
+    assert_eq!(cfg.points, crate::engine::points::PointsRules::default());
+    let ids: Vec<String> = cfg.badge_rules().into_iter().map(|b| b.id).collect();
+    assert_eq!(
+        ids,
+        [
+            "first-sale",
+            "ten-deals",
+            "100k-month",
+            "podium",
+            "certified",
+            "featured",
+            "kudos-5"
+        ]
+    );
+    // 100,000 yuan in fen.
+    assert!(
+        cfg.badge_rules()
+            .iter()
+            .any(|b| b.rule == crate::engine::badges::BadgeRule::MonthAmount(10_000_000))
+    );
+}
+
+#[test]
+fn points_and_badges_are_read_and_replace_the_defaults() {
+    let text = "[points]\nsale_amount = 500\nsale_points = 2\nkudos_received = 5\npodium = [50, 20]\n\n\
+                [[badges]]\nid = \"big\"\nname = \"Big month\"\nrule = \"month_amount\"\nat_least = 250000\n\n\
+                [[badges]]\nid = \"negotiator\"\nname = \"Negotiator\"\nrule = \"certified\"\ncertification = \"negotiation\"\n\n\
+                [stories]\nstory_of_week = \"0 30 8 * * Fri\"\n";
+    let cfg = parse(text).expect("valid");
+    assert_eq!(cfg.points.sale_unit_minor, 50_000);
+    assert_eq!(cfg.points.per_sale_unit, 2);
+    assert_eq!(cfg.points.kudos_received, 5);
+    assert_eq!(cfg.points.podium, [50, 20]);
+    assert_eq!(
+        cfg.points.featured_story, 50,
+        "unset keys keep their defaults"
+    );
+    let rules = cfg.badge_rules();
+    assert_eq!(rules.len(), 2);
+    assert_eq!(
+        rules[0].rule,
+        crate::engine::badges::BadgeRule::MonthAmount(25_000_000)
+    );
+    assert_eq!(
+        rules[1].rule,
+        crate::engine::badges::BadgeRule::Certified(Some("negotiation".into()))
+    );
+    assert_ne!(cfg.stories, super::StoriesConfig::default());
+}
+
+#[test]
+fn bad_badges_name_key_and_line() {
+    let msg = errors(
+        "[[badges]]\nid = \"a\"\nname = \"A\"\nrule = \"sales\"\n\n\
+         [[badges]]\nid = \"a\"\nname = \"B\"\nrule = \"approved_sales\"\n\n\
+         [[badges]]\nid = \"c\"\nname = \"C\"\nrule = \"kudos_received\"\n\n\
+         [[badges]]\nid = \"d\"\nname = \"D\"\nrule = \"approved_sales\"\nat_least = 2.5\n\n\
+         [points]\nsale_amount = \"0.001\"\npodium = [1, -1]\n",
+    );
+    assert!(
+        msg.contains("rally.toml:4: `badges[0].rule`: unknown rule \"sales\""),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("rally.toml:7: `badges[1].id`: a badge \"a\" is already defined (line 2)"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("rally.toml:14: `badges[2].rule`: this rule needs `at_least`"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("rally.toml:20: `badges[3].at_least`: a count is a whole number"),
+        "{msg}"
+    );
+    assert!(msg.contains("`points.sale_amount`"), "{msg}");
+    assert!(msg.contains("`points.podium[1]`"), "{msg}");
+}

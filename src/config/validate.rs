@@ -11,6 +11,7 @@ use toml::de::DeValue;
 
 use super::raw::*;
 use super::*;
+use crate::engine::badges::{Badge, BadgeRule};
 use crate::engine::contest::{Award, Contest, ContestChats, Prize, Scope};
 use crate::engine::plan::{self, Assignment, Plan};
 use crate::engine::tier::{self, TierRule};
@@ -220,6 +221,135 @@ impl<'t> Checker<'t> {
             self.allocation(a, &mut cfg.allocation);
         }
         self.contests(items(r.contests), &mut cfg.contests);
+        // community: points and badges (issue 11)
+        if let Some(p) = tbl(r.points) {
+            self.points(p, cfg);
+        }
+        if let Some(badges) = r.badges {
+            let currency = cfg.program.currency;
+            cfg.badges = Some(self.badges(items(Some(badges)), currency));
+        }
+        if let Some(s) = tbl(r.stories) {
+            put(&mut cfg.stories.story_of_week, s.story_of_week);
+        }
+    }
+
+    // --- community: points and badges (issue 11) ----------------------------------------------
+
+    /// `[points]`: each key replaces its default; the sale amount is in the program currency
+    /// and must be a whole number of its minor units.
+    fn points(&mut self, p: RawPoints, cfg: &mut Config) {
+        let rules = &mut cfg.points;
+        if let Some(amount) = get(p.sale_amount) {
+            match Money::new(amount, cfg.program.currency).to_minor() {
+                Ok(minor) if minor > 0 => rules.sale_unit_minor = minor,
+                _ => self.at(
+                    "points.sale_amount",
+                    format!(
+                        "{amount} is not a whole amount of {}",
+                        cfg.program.currency.code()
+                    ),
+                ),
+            }
+        }
+        let whole = |v: Option<u32>, slot: &mut i64| {
+            if let Some(v) = v {
+                *slot = i64::from(v);
+            }
+        };
+        whole(get(p.sale_points), &mut rules.per_sale_unit);
+        whole(get(p.featured_story), &mut rules.featured_story);
+        whole(get(p.kudos_received), &mut rules.kudos_received);
+        whole(get(p.training_completed), &mut rules.training_completed);
+        if let Some(podium) = p.podium {
+            rules.podium = items(Some(podium))
+                .into_iter()
+                .filter_map(|v| v.0)
+                .map(i64::from)
+                .collect();
+        }
+    }
+
+    /// `[[badges]]`: `rule` is one of [`BadgeRule::KINDS`]; every rule but `certified` needs
+    /// `at_least` (a count, or an amount for `month_amount`); ids are unique.
+    fn badges(&mut self, entries: Vec<Tbl<RawBadge>>, currency: Currency) -> Vec<Badge> {
+        let mut out: Vec<Badge> = Vec::new();
+        let mut ids: Vec<(usize, String)> = Vec::new();
+        for (i, entry) in entries.into_iter().enumerate() {
+            let Some(b) = entry.0 else { continue };
+            let at = |key: &str| format!("badges[{i}].{key}");
+            let id = get(b.id);
+            if let Some(id) = &id {
+                if let Some((first, _)) = ids.iter().find(|(_, other)| other == id) {
+                    let line = self.line(&self.locate(&format!("badges[{first}].id")).0);
+                    self.at(
+                        &at("id"),
+                        format!("a badge {id:?} is already defined (line {line})"),
+                    );
+                    continue;
+                }
+                ids.push((i, id.clone()));
+            }
+            let at_least = get(b.at_least);
+            let count = |this: &mut Self| -> Option<u64> {
+                match at_least {
+                    None => {
+                        this.at(&at("rule"), "this rule needs `at_least` (a count)");
+                        None
+                    }
+                    Some(n) if n.fract().is_zero() => u64::try_from(n).ok(),
+                    Some(n) => {
+                        this.at(
+                            &at("at_least"),
+                            format!("a count is a whole number, not {n}"),
+                        );
+                        None
+                    }
+                }
+            };
+            let rule = match get(b.rule).as_deref() {
+                None => None,
+                Some("approved_sales") => count(self).map(BadgeRule::ApprovedSales),
+                Some("contest_podium") => count(self).map(BadgeRule::ContestPodium),
+                Some("featured_stories") => count(self).map(BadgeRule::FeaturedStories),
+                Some("kudos_received") => count(self).map(BadgeRule::KudosReceived),
+                Some("certified") => Some(BadgeRule::Certified(get(b.certification))),
+                Some("month_amount") => {
+                    match at_least.map(|a| Money::new(a, currency).to_minor()) {
+                        Some(Ok(minor)) => Some(BadgeRule::MonthAmount(minor)),
+                        Some(Err(_)) => {
+                            self.at(
+                                &at("at_least"),
+                                format!("not a whole amount of {}", currency.code()),
+                            );
+                            None
+                        }
+                        None => {
+                            self.at(&at("rule"), "this rule needs `at_least` (an amount)");
+                            None
+                        }
+                    }
+                }
+                Some(other) => {
+                    let m = format!(
+                        "unknown rule {other:?}; expected {}",
+                        or_list(&BadgeRule::KINDS)
+                    );
+                    self.at(&at("rule"), m);
+                    None
+                }
+            };
+            let (Some(id), Some(name), Some(rule)) = (id, get(b.name), rule) else {
+                continue;
+            };
+            out.push(Badge {
+                id,
+                name,
+                name_zh: get(b.name_zh),
+                rule,
+            });
+        }
+        out
     }
 
     // --- contests (issue 10) ---------------------------------------------------------------

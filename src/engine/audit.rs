@@ -38,11 +38,15 @@ pub enum AuditAction {
     ConflictOpen,
     ConflictResolve,
     ConflictWithdraw,
+    // --- community: stories (issue 11) ---
+    /// A manager featured a story, or hid one (moderation).
+    StoryFeature,
+    StoryHide,
 }
 
 impl AuditAction {
     /// Every action, for round-trip checks.
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 27] = [
         AuditAction::MemberAdmin,
         AuditAction::MemberJoin,
         AuditAction::PartnerCreate,
@@ -69,6 +73,8 @@ impl AuditAction {
         AuditAction::ConflictOpen,
         AuditAction::ConflictResolve,
         AuditAction::ConflictWithdraw,
+        AuditAction::StoryFeature,
+        AuditAction::StoryHide,
     ];
 
     /// The stored text, e.g. `partner.create`, `sale.approved`.
@@ -100,6 +106,8 @@ impl AuditAction {
             AuditAction::ConflictOpen => "conflict.open",
             AuditAction::ConflictResolve => "conflict.resolve",
             AuditAction::ConflictWithdraw => "conflict.withdraw",
+            AuditAction::StoryFeature => "story.feature",
+            AuditAction::StoryHide => "story.hide",
         }
     }
 

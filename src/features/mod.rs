@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod broadcasts;
+pub mod community;
 pub mod contests;
 pub mod deals;
 pub mod funds;

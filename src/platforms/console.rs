@@ -89,6 +89,8 @@ impl<'a> Console<'a> {
             text: line.to_string(),
             locale: None,
             attachments: Vec::new(),
+            username: None,
+            reply_to: None,
         };
         let outcome = self.app.handle(&incoming).await;
         let mut out = String::new();

@@ -84,6 +84,8 @@ impl Scheduler {
         ran += crate::features::contests::service::run_due(&self.app, &self.owner).await?;
         // --- community: deals ---
         ran += crate::features::deals::service::send_reminders(&self.app).await?;
+        // Community (issue 11): the story of the week.
+        ran += crate::features::community::stories::run_due(&self.app, &self.owner).await?;
         for job in &self.app.config.jobs.run {
             ran += self.tick_job(job).await?;
         }

@@ -40,6 +40,8 @@ pub async fn say(app: &App, who: &str, id: u64, text: &str) -> Outcome {
         text: text.into(),
         locale: None,
         attachments: Vec::new(),
+        username: None,
+        reply_to: None,
     })
     .await
 }

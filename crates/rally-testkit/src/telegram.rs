@@ -414,6 +414,33 @@ impl FakeTelegram {
         })
     }
 
+    /// `{"message_reaction": {...}}`: `from` changed their reactions on message `message_id`
+    /// in `chat` from the emoji `old` to the emoji `new` (Telegram sends the whole lists).
+    /// Delivered only when the bot asked for `message_reaction` in `allowed_updates`.
+    pub fn message_reaction(
+        chat: ChatRef,
+        from: UserRef,
+        message_id: i64,
+        old: &[&str],
+        new: &[&str],
+    ) -> Value {
+        let emoji = |list: &[&str]| -> Vec<Value> {
+            list.iter()
+                .map(|e| json!({"type": "emoji", "emoji": e}))
+                .collect()
+        };
+        json!({
+            "message_reaction": {
+                "chat": chat.to_json(),
+                "message_id": message_id,
+                "user": from.to_json(),
+                "date": now_secs(),
+                "old_reaction": emoji(old),
+                "new_reaction": emoji(new),
+            }
+        })
+    }
+
     /// Every request, in order of arrival.
     pub fn calls(&self) -> Vec<Call> {
         self.shared.lock().calls.clone()

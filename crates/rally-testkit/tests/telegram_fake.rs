@@ -392,6 +392,30 @@ async fn every_builder_deserializes_into_a_teloxide_update() {
     );
 }
 
+#[test]
+fn a_message_reaction_deserializes_into_a_teloxide_update() {
+    for chat in [group(), supergroup()] {
+        let mut value =
+            FakeTelegram::message_reaction(chat.clone(), alice(), 7, &["👏"], &["👏", "🔥"]);
+        value["update_id"] = json!(43);
+        let update: Update = serde_json::from_str(&value.to_string())
+            .unwrap_or_else(|e| panic!("message_reaction in {chat:?}: {e}\n{value}"));
+        let UpdateKind::MessageReaction(reaction) = update.kind else {
+            panic!("message_reaction became {:?}", update.kind);
+        };
+        assert_eq!(reaction.chat.id, ChatId(chat.id));
+        assert_eq!(reaction.message_id.0, 7);
+        assert_eq!(reaction.user().map(|u| u.id.0), Some(alice().id as u64));
+        let emoji: Vec<_> = reaction
+            .new_reaction
+            .iter()
+            .filter_map(|r| r.emoji())
+            .collect();
+        assert_eq!(emoji, ["👏", "🔥"]);
+        assert_eq!(reaction.old_reaction.len(), 1);
+    }
+}
+
 #[tokio::test]
 async fn too_many_requests_is_retry_after_then_success() {
     let fake = FakeTelegram::start("rally_test_bot").await;

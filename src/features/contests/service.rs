@@ -700,6 +700,16 @@ pub async fn finish(
     if placed.is_empty() {
         reply = reply.line(Msg::new("contest-board-empty"));
     }
+    // Community (issue 11): podium points and badges, once per contest (the ledger's key).
+    let places: Vec<(u32, PartnerId)> = placed.iter().map(|p| (p.place, p.partner)).collect();
+    crate::features::community::points::on_contest_finished(
+        app,
+        &mut tx,
+        &contest.id,
+        &places,
+        now,
+    )
+    .await?;
     let mut chats = 0;
     if archived {
         chats = post_to_chats(app, &mut tx, contest, &format!("{job}:{due}"), &reply).await?;

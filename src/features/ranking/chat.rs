@@ -16,7 +16,8 @@ pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
     writes: Writes::Never,
     // `/rank <contest>` is a contest's board (`features::contests`).
     params: &[opt("contest", ParamKind::Name)],
-    parse: crate::features::contests::chat::parse_rank,
+    // `/rank points` is the points board (`features::community`).
+    parse: crate::features::community::chat::parse_rank,
     example: "",
 }];
 

@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::engine::ids::{MemberId, PartnerId, SaleId};
 use crate::engine::money::Money;
 use crate::engine::sale::{Sale, SaleStatus, TotalsChange, totals_change};
+use crate::features::community::points;
 use crate::features::contests::service as contests;
 use crate::store::sales::{self, Inserted, NewSale};
 use crate::store::totals::{self, PeriodTotals};
@@ -38,6 +39,7 @@ pub async fn record_sale(
             if change.approved_minor != 0 {
                 correct_if_locked(app, conn, &sale, now).await?;
                 move_contests(app, conn, &sale, &new.sale_date, &new.customer, change, now).await?;
+                points::on_sale_change(app, conn, &sale, change.approved_minor, now).await?;
             }
             Ok((Inserted::New(sale), Some(t)))
         }
@@ -89,6 +91,7 @@ pub async fn change_status(
             let (date, customer) = sales::date_and_customer(&mut *conn, sale.id).await?;
             move_contests(app, conn, sale, &date, &customer, change, now).await?;
         }
+        points::on_sale_change(app, conn, sale, change.approved_minor, now).await?;
     }
     Ok(true)
 }

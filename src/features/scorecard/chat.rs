@@ -65,6 +65,9 @@ pub(crate) async fn me(app: &App, ctx: &mut Ctx<'_>, conn: &mut store::Conn) -> 
             .int("completed", i64::try_from(completed).unwrap_or(0))
             .int("upcoming", i64::try_from(upcoming).unwrap_or(0)),
     );
+    // Community (issue 11): points and badges.
+    reply =
+        reply.line(crate::features::community::chat::me_line(app, ctx, conn, partner_id).await?);
     Ok(vec![reply])
 }
 

@@ -421,6 +421,7 @@ pub(crate) async fn report(app: &App, ctx: &mut Ctx<'_>, name: &str) -> Handled 
 /// `/quiz <training> <question> <choice>`: one answer, then the next question or the result.
 /// Only the next unanswered question counts, so a button pressed twice changes nothing.
 pub(crate) async fn quiz(
+    app: &App,
     ctx: &mut Ctx<'_>,
     conn: &mut store::Conn,
     name: &str,
@@ -492,7 +493,7 @@ pub(crate) async fn quiz(
     .int("pass", i64::from(quiz.pass));
     let mut reply = Reply::here(result);
     if score >= quiz.pass
-        && let Some(done) = service::complete(conn, &training, ctx.member.id, ctx.now).await?
+        && let Some(done) = service::complete(app, conn, &training, ctx.member.id, ctx.now).await?
     {
         reply.lines.extend(done.lines);
     }

@@ -227,7 +227,9 @@ async fn finish(app: &App, training: &Training, now: i64) -> anyhow::Result<(usi
                 }
             }
             None => {
-                if let Some(reply) = complete(&mut tx, training, attendee.member_id, now).await? {
+                if let Some(reply) =
+                    complete(app, &mut tx, training, attendee.member_id, now).await?
+                {
                     completed += 1;
                     outbox::enqueue_notice(
                         app,
@@ -296,6 +298,7 @@ pub fn quiz_question(training: &Training, n: u32) -> Option<Reply> {
 /// the training gives one), audited. `None` if it was completed before. Tiers are recomputed by
 /// the next scheduler round (`tick`), outside this transaction.
 pub async fn complete(
+    app: &App,
     conn: &mut store::Conn,
     training: &Training,
     member: MemberId,
@@ -320,6 +323,16 @@ pub async fn complete(
             "partner": partner.map(|p| p.0),
             "granted": granted,
         })),
+        now,
+    )
+    .await?;
+    // Community (issue 11): points for the completion, and badges (certified).
+    crate::features::community::points::on_training_completed(
+        app,
+        conn,
+        &training.id,
+        member,
+        partner,
         now,
     )
     .await?;

@@ -583,6 +583,21 @@ impl Discord {
             let locale = reply.locale.unwrap_or(outcome.locale);
             let (content, components) = self.render(reply, locale);
             match &reply.to {
+                // Reaction counts: the pressed message keeps its text and gets the new buttons.
+                Destination::Here if !updated && reply.refresh_buttons => {
+                    let update = CreateInteractionResponseMessage::new().components(components);
+                    if let Err(e) = with_retry(|| {
+                        pressed.respond(
+                            &ctx.http,
+                            CreateInteractionResponse::UpdateMessage(update.clone()),
+                        )
+                    })
+                    .await
+                    {
+                        tracing::warn!(error = %e, "buttons of a pressed message not updated");
+                    }
+                    updated = true;
+                }
                 Destination::Here if !updated => {
                     let text = truncate(&format!("{shown}\n\n{content}"));
                     let update = CreateInteractionResponseMessage::new()
@@ -674,6 +689,8 @@ fn incoming(
         text,
         locale: Some(locale.to_string()),
         attachments,
+        username: None,
+        reply_to: None,
     }
 }
 

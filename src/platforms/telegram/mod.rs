@@ -17,7 +17,8 @@ use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{
     AllowedUpdate, BotCommand, BotCommandScope, ChatId, FileId, ForceReply, InlineKeyboardButton,
-    InlineKeyboardMarkup, InputFile, MaybeInaccessibleMessage, Recipient, UpdateKind,
+    InlineKeyboardMarkup, InputFile, MaybeAnonymousUser, MaybeInaccessibleMessage, MessageId,
+    MessageReactionUpdated, ReactionType, Recipient, UpdateKind,
 };
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -28,6 +29,7 @@ use crate::chat::registry::{self, CommandSpec};
 use crate::chat::reply::{Destination, Msg, Reply, split_at_lines};
 use crate::config::Locale;
 use crate::engine::partner::Platform;
+use crate::features::community::stories;
 use crate::outbox::{ChatClass, DeliveryError, Transport};
 use crate::store::{inbox, leases, members};
 
@@ -199,7 +201,11 @@ impl Telegram {
                 .get_updates()
                 .offset(i32::try_from(offset).unwrap_or(i32::MAX))
                 .timeout(POLL_TIMEOUT_SECS)
-                .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+                .allowed_updates(vec![
+                    AllowedUpdate::Message,
+                    AllowedUpdate::CallbackQuery,
+                    AllowedUpdate::MessageReaction,
+                ]);
             let result = tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
                 result = request.send() => result,
@@ -233,7 +239,7 @@ impl Telegram {
 
     /// Stores an update in the inbox (idempotent by update id). Call before confirming it.
     pub async fn accept(&self, update: &Update) -> anyhow::Result<bool> {
-        let payload = serde_json::to_string(update)?;
+        let payload = inbox_payload(update)?;
         let mut conn = self.app.store.read().await?;
         let new = inbox::store(
             &mut conn,
@@ -253,7 +259,7 @@ impl Telegram {
         }
         let mut tx = self.app.store.begin().await?;
         for update in updates {
-            let payload = serde_json::to_string(update)?;
+            let payload = inbox_payload(update)?;
             inbox::store(
                 &mut tx,
                 PLATFORM,
@@ -355,6 +361,7 @@ impl Telegram {
         match update.kind {
             UpdateKind::Message(message) => self.on_message(message).await,
             UpdateKind::CallbackQuery(query) => self.on_callback(query).await,
+            UpdateKind::MessageReaction(reaction) => self.on_reaction(reaction).await,
             _ => {}
         }
     }
@@ -385,6 +392,12 @@ impl Telegram {
             text,
             locale: from.language_code.clone(),
             attachments,
+            username: from.username.clone(),
+            reply_to: message
+                .reply_to_message()
+                .and_then(|replied| replied.from.as_ref())
+                .filter(|author| !author.is_bot)
+                .map(|author| author.id.0.to_string()),
         };
         let outcome = self.app.handle(&incoming).await;
         self.deliver_all(&outcome, message.chat.id, from.id.0, None)
@@ -412,6 +425,8 @@ impl Telegram {
             text: data.to_string(),
             locale: query.from.language_code.clone(),
             attachments: Vec::new(),
+            username: None,
+            reply_to: None,
         };
         if let Some(prompt) = self.app.prompt_for_missing_argument(&incoming).await {
             // The question ends with the command to complete; the member's reply to it comes
@@ -434,6 +449,39 @@ impl Telegram {
         let outcome = self.app.handle(&incoming).await;
         self.deliver_all(&outcome, chat, query.from.id.0, Some(message))
             .await;
+    }
+
+    /// Telegram's own reactions on a story's post count as the story's: 👏 and 🔥 as such, 🤔
+    /// (Telegram offers no 💡) as an idea. Reactions by anonymous admins are ignored.
+    async fn on_reaction(&self, reaction: MessageReactionUpdated) {
+        let Some(user) = reaction.user() else {
+            return;
+        };
+        let kinds = |list: &[ReactionType]| -> Vec<&'static str> {
+            list.iter()
+                .filter_map(|r| r.emoji())
+                .filter_map(|e| stories::reaction_kind(if e == "🤔" { "💡" } else { e }))
+                .collect()
+        };
+        let (old, new) = (kinds(&reaction.old_reaction), kinds(&reaction.new_reaction));
+        let changes: Vec<(&str, bool)> = old
+            .iter()
+            .filter(|k| !new.contains(k))
+            .map(|k| (*k, false))
+            .chain(new.iter().filter(|k| !old.contains(k)).map(|k| (*k, true)))
+            .collect();
+        if changes.is_empty() {
+            return;
+        }
+        stories::platform_reactions(
+            &self.app,
+            PLATFORM,
+            &reaction.chat.id.0.to_string(),
+            &reaction.message_id.0.to_string(),
+            &user.id.0.to_string(),
+            &changes,
+        )
+        .await;
     }
 
     /// The command a message completes when it replies to one of our questions for a missing
@@ -470,6 +518,21 @@ impl Telegram {
                 Destination::Member(_) => None,
             };
             let Some(target) = target else { continue };
+            // Reaction counts: the pressed message keeps its text and gets the new buttons.
+            if reply.refresh_buttons
+                && let Some(original) = edit.take()
+            {
+                let markup = self.keyboard(reply, locale).unwrap_or_default();
+                let edited = self
+                    .bot
+                    .edit_message_reply_markup(original.chat.id, original.id)
+                    .reply_markup(markup)
+                    .await;
+                if let Err(e) = edited {
+                    tracing::warn!(error = %e, "buttons of a pressed message not updated");
+                }
+                continue;
+            }
             if reply.to == Destination::Here
                 && let Some(original) = edit.take()
             {
@@ -502,27 +565,9 @@ impl Telegram {
         }
     }
 
-    /// Sends one reply (split at Telegram's length limit), with retries.
-    pub async fn send(
-        &self,
-        chat: ChatId,
-        reply: &Reply,
-        locale: Locale,
-    ) -> Result<(), RequestError> {
-        self.send_chunks(chat, reply, locale, true).await
-    }
-
-    /// Sends a reply's chunks; each one retried when `retry`, else one attempt in all (the
-    /// outbox retries itself, at its pace).
-    async fn send_chunks(
-        &self,
-        chat: ChatId,
-        reply: &Reply,
-        locale: Locale,
-        retry: bool,
-    ) -> Result<(), RequestError> {
-        let text = self.app.i18n.render_reply(locale, reply);
-        let markup = (!reply.buttons.is_empty()).then(|| {
+    /// A reply's buttons as one row of an inline keyboard; `None` without buttons.
+    fn keyboard(&self, reply: &Reply, locale: Locale) -> Option<InlineKeyboardMarkup> {
+        (!reply.buttons.is_empty()).then(|| {
             InlineKeyboardMarkup::new(vec![
                 reply
                     .buttons
@@ -535,7 +580,33 @@ impl Telegram {
                     })
                     .collect::<Vec<_>>(),
             ])
-        });
+        })
+    }
+
+    /// Sends one reply (split at Telegram's length limit), with retries.
+    pub async fn send(
+        &self,
+        chat: ChatId,
+        reply: &Reply,
+        locale: Locale,
+    ) -> Result<(), RequestError> {
+        self.send_chunks(chat, reply, locale, true)
+            .await
+            .map(|_| ())
+    }
+
+    /// Sends a reply's chunks; each one retried when `retry`, else one attempt in all (the
+    /// outbox retries itself, at its pace).
+    async fn send_chunks(
+        &self,
+        chat: ChatId,
+        reply: &Reply,
+        locale: Locale,
+        retry: bool,
+    ) -> Result<Option<MessageId>, RequestError> {
+        let mut last_sent = None;
+        let text = self.app.i18n.render_reply(locale, reply);
+        let markup = self.keyboard(reply, locale);
         let chunks = split_at_lines(&text, MAX_MESSAGE_CHARS);
         let last = chunks.len().saturating_sub(1);
         // A chart Rally drew is uploaded with the first piece as its caption when it fits.
@@ -565,14 +636,14 @@ impl Telegram {
                         if let Some(m) = markup {
                             request = request.reply_markup(m);
                         }
-                        request.await.map(|_| ())
+                        request.await.map(|m| m.id)
                     }
                 };
-                if retry {
-                    self.with_retry(chat, upload).await?;
+                last_sent = Some(if retry {
+                    self.with_retry(chat, upload).await?
                 } else {
-                    upload().await?;
-                }
+                    upload().await?
+                });
                 continue;
             }
             let attempt = || {
@@ -590,25 +661,25 @@ impl Telegram {
                             if let Some(m) = markup {
                                 request = request.reply_markup(m);
                             }
-                            request.await.map(|_| ())
+                            request.await.map(|m| m.id)
                         }
                         _ => {
                             let mut request = self.bot.send_message(chat, chunk);
                             if let Some(m) = markup {
                                 request = request.reply_markup(m);
                             }
-                            request.await.map(|_| ())
+                            request.await.map(|m| m.id)
                         }
                     }
                 }
             };
-            if retry {
-                self.with_retry(chat, attempt).await?;
+            last_sent = Some(if retry {
+                self.with_retry(chat, attempt).await?
             } else {
-                attempt().await?;
-            }
+                attempt().await?
+            });
         }
-        Ok(())
+        Ok(last_sent)
     }
 
     /// The PNG of a reply's chart, read from the database (`None` without one, or if it is
@@ -625,17 +696,17 @@ impl Telegram {
         }
     }
 
-    async fn with_retry<F, Fut>(&self, chat: ChatId, op: F) -> Result<(), RequestError>
+    async fn with_retry<T, F, Fut>(&self, chat: ChatId, op: F) -> Result<T, RequestError>
     where
         F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<(), RequestError>>,
+        Fut: std::future::Future<Output = Result<T, RequestError>>,
     {
         let mut backoff = Duration::from_millis(300);
         let mut attempt = 0;
         loop {
             attempt += 1;
             match op().await {
-                Ok(()) => return Ok(()),
+                Ok(sent) => return Ok(sent),
                 Err(RequestError::RetryAfter(wait)) if attempt < SEND_ATTEMPTS => {
                     tracing::info!(
                         chat = chat.0,
@@ -674,6 +745,30 @@ fn telegram_chat(platform: &Platform, user_id: &str) -> Option<ChatId> {
         .flatten()
 }
 
+/// An update as stored in the inbox: its JSON as Telegram sends it. teloxide writes a
+/// reaction's actor flattened (the user's fields inline), which its own reader cannot read back
+/// (it panics): the actor is put back under `user` (or `actor_chat`).
+fn inbox_payload(update: &Update) -> serde_json::Result<String> {
+    let mut value = serde_json::to_value(update)?;
+    if let UpdateKind::MessageReaction(reaction) = &update.kind
+        && let Some(fields) = value
+            .get_mut("message_reaction")
+            .and_then(serde_json::Value::as_object_mut)
+    {
+        let (key, actor) = match &reaction.actor {
+            MaybeAnonymousUser::User(user) => ("user", serde_json::to_value(user)?),
+            MaybeAnonymousUser::Chat(chat) => ("actor_chat", serde_json::to_value(chat)?),
+        };
+        if let Some(inline) = actor.as_object() {
+            for name in inline.keys() {
+                fields.remove(name);
+            }
+        }
+        fields.insert(key.to_string(), actor);
+    }
+    serde_json::to_string(&value)
+}
+
 /// The outbox's way to Telegram: one attempt per delivery, errors classified for the sender.
 pub struct TelegramTransport(pub Telegram);
 
@@ -701,7 +796,8 @@ impl Transport for TelegramTransport {
             .parse::<i64>()
             .map(ChatId)
             .map_err(|_| DeliveryError::Rejected(format!("not a Telegram chat id: {target}")))?;
-        self.0
+        let sent = self
+            .0
             .send_chunks(chat, reply, locale, false)
             .await
             .map_err(|e| match e {
@@ -709,7 +805,14 @@ impl Transport for TelegramTransport {
                 e if is_refusal(&e) => DeliveryError::Refused(e.to_string()),
                 e if is_transient(&e) => DeliveryError::Transient(e.to_string()),
                 e => DeliveryError::Rejected(e.to_string()),
-            })
+            })?;
+        // A story's post (the message with its buttons): remembered, so Telegram's own
+        // reactions on it count for the story.
+        if let (Some(message), Some(story)) = (sent, stories::story_of(reply)) {
+            stories::remember_post(&self.0.app, PLATFORM, target, &message.0.to_string(), story)
+                .await;
+        }
+        Ok(())
     }
 }
 

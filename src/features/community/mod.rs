@@ -1,0 +1,61 @@
+//! Community (issue 11): points, badges and kudos. Points are one append-only ledger, each row
+//! unique on its source (a sale, a kudos, a training, a contest, a featured story), so every
+//! award is idempotent; badges are pure rules (`engine::badges`) evaluated where their facts
+//! change; kudos are thanks between members, posted to the program chats.
+pub mod badges;
+pub mod chat;
+pub mod kudos;
+pub mod points;
+pub mod stories;
+
+use crate::app::App;
+use crate::chat::reply::Reply;
+use crate::engine::ids::PartnerId;
+use crate::store::jobs as runs;
+use crate::store::outbox::{self as rows, NewOutgoing};
+use crate::store::{self, Conn, StoreError, partners};
+
+/// Posts `reply` to the program chats of a partner's region (and to those bound without a
+/// region), in the caller's transaction; `key` makes each chat's row unique, so a redelivery
+/// or a second run posts nothing twice. Returns how many chats it went to.
+pub async fn post_to_partner_chats(
+    app: &App,
+    conn: &mut Conn,
+    partner: Option<PartnerId>,
+    key: &str,
+    reply: &Reply,
+    now: i64,
+) -> store::Result<usize> {
+    let region = match partner {
+        Some(p) => partners::get(&mut *conn, p).await?.and_then(|p| p.region),
+        None => None,
+    };
+    let locale = app.config.program.default_locale;
+    let reply_json =
+        serde_json::to_string(reply).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut chats = 0;
+    for chat in runs::program_chats(&mut *conn).await? {
+        let wanted = match (&region, &chat.region) {
+            (_, None) | (None, _) => true,
+            (Some(mine), Some(theirs)) => mine.eq_ignore_ascii_case(theirs),
+        };
+        if !wanted {
+            continue;
+        }
+        let message = NewOutgoing {
+            dedupe_key: format!("{key}:chat:{}:{}", chat.platform, chat.chat_id),
+            platform: chat.platform,
+            target: chat.chat_id,
+            member_id: None,
+            reply_json: reply_json.clone(),
+            locale: locale.tag().into(),
+            broadcast_id: None,
+        };
+        rows::enqueue(&mut *conn, &message, now).await?;
+        chats += 1;
+    }
+    if chats > 0 {
+        app.outbox_wake.notify_waiters();
+    }
+    Ok(chats)
+}

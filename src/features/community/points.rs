@@ -1,0 +1,139 @@
+//! Awarding points: the hooks the sales ledger, trainings, contests, kudos and stories call in
+//! their own transactions. Each award is keyed by its source, so calling a hook twice for the
+//! same fact (a redelivered message, a job run twice, two instances) awards once.
+
+use crate::app::App;
+use crate::engine::ids::{MemberId, PartnerId};
+use crate::engine::points::SourceKind;
+use crate::engine::sale::Sale;
+use crate::features::community::badges::{self, Trigger};
+use crate::store::points::{self as ledger, Award};
+use crate::store::{self, Conn};
+
+/// Appends `points` for a partner from one source. `false`: the source was awarded before, nothing changed.
+#[allow(clippy::too_many_arguments)]
+pub async fn award(
+    conn: &mut Conn,
+    partner: PartnerId,
+    member: Option<MemberId>,
+    points: i64,
+    reason: &str,
+    kind: SourceKind,
+    key: &str,
+    now: i64,
+) -> store::Result<bool> {
+    let award = Award {
+        partner,
+        member,
+        points,
+        reason,
+        kind,
+        key,
+    };
+    ledger::award(&mut *conn, &award, now).await
+}
+
+/// A sale's approved amount moved by `approved_minor` (positive: approved; negative: an
+/// approved sale rejected or cancelled). Called by the ledger in the sale's transaction.
+pub async fn on_sale_change(
+    app: &App,
+    conn: &mut Conn,
+    sale: &Sale,
+    approved_minor: i64,
+    now: i64,
+) -> store::Result<()> {
+    let key = sale.id.0.to_string();
+    if approved_minor > 0 {
+        let points = app.config.points.sale_points(approved_minor);
+        let reason = format!("sale #{}", sale.id.0);
+        if points > 0 {
+            award(
+                conn,
+                sale.partner_id,
+                sale.reporter,
+                points,
+                &reason,
+                SourceKind::Sale,
+                &key,
+                now,
+            )
+            .await?;
+        }
+        badges::check(app, conn, sale.partner_id, Trigger::Sale, now).await?;
+    } else if approved_minor < 0 {
+        let given = ledger::points_of(&mut *conn, sale.partner_id, SourceKind::Sale, &key).await?;
+        if let Some(given) = given {
+            let reason = format!("sale #{} taken back", sale.id.0);
+            award(
+                conn,
+                sale.partner_id,
+                sale.reporter,
+                -given,
+                &reason,
+                SourceKind::SaleReversal,
+                &key,
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A member completed a training (in the completion's transaction).
+pub async fn on_training_completed(
+    app: &App,
+    conn: &mut Conn,
+    training: &str,
+    member: MemberId,
+    partner: Option<PartnerId>,
+    now: i64,
+) -> store::Result<()> {
+    let Some(partner) = partner else {
+        return Ok(());
+    };
+    let key = format!("{training}:{}", member.0);
+    let reason = format!("training {training}");
+    let points = app.config.points.training_completed;
+    award(
+        conn,
+        partner,
+        Some(member),
+        points,
+        &reason,
+        SourceKind::Training,
+        &key,
+        now,
+    )
+    .await?;
+    badges::check(app, conn, partner, Trigger::Any, now).await?;
+    Ok(())
+}
+
+/// A finished contest's final places (in the transaction that books its prizes): the podium
+/// gets points and the podium badge.
+pub async fn on_contest_finished(
+    app: &App,
+    conn: &mut Conn,
+    contest: &str,
+    placed: &[(u32, PartnerId)],
+    now: i64,
+) -> store::Result<()> {
+    let rules = &app.config.points;
+    for (place, partner) in placed.iter().filter(|(place, _)| rules.on_podium(*place)) {
+        let reason = format!("contest {contest}: place {place}");
+        award(
+            conn,
+            *partner,
+            None,
+            rules.podium_points(*place),
+            &reason,
+            SourceKind::Podium,
+            contest,
+            now,
+        )
+        .await?;
+        badges::check(app, conn, *partner, Trigger::Any, now).await?;
+    }
+    Ok(())
+}
