@@ -69,6 +69,9 @@ pub struct App {
     /// Contest leaderboards in memory, synced from `contest_standings` on each use, and the
     /// contests whose standings this process has seen built.
     pub contests: crate::features::contests::service::ContestState,
+    // --- throughput: group commit ---
+    /// `/report`s waiting for the running group commit (`chat::batch`).
+    pub group_queue: crate::chat::batch::GroupQueue,
 }
 
 impl App {
@@ -82,6 +85,7 @@ impl App {
             ranks: RankCache::new(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             contests: Default::default(),
+            group_queue: Default::default(),
         })
     }
 
