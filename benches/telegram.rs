@@ -30,6 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{Criterion, SamplingMode, Throughput};
 use rally::app::{App, SystemClock};
+use rally::chat::batch::InboxMarks;
 use rally::chat::handler::Incoming;
 use rally::demo;
 use rally::engine::partner::{PartnerKind, Platform, Role};
@@ -279,14 +280,18 @@ async fn iteration(
 /// Where Rally's time per update goes (diagnostics): the store work `Telegram::poll` does for
 /// each update, without Telegram, HTTP or teloxide, on a fresh copy of the database: storing the
 /// updates in the inbox (one transaction per `getUpdates` batch of at most 100, as
-/// `Telegram::accept_all`), handling each (`App::handle`, the `/report` pipeline) and marking
-/// each processed (on a connection acquired for the call, as the adapter does). Seconds per
-/// update.
+/// `Telegram::accept_all`), handling them with group commit (`App::handle_batch` per batch of
+/// 100, marking them processed in the same transaction, as `Telegram::process_pending` does)
+/// and marking them answered (one statement per batch, as the answer sender does when it keeps
+/// up). For comparison, the path before group commit: `App::handle` per update plus its own
+/// processed mark. Seconds per update.
 #[derive(Clone, Copy, Default)]
 struct Parts {
     inbox_store: f64,
-    handle: f64,
-    mark_processed: f64,
+    handle_batch: f64,
+    mark_answered: f64,
+    /// Before group commit: `App::handle` alone, then the mark, per update.
+    one_by_one: f64,
 }
 
 async fn parts(template: &Path, work: &Path, next: &Cell<u64>, count: u64) -> Parts {
@@ -344,12 +349,43 @@ async fn parts(template: &Path, work: &Path, next: &Cell<u64>, count: u64) -> Pa
     }
     out.inbox_store = per_update(start.elapsed());
 
+    let ids: Vec<i64> = numbers
+        .iter()
+        .map(|&n| i64::try_from(n).expect("fits"))
+        .collect();
+    let half = incoming.len() / 2;
     let start = Instant::now();
     let mut outcomes = Vec::with_capacity(incoming.len());
-    for message in &incoming {
-        outcomes.push(app.handle(message).await);
+    for (messages, ids) in incoming[..half]
+        .chunks(GET_UPDATES_LIMIT)
+        .zip(ids[..half].chunks(GET_UPDATES_LIMIT))
+    {
+        let marks = InboxMarks {
+            platform: "telegram",
+            update_ids: ids,
+        };
+        outcomes.extend(app.handle_batch(messages, Some(marks)).await);
     }
-    out.handle = per_update(start.elapsed());
+    out.handle_batch = start.elapsed().as_secs_f64() / half as f64;
+    let start = Instant::now();
+    for ids in ids[..half].chunks(GET_UPDATES_LIMIT) {
+        let mut conn = app.store.read().await.expect("connection");
+        inbox::mark_answered(&mut conn, "telegram", ids, app.now())
+            .await
+            .expect("mark answered");
+    }
+    out.mark_answered = start.elapsed().as_secs_f64() / half as f64;
+
+    let rest = incoming.len() - half;
+    let start = Instant::now();
+    for (message, &id) in incoming[half..].iter().zip(&ids[half..]) {
+        outcomes.push(app.handle(message).await);
+        let mut conn = app.store.read().await.expect("connection");
+        inbox::mark_processed(&mut conn, "telegram", id, app.now())
+            .await
+            .expect("mark processed");
+    }
+    out.one_by_one = start.elapsed().as_secs_f64() / rest.max(1) as f64;
     for outcome in &outcomes {
         assert!(
             outcome
@@ -360,16 +396,6 @@ async fn parts(template: &Path, work: &Path, next: &Cell<u64>, count: u64) -> Pa
             "{outcome:?}"
         );
     }
-
-    let start = Instant::now();
-    for &n in &numbers {
-        let mut conn = app.store.read().await.expect("connection");
-        let id = i64::try_from(n).expect("fits");
-        inbox::mark_processed(&mut conn, "telegram", id, app.now())
-            .await
-            .expect("mark processed");
-    }
-    out.mark_processed = per_update(start.elapsed());
     app.store.close().await;
     out
 }
@@ -449,15 +475,17 @@ fn print_summary(since: SystemTime, extra: &Extra) {
         let median = |f: fn(&Parts) -> f64| {
             quartiles(&extra.parts.iter().map(f).collect::<Vec<_>>()).0 * 1e6
         };
-        let (store, handle, mark) = (
+        let (store, handle, mark, one_by_one) = (
             median(|p| p.inbox_store),
-            median(|p| p.handle),
-            median(|p| p.mark_processed),
+            median(|p| p.handle_batch),
+            median(|p| p.mark_answered),
+            median(|p| p.one_by_one),
         );
         println!(
             "  rally's store work per update, without Telegram (median of {} rounds of {count}): \
-             inbox store (batches of {GET_UPDATES_LIMIT}) {store:.0} µs + App::handle {handle:.0} \
-             µs + mark processed {mark:.0} µs = {:.0} µs",
+             inbox store (batches of {GET_UPDATES_LIMIT}) {store:.0} µs + App::handle_batch with \
+             the processed mark {handle:.0} µs + answered mark {mark:.0} µs = {:.0} µs (before \
+             group commit: App::handle + processed mark {one_by_one:.0} µs)",
             extra.parts.len(),
             store + handle + mark
         );

@@ -71,6 +71,9 @@ pub struct App {
     pub contests: crate::features::contests::service::ContestState,
     /// Telegram usernames this process has stored (community: kudos by `@username`).
     pub usernames: crate::features::community::kudos::Usernames,
+    // --- throughput: group commit ---
+    /// `/report`s waiting for the running group commit (`chat::batch`).
+    pub group_queue: crate::chat::batch::GroupQueue,
 }
 
 impl App {
@@ -85,6 +88,7 @@ impl App {
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             contests: Default::default(),
             usernames: Default::default(),
+            group_queue: Default::default(),
         })
     }
 

@@ -208,7 +208,7 @@ impl App {
 
     /// [`App::handle`], also saying which command ran (`None`: not a command) and how it ended
     /// (`ok`, `refused`, `error`, `unparsed`), for the metrics.
-    async fn handle_measured(
+    pub(crate) async fn handle_measured(
         &self,
         incoming: &Incoming,
     ) -> (Option<&'static str>, &'static str, Outcome) {
@@ -230,10 +230,13 @@ impl App {
             Err(_) => (false, "unknown"),
         };
         let unparsed = parsed.is_err();
+        let members = &mut MemberCache::new();
         let (locale, result) = if writes {
             match self.store.begin().await {
                 Ok(mut tx) => {
-                    let (locale, result) = self.dispatch(&mut tx, incoming, parsed, fallback).await;
+                    let (locale, result) = self
+                        .dispatch(&mut tx, incoming, parsed, fallback, members)
+                        .await;
                     let result = match result {
                         Ok(replies) => tx.commit().await.map(|()| replies).map_err(Failure::from),
                         Err(e) => Err(e),
@@ -244,22 +247,15 @@ impl App {
             }
         } else {
             match self.store.read().await {
-                Ok(mut conn) => self.dispatch(&mut conn, incoming, parsed, fallback).await,
+                Ok(mut conn) => {
+                    self.dispatch(&mut conn, incoming, parsed, fallback, members)
+                        .await
+                }
                 Err(e) => (fallback, Err(e.into())),
             }
         };
-        let (mut replies, outcome) = match result {
-            Ok(replies) if unparsed => (replies, "unparsed"),
-            Ok(replies) => (replies, "ok"),
-            Err(Failure::User(msg)) => (vec![Reply::here(msg)], "refused"),
-            Err(Failure::Internal(e)) => {
-                return (Some(command), "error", internal_error(locale, e));
-            }
-        };
-        if !incoming.private_chat && replies.iter().any(|r| r.to == Destination::Sender) {
-            replies.push(Reply::here(Msg::new("sent-privately")));
-        }
-        (Some(command), outcome, Outcome { locale, replies })
+        let (outcome, handled) = conclude(incoming, unparsed, locale, result);
+        (Some(command), outcome, handled)
     }
 
     /// For a pressed button whose command lacks an argument (Reject's reason): what to ask, in
@@ -299,25 +295,34 @@ impl App {
         })
     }
 
-    /// Resolves the member and their locale on `conn`, then runs the command there.
-    async fn dispatch(
+    /// Resolves the member and their locale on `conn` (or takes them from `members`, the
+    /// members already resolved in this transaction), then runs the command there.
+    pub(crate) async fn dispatch(
         &self,
         conn: &mut store::Conn,
         incoming: &Incoming,
         parsed: Result<Option<Parsed>, ParseError>,
         fallback: Locale,
+        members: &mut MemberCache,
     ) -> (Locale, Handled) {
-        let member = match crate::features::membership::members::resolve(
-            self,
-            conn,
-            incoming.platform,
-            &incoming.sender_id,
-            &incoming.sender_name,
-        )
-        .await
-        {
-            Ok(m) => m,
-            Err(e) => return (fallback, Err(e.into())),
+        let sender = (incoming.platform, incoming.sender_id.clone());
+        let member = match members.get(&sender) {
+            Some(member) => member.clone(),
+            None => match crate::features::membership::members::resolve(
+                self,
+                conn,
+                incoming.platform,
+                &incoming.sender_id,
+                &incoming.sender_name,
+            )
+            .await
+            {
+                Ok(m) => {
+                    members.insert(sender, m.clone());
+                    m
+                }
+                Err(e) => return (fallback, Err(e.into())),
+            },
         };
         let locale = member
             .locale
@@ -515,7 +520,31 @@ impl App {
     }
 }
 
-fn internal_error(locale: Locale, error: anyhow::Error) -> Outcome {
+/// Members resolved in the current transaction, by platform and account: messages handled
+/// together ([`App::handle_batch`]) look their sender up once.
+pub(crate) type MemberCache = std::collections::HashMap<(Platform, String), Member>;
+
+/// The outcome of a dispatched command, and how it ended for the metrics (`ok`, `refused`,
+/// `error`, `unparsed`).
+pub(crate) fn conclude(
+    incoming: &Incoming,
+    unparsed: bool,
+    locale: Locale,
+    result: Handled,
+) -> (&'static str, Outcome) {
+    let (mut replies, outcome) = match result {
+        Ok(replies) if unparsed => (replies, "unparsed"),
+        Ok(replies) => (replies, "ok"),
+        Err(Failure::User(msg)) => (vec![Reply::here(msg)], "refused"),
+        Err(Failure::Internal(e)) => return ("error", internal_error(locale, e)),
+    };
+    if !incoming.private_chat && replies.iter().any(|r| r.to == Destination::Sender) {
+        replies.push(Reply::here(Msg::new("sent-privately")));
+    }
+    (outcome, Outcome { locale, replies })
+}
+
+pub(crate) fn internal_error(locale: Locale, error: anyhow::Error) -> Outcome {
     let reference: String = {
         use rand::Rng;
         let n: u32 = rand::rng().random();

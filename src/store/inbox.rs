@@ -85,3 +85,72 @@ pub async fn record_delivery_failure(
     .await?;
     Ok(())
 }
+
+// --- throughput: group commit ---
+
+/// Marks updates processed (handled and committed), in chunks of bound parameters.
+pub async fn mark_processed_many(
+    conn: &mut Conn,
+    platform: &str,
+    update_ids: &[i64],
+    now: i64,
+) -> Result<()> {
+    set_many(conn, "processed_at", platform, update_ids, now).await
+}
+
+/// Marks updates answered (their replies were sent).
+pub async fn mark_answered(
+    conn: &mut Conn,
+    platform: &str,
+    update_ids: &[i64],
+    now: i64,
+) -> Result<()> {
+    set_many(conn, "answered_at", platform, update_ids, now).await
+}
+
+/// Updates processed but not answered (a crash came between the commit and the replies),
+/// oldest first.
+pub async fn unanswered(
+    conn: &mut Conn,
+    platform: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT update_id, payload FROM inbox WHERE platform = $1 AND answered_at IS NULL \
+         AND processed_at IS NOT NULL AND update_id > $2 ORDER BY update_id LIMIT $3",
+    )
+    .bind(platform)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((col(r, "update_id")?, col(r, "payload")?)))
+        .collect()
+}
+
+/// Sets `column` (a constant of this module) to `now` on the given updates.
+async fn set_many(
+    conn: &mut Conn,
+    column: &'static str,
+    platform: &str,
+    update_ids: &[i64],
+    now: i64,
+) -> Result<()> {
+    // SQLite allows 32,766 bound parameters; PostgreSQL 65,535.
+    for chunk in update_ids.chunks(500) {
+        let placeholders: Vec<String> = (3..chunk.len() + 3).map(|i| format!("${i}")).collect();
+        let mut query = sqlx::query(super::sql(format!(
+            "UPDATE inbox SET {column} = $1 WHERE platform = $2 AND update_id IN ({})",
+            placeholders.join(", ")
+        )))
+        .bind(now)
+        .bind(platform);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -434,7 +434,8 @@ impl Discord {
     async fn on_command(&self, ctx: &Context, cmd: CommandInteraction) {
         let incoming = self.incoming_for_command(&cmd);
         let guild = cmd.guild_id.is_some();
-        let handling = self.app.handle(&incoming);
+        // Reports arriving together share one commit (`chat::batch`); the answer waits for it.
+        let handling = self.app.handle_grouped(&incoming);
         tokio::pin!(handling);
         let (outcome, deferred) = match tokio::time::timeout(ANSWER_WITHIN, &mut handling).await {
             Ok(outcome) => (outcome, false),

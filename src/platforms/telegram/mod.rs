@@ -9,7 +9,7 @@
 
 pub mod webhook;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use teloxide::ApiError;
@@ -20,10 +20,11 @@ use teloxide::types::{
     InlineKeyboardMarkup, InputFile, MaybeAnonymousUser, MaybeInaccessibleMessage, MessageId,
     MessageReactionUpdated, ReactionType, Recipient, UpdateKind,
 };
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::App;
+use crate::chat::batch::{InboxMarks, MAX_BATCH};
 use crate::chat::handler::{Incoming, Outcome};
 use crate::chat::registry::{self, CommandSpec};
 use crate::chat::reply::{Destination, Msg, Reply, split_at_lines};
@@ -53,6 +54,10 @@ const INBOX_LEASE_NAME: &str = "telegram-inbox";
 const INBOX_IDLE: Duration = Duration::from_millis(500);
 /// Attempts for one send before it is recorded as failed.
 const SEND_ATTEMPTS: u32 = 5;
+/// The most answered updates marked in one transaction.
+const ANSWERED_BATCH: usize = 256;
+/// How long a stopping instance waits for its queued answers to go out.
+const ANSWERS_DRAIN: Duration = Duration::from_secs(10);
 
 /// Builds the Bot API client: our own reqwest client (no proxy from the environment, sane
 /// timeouts) pointed at `api_url` (Telegram's by default, or a local Bot API server).
@@ -75,6 +80,28 @@ pub struct Telegram {
     username: String,
     /// Wakes the processor when the webhook stored something.
     wake: Arc<Notify>,
+    /// Answers waiting to be sent, after their commit ([`Telegram::answers`]).
+    answers: Arc<OnceLock<mpsc::UnboundedSender<AnswerJob>>>,
+}
+
+/// The replies to one handled update.
+struct Delivery {
+    outcome: Outcome,
+    chat: ChatId,
+    sender: u64,
+    /// The message whose button was pressed (its text is edited to show the decision).
+    pressed: Option<MaybeInaccessibleMessage>,
+}
+
+/// Work for the answer sender.
+enum AnswerJob {
+    /// Send what an update's handling said (if anything), then mark the update answered.
+    Answer {
+        update_id: i64,
+        delivery: Option<Delivery>,
+    },
+    /// Say when everything queued before is sent and marked.
+    Flush(oneshot::Sender<()>),
 }
 
 impl Telegram {
@@ -84,6 +111,7 @@ impl Telegram {
             app,
             username,
             wake: Arc::new(Notify::new()),
+            answers: Arc::new(OnceLock::new()),
         }
     }
 
@@ -150,6 +178,7 @@ impl Telegram {
                 waiting_logged = false;
                 let result = self.poll_as_leader(&owner, &shutdown).await;
                 if shutdown.is_cancelled() {
+                    self.flush_answers().await;
                     if let Ok(mut conn) = self.app.store.read().await {
                         let _ = leases::release(&mut conn, POLL_LEASE_NAME, &owner).await;
                     }
@@ -190,6 +219,7 @@ impl Telegram {
             .await?
             .map_or(0, |id| id + 1);
         drop(conn);
+        self.answer_unanswered().await;
         self.process_pending().await;
         let mut backoff = Duration::from_millis(500);
         loop {
@@ -286,6 +316,7 @@ impl Telegram {
                     if !leading {
                         tracing::info!(%owner, "processing the Telegram inbox (this instance holds its lease)");
                         leading = true;
+                        self.answer_unanswered().await;
                     }
                     self.process_pending().await;
                     INBOX_IDLE
@@ -304,6 +335,7 @@ impl Telegram {
             };
             tokio::select! {
                 _ = shutdown.cancelled() => {
+                    self.flush_answers().await;
                     if leading && let Ok(mut conn) = self.app.store.read().await {
                         let _ = leases::release(&mut conn, INBOX_LEASE_NAME, &owner).await;
                     }
@@ -320,12 +352,16 @@ impl Telegram {
         self.wake.notify_one();
     }
 
-    /// Handles every unprocessed update in order. An update that fails stays unprocessed and
-    /// is retried on the next round.
+    /// Handles every unprocessed update in order. Consecutive `/report`s are handled in one
+    /// transaction that also marks them processed (group commit, `chat::batch`); any other
+    /// update is handled alone and marked processed after its commit. Replies go to the answer
+    /// sender, which sends them after the commit without holding up the next batch, and marks
+    /// the updates answered. An update that could not be marked stays unprocessed and is
+    /// handled again on the next round (idempotently).
     pub async fn process_pending(&self) {
         loop {
             let batch = match self.app.store.read().await {
-                Ok(mut conn) => inbox::unprocessed(&mut conn, PLATFORM, 50).await,
+                Ok(mut conn) => inbox::unprocessed(&mut conn, PLATFORM, MAX_BATCH as i64).await,
                 Err(e) => Err(e),
             };
             let batch = match batch {
@@ -335,45 +371,222 @@ impl Telegram {
                     return;
                 }
             };
-            if batch.is_empty() {
+            if batch.is_empty() || !self.handle_stored(batch).await {
                 return;
             }
-            for (id, payload) in batch {
-                match serde_json::from_str::<Update>(&payload) {
-                    Ok(update) => self.process(update).await,
-                    Err(e) => tracing::error!(update = id, error = %e, "stored update unreadable"),
+        }
+    }
+
+    /// Answers again what was processed but not answered: a crash (or a lost lease) came
+    /// between the commit and the replies. Handling an update again changes nothing (sale
+    /// keys, stored answers) and gives the same answer.
+    async fn answer_unanswered(&self) {
+        self.flush_answers().await;
+        let mut after = i64::MIN;
+        loop {
+            let batch = match self.app.store.read().await {
+                Ok(mut conn) => {
+                    inbox::unanswered(&mut conn, PLATFORM, after, MAX_BATCH as i64).await
                 }
-                let done = match self.app.store.read().await {
+                Err(e) => Err(e),
+            };
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the inbox");
+                    return;
+                }
+            };
+            let Some((last, _)) = batch.last() else {
+                return;
+            };
+            after = *last;
+            tracing::info!(
+                updates = batch.len(),
+                "answering updates processed before a restart but not answered"
+            );
+            if !self.handle_stored(batch).await {
+                return;
+            }
+        }
+    }
+
+    /// Handles stored updates in order (see [`Telegram::process_pending`]). `false`: the inbox
+    /// could not be written; stop for this round.
+    async fn handle_stored(&self, batch: Vec<(i64, String)>) -> bool {
+        let mut reports: Vec<(i64, Incoming, Delivery)> = Vec::new();
+        for (id, payload) in batch {
+            let update = match serde_json::from_str::<Update>(&payload) {
+                Ok(update) => update,
+                Err(e) => {
+                    tracing::error!(update = id, error = %e, "stored update unreadable");
+                    if !self.finish_alone(id, None).await {
+                        return false;
+                    }
+                    continue;
+                }
+            };
+            if let UpdateKind::Message(message) = &update.kind
+                && let Some((incoming, chat, sender)) = self.message_incoming(message)
+                && self.app.groupable(&incoming)
+            {
+                let delivery = Delivery {
+                    outcome: Outcome {
+                        locale: self.app.config.program.default_locale,
+                        replies: Vec::new(),
+                    },
+                    chat,
+                    sender,
+                    pressed: None,
+                };
+                reports.push((id, incoming, delivery));
+                continue;
+            }
+            self.handle_reports(&mut reports).await;
+            let delivery = self.process(update).await;
+            if !self.finish_alone(id, delivery).await {
+                return false;
+            }
+        }
+        self.handle_reports(&mut reports).await;
+        true
+    }
+
+    /// Handles the gathered reports in one transaction that marks them processed, and queues
+    /// their answers.
+    async fn handle_reports(&self, reports: &mut Vec<(i64, Incoming, Delivery)>) {
+        if reports.is_empty() {
+            return;
+        }
+        let ids: Vec<i64> = reports.iter().map(|(id, _, _)| *id).collect();
+        let messages: Vec<Incoming> = reports.iter().map(|(_, m, _)| m.clone()).collect();
+        let marks = InboxMarks {
+            platform: PLATFORM,
+            update_ids: &ids,
+        };
+        let outcomes = self.app.handle_batch(&messages, Some(marks)).await;
+        for ((update_id, _, mut delivery), outcome) in reports.drain(..).zip(outcomes) {
+            delivery.outcome = outcome;
+            self.queue_answer(AnswerJob::Answer {
+                update_id,
+                delivery: Some(delivery),
+            });
+        }
+    }
+
+    /// Marks an update handled alone processed and queues its answer. `false`: not marked.
+    async fn finish_alone(&self, update_id: i64, delivery: Option<Delivery>) -> bool {
+        let done = match self.app.store.read().await {
+            Ok(mut conn) => {
+                inbox::mark_processed(&mut conn, PLATFORM, update_id, self.app.now()).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = done {
+            tracing::error!(update = update_id, error = %e, "cannot mark update processed");
+            return false;
+        }
+        self.queue_answer(AnswerJob::Answer {
+            update_id,
+            delivery,
+        });
+        true
+    }
+
+    /// The answer sender's queue; the sender starts with the first answer.
+    fn answers(&self) -> &mpsc::UnboundedSender<AnswerJob> {
+        self.answers.get_or_init(|| {
+            let (queue, jobs) = mpsc::unbounded_channel();
+            // The sender's own copy does not hold the queue, so the queue closes (and the
+            // sender ends) when the last `Telegram` sharing it is dropped.
+            let sender = Telegram {
+                answers: Arc::new(OnceLock::new()),
+                ..self.clone()
+            };
+            tokio::spawn(sender.send_answers(jobs));
+            queue
+        })
+    }
+
+    fn queue_answer(&self, job: AnswerJob) {
+        if self.answers().send(job).is_err() {
+            tracing::error!("the answer sender has stopped; the answer waits for a restart");
+        }
+    }
+
+    /// Waits (at most [`ANSWERS_DRAIN`]) until every queued answer is sent and marked.
+    pub async fn flush_answers(&self) {
+        let Some(queue) = self.answers.get() else {
+            return;
+        };
+        let (done, flushed) = oneshot::channel();
+        if queue.send(AnswerJob::Flush(done)).is_ok()
+            && tokio::time::timeout(ANSWERS_DRAIN, flushed).await.is_err()
+        {
+            tracing::warn!("answers still queued at shutdown; they are sent after a restart");
+        }
+    }
+
+    /// Sends queued answers in order, and marks what was sent answered in groups: every answer
+    /// sent while more were waiting commits in one transaction.
+    async fn send_answers(self, mut jobs: mpsc::UnboundedReceiver<AnswerJob>) {
+        while let Some(first) = jobs.recv().await {
+            let mut answered = Vec::new();
+            let mut flushed = Vec::new();
+            let mut next = Some(first);
+            while let Some(job) = next.take() {
+                match job {
+                    AnswerJob::Answer {
+                        update_id,
+                        delivery,
+                    } => {
+                        if let Some(d) = delivery {
+                            self.deliver_all(&d.outcome, d.chat, d.sender, d.pressed.as_ref())
+                                .await;
+                        }
+                        answered.push(update_id);
+                    }
+                    AnswerJob::Flush(done) => flushed.push(done),
+                }
+                if answered.len() < ANSWERED_BATCH {
+                    next = jobs.try_recv().ok();
+                }
+            }
+            if !answered.is_empty() {
+                let marked = match self.app.store.read().await {
                     Ok(mut conn) => {
-                        inbox::mark_processed(&mut conn, PLATFORM, id, self.app.now()).await
+                        inbox::mark_answered(&mut conn, PLATFORM, &answered, self.app.now()).await
                     }
                     Err(e) => Err(e),
                 };
-                if let Err(e) = done {
-                    tracing::error!(update = id, error = %e, "cannot mark update processed");
-                    return;
+                if let Err(e) = marked {
+                    // They are answered again after a restart.
+                    tracing::error!(error = %e, "cannot mark updates answered");
                 }
+            }
+            for done in flushed {
+                let _ = done.send(());
             }
         }
     }
 
-    async fn process(&self, update: Update) {
+    async fn process(&self, update: Update) -> Option<Delivery> {
         match update.kind {
             UpdateKind::Message(message) => self.on_message(message).await,
             UpdateKind::CallbackQuery(query) => self.on_callback(query).await,
-            UpdateKind::MessageReaction(reaction) => self.on_reaction(reaction).await,
-            _ => {}
+            UpdateKind::MessageReaction(reaction) => {
+                self.on_reaction(reaction).await;
+                None
+            }
+            _ => None,
         }
     }
 
-    async fn on_message(&self, message: Message) {
-        let Some(from) = message.from.as_ref() else {
-            return;
-        };
-        let Some(text) = message.text().or(message.caption()) else {
-            return;
-        };
-        let text = match self.prompted_command(&message) {
+    /// What a message says, as the handler takes it, with the chat and sender to answer.
+    fn message_incoming(&self, message: &Message) -> Option<(Incoming, ChatId, u64)> {
+        let from = message.from.as_ref()?;
+        let text = message.text().or(message.caption())?;
+        let text = match self.prompted_command(message) {
             Some(command) if !text.trim_start().starts_with('/') => format!("{command} {text}"),
             _ => text.to_string(),
         };
@@ -399,18 +612,27 @@ impl Telegram {
                 .filter(|author| !author.is_bot)
                 .map(|author| author.id.0.to_string()),
         };
-        let outcome = self.app.handle(&incoming).await;
-        self.deliver_all(&outcome, message.chat.id, from.id.0, None)
-            .await;
+        Some((incoming, message.chat.id, from.id.0))
     }
 
-    async fn on_callback(&self, query: CallbackQuery) {
+    async fn on_message(&self, message: Message) -> Option<Delivery> {
+        let (incoming, chat, sender) = self.message_incoming(&message)?;
+        let outcome = self.app.handle(&incoming).await;
+        Some(Delivery {
+            outcome,
+            chat,
+            sender,
+            pressed: None,
+        })
+    }
+
+    async fn on_callback(&self, query: CallbackQuery) -> Option<Delivery> {
         let answer = self.bot.answer_callback_query(query.id.clone());
         if let Err(e) = answer.await {
             tracing::warn!(error = %e, "answerCallbackQuery failed");
         }
         let (Some(data), Some(message)) = (query.data.as_deref(), query.message.as_ref()) else {
-            return;
+            return None;
         };
         let chat = message.chat().id;
         let incoming = Incoming {
@@ -444,11 +666,15 @@ impl Telegram {
             {
                 tracing::warn!(error = %e, "question for a button not delivered");
             }
-            return;
+            return None;
         }
         let outcome = self.app.handle(&incoming).await;
-        self.deliver_all(&outcome, chat, query.from.id.0, Some(message))
-            .await;
+        Some(Delivery {
+            outcome,
+            chat,
+            sender: query.from.id.0,
+            pressed: query.message,
+        })
     }
 
     /// Telegram's own reactions on a story's post count as the story's: 👏 and 🔥 as such, 🤔

@@ -1,0 +1,319 @@
+//! Group commit: `/report`s that arrive together are handled in one write transaction.
+//!
+//! A burst (a `getUpdates` batch, Discord interactions arriving close together) would otherwise
+//! pay one durable commit per report. [`App::handle_batch`] runs each message exactly as
+//! [`App::handle`] does — member, role and partner checks, the sale with its idempotency key,
+//! the period totals, the notices for managers in the outbox — but on one transaction, each
+//! message inside a savepoint of its own: a message that fails (a user mistake or a database
+//! error) is rolled back to its savepoint and answered as alone, and the others commit. An
+//! optional inbox mark commits in the same transaction. Answers are returned only after the
+//! commit, so no answer ever tells of a sale that is not durable.
+//!
+//! [`App::handle_grouped`] is the same for callers that arrive concurrently, one message each
+//! (Discord interactions): whoever finds no batch running leads one and takes every message
+//! queued meanwhile; the others wait for their outcome. While one commit is in flight the next
+//! batch gathers, so the commit rate follows the disk, not the message rate.
+//!
+//! Only `/report` is grouped: it is the command of the bursts, it touches no in-memory state
+//! before its commit, and its redelivery is detected by the sale's key. Everything else goes
+//! through [`App::handle`].
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+use sqlx::Executor;
+use tokio::sync::oneshot;
+
+use super::command::{self, Command};
+use super::handler::{self, Incoming, MemberCache, Outcome};
+use crate::app::App;
+use crate::config::Locale;
+use crate::store::{self, inbox};
+
+/// The most messages one transaction takes. Bounds the time a batch holds SQLite's write lock
+/// (about 100 µs per report) and the work a database error sends back to the single path.
+pub const MAX_BATCH: usize = 256;
+
+/// The savepoint around each message of a batch. Released (and set again) between messages in
+/// one round trip.
+const SAVEPOINT: &str = "SAVEPOINT rally_message";
+const NEXT_SAVEPOINT: &str = "RELEASE SAVEPOINT rally_message; SAVEPOINT rally_message";
+const ROLLBACK_TO_SAVEPOINT: &str = "ROLLBACK TO SAVEPOINT rally_message";
+
+/// Where the batch's savepoint stands before the next message.
+#[derive(Clone, Copy)]
+enum Savepoint {
+    /// Not set yet.
+    Unset,
+    /// Set, and nothing done since (just set, or rolled back to).
+    Fresh,
+    /// Set before a message that succeeded: release it and set it again.
+    Used,
+}
+
+/// Inbox rows to mark processed in the batch's own transaction.
+#[derive(Clone, Copy, Debug)]
+pub struct InboxMarks<'a> {
+    pub platform: &'a str,
+    pub update_ids: &'a [i64],
+}
+
+/// What a message waiting in [`GroupQueue`] is told.
+enum Turn {
+    /// Its outcome, after the commit.
+    Done(Outcome),
+    /// The previous leader finished: lead the next batch (this message's entry was taken out
+    /// of the queue).
+    Lead,
+}
+
+struct Waiting {
+    incoming: Incoming,
+    turn: oneshot::Sender<Turn>,
+}
+
+#[derive(Default)]
+struct Queue {
+    waiting: VecDeque<Waiting>,
+    leading: bool,
+}
+
+/// The messages waiting for the running batch to finish ([`App::handle_grouped`]).
+#[derive(Default)]
+pub struct GroupQueue {
+    queue: Mutex<Queue>,
+}
+
+impl GroupQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Hands the lead on when a leader is done, or dropped half-way (its caller gave up): the
+/// oldest waiting message leads next; with none waiting nobody leads.
+struct Leadership<'a>(&'a GroupQueue);
+
+impl Drop for Leadership<'_> {
+    fn drop(&mut self) {
+        let mut queue = self.0.lock();
+        while let Some(next) = queue.waiting.pop_front() {
+            // A waiter that went away cannot lead; try the next.
+            if next.turn.send(Turn::Lead).is_ok() {
+                // Its message is handled by itself, as leader.
+                return;
+            }
+        }
+        queue.leading = false;
+    }
+}
+
+impl App {
+    /// Whether `incoming` may share a transaction with other messages: a `/report` with
+    /// arguments.
+    pub fn groupable(&self, incoming: &Incoming) -> bool {
+        matches!(
+            command::parse_message(&incoming.text, self.bot_username.as_deref()),
+            Ok(Some(parsed)) if parsed.writes() && matches!(parsed.command, Command::Report(_))
+        )
+    }
+
+    /// Handles `messages` in order, in one write transaction (see the module docs), marking
+    /// `inbox` processed in it; returns one outcome per message, after the commit. Messages that
+    /// are not [`App::groupable`] are handled too (each as one message of the batch); callers
+    /// keep them out when they must be handled alone. Never fails: if the transaction cannot
+    /// commit, every message is handled again on its own ([`App::handle`]; reports are
+    /// idempotent by their key) and the inbox rows are marked afterwards.
+    pub async fn handle_batch(
+        &self,
+        messages: &[Incoming],
+        inbox: Option<InboxMarks<'_>>,
+    ) -> Vec<Outcome> {
+        let started = Instant::now();
+        for incoming in messages {
+            crate::telemetry::update_received(incoming.platform.as_str());
+        }
+        // Contest standings are built (or seen built) before the transaction: building inside
+        // a message's savepoint that is then rolled back would leave this process believing
+        // the standings exist.
+        if !self.config.contests.is_empty()
+            && let Err(e) = crate::features::contests::service::prepare(self).await
+        {
+            tracing::warn!(error = %e, "contest standings not prepared before a batch");
+        }
+        match self.try_batch(messages, inbox).await {
+            Ok(done) => done
+                .into_iter()
+                .map(|(command, outcome, handled)| {
+                    if let Some(command) = command {
+                        crate::telemetry::command(command, outcome, started.elapsed());
+                    }
+                    handled
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!(
+                    error = %e,
+                    messages = messages.len(),
+                    "group commit failed; handling the messages one by one"
+                );
+                let mut outcomes = Vec::with_capacity(messages.len());
+                for incoming in messages {
+                    outcomes.push(self.handle_unmeasured(incoming).await);
+                }
+                if let Some(marks) = inbox {
+                    let marked = match self.store.read().await {
+                        Ok(mut conn) => {
+                            inbox::mark_processed_many(
+                                &mut conn,
+                                marks.platform,
+                                marks.update_ids,
+                                self.now(),
+                            )
+                            .await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = marked {
+                        tracing::error!(error = %e, "cannot mark inbox updates processed");
+                    }
+                }
+                outcomes
+            }
+        }
+    }
+
+    /// [`App::handle`] without counting the update as received again.
+    async fn handle_unmeasured(&self, incoming: &Incoming) -> Outcome {
+        let started = Instant::now();
+        let (command, outcome, handled) = self.handle_measured(incoming).await;
+        if let Some(command) = command {
+            crate::telemetry::command(command, outcome, started.elapsed());
+        }
+        handled
+    }
+
+    fn fallback_locale(&self, incoming: &Incoming) -> Locale {
+        incoming
+            .locale
+            .as_deref()
+            .map(Locale::from_platform_code)
+            .unwrap_or(self.config.program.default_locale)
+    }
+
+    /// The batch's transaction. `Err`: it could not begin or commit (nothing of it is stored).
+    async fn try_batch(
+        &self,
+        messages: &[Incoming],
+        inbox: Option<InboxMarks<'_>>,
+    ) -> store::Result<Vec<(Option<&'static str>, &'static str, Outcome)>> {
+        let mut tx = self.store.begin().await?;
+        let mut members = MemberCache::new();
+        let mut done = Vec::with_capacity(messages.len());
+        let mut savepoint = Savepoint::Unset;
+        for incoming in messages {
+            let fallback = self.fallback_locale(incoming);
+            let parsed = command::parse_message(&incoming.text, self.bot_username.as_deref());
+            let command = match &parsed {
+                Ok(None) => {
+                    let outcome = Outcome {
+                        locale: fallback,
+                        replies: Vec::new(),
+                    };
+                    done.push((None, "ok", outcome));
+                    continue;
+                }
+                Ok(Some(parsed)) => parsed.spec.name,
+                Err(_) => "unknown",
+            };
+            let unparsed = parsed.is_err();
+            match savepoint {
+                Savepoint::Unset => {
+                    (&mut *tx).execute(SAVEPOINT).await?;
+                }
+                Savepoint::Used => {
+                    (&mut *tx).execute(NEXT_SAVEPOINT).await?;
+                }
+                Savepoint::Fresh => {}
+            }
+            let (locale, result) = self
+                .dispatch(&mut tx, incoming, parsed, fallback, &mut members)
+                .await;
+            savepoint = if result.is_err() {
+                Savepoint::Fresh
+            } else {
+                Savepoint::Used
+            };
+            if result.is_err() {
+                // Undo this message only; the savepoint stays set for the next one. What the
+                // members cache learned in it may be undone too.
+                (&mut *tx).execute(ROLLBACK_TO_SAVEPOINT).await?;
+                members.clear();
+            }
+            let (outcome, handled) = handler::conclude(incoming, unparsed, locale, result);
+            done.push((Some(command), outcome, handled));
+        }
+        if let Some(marks) = inbox {
+            inbox::mark_processed_many(&mut tx, marks.platform, marks.update_ids, self.now())
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Handles one message, grouping it with the others that arrive while a batch commits
+    /// (see the module docs). For callers that each have one message (Discord interactions):
+    /// the outcome comes back after the commit that holds it.
+    pub async fn handle_grouped(&self, incoming: &Incoming) -> Outcome {
+        if !self.groupable(incoming) {
+            return self.handle(incoming).await;
+        }
+        let lead = {
+            let mut queue = self.group_queue.lock();
+            if queue.leading {
+                let (turn, told) = oneshot::channel();
+                queue.waiting.push_back(Waiting {
+                    incoming: incoming.clone(),
+                    turn,
+                });
+                Some(told)
+            } else {
+                queue.leading = true;
+                None
+            }
+        };
+        if let Some(told) = lead {
+            match told.await {
+                Ok(Turn::Done(outcome)) => return outcome,
+                Ok(Turn::Lead) => {}
+                // The leader was dropped before answering: whatever it did committed or not as
+                // a whole, and a report's key makes handling it again safe.
+                Err(_) => return self.handle(incoming).await,
+            }
+        }
+        let leadership = Leadership(&self.group_queue);
+        let others: Vec<Waiting> = {
+            let mut queue = self.group_queue.lock();
+            let take = queue.waiting.len().min(MAX_BATCH - 1);
+            queue.waiting.drain(..take).collect()
+        };
+        let mut messages = Vec::with_capacity(others.len() + 1);
+        messages.push(incoming.clone());
+        messages.extend(others.iter().map(|w| w.incoming.clone()));
+        let mut outcomes = self.handle_batch(&messages, None).await.into_iter();
+        let mine = outcomes.next();
+        for (waiting, outcome) in others.into_iter().zip(outcomes) {
+            // A waiter that went away gets nothing; its message is stored.
+            let _ = waiting.turn.send(Turn::Done(outcome));
+        }
+        drop(leadership);
+        match mine {
+            Some(outcome) => outcome,
+            None => handler::internal_error(
+                self.fallback_locale(incoming),
+                anyhow::anyhow!("a batch gave no outcome for its leader"),
+            ),
+        }
+    }
+}

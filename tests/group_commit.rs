@@ -1,0 +1,243 @@
+//! Group commit (`chat::batch`): reports handled together in one transaction answer and store
+//! exactly what they would one by one; a message that fails is rolled back to its savepoint
+//! and the others commit; inbox marks commit with the batch; concurrent callers share batches.
+//! On SQLite and PostgreSQL.
+
+use std::sync::Arc;
+
+use rally::app::App;
+use rally::chat::batch::InboxMarks;
+use rally::chat::handler::{Incoming, Outcome};
+use rally::engine::partner::Platform;
+use rally::store::{Backend, inbox};
+use rally_testkit::{TestClock, TestDb, app, keys, on_both_backends};
+
+fn message(who: &str, id: u64, text: &str) -> Incoming {
+    Incoming {
+        platform: Platform::Console,
+        chat_id: "test".into(),
+        private_chat: true,
+        sender_id: who.into(),
+        sender_name: who.into(),
+        message_id: id.to_string(),
+        text: text.into(),
+        locale: None,
+        attachments: Vec::new(),
+    }
+}
+
+async fn demo_app(db: &TestDb, clock: &TestClock) -> App {
+    let app = app(db, clock);
+    assert!(rally::demo::seed(&app).await.expect("seed"));
+    app
+}
+
+/// A second, empty database on the same backend as `db`.
+async fn twin(db: &TestDb) -> TestDb {
+    match db.store.backend() {
+        Backend::Sqlite => TestDb::sqlite().await,
+        Backend::Postgres => TestDb::postgres("group_commit_twin")
+            .await
+            .expect("PostgreSQL is configured"),
+    }
+}
+
+/// What a database holds that a report can change, as comparable text.
+async fn state(db: &TestDb) -> Vec<String> {
+    let mut out = Vec::new();
+    let sales: Vec<(i64, String, i64, String, String)> = sqlx::query_as(
+        "SELECT id, customer, amount_minor, status, idempotency_key FROM sales ORDER BY id",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .expect("sales");
+    out.extend(sales.iter().map(|s| format!("sale {s:?}")));
+    let totals: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT period, partner_id, approved_minor, approved_count, provisional_minor, \
+         pending_count FROM period_totals ORDER BY period, partner_id",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .expect("totals");
+    out.extend(totals.iter().map(|t| format!("totals {t:?}")));
+    let members: Vec<(String,)> =
+        sqlx::query_as("SELECT platform_user_id FROM members ORDER BY platform_user_id")
+            .fetch_all(db.store.pool())
+            .await
+            .expect("members");
+    out.extend(members.iter().map(|m| format!("member {}", m.0)));
+    let outbox: Vec<(String,)> =
+        sqlx::query_as("SELECT dedupe_key FROM outbox ORDER BY dedupe_key")
+            .fetch_all(db.store.pool())
+            .await
+            .expect("outbox");
+    out.extend(outbox.iter().map(|o| format!("outbox {}", o.0)));
+    out
+}
+
+/// The customers of the sales these tests reported (not the demo's), in order.
+async fn test_sales(db: &TestDb) -> Vec<String> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT customer FROM sales WHERE idempotency_key LIKE 'console:test:%' ORDER BY id",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .expect("sales");
+    rows.into_iter().map(|r| r.0).collect()
+}
+
+async fn approved_count(db: &TestDb) -> i64 {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(approved_count), 0) AS BIGINT) FROM period_totals",
+    )
+    .fetch_one(db.store.pool())
+    .await
+    .expect("totals");
+    count
+}
+
+/// A burst with good reports, a stranger's, a malformed one, one for the managers and a
+/// redelivery, handled in one batch, gives the same outcomes and the same stored state as the
+/// same messages handled one by one on a twin database; the inbox rows are marked processed in
+/// the batch's transaction.
+async fn batch_answers_and_stores_like_one_by_one(db: &TestDb) {
+    let other = twin(db).await;
+    let clock = TestClock::new();
+    let batched = demo_app(db, &clock).await;
+    let single = demo_app(&other, &clock).await;
+    let messages = vec![
+        message("wang", 1, "/report 1200 ACME"),
+        message("stranger", 2, "/report 100 Nobody Inc"),
+        message("wang", 3, "/report 12abc ACME"),
+        message("wang", 4, "/report 90000 Big Co"),
+        message("wang", 1, "/report 1200 ACME"),
+        message("wang", 5, "/report"),
+        message("wang", 6, "/report 1300 Beta"),
+    ];
+    let mut conn = batched.store.read().await.expect("connection");
+    let ids: Vec<i64> = (1..=messages.len() as i64).collect();
+    for id in &ids {
+        inbox::store(&mut conn, "console", *id, "{}", 1)
+            .await
+            .expect("inbox");
+    }
+    drop(conn);
+    let marks = InboxMarks {
+        platform: "console",
+        update_ids: &ids,
+    };
+    let together = batched.handle_batch(&messages, Some(marks)).await;
+    let mut alone: Vec<Outcome> = Vec::new();
+    for m in &messages {
+        alone.push(single.handle(m).await);
+    }
+    assert_eq!(together, alone, "the same answers as one by one");
+    let answers: Vec<Vec<String>> = together.iter().map(keys).collect();
+    assert_eq!(answers[0][0], "report-approved");
+    assert_eq!(answers[1], vec!["error-not-registered"]);
+    assert_eq!(answers[3][0], "report-pending");
+    assert_eq!(
+        answers[4][0], "report-approved",
+        "a redelivery is answered again"
+    );
+    assert_eq!(answers[6][0], "report-approved");
+    assert_eq!(
+        state(db).await,
+        state(&other).await,
+        "the same stored state"
+    );
+    assert_eq!(
+        test_sales(db).await,
+        vec!["ACME", "Big Co", "Beta"],
+        "once each"
+    );
+    let (unprocessed,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL")
+            .fetch_one(db.store.pool())
+            .await
+            .expect("inbox");
+    assert_eq!(unprocessed, 0, "the batch marked its inbox rows");
+    batched.store.close().await;
+    single.store.close().await;
+}
+
+/// A database error in one message (a trigger refuses one customer) rolls back that message
+/// only: it gets the apology with a reference, the others are stored.
+async fn a_failing_message_rolls_back_alone(db: &TestDb) {
+    let clock = TestClock::new();
+    let app = demo_app(db, &clock).await;
+    let ddl: &[&str] = match db.store.backend() {
+        Backend::Sqlite => &["CREATE TRIGGER refuse_boom BEFORE INSERT ON sales \
+             WHEN NEW.customer = 'Boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END"],
+        Backend::Postgres => &[
+            "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.customer = 'Boom' THEN RAISE EXCEPTION 'boom refused'; END IF; \
+             RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_boom BEFORE INSERT ON sales \
+             FOR EACH ROW EXECUTE FUNCTION refuse_boom()",
+        ],
+    };
+    for statement in ddl {
+        sqlx::query(*statement)
+            .execute(db.store.pool())
+            .await
+            .expect("trigger");
+    }
+    let before = approved_count(db).await;
+    let messages = vec![
+        message("wang", 1, "/report 1200 Alpha"),
+        message("wang", 2, "/report 1200 Boom"),
+        message("wang", 3, "/report 1200 Gamma"),
+    ];
+    let outcomes = app.handle_batch(&messages, None).await;
+    let answers: Vec<Vec<String>> = outcomes.iter().map(keys).collect();
+    assert_eq!(answers[0][0], "report-approved");
+    assert_eq!(answers[1], vec!["error-internal"]);
+    assert_eq!(answers[2][0], "report-approved");
+    assert_eq!(test_sales(db).await, vec!["Alpha", "Gamma"]);
+    assert_eq!(
+        approved_count(db).await,
+        before + 2,
+        "the failed report moved no total"
+    );
+    app.store.close().await;
+}
+
+/// Reports from many concurrent callers (as Discord interactions arrive) are all stored once
+/// and each caller gets the answer to its own report; other commands pass through.
+async fn concurrent_callers_share_batches(db: &TestDb) {
+    let clock = TestClock::new();
+    let app = Arc::new(demo_app(db, &clock).await);
+    let mut tasks = Vec::new();
+    for n in 0..60_u64 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let text = format!("/report {} C{n:03}", 100 + n);
+            (n, app.handle_grouped(&message("wang", n, &text)).await)
+        }));
+    }
+    let rank = app.handle_grouped(&message("wang", 1_000, "/rank")).await;
+    assert!(!keys(&rank).is_empty());
+    for task in tasks {
+        let (n, outcome) = task.await.expect("task");
+        assert_eq!(keys(&outcome)[0], "report-approved");
+        let customer = outcome.replies[0].lines[0]
+            .args
+            .iter()
+            .find(|(name, _)| name == "customer")
+            .map(|(_, value)| format!("{value:?}"))
+            .unwrap_or_default();
+        assert!(customer.contains(&format!("C{n:03}")), "{customer}");
+    }
+    let mut sales = test_sales(db).await;
+    sales.sort();
+    sales.dedup();
+    assert_eq!(sales.len(), 60, "every report stored, once");
+    app.store.close().await;
+}
+
+on_both_backends!(
+    batch_answers_and_stores_like_one_by_one,
+    a_failing_message_rolls_back_alone,
+    concurrent_callers_share_batches,
+);
