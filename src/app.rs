@@ -72,8 +72,9 @@ pub struct App {
     /// Telegram usernames this process has stored (community: kudos by `@username`).
     pub usernames: crate::features::community::kudos::Usernames,
     // --- throughput: group commit ---
-    /// `/report`s waiting for the running group commit (`chat::batch`).
-    pub group_queue: crate::chat::batch::GroupQueue,
+    /// `/report`s waiting for the running group commit, owned by the chat layer's group
+    /// commit, which alone knows its type (the App does not depend on the chat layer).
+    pub group_queue: std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl App {

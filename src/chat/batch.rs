@@ -194,6 +194,14 @@ impl App {
         handled
     }
 
+    /// This App's queue (created on first use).
+    fn group_queue(&self) -> &GroupQueue {
+        self.group_queue
+            .get_or_init(|| Box::new(GroupQueue::default()))
+            .downcast_ref::<GroupQueue>()
+            .expect("App::group_queue holds only a GroupQueue, set here")
+    }
+
     fn fallback_locale(&self, incoming: &Incoming) -> Locale {
         incoming
             .locale
@@ -270,7 +278,7 @@ impl App {
             return self.handle(incoming).await;
         }
         let lead = {
-            let mut queue = self.group_queue.lock();
+            let mut queue = self.group_queue().lock();
             if queue.leading {
                 let (turn, told) = oneshot::channel();
                 queue.waiting.push_back(Waiting {
@@ -292,9 +300,9 @@ impl App {
                 Err(_) => return self.handle(incoming).await,
             }
         }
-        let leadership = Leadership(&self.group_queue);
+        let leadership = Leadership(self.group_queue());
         let others: Vec<Waiting> = {
-            let mut queue = self.group_queue.lock();
+            let mut queue = self.group_queue().lock();
             let take = queue.waiting.len().min(MAX_BATCH - 1);
             queue.waiting.drain(..take).collect()
         };
