@@ -75,6 +75,8 @@ fn report(n: u64) -> Incoming {
         text: "/report 1200 ACME".to_string(),
         locale: None,
         attachments: Vec::new(),
+        username: None,
+        reply_to: None,
     }
 }
 

@@ -396,6 +396,8 @@ async fn mute(app: &App, telegram_id: &str, id: u64, text: &str) -> String {
             text: text.into(),
             locale: None,
             attachments: Vec::new(),
+            username: None,
+            reply_to: None,
         })
         .await;
     rally_testkit::text(app, &outcome)

@@ -50,6 +50,8 @@ async fn tg(app: &App, user: &str, id: u64, text: &str) -> Outcome {
         text: text.into(),
         locale: None,
         attachments: Vec::new(),
+        username: None,
+        reply_to: None,
     })
     .await
 }

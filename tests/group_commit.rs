@@ -23,6 +23,8 @@ fn message(who: &str, id: u64, text: &str) -> Incoming {
         text: text.into(),
         locale: None,
         attachments: Vec::new(),
+        username: None,
+        reply_to: None,
     }
 }
 

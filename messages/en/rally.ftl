@@ -568,7 +568,6 @@ your-deal-split = A manager decided a conflict over your registered customer { $
 your-deal-released = A manager decided a conflict over { $customer }: it is no longer registered for your partner.
 sale-in-conflict = Sale #{ $sale } waits for channel conflict #{ $conflict }: decide it with /resolve { $conflict } <partner> or /resolve { $conflict } split <percent>.
 pending-line-conflict = #{ $sale } { $partner } · { $amount } · { $customer } — channel conflict #{ $conflict }, decide with /resolve
-tv-unknown-contest = There is no contest “{ $contest }”: contests are not available in this version of Rally.
 
 # --- community: points, badges, kudos (issue 11) ---
 cmd-kudos = Thank a member or partner (alone: kudos left today, this week's top)

@@ -543,7 +543,6 @@ your-deal-split = 经理就您报备的客户 { $customer } 的冲突做出裁�
 your-deal-released = 经理就 { $customer } 的冲突做出裁决：该客户不再为您的伙伴报备。
 sale-in-conflict = 销售 #{ $sale } 正在等待渠道冲突 #{ $conflict } 的裁决：请用 /resolve { $conflict } <伙伴> 或 /resolve { $conflict } split <百分比>。
 pending-line-conflict = #{ $sale } { $partner } · { $amount } · { $customer } — 渠道冲突 #{ $conflict }，请用 /resolve 裁决
-tv-unknown-contest = 没有竞赛“{ $contest }”：此版本的 Rally 尚不支持竞赛。
 
 # --- community: points, badges, kudos (issue 11) ---
 cmd-kudos = 感谢一位成员或伙伴（不带参数：今日剩余次数和本周榜单）
