@@ -9,7 +9,7 @@
 //! multi-row statements, each new partner with its `partner.create` audit entry
 //! ([`partners::create_many`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::Read;
 
 use crate::app::App;
@@ -60,27 +60,13 @@ struct Columns {
 
 impl Columns {
     fn from_header(header: &csv::ByteRecord) -> Result<Columns, PartnersFileError> {
-        let mut found: HashMap<String, usize> = HashMap::new();
-        let mut unknown = Vec::new();
-        for (index, raw) in header.iter().enumerate() {
-            let written = std::str::from_utf8(raw)
-                .map_err(|_| PartnersFileError::HeaderNotUtf8)?
-                .trim_start_matches('\u{feff}')
-                .trim();
-            let name = written.to_lowercase();
-            if !REQUIRED_COLUMNS.contains(&name.as_str())
-                && !OPTIONAL_COLUMNS.contains(&name.as_str())
-            {
-                unknown.push(written.to_string());
-                continue;
-            }
-            if found.insert(name.clone(), index).is_some() {
-                return Err(PartnersFileError::DuplicateColumn(name));
-            }
-        }
-        if !unknown.is_empty() {
-            return Err(PartnersFileError::UnknownColumns(unknown));
-        }
+        use crate::features::sales::import::{HeaderProblem, header_columns};
+        let found =
+            header_columns(header, &REQUIRED_COLUMNS, &OPTIONAL_COLUMNS).map_err(|e| match e {
+                HeaderProblem::NotUtf8 => PartnersFileError::HeaderNotUtf8,
+                HeaderProblem::Duplicate(name) => PartnersFileError::DuplicateColumn(name),
+                HeaderProblem::Unknown(names) => PartnersFileError::UnknownColumns(names),
+            })?;
         let at = |name: &str| found.get(name).copied();
         Ok(Columns {
             count: header.len(),

@@ -93,6 +93,42 @@ fn quoted(names: &[String]) -> String {
         .join(", ")
 }
 
+/// What is wrong with a CSV header, before the caller turns it into its own error.
+pub(crate) enum HeaderProblem {
+    NotUtf8,
+    Duplicate(String),
+    Unknown(Vec<String>),
+}
+
+/// Each known column's index by its lower-case name. Names are trimmed (and a UTF-8 byte-order
+/// mark from Excel dropped); an unknown or repeated column is refused. Shared by every CSV import.
+pub(crate) fn header_columns(
+    header: &csv::ByteRecord,
+    required: &[&str],
+    optional: &[&str],
+) -> Result<HashMap<String, usize>, HeaderProblem> {
+    let mut found: HashMap<String, usize> = HashMap::new();
+    let mut unknown = Vec::new();
+    for (index, raw) in header.iter().enumerate() {
+        let written = std::str::from_utf8(raw)
+            .map_err(|_| HeaderProblem::NotUtf8)?
+            .trim_start_matches('\u{feff}')
+            .trim();
+        let name = written.to_lowercase();
+        if !required.contains(&name.as_str()) && !optional.contains(&name.as_str()) {
+            unknown.push(written.to_string());
+            continue;
+        }
+        if found.insert(name.clone(), index).is_some() {
+            return Err(HeaderProblem::Duplicate(name));
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(HeaderProblem::Unknown(unknown));
+    }
+    Ok(found)
+}
+
 /// Where each known column is in the file.
 #[derive(Clone, Copy, Debug)]
 struct Columns {
@@ -110,27 +146,12 @@ struct Columns {
 
 impl Columns {
     fn from_header(header: &csv::ByteRecord) -> Result<Columns, ImportError> {
-        let mut found: HashMap<String, usize> = HashMap::new();
-        let mut unknown = Vec::new();
-        for (index, raw) in header.iter().enumerate() {
-            let written = std::str::from_utf8(raw)
-                .map_err(|_| ImportError::HeaderNotUtf8)?
-                .trim_start_matches('\u{feff}')
-                .trim();
-            let name = written.to_lowercase();
-            if !REQUIRED_COLUMNS.contains(&name.as_str())
-                && !OPTIONAL_COLUMNS.contains(&name.as_str())
-            {
-                unknown.push(written.to_string());
-                continue;
-            }
-            if found.insert(name.clone(), index).is_some() {
-                return Err(ImportError::DuplicateColumn(name));
-            }
-        }
-        if !unknown.is_empty() {
-            return Err(ImportError::UnknownColumns(unknown));
-        }
+        let found =
+            header_columns(header, &REQUIRED_COLUMNS, &OPTIONAL_COLUMNS).map_err(|e| match e {
+                HeaderProblem::NotUtf8 => ImportError::HeaderNotUtf8,
+                HeaderProblem::Duplicate(name) => ImportError::DuplicateColumn(name),
+                HeaderProblem::Unknown(names) => ImportError::UnknownColumns(names),
+            })?;
         let missing: Vec<String> = REQUIRED_COLUMNS
             .iter()
             .filter(|c| !found.contains_key(**c))
