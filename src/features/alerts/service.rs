@@ -60,6 +60,25 @@ pub async fn near_goals(
     conn: &mut store::Conn,
     at_ms: i64,
 ) -> store::Result<Vec<(Partner, Vec<NearGoal>)>> {
+    let active = active_partners(&mut *conn).await?;
+    near_goals_of(app, conn, at_ms, active).await
+}
+
+/// Active partners in name order.
+async fn active_partners(conn: &mut store::Conn) -> store::Result<Vec<Partner>> {
+    let mut list = partners::list(&mut *conn).await?;
+    list.retain(|p| p.status == PartnerStatus::Active);
+    list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    Ok(list)
+}
+
+/// [`near_goals`] over partners already loaded.
+async fn near_goals_of(
+    app: &App,
+    conn: &mut store::Conn,
+    at_ms: i64,
+    list: Vec<Partner>,
+) -> store::Result<Vec<(Partner, Vec<NearGoal>)>> {
     let currency = app.config.program.currency;
     let amount = |minor: i64| Money::from_minor(minor, currency).amount();
     let period = app.period_at(at_ms);
@@ -71,9 +90,6 @@ pub async fn near_goals(
             .await?
             .into_iter()
             .collect();
-    let mut list = partners::list(&mut *conn).await?;
-    list.retain(|p| p.status == PartnerStatus::Active);
-    list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     let mut out = Vec::new();
     for partner in list {
         let mut goals = Vec::new();
@@ -110,12 +126,9 @@ pub async fn near_goals(
 pub async fn digest(app: &App, conn: &mut store::Conn, at_ms: i64) -> store::Result<Digest> {
     let windows = rules::windows(app.local_date(at_ms));
     let sums = stored::sales_in_windows(&mut *conn, &windows).await?;
-    let names: std::collections::HashMap<_, _> = partners::list(&mut *conn)
-        .await?
-        .into_iter()
-        .filter(|p| p.status == PartnerStatus::Active)
-        .map(|p| (p.id, p.name))
-        .collect();
+    let active = active_partners(&mut *conn).await?;
+    let names: std::collections::HashMap<_, _> =
+        active.iter().map(|p| (p.id, p.name.clone())).collect();
     let mut slumps: Vec<(String, Slump)> = sums
         .iter()
         .filter_map(|(id, (recent, baseline))| {
@@ -124,7 +137,7 @@ pub async fn digest(app: &App, conn: &mut store::Conn, at_ms: i64) -> store::Res
         })
         .collect();
     slumps.sort_by(|a, b| b.1.drop_percent.cmp(&a.1.drop_percent).then(a.0.cmp(&b.0)));
-    let near = near_goals(app, &mut *conn, at_ms)
+    let near = near_goals_of(app, &mut *conn, at_ms, active)
         .await?
         .into_iter()
         .flat_map(|(p, goals)| goals.into_iter().map(move |g| (p.name.clone(), g)))
