@@ -14,7 +14,7 @@ use rally::engine::period::Period;
 use rally::features::membership::import::import_partners;
 use rally::features::sales::import::{ImportReport, import_sales};
 use rally::features::statements::service as statements;
-use rally::store::{Store, audit, partners, totals};
+use rally::store::{Store, audit, partners, points, totals};
 use rally_testkit::{TestClock, TestDb, on_both_backends};
 use sqlx::Row;
 
@@ -23,6 +23,7 @@ on_both_backends!(
     partners_reimport_changes_nothing,
     sales_batches_keep_totals_contests_and_corrections,
     locked_statements_read_back_as_computed,
+    sales_batches_award_points_and_badges_as_reports_do,
 );
 
 /// The demo program (CNY, monthly) with a sales-amount contest and a new-customers contest
@@ -351,4 +352,59 @@ async fn locked_statements_read_back_as_computed(db: &TestDb) {
         String::from_utf8(json_out).expect("utf8"),
         serde_json::to_string_pretty(&statements::export_json(&locked)).expect("json")
     );
+}
+
+/// The bulk path books what the one-by-one ledger books for an approved sale: one points row
+/// per sale (one point per ¥1,000), the partner's point total, and the sales badges (first
+/// sale, 10 deals, a ¥100k month) — once, also when the file is imported again.
+async fn sales_batches_award_points_and_badges_as_reports_do(db: &TestDb) {
+    let clock = TestClock::new();
+    let app = app_on(db, &clock);
+    import_p(&app, "name,region\nAlpha,East\nBeta,West\n").await;
+    let (alpha, beta) = (
+        partner_id(&app.store, "Alpha").await,
+        partner_id(&app.store, "Beta").await,
+    );
+    // October (no contest counts it): Alpha 10 sales, 12,500 each (12 points each, ¥125,000 in
+    // the month); Beta one sale of 900 (no points: under ¥1,000).
+    let mut file = String::from("partner,amount,date,customer\n");
+    for day in 1..=10 {
+        file.push_str(&format!("Alpha,12500,2026-10-{day:02},Customer {day}\n"));
+    }
+    file.push_str("Beta,900,2026-10-11,Globex\n");
+    let report = import_s(&app, &file, "october.csv").await;
+    assert_eq!((report.imported, report.duplicates), (11, 0));
+
+    let (alpha_points, beta_points, rows, mut alpha_badges, beta_badges) =
+        points_and_badges(&app, alpha, beta).await;
+    assert_eq!((alpha_points, beta_points, rows), (120, 0, 10));
+    alpha_badges.sort();
+    assert_eq!(alpha_badges, ["100k-month", "first-sale", "ten-deals"]);
+    assert_eq!(beta_badges, ["first-sale"]);
+
+    // The same file again: nothing new, no points twice.
+    let again = import_s(&app, &file, "october.csv").await;
+    assert_eq!((again.imported, again.duplicates), (0, 11));
+    let (alpha_points, beta_points, rows, _, _) = points_and_badges(&app, alpha, beta).await;
+    assert_eq!((alpha_points, beta_points, rows), (120, 0, 10));
+}
+
+/// Alpha's and Beta's points, the number of sale points rows, Alpha's and Beta's badges.
+async fn points_and_badges(
+    app: &App,
+    alpha: PartnerId,
+    beta: PartnerId,
+) -> (i64, i64, i64, Vec<String>, Vec<String>) {
+    let mut conn = app.store.read().await.expect("conn");
+    let alpha_points = points::total(&mut conn, alpha).await.expect("total");
+    let beta_points = points::total(&mut conn, beta).await.expect("total");
+    let rows: i64 =
+        sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM points WHERE source_kind = 'sale'")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("rows")
+            .get("n");
+    let alpha_badges = points::badges(&mut conn, alpha).await.expect("badges");
+    let beta_badges = points::badges(&mut conn, beta).await.expect("badges");
+    (alpha_points, beta_points, rows, alpha_badges, beta_badges)
 }

@@ -51,6 +51,56 @@ pub async fn award(conn: &mut Conn, award: &Award<'_>, now: i64) -> Result<bool>
     Ok(true)
 }
 
+/// How many award rows go in one multi-row statement (8 parameters each).
+const AWARD_CHUNK: usize = 100;
+
+/// Appends many awards (a batch of imported sales) with multi-row statements, each skipped if
+/// its source was awarded before, and moves each partner's total once by the sum of what was
+/// new — the same rows and totals as [`award`] for each in turn.
+pub async fn award_many(conn: &mut Conn, awards: &[Award<'_>], now: i64) -> Result<()> {
+    let mut gained: HashMap<i64, i64> = HashMap::new();
+    for chunk in awards.chunks(AWARD_CHUNK) {
+        let text = format!(
+            "INSERT INTO points (partner_id, member_id, points, reason, source_kind, source_key, \
+             created_at) VALUES {} \
+             ON CONFLICT (source_kind, source_key, partner_id) DO NOTHING \
+             RETURNING partner_id, points",
+            super::values_list(conn, chunk.len(), 7, "")
+        );
+        let mut query = sqlx::query(super::sql(text));
+        for award in chunk {
+            query = query
+                .bind(award.partner.0)
+                .bind(award.member.map(|m| m.0))
+                .bind(award.points)
+                .bind(award.reason)
+                .bind(award.kind.as_str())
+                .bind(award.key)
+                .bind(now);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            *gained.entry(col(&row, "partner_id")?).or_default() += col::<i64>(&row, "points")?;
+        }
+    }
+    let mut totals: Vec<(i64, i64)> = gained.into_iter().filter(|(_, p)| *p != 0).collect();
+    // A stable order: concurrent writers on PostgreSQL lock the rows in the same order.
+    totals.sort_unstable();
+    for chunk in totals.chunks(AWARD_CHUNK) {
+        let text = format!(
+            "INSERT INTO point_totals (partner_id, points, updated_at) VALUES {} \
+             ON CONFLICT (partner_id) DO UPDATE SET points = point_totals.points + excluded.points, \
+             updated_at = excluded.updated_at",
+            super::values_list(conn, chunk.len(), 3, "")
+        );
+        let mut query = sqlx::query(super::sql(text));
+        for (partner, points) in chunk {
+            query = query.bind(*partner).bind(*points).bind(now);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// The points a source gave a partner, if it was awarded.
 pub async fn points_of(
     conn: &mut Conn,
@@ -188,18 +238,37 @@ pub async fn grant_badge(
     Ok(done.rows_affected() == 1)
 }
 
+/// What [`sales_facts`] needs to know of the best month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BestMonth {
+    /// Not asked for (no month badge is open): 0.
+    Skip,
+    /// The program's periods are calendar months: the best period total is the best month.
+    FromPeriods,
+    /// Longer periods: summed from the sales by calendar month.
+    FromSales,
+}
+
 /// A partner's approved sales: how many, and the best calendar month's amount (program minor
-/// units), from the sales themselves (the program's period may be longer than a month).
-pub async fn sales_facts(conn: &mut Conn, partner: PartnerId, months: bool) -> Result<(u64, i64)> {
+/// units), from the period totals when periods are months, else from the sales themselves.
+pub async fn sales_facts(
+    conn: &mut Conn,
+    partner: PartnerId,
+    best_month: BestMonth,
+) -> Result<(u64, i64)> {
     let row = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(approved_count), 0) AS BIGINT) AS n FROM period_totals WHERE partner_id = $1",
+        "SELECT CAST(COALESCE(SUM(approved_count), 0) AS BIGINT) AS n, \
+         CAST(COALESCE(MAX(approved_minor), 0) AS BIGINT) AS best \
+         FROM period_totals WHERE partner_id = $1",
     )
     .bind(partner.0)
     .fetch_one(&mut *conn)
     .await?;
     let count = u64::try_from(col::<i64>(&row, "n")?).unwrap_or(0);
-    if !months {
-        return Ok((count, 0));
+    match best_month {
+        BestMonth::Skip => return Ok((count, 0)),
+        BestMonth::FromPeriods => return Ok((count, col(&row, "best")?)),
+        BestMonth::FromSales => {}
     }
     let row = sqlx::query(
         "SELECT CAST(COALESCE(MAX(total), 0) AS BIGINT) AS best FROM (SELECT SUBSTR(sale_date, 1, 7) AS month, \
@@ -210,4 +279,56 @@ pub async fn sales_facts(conn: &mut Conn, partner: PartnerId, months: bool) -> R
     .fetch_one(&mut *conn)
     .await?;
     Ok((count, col(&row, "best")?))
+}
+
+/// [`sales_facts`] of many partners at once (the partners of an import batch), when the
+/// program's periods are calendar months: per partner with any period total, its approved
+/// sales count and best month.
+pub async fn sales_facts_by_period(
+    conn: &mut Conn,
+    partners: &[PartnerId],
+) -> Result<HashMap<PartnerId, (u64, i64)>> {
+    let mut out = HashMap::with_capacity(partners.len());
+    for chunk in partners.chunks(AWARD_CHUNK * 5) {
+        let text = format!(
+            "SELECT partner_id, CAST(COALESCE(SUM(approved_count), 0) AS BIGINT) AS n, \
+             CAST(COALESCE(MAX(approved_minor), 0) AS BIGINT) AS best \
+             FROM period_totals WHERE partner_id IN ({}) GROUP BY partner_id",
+            super::in_list(conn, chunk.len())
+        );
+        let mut query = sqlx::query(super::sql(text));
+        for partner in chunk {
+            query = query.bind(partner.0);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let n = u64::try_from(col::<i64>(&row, "n")?).unwrap_or(0);
+            out.insert(PartnerId(col(&row, "partner_id")?), (n, col(&row, "best")?));
+        }
+    }
+    Ok(out)
+}
+
+/// The badge ids each of `partners` holds (partners without any are absent).
+pub async fn badges_of_many(
+    conn: &mut Conn,
+    partners: &[PartnerId],
+) -> Result<HashMap<PartnerId, Vec<String>>> {
+    let mut out: HashMap<PartnerId, Vec<String>> = HashMap::new();
+    for chunk in partners.chunks(AWARD_CHUNK * 5) {
+        let text = format!(
+            "SELECT partner_id, badge FROM badges WHERE partner_id IN ({}) \
+             ORDER BY awarded_at, badge",
+            super::in_list(conn, chunk.len())
+        );
+        let mut query = sqlx::query(super::sql(text));
+        for partner in chunk {
+            query = query.bind(partner.0);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            out.entry(PartnerId(col(&row, "partner_id")?))
+                .or_default()
+                .push(col(&row, "badge")?);
+        }
+    }
+    Ok(out)
 }

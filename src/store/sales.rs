@@ -283,16 +283,16 @@ const INSERT_CHUNK: usize = 100;
 
 /// Stores many sales with multi-row `INSERT … ON CONFLICT DO NOTHING` statements (one round
 /// trip per [`INSERT_CHUNK`] rows instead of one per row); a sale whose (source, idempotency key)
-/// is stored already is skipped. Returns, per sale in order, whether it was stored now. The
-/// keys must be unique within `news` (the caller keeps the first of a repeated key).
-pub async fn insert_many(conn: &mut Conn, news: &[&NewSale]) -> Result<Vec<bool>> {
+/// is stored already is skipped. Returns, per sale in order, its new id if it was stored now.
+/// The keys must be unique within `news` (the caller keeps the first of a repeated key).
+pub async fn insert_many(conn: &mut Conn, news: &[&NewSale]) -> Result<Vec<Option<SaleId>>> {
     let mut stored = Vec::with_capacity(news.len());
     for chunk in news.chunks(INSERT_CHUNK) {
         let text = format!(
             "INSERT INTO sales (partner_id, amount_minor, currency, program_minor, customer, \
              customer_key, category, quantity, note, sale_date, period, source, idempotency_key, \
              status, reporter_id, reported_at, evidence) VALUES {} \
-             ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING idempotency_key",
+             ON CONFLICT (source, idempotency_key) DO NOTHING RETURNING id, idempotency_key",
             super::values_list(conn, chunk.len(), 17, "")
         );
         let mut query = sqlx::query(sql(text));
@@ -317,14 +317,17 @@ pub async fn insert_many(conn: &mut Conn, news: &[&NewSale]) -> Result<Vec<bool>
                 .bind(new.evidence.as_deref());
         }
         let rows = query.fetch_all(&mut *conn).await?;
-        let mut new_keys = std::collections::HashSet::with_capacity(rows.len());
+        let mut new_keys = std::collections::HashMap::with_capacity(rows.len());
         for row in &rows {
-            new_keys.insert(col::<String>(row, "idempotency_key")?);
+            new_keys.insert(
+                col::<String>(row, "idempotency_key")?,
+                SaleId(col(row, "id")?),
+            );
         }
         stored.extend(
             chunk
                 .iter()
-                .map(|n| new_keys.contains(n.idempotency_key.as_str())),
+                .map(|n| new_keys.get(n.idempotency_key.as_str()).copied()),
         );
     }
     Ok(stored)

@@ -8,8 +8,9 @@ use crate::chat::reply::{Msg, Reply};
 use crate::config::Locale;
 use crate::engine::badges::{self, Badge, BadgeRule, Facts};
 use crate::engine::ids::PartnerId;
+use crate::engine::period::PeriodKind;
 use crate::engine::points::SourceKind;
-use crate::store::points as ledger;
+use crate::store::points::{self as ledger, BestMonth};
 use crate::store::{self, Conn, incentives, partners};
 
 /// What changed, so a sale (the hot path) can skip the work when every sales badge is held.
@@ -33,20 +34,88 @@ pub async fn check(
     if open.is_empty() || (trigger == Trigger::Sale && badges::sales_badges_held(&rules, &held)) {
         return Ok(Vec::new());
     }
-    let facts = facts(conn, partner, &open).await?;
+    let facts = facts(app, conn, partner, &open).await?;
     let earned: Vec<Badge> = badges::newly_earned(&rules, &facts, &held)
         .into_iter()
         .cloned()
         .collect();
+    grant_and_announce(app, conn, partner, &earned, now).await?;
+    Ok(earned)
+}
+
+/// After a batch of approved sales (an import): [`check`] with [`Trigger::Sale`] for each of
+/// `partners`, with the held badges and sales facts of all of them read in a few statements
+/// instead of several per partner. Only the rules about sales are looked at: nothing else
+/// changed.
+pub async fn check_after_sales(
+    app: &App,
+    conn: &mut Conn,
+    partners: &[PartnerId],
+    now: i64,
+) -> store::Result<()> {
+    if app.config.program.period != PeriodKind::Month {
+        // The best month is summed from the sales, per partner.
+        for partner in partners {
+            check(app, conn, *partner, Trigger::Sale, now).await?;
+        }
+        return Ok(());
+    }
+    let rules: Vec<Badge> = app
+        .config
+        .badge_rules()
+        .into_iter()
+        .filter(|b| {
+            matches!(
+                b.rule,
+                BadgeRule::ApprovedSales(_) | BadgeRule::MonthAmount(_)
+            )
+        })
+        .collect();
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let held = ledger::badges_of_many(&mut *conn, partners).await?;
+    let none: Vec<String> = Vec::new();
+    let held_by = |p: &PartnerId| held.get(p).unwrap_or(&none);
+    let open: Vec<PartnerId> = partners
+        .iter()
+        .copied()
+        .filter(|p| !badges::sales_badges_held(&rules, held_by(p)))
+        .collect();
+    let facts = ledger::sales_facts_by_period(&mut *conn, &open).await?;
+    for partner in open {
+        let (approved_sales, best_month_minor) = facts.get(&partner).copied().unwrap_or_default();
+        let facts = Facts {
+            approved_sales,
+            best_month_minor,
+            ..Facts::default()
+        };
+        let earned: Vec<Badge> = badges::newly_earned(&rules, &facts, held_by(&partner))
+            .into_iter()
+            .cloned()
+            .collect();
+        grant_and_announce(app, conn, partner, &earned, now).await?;
+    }
+    Ok(())
+}
+
+/// Grants each of `earned` once and announces the new ones in the partner's program chats.
+async fn grant_and_announce(
+    app: &App,
+    conn: &mut Conn,
+    partner: PartnerId,
+    earned: &[Badge],
+    now: i64,
+) -> store::Result<()> {
     if earned.is_empty() {
-        return Ok(earned);
+        return Ok(());
     }
     let name = partners::get(&mut *conn, partner)
         .await?
         .map(|p| p.name)
         .unwrap_or_default();
     let chinese = app.config.program.default_locale == Locale::ZhCn;
-    for badge in &earned {
+    for badge in earned {
         if !ledger::grant_badge(&mut *conn, partner, &badge.id, now).await? {
             continue;
         }
@@ -58,16 +127,28 @@ pub async fn check(
         let key = format!("badge:{}:{}", partner.0, badge.id);
         super::post_to_partner_chats(app, conn, Some(partner), &key, &reply, now).await?;
     }
-    Ok(earned)
+    Ok(())
 }
 
 /// The facts the open badges look at (the monthly amounts only when a month badge is open).
-async fn facts(conn: &mut Conn, partner: PartnerId, open: &[&Badge]) -> store::Result<Facts> {
-    let months = open
+async fn facts(
+    app: &App,
+    conn: &mut Conn,
+    partner: PartnerId,
+    open: &[&Badge],
+) -> store::Result<Facts> {
+    let best_month = if !open
         .iter()
-        .any(|b| matches!(b.rule, BadgeRule::MonthAmount(_)));
+        .any(|b| matches!(b.rule, BadgeRule::MonthAmount(_)))
+    {
+        BestMonth::Skip
+    } else if app.config.program.period == PeriodKind::Month {
+        BestMonth::FromPeriods
+    } else {
+        BestMonth::FromSales
+    };
     let (approved_sales, best_month_minor) =
-        ledger::sales_facts(&mut *conn, partner, months).await?;
+        ledger::sales_facts(&mut *conn, partner, best_month).await?;
     let counts = ledger::counts_by_kind(&mut *conn, partner).await?;
     let count = |kind| counts.get(&kind).copied().unwrap_or(0);
     let certifications = if open

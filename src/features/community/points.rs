@@ -3,7 +3,7 @@
 //! same fact (a redelivered message, a job run twice, two instances) awards once.
 
 use crate::app::App;
-use crate::engine::ids::{MemberId, PartnerId};
+use crate::engine::ids::{MemberId, PartnerId, SaleId};
 use crate::engine::points::SourceKind;
 use crate::engine::sale::Sale;
 use crate::features::community::badges::{self, Trigger};
@@ -78,6 +78,56 @@ pub async fn on_sale_change(
         }
     }
     Ok(())
+}
+
+/// A newly stored approved sale of a batch (see [`on_sales_approved`]).
+#[derive(Clone, Copy, Debug)]
+pub struct ApprovedSale {
+    pub id: SaleId,
+    pub partner: PartnerId,
+    pub reporter: Option<MemberId>,
+    pub program_minor: i64,
+}
+
+/// [`on_sale_change`] for a batch of newly stored approved sales (an import), in the batch's
+/// transaction: the same ledger rows and totals, written with multi-row statements, and each
+/// partner's sales badges checked once for the batch.
+pub async fn on_sales_approved(
+    app: &App,
+    conn: &mut Conn,
+    sales: &[ApprovedSale],
+    now: i64,
+) -> store::Result<()> {
+    if sales.is_empty() {
+        return Ok(());
+    }
+    let rules = &app.config.points;
+    let keyed: Vec<(&ApprovedSale, i64, String, String)> = sales
+        .iter()
+        .filter_map(|sale| {
+            let points = rules.sale_points(sale.program_minor);
+            (points > 0).then(|| {
+                let id = sale.id.0;
+                (sale, points, id.to_string(), format!("sale #{id}"))
+            })
+        })
+        .collect();
+    let awards: Vec<Award<'_>> = keyed
+        .iter()
+        .map(|(sale, points, key, reason)| Award {
+            partner: sale.partner,
+            member: sale.reporter,
+            points: *points,
+            reason,
+            kind: SourceKind::Sale,
+            key,
+        })
+        .collect();
+    ledger::award_many(&mut *conn, &awards, now).await?;
+    let mut partners: Vec<PartnerId> = sales.iter().map(|s| s.partner).collect();
+    partners.sort_unstable_by_key(|p| p.0);
+    partners.dedup();
+    badges::check_after_sales(app, conn, &partners, now).await
 }
 
 /// A member completed a training (in the completion's transaction).

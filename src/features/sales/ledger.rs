@@ -221,13 +221,14 @@ pub async fn credit_held_sale(
 // --- throughput: batches of sales (issue 14) ---
 
 /// Stores many sales (an import batch) in the caller's transaction, with the same outcome as
-/// [`record_sale`] for each in turn, at a fraction of the round trips: returns, per sale in
+/// [`record_sale`] for each in turn (totals, points, badges), at a fraction of the round trips: returns, per sale in
 /// order, whether it was stored now (`false`: its key was stored before, or repeats an earlier
 /// sale of the batch).
 ///
 /// Sales that only move period totals — the common case: an open period, and no running
 /// contest counting them — are inserted with multi-row statements and their totals added with
-/// one upsert per (period, partner) for the whole batch. The others (a sale in a locked
+/// one upsert per (period, partner) for the whole batch; their points likewise, and each
+/// partner's sales badges are checked once per batch. The others (a sale in a locked
 /// period, which books a correction; an approved sale a running contest counts) take
 /// [`record_sale`] one at a time, after the bulk part.
 pub async fn record_sales(
@@ -273,10 +274,11 @@ pub async fn record_sales(
     let refs: Vec<&NewSale> = bulk.iter().map(|(_, n)| *n).collect();
     let inserted = sales::insert_many(&mut *conn, &refs).await?;
     let mut changes: HashMap<(&str, crate::engine::ids::PartnerId), TotalsChange> = HashMap::new();
-    for ((i, new), is_new) in bulk.iter().zip(inserted) {
-        if !is_new {
+    let mut approved: Vec<points::ApprovedSale> = Vec::new();
+    for ((i, new), id) in bulk.iter().zip(inserted) {
+        let Some(id) = id else {
             continue;
-        }
+        };
         stored[*i] = true;
         crate::telemetry::sale_reported(new.source.as_str());
         if new.status == SaleStatus::Approved {
@@ -286,6 +288,14 @@ pub async fn record_sales(
             StoreError::Corrupt(format!("sale {} amount: {e}", new.idempotency_key))
         })?;
         let change = totals_change(None, new.status, minor);
+        if change.approved_minor > 0 {
+            approved.push(points::ApprovedSale {
+                id,
+                partner: new.partner_id,
+                reporter: new.reporter,
+                program_minor: change.approved_minor,
+            });
+        }
         let sum = changes
             .entry((new.period.as_str(), new.partner_id))
             .or_default();
@@ -301,6 +311,8 @@ pub async fn record_sales(
     // A stable order: concurrent writers on PostgreSQL lock the rows in the same order.
     changes.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     totals::apply_many(&mut *conn, &changes, now).await?;
+    // After the totals: badges read them.
+    points::on_sales_approved(app, conn, &approved, now).await?;
 
     for i in one_by_one {
         if let (Inserted::New(_), _) = record_sale(app, conn, &news[i], now).await? {
