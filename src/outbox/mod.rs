@@ -51,6 +51,9 @@ pub enum DeliveryError {
     /// The message itself is wrong (400): retrying cannot help.
     #[error("rejected: {0}")]
     Rejected(String),
+    /// The message to edit is gone (deleted in the chat): nothing left to do.
+    #[error("gone: {0}")]
+    Gone(String),
 }
 
 /// How a platform's chats are paced.
@@ -70,6 +73,16 @@ pub trait Transport: Send + Sync + 'static {
     fn deliver(
         &self,
         target: &str,
+        reply: &Reply,
+        locale: Locale,
+    ) -> impl Future<Output = Result<(), DeliveryError>> + Send;
+    /// One attempt to put `reply`'s buttons on `message`, a message Rally sent to `target`
+    /// (its text stays). Editing to what the message already shows is a success; a message
+    /// that no longer exists is [`DeliveryError::Gone`].
+    fn edit_buttons(
+        &self,
+        target: &str,
+        message: &str,
         reply: &Reply,
         locale: Locale,
     ) -> impl Future<Output = Result<(), DeliveryError>> + Send;
@@ -382,11 +395,16 @@ impl<T: Transport> Sender<T> {
         .await
     }
 
-    /// One row: pace, one attempt, record the outcome.
     /// One row: pace, one attempt.
     async fn attempt(&self, row: &Outgoing) -> Result<(), DeliveryError> {
         let reply: Reply = serde_json::from_str(&row.reply_json)
             .map_err(|e| DeliveryError::Rejected(format!("unreadable reply: {e}")))?;
+        // A story's post shows its reaction counts as they are now, not as they were when it
+        // was enqueued: a late post or edit is never stale, and one edit covers many presses.
+        let reply = match crate::features::community::stories::post_of(&reply) {
+            Some(story) => self.with_current_counts(story, reply).await?,
+            None => reply,
+        };
         let locale =
             Locale::from_tag(&row.locale).unwrap_or(self.app.config.program.default_locale);
         let chat_limit = match self.transport.chat_class(&row.target) {
@@ -398,7 +416,22 @@ impl<T: Transport> Sender<T> {
             let _turn = self.global_turn.lock().await;
             self.global.until_ready().await;
         }
-        self.transport.deliver(&row.target, &reply, locale).await
+        match &row.edit_message_id {
+            Some(message) => {
+                self.transport
+                    .edit_buttons(&row.target, message, &reply, locale)
+                    .await
+            }
+            None => self.transport.deliver(&row.target, &reply, locale).await,
+        }
+    }
+
+    async fn with_current_counts(&self, story: i64, reply: Reply) -> Result<Reply, DeliveryError> {
+        let unread = |e: store::StoreError| DeliveryError::Transient(e.to_string());
+        let mut conn = self.app.store.read().await.map_err(unread)?;
+        crate::features::community::stories::with_current_counts(&mut conn, story, reply)
+            .await
+            .map_err(unread)
     }
 
     /// Records a group of outcomes in one transaction, then reports broadcasts that are done.
@@ -474,6 +507,22 @@ impl<T: Transport> Sender<T> {
                 tracing::warn!(platform, target = %row.target, attempt = row.attempts, wait_ms, error = %e, "delivery failed; will retry");
                 let next = now.saturating_add(wait_ms);
                 rows::retry_later(conn, row.id, &self.owner, next, e, true).await
+            }
+            Err(DeliveryError::Gone(e)) => {
+                // Someone deleted the message: the row ends here, and a story forgets the post
+                // so later counts do not try it again.
+                tracing::info!(platform, target = %row.target, error = %e, "message to edit is gone");
+                if let Some(message) = &row.edit_message_id {
+                    crate::features::community::stories::forget_post(
+                        conn,
+                        platform,
+                        &row.target,
+                        message,
+                    )
+                    .await?;
+                }
+                let reason = DeliveryError::Gone(e.clone()).to_string();
+                rows::mark_failed(conn, row.id, &self.owner, &reason, now).await
             }
             Err(e) => {
                 tracing::warn!(platform, target = %row.target, attempts = row.attempts, error = %e, "message not delivered");
