@@ -56,6 +56,10 @@ pub enum DeliveryError {
     Gone(String),
 }
 
+/// A delivery that went through, with the story post it made (story, platform message id), to
+/// be remembered with the row's outcome.
+type Delivered = Result<Option<(i64, String)>, DeliveryError>;
+
 /// How a platform's chats are paced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChatClass {
@@ -69,13 +73,14 @@ pub trait Transport: Send + Sync + 'static {
     fn platform(&self) -> &'static str;
     /// Which pace a chat gets.
     fn chat_class(&self, target: &str) -> ChatClass;
-    /// One attempt to deliver `reply` to `target`, rendered in `locale`.
+    /// One attempt to deliver `reply` to `target`, rendered in `locale`: the platform's id of
+    /// the (last) message sent, the one that carries the buttons.
     fn deliver(
         &self,
         target: &str,
         reply: &Reply,
         locale: Locale,
-    ) -> impl Future<Output = Result<(), DeliveryError>> + Send;
+    ) -> impl Future<Output = Result<Option<String>, DeliveryError>> + Send;
     /// One attempt to put `reply`'s buttons on `message`, a message Rally sent to `target`
     /// (its text stays). Editing to what the message already shows is a success; a message
     /// that no longer exists is [`DeliveryError::Gone`].
@@ -353,7 +358,7 @@ impl<T: Transport> Sender<T> {
                 _ = shutdown.cancelled() => return,
                 first = running.join_next() => first,
             };
-            let mut done: Vec<(Outgoing, Result<(), DeliveryError>)> = Vec::new();
+            let mut done: Vec<(Outgoing, Delivered)> = Vec::new();
             done.extend(first.and_then(|r| r.ok()).flatten());
             while let Some(more) = running.try_join_next() {
                 done.extend(more.ok().flatten());
@@ -396,12 +401,13 @@ impl<T: Transport> Sender<T> {
     }
 
     /// One row: pace, one attempt.
-    async fn attempt(&self, row: &Outgoing) -> Result<(), DeliveryError> {
+    async fn attempt(&self, row: &Outgoing) -> Delivered {
         let reply: Reply = serde_json::from_str(&row.reply_json)
             .map_err(|e| DeliveryError::Rejected(format!("unreadable reply: {e}")))?;
         // A story's post shows its reaction counts as they are now, not as they were when it
         // was enqueued: a late post or edit is never stale, and one edit covers many presses.
-        let reply = match crate::features::community::stories::post_of(&reply) {
+        let story = crate::features::community::stories::post_of(&reply);
+        let reply = match story {
             Some(story) => self.with_current_counts(story, reply).await?,
             None => reply,
         };
@@ -417,12 +423,15 @@ impl<T: Transport> Sender<T> {
             self.global.until_ready().await;
         }
         match &row.edit_message_id {
-            Some(message) => {
-                self.transport
-                    .edit_buttons(&row.target, message, &reply, locale)
-                    .await
+            Some(message) => self
+                .transport
+                .edit_buttons(&row.target, message, &reply, locale)
+                .await
+                .map(|()| None),
+            None => {
+                let sent = self.transport.deliver(&row.target, &reply, locale).await?;
+                Ok(story.zip(sent))
             }
-            None => self.transport.deliver(&row.target, &reply, locale).await,
         }
     }
 
@@ -435,7 +444,7 @@ impl<T: Transport> Sender<T> {
     }
 
     /// Records a group of outcomes in one transaction, then reports broadcasts that are done.
-    async fn record_all(&self, done: Vec<(Outgoing, Result<(), DeliveryError>)>) {
+    async fn record_all(&self, done: Vec<(Outgoing, Delivered)>) {
         if done.is_empty() {
             return;
         }
@@ -471,7 +480,7 @@ impl<T: Transport> Sender<T> {
     }
 
     /// Whether an outcome ends the row (sent, or failed for good).
-    fn settled(&self, row: &Outgoing, outcome: &Result<(), DeliveryError>) -> bool {
+    fn settled(&self, row: &Outgoing, outcome: &Delivered) -> bool {
         match outcome {
             Err(DeliveryError::RetryAfter(_)) => false,
             Err(DeliveryError::Transient(_)) => {
@@ -485,13 +494,25 @@ impl<T: Transport> Sender<T> {
         &self,
         conn: &mut store::Conn,
         row: &Outgoing,
-        outcome: &Result<(), DeliveryError>,
+        outcome: &Delivered,
     ) -> store::Result<()> {
         let platform = self.transport.platform();
         let now = self.app.now();
         match outcome {
-            Ok(()) => {
+            Ok(post) => {
                 crate::telemetry::outbox_sent(platform);
+                // A story's post is remembered with its row's outcome: a post marked sent is
+                // a post its story's later counts reach.
+                if let Some((story, message)) = post {
+                    crate::features::community::stories::remember_post(
+                        conn,
+                        platform,
+                        &row.target,
+                        message,
+                        *story,
+                    )
+                    .await?;
+                }
                 rows::mark_sent(conn, row.id, &self.owner, now).await
             }
             Err(DeliveryError::RetryAfter(wait)) => {

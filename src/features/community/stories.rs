@@ -407,15 +407,16 @@ pub fn story_of(reply: &Reply) -> Option<i64> {
     })
 }
 
-/// Records that a platform message is a post of `story` (logged, never fatal: the post is out).
-pub async fn remember_post(app: &App, platform: &str, chat: &str, message: &str, story: i64) {
-    let stored = match app.store.read().await {
-        Ok(mut conn) => stored::add_post(&mut conn, platform, chat, message, story).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = stored {
-        tracing::warn!(story, error = %e, "story post not remembered");
-    }
+/// Records that a platform message is a post of `story` (the outbox, in the transaction that
+/// marks the post sent), so Telegram's own reactions on it count and later counts reach it.
+pub async fn remember_post(
+    conn: &mut Conn,
+    platform: &str,
+    chat: &str,
+    message: &str,
+    story: i64,
+) -> store::Result<()> {
+    stored::add_post(conn, platform, chat, message, story).await
 }
 
 /// A platform's own reactions on a message (Telegram's `message_reaction`): when the message

@@ -27,7 +27,6 @@ use crate::chat::registry::{self, Audience, ParamKind};
 use crate::chat::reply::{Destination, Msg, Reply, split_at_lines};
 use crate::config::Locale;
 use crate::engine::partner::Platform;
-use crate::features::community::stories;
 use crate::i18n::I18n;
 use crate::outbox::{ChatClass, DeliveryError, Transport};
 
@@ -332,7 +331,7 @@ impl Transport for DiscordTransport {
         target: &str,
         reply: &Reply,
         locale: Locale,
-    ) -> Result<(), DeliveryError> {
+    ) -> Result<Option<String>, DeliveryError> {
         let channel = self.channel_for(target).await?;
         let (content, components) = render_whole(&self.app.i18n, reply, locale);
         // Long messages go in pieces at line boundaries; the buttons under the last one.
@@ -364,11 +363,7 @@ impl Transport for DiscordTransport {
                 .await?;
             last_sent = answer["id"].as_str().map(str::to_string);
         }
-        // A story's post (the message with its buttons): remembered, so later counts reach it.
-        if let (Some(message), Some(story)) = (last_sent, stories::story_of(reply)) {
-            stories::remember_post(&self.app, "discord", target, &message, story).await;
-        }
-        Ok(())
+        Ok(last_sent)
     }
 
     async fn edit_buttons(

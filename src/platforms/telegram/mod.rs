@@ -1019,7 +1019,7 @@ impl Transport for TelegramTransport {
         target: &str,
         reply: &Reply,
         locale: Locale,
-    ) -> Result<(), DeliveryError> {
+    ) -> Result<Option<String>, DeliveryError> {
         let chat = target
             .parse::<i64>()
             .map(ChatId)
@@ -1029,13 +1029,7 @@ impl Transport for TelegramTransport {
             .send_chunks(chat, reply, locale, false)
             .await
             .map_err(delivery_error)?;
-        // A story's post (the message with its buttons): remembered, so Telegram's own
-        // reactions on it count for the story.
-        if let (Some(message), Some(story)) = (sent, stories::story_of(reply)) {
-            stories::remember_post(&self.0.app, PLATFORM, target, &message.0.to_string(), story)
-                .await;
-        }
-        Ok(())
+        Ok(sent.map(|message| message.0.to_string()))
     }
 
     async fn edit_buttons(
