@@ -15,6 +15,11 @@
 //!   [`SenderSettings::max_attempts`], then the row is `failed` with the reason; a refusal (403:
 //!   blocked, never started, left) is `failed` at once and the member is marked unreachable.
 //!   Nothing is dropped silently: every failure is in the row and in the log.
+//!
+//! A row may edit a message sent before instead of sending one (`edit_message_id`: a story's
+//! post brought up to the current reaction counts); a story's post shows the counts as they are
+//! when it is delivered, and is remembered in the transaction that records it sent. An edit of a
+//! message that is gone ([`DeliveryError::Gone`]) fails at once.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
