@@ -538,6 +538,7 @@ impl<T: Transport> Sender<T> {
                 // Someone deleted the message: the row ends here, and a story forgets the post
                 // so later counts do not try it again.
                 tracing::info!(platform, target = %row.target, error = %e, "message to edit is gone");
+                crate::telemetry::outbox_failed(platform);
                 if let Some(message) = &row.edit_message_id {
                     crate::features::community::stories::forget_post(
                         conn,
