@@ -3,8 +3,9 @@
 //! posted to two Telegram groups and a Discord channel; a press in one group is shown at once on
 //! the pressed post and by the outbox on the others (the pressed one is not edited again); a
 //! redelivered press, or a redelivered Telegram reaction, changes nothing; a press on Discord
-//! and Telegram's own reactions reach every post; a burst of changes leaves one waiting edit per
-//! post; a deleted post fails its edit once and is forgotten.
+//! and Telegram's own reactions reach every post; an edit to what a post shows already ("message
+//! is not modified") is done; a burst of changes leaves one waiting edit per post; a deleted
+//! post fails its edit once and is forgotten.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -381,7 +382,29 @@ async fn a_change_reaches_every_post_on_both_platforms(db: &TestDb) {
     assert_eq!(again, edits);
     world.all_show(posts, ["👏 1", "🔥 1", "💡 0"]).await;
 
-    // No edit failed: "message is not modified" and the like count as done.
+    // Edits to what the posts already show (a redelivered edit): Telegram answers "message is
+    // not modified", which counts as done.
+    let unmodified = world.telegram.count_answered("editMessageReplyMarkup", 400);
+    let mut tx = world.app.store.begin().await.expect("tx");
+    let now = world.app.now();
+    let added =
+        rally::features::community::stories::update_posts(&world.app, &mut tx, story, None, now)
+            .await
+            .expect("edits");
+    tx.commit().await.expect("commit");
+    assert_eq!(added, 3);
+    world.app.outbox_wake.notify_waiters();
+    eventually("the unmodified edits delivered", || async {
+        (world.pending().await == 0).then_some(())
+    })
+    .await;
+    assert_eq!(
+        world.telegram.count_answered("editMessageReplyMarkup", 400),
+        unmodified + 2
+    );
+    world.all_show(posts, ["👏 1", "🔥 1", "💡 0"]).await;
+
+    // No edit failed.
     let mut conn = world.app.store.read().await.expect("conn");
     let failed = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'failed'")
         .fetch_one(&mut *conn)
