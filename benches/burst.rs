@@ -77,6 +77,7 @@ fn report(n: u64) -> Incoming {
         attachments: Vec::new(),
         username: None,
         reply_to: None,
+        pressed_message: None,
     }
 }
 

@@ -280,6 +280,7 @@ fn message(user: &str, id: u64, text: &str) -> Incoming {
         attachments: Vec::new(),
         username: None,
         reply_to: None,
+        pressed_message: None,
     }
 }
 

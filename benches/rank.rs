@@ -347,6 +347,7 @@ fn message(user: &str, id: &str, text: &str) -> Incoming {
         attachments: Vec::new(),
         username: None,
         reply_to: None,
+        pressed_message: None,
     }
 }
 

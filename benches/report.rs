@@ -90,6 +90,7 @@ fn report_message(n: u64) -> Incoming {
         attachments: Vec::new(),
         username: None,
         reply_to: None,
+        pressed_message: None,
     }
 }
 

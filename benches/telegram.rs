@@ -323,6 +323,7 @@ async fn parts(template: &Path, work: &Path, next: &Cell<u64>, count: u64) -> Pa
             attachments: Vec::new(),
             username: None,
             reply_to: None,
+            pressed_message: None,
         })
         .collect();
     let per_update = |d: Duration| d.as_secs_f64() / count as f64;

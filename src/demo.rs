@@ -585,7 +585,7 @@ pub async fn seed_community(app: &App) -> anyhow::Result<()> {
     ];
     for (story, handle, kind) in reactions {
         if let (Some(id), Some(m)) = (ids.get(story), accounts.get(handle)) {
-            stories::react(&mut tx, *id, m.id, kind, now - hour).await?;
+            stories::react(app, &mut tx, *id, m.id, kind, None, now - hour).await?;
         }
     }
     if let (Some(id), Some(manager)) = (ids.first(), accounts.get("manager"))

@@ -398,6 +398,7 @@ async fn mute(app: &App, telegram_id: &str, id: u64, text: &str) -> String {
             attachments: Vec::new(),
             username: None,
             reply_to: None,
+            pressed_message: None,
         })
         .await;
     rally_testkit::text(app, &outcome)

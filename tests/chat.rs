@@ -278,6 +278,7 @@ async fn language_switch_and_group_privacy() {
             attachments: Vec::new(),
             username: None,
             reply_to: None,
+            pressed_message: None,
         })
         .await;
     assert_eq!(outcome.replies.len(), 2);
@@ -307,6 +308,7 @@ async fn platform_locale_is_used_until_lang_is_set() {
             attachments: Vec::new(),
             username: None,
             reply_to: None,
+            pressed_message: None,
         })
         .await;
     assert!(text(&app, &outcome).contains("邀请码"));

@@ -52,6 +52,7 @@ async fn tg(app: &App, user: &str, id: u64, text: &str) -> Outcome {
         attachments: Vec::new(),
         username: None,
         reply_to: None,
+        pressed_message: None,
     })
     .await
 }

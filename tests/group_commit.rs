@@ -25,6 +25,7 @@ fn message(who: &str, id: u64, text: &str) -> Incoming {
         attachments: Vec::new(),
         username: None,
         reply_to: None,
+        pressed_message: None,
     }
 }
 

@@ -91,6 +91,7 @@ async fn money_answers_go_private_from_groups() {
             attachments: Vec::new(),
             username: None,
             reply_to: None,
+            pressed_message: None,
         })
         .await;
     assert_eq!(

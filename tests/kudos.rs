@@ -53,6 +53,7 @@ async fn said(
         attachments: Vec::new(),
         username: username.map(String::from),
         reply_to: reply_to.map(String::from),
+        pressed_message: None,
     })
     .await
 }

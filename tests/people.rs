@@ -28,6 +28,7 @@ async fn speak(app: &App, platform: Platform, user: &str, id: u64, text: &str) -
         attachments: Vec::new(),
         username: None,
         reply_to: None,
+        pressed_message: None,
     })
     .await
 }

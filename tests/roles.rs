@@ -117,6 +117,7 @@ async fn send(app: &App, role: Role, private: bool, id: u64, text: &str) -> Outc
         attachments: Vec::new(),
         username: None,
         reply_to: None,
+        pressed_message: None,
     })
     .await
 }

@@ -61,6 +61,7 @@ async fn press(app: &App, who: &str, press_id: &str, action: &str) -> Outcome {
         attachments: Vec::new(),
         username: None,
         reply_to: None,
+        pressed_message: None,
     })
     .await
 }

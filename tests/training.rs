@@ -240,6 +240,7 @@ async fn on_telegram(app: &App, user: &str, id: u64, text: &str) -> rally::chat:
         attachments: Vec::new(),
         username: None,
         reply_to: None,
+        pressed_message: None,
     })
     .await
 }

@@ -50,6 +50,10 @@ pub struct Incoming {
     /// The platform user id of the author of the message this one replies to (`/kudos` as a
     /// reply thanks that author).
     pub reply_to: Option<String>,
+    // --- community: stories (issue 11) ---
+    /// The platform message whose button was pressed, when this is a press (a story's post:
+    /// its counts are shown on it at once; the story's other posts are edited by the outbox).
+    pub pressed_message: Option<String>,
 }
 
 /// The handler's answer: replies plus the locale to render replies to the sender in.
@@ -513,7 +517,7 @@ impl App {
             }
             Command::Story => community::story(self, ctx, conn).await,
             Command::Stories => community::list_stories(self, ctx, conn).await,
-            Command::React { story, kind } => community::react(ctx, conn, story, &kind).await,
+            Command::React { story, kind } => community::react(self, ctx, conn, story, &kind).await,
             Command::FeatureStory { story } => community::feature(self, ctx, conn, story).await,
             Command::HideStory { story } => community::hide(ctx, conn, story).await,
         }

@@ -15,6 +15,11 @@
 //!   [`SenderSettings::max_attempts`], then the row is `failed` with the reason; a refusal (403:
 //!   blocked, never started, left) is `failed` at once and the member is marked unreachable.
 //!   Nothing is dropped silently: every failure is in the row and in the log.
+//!
+//! A row may edit a message sent before instead of sending one (`edit_message_id`: a story's
+//! post brought up to the current reaction counts); a story's post shows the counts as they are
+//! when it is delivered, and is remembered in the transaction that records it sent. An edit of a
+//! message that is gone ([`DeliveryError::Gone`]) fails at once.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -51,7 +56,14 @@ pub enum DeliveryError {
     /// The message itself is wrong (400): retrying cannot help.
     #[error("rejected: {0}")]
     Rejected(String),
+    /// The message to edit is gone (deleted in the chat): nothing left to do.
+    #[error("gone: {0}")]
+    Gone(String),
 }
+
+/// A delivery that went through, with the story post it made (story, platform message id), to
+/// be remembered with the row's outcome.
+type Delivered = Result<Option<(i64, String)>, DeliveryError>;
 
 /// How a platform's chats are paced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,10 +78,21 @@ pub trait Transport: Send + Sync + 'static {
     fn platform(&self) -> &'static str;
     /// Which pace a chat gets.
     fn chat_class(&self, target: &str) -> ChatClass;
-    /// One attempt to deliver `reply` to `target`, rendered in `locale`.
+    /// One attempt to deliver `reply` to `target`, rendered in `locale`: the platform's id of
+    /// the (last) message sent, the one that carries the buttons.
     fn deliver(
         &self,
         target: &str,
+        reply: &Reply,
+        locale: Locale,
+    ) -> impl Future<Output = Result<Option<String>, DeliveryError>> + Send;
+    /// One attempt to put `reply`'s buttons on `message`, a message Rally sent to `target`
+    /// (its text stays). Editing to what the message already shows is a success; a message
+    /// that no longer exists is [`DeliveryError::Gone`].
+    fn edit_buttons(
+        &self,
+        target: &str,
+        message: &str,
         reply: &Reply,
         locale: Locale,
     ) -> impl Future<Output = Result<(), DeliveryError>> + Send;
@@ -340,7 +363,7 @@ impl<T: Transport> Sender<T> {
                 _ = shutdown.cancelled() => return,
                 first = running.join_next() => first,
             };
-            let mut done: Vec<(Outgoing, Result<(), DeliveryError>)> = Vec::new();
+            let mut done: Vec<(Outgoing, Delivered)> = Vec::new();
             done.extend(first.and_then(|r| r.ok()).flatten());
             while let Some(more) = running.try_join_next() {
                 done.extend(more.ok().flatten());
@@ -382,11 +405,17 @@ impl<T: Transport> Sender<T> {
         .await
     }
 
-    /// One row: pace, one attempt, record the outcome.
     /// One row: pace, one attempt.
-    async fn attempt(&self, row: &Outgoing) -> Result<(), DeliveryError> {
+    async fn attempt(&self, row: &Outgoing) -> Delivered {
         let reply: Reply = serde_json::from_str(&row.reply_json)
             .map_err(|e| DeliveryError::Rejected(format!("unreadable reply: {e}")))?;
+        // A story's post shows its reaction counts as they are now, not as they were when it
+        // was enqueued: a late post or edit is never stale, and one edit covers many presses.
+        let story = crate::features::community::stories::post_of(&reply);
+        let reply = match story {
+            Some(story) => self.with_current_counts(story, reply).await?,
+            None => reply,
+        };
         let locale =
             Locale::from_tag(&row.locale).unwrap_or(self.app.config.program.default_locale);
         let chat_limit = match self.transport.chat_class(&row.target) {
@@ -398,11 +427,29 @@ impl<T: Transport> Sender<T> {
             let _turn = self.global_turn.lock().await;
             self.global.until_ready().await;
         }
-        self.transport.deliver(&row.target, &reply, locale).await
+        match &row.edit_message_id {
+            Some(message) => self
+                .transport
+                .edit_buttons(&row.target, message, &reply, locale)
+                .await
+                .map(|()| None),
+            None => {
+                let sent = self.transport.deliver(&row.target, &reply, locale).await?;
+                Ok(story.zip(sent))
+            }
+        }
+    }
+
+    async fn with_current_counts(&self, story: i64, reply: Reply) -> Result<Reply, DeliveryError> {
+        let unread = |e: store::StoreError| DeliveryError::Transient(e.to_string());
+        let mut conn = self.app.store.read().await.map_err(unread)?;
+        crate::features::community::stories::with_current_counts(&mut conn, story, reply)
+            .await
+            .map_err(unread)
     }
 
     /// Records a group of outcomes in one transaction, then reports broadcasts that are done.
-    async fn record_all(&self, done: Vec<(Outgoing, Result<(), DeliveryError>)>) {
+    async fn record_all(&self, done: Vec<(Outgoing, Delivered)>) {
         if done.is_empty() {
             return;
         }
@@ -438,7 +485,7 @@ impl<T: Transport> Sender<T> {
     }
 
     /// Whether an outcome ends the row (sent, or failed for good).
-    fn settled(&self, row: &Outgoing, outcome: &Result<(), DeliveryError>) -> bool {
+    fn settled(&self, row: &Outgoing, outcome: &Delivered) -> bool {
         match outcome {
             Err(DeliveryError::RetryAfter(_)) => false,
             Err(DeliveryError::Transient(_)) => {
@@ -452,13 +499,25 @@ impl<T: Transport> Sender<T> {
         &self,
         conn: &mut store::Conn,
         row: &Outgoing,
-        outcome: &Result<(), DeliveryError>,
+        outcome: &Delivered,
     ) -> store::Result<()> {
         let platform = self.transport.platform();
         let now = self.app.now();
         match outcome {
-            Ok(()) => {
+            Ok(post) => {
                 crate::telemetry::outbox_sent(platform);
+                // A story's post is remembered with its row's outcome: a post marked sent is
+                // a post its story's later counts reach.
+                if let Some((story, message)) = post {
+                    crate::features::community::stories::remember_post(
+                        conn,
+                        platform,
+                        &row.target,
+                        message,
+                        *story,
+                    )
+                    .await?;
+                }
                 rows::mark_sent(conn, row.id, &self.owner, now).await
             }
             Err(DeliveryError::RetryAfter(wait)) => {
@@ -474,6 +533,23 @@ impl<T: Transport> Sender<T> {
                 tracing::warn!(platform, target = %row.target, attempt = row.attempts, wait_ms, error = %e, "delivery failed; will retry");
                 let next = now.saturating_add(wait_ms);
                 rows::retry_later(conn, row.id, &self.owner, next, e, true).await
+            }
+            Err(DeliveryError::Gone(e)) => {
+                // Someone deleted the message: the row ends here, and a story forgets the post
+                // so later counts do not try it again.
+                tracing::info!(platform, target = %row.target, error = %e, "message to edit is gone");
+                crate::telemetry::outbox_failed(platform);
+                if let Some(message) = &row.edit_message_id {
+                    crate::features::community::stories::forget_post(
+                        conn,
+                        platform,
+                        &row.target,
+                        message,
+                    )
+                    .await?;
+                }
+                let reason = DeliveryError::Gone(e.clone()).to_string();
+                rows::mark_failed(conn, row.id, &self.owner, &reason, now).await
             }
             Err(e) => {
                 tracing::warn!(platform, target = %row.target, attempts = row.attempts, error = %e, "message not delivered");

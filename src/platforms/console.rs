@@ -91,6 +91,7 @@ impl<'a> Console<'a> {
             attachments: Vec::new(),
             username: None,
             reply_to: None,
+            pressed_message: None,
         };
         let outcome = self.app.handle(&incoming).await;
         let mut out = String::new();

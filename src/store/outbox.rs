@@ -41,6 +41,8 @@ pub struct Outgoing {
     /// Attempts so far, this one included.
     pub attempts: i64,
     pub broadcast_id: Option<i64>,
+    /// The platform message to edit (put the reply's buttons on it) instead of sending one.
+    pub edit_message_id: Option<String>,
 }
 
 /// Where a row stands.
@@ -86,6 +88,55 @@ pub async fn enqueue(conn: &mut Conn, message: &NewOutgoing, now_ms: i64) -> Res
     Ok(queued)
 }
 
+/// Enqueues an edit of message `message_id` in `message.target`: its buttons become the
+/// reply's. Coalesced: while an edit of that message waits unclaimed, no second one is added
+/// (`false`), since the sender renders what is current when it delivers. The waiting row is
+/// touched, which locks it until the caller commits: a sender claiming it meanwhile waits, so
+/// it never renders the state before the caller's change.
+pub async fn enqueue_edit(
+    conn: &mut Conn,
+    message: &NewOutgoing,
+    message_id: &str,
+    now_ms: i64,
+) -> Result<bool> {
+    let waiting = sqlx::query(
+        "UPDATE outbox SET reply = $1 WHERE platform = $2 AND target = $3 \
+         AND edit_message_id = $4 AND status = 'pending' \
+         AND (lease_until IS NULL OR lease_until <= $5)",
+    )
+    .bind(&message.reply_json)
+    .bind(&message.platform)
+    .bind(&message.target)
+    .bind(message_id)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    if waiting.rows_affected() > 0 {
+        return Ok(false);
+    }
+    let done = sqlx::query(
+        "INSERT INTO outbox (platform, target, member_id, dedupe_key, reply, locale, \
+         next_attempt_at, created_at, broadcast_id, edit_message_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(&message.platform)
+    .bind(&message.target)
+    .bind(message.member_id.map(|m| m.0))
+    .bind(&message.dedupe_key)
+    .bind(&message.reply_json)
+    .bind(&message.locale)
+    .bind(now_ms)
+    .bind(message.broadcast_id)
+    .bind(message_id)
+    .execute(&mut *conn)
+    .await?;
+    let queued = done.rows_affected() == 1;
+    if queued {
+        crate::telemetry::outbox_queued(&message.platform, 1);
+    }
+    Ok(queued)
+}
+
 /// Claims up to `limit` due rows of `platform`, each the head of its chat and not leased, for
 /// `owner` until `lease_until_ms`. Counts the attempt.
 pub async fn claim(
@@ -106,7 +157,8 @@ pub async fn claim(
                    AND p.target = o.target AND p.status = 'pending' AND p.id < o.id) \
              ORDER BY o.id LIMIT $5) \
            AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $4) \
-         RETURNING id, platform, target, member_id, reply, locale, attempts, broadcast_id",
+         RETURNING id, platform, target, member_id, reply, locale, attempts, broadcast_id, \
+         edit_message_id",
     )
     .bind(owner)
     .bind(lease_until_ms)
@@ -127,6 +179,7 @@ pub async fn claim(
                 locale: col(r, "locale")?,
                 attempts: col(r, "attempts")?,
                 broadcast_id: col(r, "broadcast_id")?,
+                edit_message_id: col(r, "edit_message_id")?,
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -238,3 +238,49 @@ pub async fn story_of_post(
     .await?;
     row.map(|r| col(&r, "story_id")).transpose()
 }
+
+/// A platform message that carries a story.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Post {
+    pub platform: String,
+    pub chat_id: String,
+    pub message_id: String,
+}
+
+/// Every remembered post of a story, in a stable order.
+pub async fn posts_of(conn: &mut Conn, story: i64) -> Result<Vec<Post>> {
+    let rows = sqlx::query(
+        "SELECT platform, chat_id, message_id FROM story_posts WHERE story_id = $1 \
+         ORDER BY platform, chat_id, message_id",
+    )
+    .bind(story)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Post {
+                platform: col(r, "platform")?,
+                chat_id: col(r, "chat_id")?,
+                message_id: col(r, "message_id")?,
+            })
+        })
+        .collect()
+}
+
+/// Forgets a post (its message was deleted); `false` if it was not remembered.
+pub async fn remove_post(
+    conn: &mut Conn,
+    platform: &str,
+    chat: &str,
+    message: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM story_posts WHERE platform = $1 AND chat_id = $2 AND message_id = $3",
+    )
+    .bind(platform)
+    .bind(chat)
+    .bind(message)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -42,6 +42,7 @@ pub async fn say(app: &App, who: &str, id: u64, text: &str) -> Outcome {
         attachments: Vec::new(),
         username: None,
         reply_to: None,
+        pressed_message: None,
     })
     .await
 }

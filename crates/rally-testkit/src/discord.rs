@@ -798,6 +798,12 @@ impl FakeDiscord {
             .unwrap_or_default()
     }
 
+    /// Deletes a message, as a moderator would: fetching or editing it answers 404 Unknown
+    /// Message from now on. `false` if the fake did not hold it.
+    pub fn delete_message(&self, message_id: u64) -> bool {
+        self.shared.lock().messages.remove(&message_id).is_some()
+    }
+
     /// A message the bot created (or a clicked message), as the fake holds it now.
     pub fn message(&self, message_id: u64) -> Option<Value> {
         self.shared.lock().messages.get(&message_id).cloned()

@@ -544,6 +544,16 @@ impl FakeTelegram {
         self.shared.lock().webhook.clone()
     }
 
+    /// Deletes a message, as a chat admin would: editing it answers "message to edit not
+    /// found" from now on. `false` if the fake did not hold it.
+    pub fn delete_message(&self, chat_id: i64, message_id: i64) -> bool {
+        self.shared
+            .lock()
+            .messages
+            .remove(&(chat_id, message_id))
+            .is_some()
+    }
+
     /// The message the fake holds for (chat, message id): as pushed or as the bot last sent or
     /// edited it.
     pub fn message(&self, chat_id: i64, message_id: i64) -> Option<Value> {

@@ -266,8 +266,9 @@ async fn visible_story(conn: &mut store::Conn, id: u32) -> Handled<store::storie
 }
 
 /// `/react <story> <kind>`: toggles the member's reaction; the pressed message's buttons show
-/// the new counts.
+/// the new counts (the story's other posts are edited through the outbox).
 pub(crate) async fn react(
+    app: &App,
     ctx: &mut Ctx<'_>,
     conn: &mut store::Conn,
     id: u32,
@@ -275,7 +276,17 @@ pub(crate) async fn react(
 ) -> Handled {
     ctx.require_member()?;
     let story = visible_story(conn, id).await?;
-    let on = stories::react(conn, story.id, ctx.member.id, kind, ctx.now).await?;
+    let pressed = ctx
+        .incoming
+        .pressed_message
+        .as_ref()
+        .map(|message| store::stories::Post {
+            platform: ctx.incoming.platform.as_str().to_string(),
+            chat_id: ctx.incoming.chat_id.clone(),
+            message_id: message.clone(),
+        });
+    let member = ctx.member.id;
+    let on = stories::react(app, conn, story.id, member, kind, pressed.as_ref(), ctx.now).await?;
     let buttons = stories::buttons(conn, story.id).await?;
     let counts: Vec<String> = buttons
         .iter()

@@ -1,6 +1,12 @@
 //! Success stories: stored, posted to the partner's program chats with reaction buttons
 //! (👏 🔥 💡, one of each per member, a second press takes it back), listed, featured (points),
 //! hidden (moderation), and the week's most reacted posted by the `story-of-week` job.
+//!
+//! Every post shows the story's current counts: each one is remembered when the outbox sends
+//! it (`story_posts`), and a change of counts (a button press on either platform, a Telegram
+//! reaction) enqueues, in its own transaction, an edit of the story's other posts. The sender
+//! renders the counts when it delivers ([`with_current_counts`]), so an edit is never stale and
+//! one waiting edit per post covers a burst of presses.
 
 use crate::app::App;
 use crate::chat::reply::{Msg, Reply};
@@ -11,7 +17,7 @@ use crate::engine::points::SourceKind;
 use crate::engine::schedule;
 use crate::features::community::{badges, points};
 use crate::store::jobs::{self as runs, RunStatus};
-use crate::store::stories::{self as stored, Story};
+use crate::store::stories::{self as stored, Post, Story};
 use crate::store::{self, Conn, audit, partners};
 
 /// Longest story, in characters: it must fit a Telegram photo caption (1,024) and a Discord
@@ -160,15 +166,108 @@ pub async fn share(
     Ok(Ok((id, chats)))
 }
 
-/// A member pressed a reaction: toggled; returns whether it is now on.
+/// A member pressed a reaction: toggled; returns whether it is now on. The story's other posts
+/// are brought up to date through the outbox; `pressed` (the post whose button it was, if
+/// known) is not: the platform adapter shows the new counts on it at once.
 pub async fn react(
+    app: &App,
     conn: &mut Conn,
     story: i64,
     member: MemberId,
     kind: &str,
+    pressed: Option<&Post>,
     now: i64,
 ) -> store::Result<bool> {
-    stored::toggle_reaction(conn, story, member, kind, now).await
+    let on = stored::toggle_reaction(&mut *conn, story, member, kind, now).await?;
+    update_posts(app, conn, story, pressed, now).await?;
+    Ok(on)
+}
+
+/// Enqueues an edit of every remembered post of `story` but `except` to the current counts.
+/// Coalesced per post: while an edit of it waits, none is added (the sender renders the counts
+/// when it delivers). Returns the edits added.
+pub async fn update_posts(
+    app: &App,
+    conn: &mut Conn,
+    story: i64,
+    except: Option<&Post>,
+    now: i64,
+) -> store::Result<usize> {
+    let posts = stored::posts_of(&mut *conn, story).await?;
+    if posts.iter().all(|p| Some(p) == except) {
+        return Ok(0);
+    }
+    let mut reply = Reply::here(Msg::new("story-text").text("text", ""));
+    reply.lines.clear();
+    for (label, action) in buttons(&mut *conn, story).await? {
+        reply = reply.button(label, action);
+    }
+    reply.refresh_buttons = true;
+    let reply_json =
+        serde_json::to_string(&reply).map_err(|e| store::StoreError::Corrupt(e.to_string()))?;
+    let locale = app.config.program.default_locale;
+    let mut added = 0;
+    for post in posts.iter().filter(|p| Some(*p) != except) {
+        let edit = store::outbox::NewOutgoing {
+            // Unique per edit: a change while the last edit is in flight needs one more.
+            dedupe_key: format!(
+                "story-counts:{story}:{}:{}:{}:{:016x}",
+                post.platform,
+                post.chat_id,
+                post.message_id,
+                rand::random::<u64>()
+            ),
+            platform: post.platform.clone(),
+            target: post.chat_id.clone(),
+            member_id: None,
+            reply_json: reply_json.clone(),
+            locale: locale.tag().into(),
+            broadcast_id: None,
+        };
+        if store::outbox::enqueue_edit(&mut *conn, &edit, &post.message_id, now).await? {
+            added += 1;
+        }
+    }
+    if added > 0 {
+        app.outbox_wake.notify_waiters();
+    }
+    Ok(added)
+}
+
+/// The story a reply is a post (or an edit of a post) of: every button is one of its
+/// reactions.
+pub fn post_of(reply: &Reply) -> Option<i64> {
+    let story = story_of(reply)?;
+    let prefix = format!("/react {story} ");
+    reply
+        .buttons
+        .iter()
+        .all(|b| b.action.starts_with(&prefix))
+        .then_some(story)
+}
+
+/// `reply` (a post of `story`) with the reaction buttons showing the counts as they are now.
+pub async fn with_current_counts(
+    conn: &mut Conn,
+    story: i64,
+    mut reply: Reply,
+) -> store::Result<Reply> {
+    reply.buttons.clear();
+    for (label, action) in buttons(conn, story).await? {
+        reply = reply.button(label, action);
+    }
+    Ok(reply)
+}
+
+/// Forgets a post whose message is gone (deleted in its chat): later counts skip it.
+pub async fn forget_post(
+    conn: &mut Conn,
+    platform: &str,
+    chat: &str,
+    message: &str,
+) -> store::Result<()> {
+    stored::remove_post(conn, platform, chat, message).await?;
+    Ok(())
 }
 
 /// Features a story: re-posted as featured, points to its partner (once), badges. `false` if
@@ -308,15 +407,16 @@ pub fn story_of(reply: &Reply) -> Option<i64> {
     })
 }
 
-/// Records that a platform message is a post of `story` (logged, never fatal: the post is out).
-pub async fn remember_post(app: &App, platform: &str, chat: &str, message: &str, story: i64) {
-    let stored = match app.store.read().await {
-        Ok(mut conn) => stored::add_post(&mut conn, platform, chat, message, story).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = stored {
-        tracing::warn!(story, error = %e, "story post not remembered");
-    }
+/// Records that a platform message is a post of `story` (the outbox, in the transaction that
+/// marks the post sent), so Telegram's own reactions on it count and later counts reach it.
+pub async fn remember_post(
+    conn: &mut Conn,
+    platform: &str,
+    chat: &str,
+    message: &str,
+    story: i64,
+) -> store::Result<()> {
+    stored::add_post(conn, platform, chat, message, story).await
 }
 
 /// A platform's own reactions on a message (Telegram's `message_reaction`): when the message
@@ -361,8 +461,13 @@ async fn apply_platform_reactions(
     {
         return Ok(());
     }
+    let mut changed = false;
     for (kind, on) in changes {
-        stored::set_reaction(&mut tx, story, member.id, kind, *on, now).await?;
+        changed |= stored::set_reaction(&mut tx, story, member.id, kind, *on, now).await?;
+    }
+    // The reacted post's buttons show counts too: every post is brought up to date.
+    if changed {
+        update_posts(app, &mut tx, story, None, now).await?;
     }
     tx.commit().await?;
     Ok(())

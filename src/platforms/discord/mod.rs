@@ -14,8 +14,8 @@ use serenity::all::{
     CreateAllowedMentions, CreateAttachment, CreateButton, CreateCommand, CreateCommandOption,
     CreateInputText, CreateInteractionResponse, CreateInteractionResponseFollowup,
     CreateInteractionResponseMessage, CreateMessage, CreateModal, EventHandler, GatewayIntents,
-    GuildId, InputTextStyle, Interaction, InteractionId, ModalInteraction, Permissions, Ready,
-    User,
+    GuildId, InputTextStyle, Interaction, InteractionId, MessageId, ModalInteraction, Permissions,
+    Ready, User,
 };
 use serenity::async_trait;
 use serenity::http::{Http, HttpBuilder, LightMethod, Route};
@@ -212,7 +212,8 @@ impl DiscordTransport {
         route: Route<'_>,
         body: &impl serde::Serialize,
     ) -> Result<serde_json::Value, DeliveryError> {
-        self.call_with_file(route, body, None).await
+        self.call_with_file(route, LightMethod::Post, body, None)
+            .await
     }
 
     /// [`Self::call`], uploading `file` as the message's attachment (multipart) when given.
@@ -220,6 +221,7 @@ impl DiscordTransport {
     async fn call_with_file(
         &self,
         route: Route<'_>,
+        method: LightMethod,
         body: &impl serde::Serialize,
         file: Option<CreateAttachment>,
     ) -> Result<serde_json::Value, DeliveryError> {
@@ -233,7 +235,7 @@ impl DiscordTransport {
             tokio::time::sleep(wait).await;
         }
         let bytes = serde_json::to_vec(body).map_err(|e| DeliveryError::Rejected(e.to_string()))?;
-        let request = serenity::http::Request::new(route, LightMethod::Post);
+        let request = serenity::http::Request::new(route, method);
         let request = match file {
             None => request.body(Some(bytes)),
             Some(file) => request.multipart(Some(serenity::http::Multipart {
@@ -329,13 +331,14 @@ impl Transport for DiscordTransport {
         target: &str,
         reply: &Reply,
         locale: Locale,
-    ) -> Result<(), DeliveryError> {
+    ) -> Result<Option<String>, DeliveryError> {
         let channel = self.channel_for(target).await?;
         let (content, components) = render_whole(&self.app.i18n, reply, locale);
         // Long messages go in pieces at line boundaries; the buttons under the last one.
         let pieces = split_at_lines(&content, MAX_MESSAGE_CHARS);
         let last = pieces.len().saturating_sub(1);
         let mut chart = chart_attachment(&self.app, reply).await;
+        let mut last_sent = None;
         for (i, piece) in pieces.into_iter().enumerate() {
             let mut message = CreateMessage::new()
                 .content(piece)
@@ -348,16 +351,51 @@ impl Transport for DiscordTransport {
             if let Some(file) = &file {
                 message = message.add_file(file.clone());
             }
-            self.call_with_file(
-                Route::ChannelMessages {
-                    channel_id: ChannelId::new(channel),
-                },
-                &message,
-                file,
-            )
-            .await?;
+            let answer = self
+                .call_with_file(
+                    Route::ChannelMessages {
+                        channel_id: ChannelId::new(channel),
+                    },
+                    LightMethod::Post,
+                    &message,
+                    file,
+                )
+                .await?;
+            last_sent = answer["id"].as_str().map(str::to_string);
         }
-        Ok(())
+        Ok(last_sent)
+    }
+
+    async fn edit_buttons(
+        &self,
+        target: &str,
+        message: &str,
+        reply: &Reply,
+        locale: Locale,
+    ) -> Result<(), DeliveryError> {
+        let channel = self.channel_for(target).await?;
+        let message_id = message
+            .parse::<u64>()
+            .ok()
+            .filter(|id| *id != 0)
+            .map(MessageId::new)
+            .ok_or_else(|| DeliveryError::Rejected(format!("not a Discord message: {message}")))?;
+        let (_, components) = render_whole(&self.app.i18n, reply, locale);
+        let edit = serde_json::json!({ "components": components });
+        let route = Route::ChannelMessage {
+            channel_id: ChannelId::new(channel),
+            message_id,
+        };
+        match self
+            .call_with_file(route, LightMethod::Patch, &edit, None)
+            .await
+        {
+            // 404 on a message of ours: Unknown Message (deleted) or Unknown Channel.
+            Err(DeliveryError::Rejected(why)) if why.starts_with("404") => {
+                Err(DeliveryError::Gone(why))
+            }
+            other => other.map(|_| ()),
+        }
     }
 }
 
@@ -513,7 +551,7 @@ impl Discord {
     }
 
     async fn on_component(&self, ctx: &Context, click: ComponentInteraction) {
-        let incoming = incoming(
+        let mut incoming = incoming(
             &click.user,
             click.channel_id,
             click.guild_id,
@@ -522,6 +560,7 @@ impl Discord {
             click.data.custom_id.clone(),
             Vec::new(),
         );
+        incoming.pressed_message = Some(click.message.id.get().to_string());
         if let Some(prompt) = self.app.prompt_for_missing_argument(&incoming).await {
             // A modal asks for the missing argument; its submission carries the command as its
             // id and comes back as a `ModalSubmit` (see `on_modal`).
@@ -551,7 +590,7 @@ impl Discord {
                 _ => None,
             })
             .collect();
-        let incoming = incoming(
+        let mut incoming = incoming(
             &form.user,
             form.channel_id,
             form.guild_id,
@@ -560,6 +599,7 @@ impl Discord {
             format!("{} {}", form.data.custom_id, typed.join(" ")),
             Vec::new(),
         );
+        incoming.pressed_message = form.message.as_ref().map(|m| m.id.get().to_string());
         let shown = form
             .message
             .as_ref()
@@ -692,6 +732,7 @@ fn incoming(
         attachments,
         username: None,
         reply_to: None,
+        pressed_message: None,
     }
 }
 

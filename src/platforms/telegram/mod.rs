@@ -611,6 +611,7 @@ impl Telegram {
                 .and_then(|replied| replied.from.as_ref())
                 .filter(|author| !author.is_bot)
                 .map(|author| author.id.0.to_string()),
+            pressed_message: None,
         };
         Some((incoming, message.chat.id, from.id.0))
     }
@@ -649,6 +650,7 @@ impl Telegram {
             attachments: Vec::new(),
             username: None,
             reply_to: None,
+            pressed_message: Some(message.id().0.to_string()),
         };
         if let Some(prompt) = self.app.prompt_for_missing_argument(&incoming).await {
             // The question ends with the command to complete; the member's reply to it comes
@@ -1017,7 +1019,7 @@ impl Transport for TelegramTransport {
         target: &str,
         reply: &Reply,
         locale: Locale,
-    ) -> Result<(), DeliveryError> {
+    ) -> Result<Option<String>, DeliveryError> {
         let chat = target
             .parse::<i64>()
             .map(ChatId)
@@ -1026,19 +1028,52 @@ impl Transport for TelegramTransport {
             .0
             .send_chunks(chat, reply, locale, false)
             .await
-            .map_err(|e| match e {
-                RequestError::RetryAfter(wait) => DeliveryError::RetryAfter(wait.duration()),
-                e if is_refusal(&e) => DeliveryError::Refused(e.to_string()),
-                e if is_transient(&e) => DeliveryError::Transient(e.to_string()),
-                e => DeliveryError::Rejected(e.to_string()),
-            })?;
-        // A story's post (the message with its buttons): remembered, so Telegram's own
-        // reactions on it count for the story.
-        if let (Some(message), Some(story)) = (sent, stories::story_of(reply)) {
-            stories::remember_post(&self.0.app, PLATFORM, target, &message.0.to_string(), story)
-                .await;
+            .map_err(delivery_error)?;
+        Ok(sent.map(|message| message.0.to_string()))
+    }
+
+    async fn edit_buttons(
+        &self,
+        target: &str,
+        message: &str,
+        reply: &Reply,
+        locale: Locale,
+    ) -> Result<(), DeliveryError> {
+        let chat = target
+            .parse::<i64>()
+            .map(ChatId)
+            .map_err(|_| DeliveryError::Rejected(format!("not a Telegram chat id: {target}")))?;
+        let message = message.parse::<i32>().map(MessageId).map_err(|_| {
+            DeliveryError::Rejected(format!("not a Telegram message id: {message}"))
+        })?;
+        let markup = self.0.keyboard(reply, locale).unwrap_or_default();
+        let edited = self
+            .0
+            .bot
+            .edit_message_reply_markup(chat, message)
+            .reply_markup(markup)
+            .await;
+        match edited {
+            Ok(_) => Ok(()),
+            // Already showing these buttons (an edit delivered twice, or a press shown at once).
+            Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+            Err(RequestError::Api(
+                e @ (ApiError::MessageToEditNotFound
+                | ApiError::MessageIdInvalid
+                | ApiError::MessageCantBeEdited),
+            )) => Err(DeliveryError::Gone(e.to_string())),
+            Err(e) => Err(delivery_error(e)),
         }
-        Ok(())
+    }
+}
+
+/// How the outbox takes a failed request.
+fn delivery_error(e: RequestError) -> DeliveryError {
+    match e {
+        RequestError::RetryAfter(wait) => DeliveryError::RetryAfter(wait.duration()),
+        e if is_refusal(&e) => DeliveryError::Refused(e.to_string()),
+        e if is_transient(&e) => DeliveryError::Transient(e.to_string()),
+        e => DeliveryError::Rejected(e.to_string()),
     }
 }
 
