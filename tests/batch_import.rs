@@ -24,6 +24,7 @@ on_both_backends!(
     sales_batches_keep_totals_contests_and_corrections,
     locked_statements_read_back_as_computed,
     sales_batches_award_points_and_badges_as_reports_do,
+    many_badges_from_one_batch_are_announced_as_one_summary,
 );
 
 /// The demo program (CNY, monthly) with a sales-amount contest and a new-customers contest
@@ -407,4 +408,76 @@ async fn points_and_badges(
     let alpha_badges = points::badges(&mut conn, alpha).await.expect("badges");
     let beta_badges = points::badges(&mut conn, beta).await.expect("badges");
     (alpha_points, beta_points, rows, alpha_badges, beta_badges)
+}
+
+/// An import that earns more than 20 badges posts one summary per program chat, not one post
+/// per badge; a small one announces each badge as a report would.
+async fn many_badges_from_one_batch_are_announced_as_one_summary(db: &TestDb) {
+    use rally::store::jobs::{ProgramChat, bind_chat};
+    let clock = TestClock::new();
+    let app = app_on(db, &clock);
+    let mut tx = app.store.begin().await.expect("tx");
+    bind_chat(
+        &mut tx,
+        &ProgramChat {
+            platform: "telegram".into(),
+            chat_id: "-100".into(),
+            region: None,
+        },
+        None,
+        app.now(),
+    )
+    .await
+    .expect("bind");
+    tx.commit().await.expect("commit");
+    let mut partners_csv = String::from("name\n");
+    let mut sales_csv = String::from("partner,amount,date,customer\n");
+    for n in 0..25 {
+        partners_csv.push_str(&format!("P{n:02}\n"));
+        sales_csv.push_str(&format!("P{n:02},1500,2026-10-05,Customer {n}\n"));
+    }
+    import_p(&app, &partners_csv).await;
+    let report = import_s(&app, &sales_csv, "many.csv").await;
+    assert_eq!(report.imported, 25);
+    let outbox = |app: &App| {
+        let store = app.store.clone();
+        async move {
+            let mut conn = store.read().await.expect("conn");
+            let rows = sqlx::query("SELECT dedupe_key, reply FROM outbox ORDER BY id")
+                .fetch_all(&mut *conn)
+                .await
+                .expect("outbox");
+            rows.iter()
+                .map(|r| {
+                    (
+                        r.get::<String, _>("dedupe_key"),
+                        r.get::<String, _>("reply"),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let rows = outbox(&app).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].0.starts_with("badges:sales:"), "{rows:?}");
+    assert!(
+        rows[0].1.contains("badges-earned-many") && rows[0].1.contains("25"),
+        "{rows:?}"
+    );
+
+    // Two more partners' first sales: announced one by one.
+    import_p(&app, "name\nQ1\nQ2\n").await;
+    import_s(
+        &app,
+        "partner,amount,date,customer\nQ1,1500,2026-10-06,X\nQ2,1500,2026-10-06,Y\n",
+        "few.csv",
+    )
+    .await;
+    let rows = outbox(&app).await;
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|(key, reply)| key.starts_with("badge:") && reply.contains("badge-earned"))
+    );
 }

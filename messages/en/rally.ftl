@@ -581,6 +581,7 @@ points-rank-line = { $place }. { $partner } — { $points } pts
 points-rank-me = You: #{ $place } with { $points } pts.
 points-rank-me-none = You have no points yet.
 badge-earned = 🏅 { $partner } earned the badge “{ $badge }”!
+badges-earned-many = 🏅 { $count } new badges earned with the latest imported sales. See yours with /me, the points board with /rank points.
 kudos-post = 👏 { $from } thanks { $to }: { $reason }
 kudos-sent = Kudos sent to { $to }. You have { $left } left today.
 kudos-status = You have { $left } of { $daily } kudos left today. Give one with /kudos @member reason (or reply to their message with /kudos reason).

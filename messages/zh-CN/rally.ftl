@@ -556,6 +556,7 @@ points-rank-line = { $place }. { $partner } — { $points } 分
 points-rank-me = 您：第 { $place } 名，{ $points } 分。
 points-rank-me-none = 您还没有积分。
 badge-earned = 🏅 { $partner } 获得徽章“{ $badge }”！
+badges-earned-many = 🏅 最新导入的销售带来了 { $count } 枚新徽章。用 /me 查看你的徽章，用 /rank points 查看积分榜。
 kudos-post = 👏 { $from } 感谢 { $to }：{ $reason }
 kudos-sent = 已向 { $to } 点赞。今天还剩 { $left } 次。
 kudos-status = 今天还剩 { $left } / { $daily } 次点赞。用 /kudos @成员 理由 点赞（或回复对方消息：/kudos 理由）。

@@ -75,6 +75,25 @@ pub async fn get(conn: &mut Conn, id: PartnerId) -> Result<Option<Partner>> {
     row.as_ref().map(from_row).transpose()
 }
 
+/// The partners of `ids` that exist (any order).
+pub async fn get_many(conn: &mut Conn, ids: &[PartnerId]) -> Result<Vec<Partner>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let text = format!(
+            "SELECT {COLUMNS} FROM partners WHERE id IN ({})",
+            super::in_list(conn, chunk.len())
+        );
+        let mut query = sqlx::query(sql(text));
+        for id in chunk {
+            query = query.bind(id.0);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            out.push(from_row(&row)?);
+        }
+    }
+    Ok(out)
+}
+
 /// Finds a partner by name, ignoring case, width and spacing differences.
 pub async fn find_by_name(conn: &mut Conn, name: &str) -> Result<Option<Partner>> {
     let row = sqlx::query(sql(format!(

@@ -332,3 +332,28 @@ pub async fn badges_of_many(
     }
     Ok(out)
 }
+
+/// Awards many badges at once (each once per partner); returns the (partner, badge) pairs that
+/// were new.
+pub async fn grant_badges_many(
+    conn: &mut Conn,
+    grants: &[(PartnerId, &str)],
+    now: i64,
+) -> Result<Vec<(PartnerId, String)>> {
+    let mut granted = Vec::new();
+    for chunk in grants.chunks(AWARD_CHUNK) {
+        let text = format!(
+            "INSERT INTO badges (partner_id, badge, awarded_at) VALUES {} \
+             ON CONFLICT DO NOTHING RETURNING partner_id, badge",
+            super::values_list(conn, chunk.len(), 3, "")
+        );
+        let mut query = sqlx::query(super::sql(text));
+        for (partner, badge) in chunk {
+            query = query.bind(partner.0).bind(*badge).bind(now);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            granted.push((PartnerId(col(&row, "partner_id")?), col(&row, "badge")?));
+        }
+    }
+    Ok(granted)
+}

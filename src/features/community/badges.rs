@@ -11,7 +11,11 @@ use crate::engine::ids::PartnerId;
 use crate::engine::period::PeriodKind;
 use crate::engine::points::SourceKind;
 use crate::store::points::{self as ledger, BestMonth};
-use crate::store::{self, Conn, incentives, partners};
+use std::collections::HashMap;
+
+use crate::store::jobs;
+use crate::store::outbox::{self, NewOutgoing};
+use crate::store::{self, Conn, StoreError, incentives, partners};
 
 /// What changed, so a sale (the hot path) can skip the work when every sales badge is held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,12 +49,14 @@ pub async fn check(
 
 /// After a batch of approved sales (an import): [`check`] with [`Trigger::Sale`] for each of
 /// `partners`, with the held badges and sales facts of all of them read in a few statements
-/// instead of several per partner. Only the rules about sales are looked at: nothing else
-/// changed.
+/// instead of several per partner, and granted with multi-row statements. Only the rules about
+/// sales are looked at: nothing else changed. Up to [`ANNOUNCED_ONE_BY_ONE`] new badges are
+/// announced one by one, more as one summary per chat (`batch_key` names the batch).
 pub async fn check_after_sales(
     app: &App,
     conn: &mut Conn,
     partners: &[PartnerId],
+    batch_key: &str,
     now: i64,
 ) -> store::Result<()> {
     if app.config.program.period != PeriodKind::Month {
@@ -83,6 +89,7 @@ pub async fn check_after_sales(
         .filter(|p| !badges::sales_badges_held(&rules, held_by(p)))
         .collect();
     let facts = ledger::sales_facts_by_period(&mut *conn, &open).await?;
+    let mut earned: Vec<(PartnerId, &str)> = Vec::new();
     for partner in open {
         let (approved_sales, best_month_minor) = facts.get(&partner).copied().unwrap_or_default();
         let facts = Facts {
@@ -90,11 +97,81 @@ pub async fn check_after_sales(
             best_month_minor,
             ..Facts::default()
         };
-        let earned: Vec<Badge> = badges::newly_earned(&rules, &facts, held_by(&partner))
-            .into_iter()
-            .cloned()
-            .collect();
-        grant_and_announce(app, conn, partner, &earned, now).await?;
+        for badge in badges::newly_earned(&rules, &facts, held_by(&partner)) {
+            earned.push((partner, badge.id.as_str()));
+        }
+    }
+    let granted = ledger::grant_badges_many(&mut *conn, &earned, now).await?;
+    if granted.len() <= ANNOUNCED_ONE_BY_ONE {
+        for (partner, id) in &granted {
+            if let Some(badge) = rules.iter().find(|b| &b.id == id) {
+                announce(app, conn, *partner, badge, now).await?;
+            }
+        }
+        return Ok(());
+    }
+    announce_summary(app, conn, &granted, batch_key, now).await
+}
+
+/// More badges than this from one batch are announced as one summary per chat: an import of
+/// a program's history must not bury its chats (and their send rate) under one post each.
+const ANNOUNCED_ONE_BY_ONE: usize = 20;
+
+/// One post per program chat counting the badges a batch granted to the partners that chat
+/// covers (a regional chat: its region's partners).
+async fn announce_summary(
+    app: &App,
+    conn: &mut Conn,
+    granted: &[(PartnerId, String)],
+    batch_key: &str,
+    now: i64,
+) -> store::Result<()> {
+    let chats = jobs::program_chats(&mut *conn).await?;
+    if chats.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<PartnerId> = granted.iter().map(|(p, _)| *p).collect();
+    ids.sort_unstable_by_key(|p| p.0);
+    ids.dedup();
+    let regions: HashMap<PartnerId, Option<String>> = partners::get_many(&mut *conn, &ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.region))
+        .collect();
+    let locale = app.config.program.default_locale;
+    let mut any = false;
+    for chat in chats {
+        let count = granted
+            .iter()
+            .filter(|(partner, _)| {
+                match (regions.get(partner).and_then(Option::as_ref), &chat.region) {
+                    (_, None) | (None, _) => true,
+                    (Some(mine), Some(theirs)) => mine.eq_ignore_ascii_case(theirs),
+                }
+            })
+            .count();
+        if count == 0 {
+            continue;
+        }
+        let reply = Reply::here(
+            Msg::new("badges-earned-many").int("count", i64::try_from(count).unwrap_or(i64::MAX)),
+        );
+        let reply_json =
+            serde_json::to_string(&reply).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let message = NewOutgoing {
+            dedupe_key: format!("badges:{batch_key}:chat:{}:{}", chat.platform, chat.chat_id),
+            platform: chat.platform,
+            target: chat.chat_id,
+            member_id: None,
+            reply_json,
+            locale: locale.tag().into(),
+            broadcast_id: None,
+        };
+        outbox::enqueue(&mut *conn, &message, now).await?;
+        any = true;
+    }
+    if any {
+        app.outbox_wake.notify_waiters();
     }
     Ok(())
 }
@@ -107,26 +184,34 @@ async fn grant_and_announce(
     earned: &[Badge],
     now: i64,
 ) -> store::Result<()> {
-    if earned.is_empty() {
-        return Ok(());
+    for badge in earned {
+        if ledger::grant_badge(&mut *conn, partner, &badge.id, now).await? {
+            announce(app, conn, partner, badge, now).await?;
+        }
     }
+    Ok(())
+}
+
+/// Announces a badge just granted in the partner's program chats.
+async fn announce(
+    app: &App,
+    conn: &mut Conn,
+    partner: PartnerId,
+    badge: &Badge,
+    now: i64,
+) -> store::Result<()> {
     let name = partners::get(&mut *conn, partner)
         .await?
         .map(|p| p.name)
         .unwrap_or_default();
     let chinese = app.config.program.default_locale == Locale::ZhCn;
-    for badge in earned {
-        if !ledger::grant_badge(&mut *conn, partner, &badge.id, now).await? {
-            continue;
-        }
-        let reply = Reply::here(
-            Msg::new("badge-earned")
-                .text("partner", &name)
-                .text("badge", badge.display_name(chinese)),
-        );
-        let key = format!("badge:{}:{}", partner.0, badge.id);
-        super::post_to_partner_chats(app, conn, Some(partner), &key, &reply, now).await?;
-    }
+    let reply = Reply::here(
+        Msg::new("badge-earned")
+            .text("partner", &name)
+            .text("badge", badge.display_name(chinese)),
+    );
+    let key = format!("badge:{}:{}", partner.0, badge.id);
+    super::post_to_partner_chats(app, conn, Some(partner), &key, &reply, now).await?;
     Ok(())
 }
 

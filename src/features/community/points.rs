@@ -127,7 +127,8 @@ pub async fn on_sales_approved(
     let mut partners: Vec<PartnerId> = sales.iter().map(|s| s.partner).collect();
     partners.sort_unstable_by_key(|p| p.0);
     partners.dedup();
-    badges::check_after_sales(app, conn, &partners, now).await
+    let first = sales.iter().map(|s| s.id.0).min().unwrap_or_default();
+    badges::check_after_sales(app, conn, &partners, &format!("sales:{first}"), now).await
 }
 
 /// A member completed a training (in the completion's transaction).
