@@ -115,14 +115,11 @@ impl Store {
                         // `temp_store = MEMORY`: a multi-row statement inside a transaction
                         // keeps a statement journal (the pages it changed, for its own
                         // rollback); in a temporary file that journal's writes were a fifth
-                        // of an import's time. `cache_size` (64 MiB at most per connection,
-                        // taken as used; SQLite's default is 2 MiB): an import touches index
-                        // pages all over; with the small cache it wrote changed pages out and
-                        // read them back within one batch.
+                        // of an import's time.
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                              PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
+                             PRAGMA temp_store = MEMORY;",
                         )
                         .await?;
                     }
@@ -172,6 +169,21 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// A write transaction for batch work (an import's batch). On SQLite its connection's page
+    /// cache is raised to 64 MiB (from the default 2 MiB; it stays so for that pooled
+    /// connection): a batch touches index pages all over, and with the small cache it wrote
+    /// changed pages out and read them back within one batch. Only batch work asks for it, so
+    /// a server or a close keeps its memory.
+    pub async fn begin_batch(&self) -> Result<Tx> {
+        let mut tx = self.begin().await?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA cache_size = -65536")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
     }
 
     /// A connection for reads.

@@ -269,7 +269,7 @@ async fn store_batch(
     let first = batch.first_line;
     let mut tx = app
         .store
-        .begin()
+        .begin_batch()
         .await
         .map_err(|e| stopped_at(e, line, first))?;
     let created = partners::create_many(&mut tx, &batch.partners, None, Source::Import, now)

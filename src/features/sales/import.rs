@@ -501,7 +501,7 @@ impl<'a> Importer<'a> {
         let mut tx = self
             .app
             .store
-            .begin()
+            .begin_batch()
             .await
             .map_err(|e| stopped_at(e, line, batch_line))?;
         let stored = self
