@@ -34,12 +34,18 @@ pub async fn check(
 ) -> store::Result<Vec<Badge>> {
     let rules = app.config.badge_rules();
     let held = ledger::badges(&mut *conn, partner).await?;
-    let open: Vec<&Badge> = rules.iter().filter(|b| !held.contains(&b.id)).collect();
-    if open.is_empty() || (trigger == Trigger::Sale && badges::sales_badges_held(&rules, &held)) {
+    // A sale moves only the facts of the sales rules: the others are not looked at (nor their
+    // facts read: this runs in every approved sale's transaction).
+    let open: Vec<Badge> = rules
+        .into_iter()
+        .filter(|b| !held.contains(&b.id) && (trigger == Trigger::Any || is_sales_rule(b)))
+        .collect();
+    if open.is_empty() {
         return Ok(Vec::new());
     }
-    let facts = facts(app, conn, partner, &open).await?;
-    let earned: Vec<Badge> = badges::newly_earned(&rules, &facts, &held)
+    let open_refs: Vec<&Badge> = open.iter().collect();
+    let facts = facts(app, conn, partner, &open_refs).await?;
+    let earned: Vec<Badge> = badges::newly_earned(&open, &facts, &held)
         .into_iter()
         .cloned()
         .collect();
@@ -70,12 +76,7 @@ pub async fn check_after_sales(
         .config
         .badge_rules()
         .into_iter()
-        .filter(|b| {
-            matches!(
-                b.rule,
-                BadgeRule::ApprovedSales(_) | BadgeRule::MonthAmount(_)
-            )
-        })
+        .filter(is_sales_rule)
         .collect();
     if rules.is_empty() {
         return Ok(());
@@ -215,7 +216,15 @@ async fn announce(
     Ok(())
 }
 
-/// The facts the open badges look at (the monthly amounts only when a month badge is open).
+/// Whether a badge's rule is about sales (what a sale can change).
+fn is_sales_rule(badge: &Badge) -> bool {
+    matches!(
+        badge.rule,
+        BadgeRule::ApprovedSales(_) | BadgeRule::MonthAmount(_)
+    )
+}
+
+/// The facts the open badges look at (each read only when an open badge needs it).
 async fn facts(
     app: &App,
     conn: &mut Conn,
@@ -232,9 +241,23 @@ async fn facts(
     } else {
         BestMonth::FromSales
     };
-    let (approved_sales, best_month_minor) =
-        ledger::sales_facts(&mut *conn, partner, best_month).await?;
-    let counts = ledger::counts_by_kind(&mut *conn, partner).await?;
+    let (approved_sales, best_month_minor) = if open.iter().any(|b| is_sales_rule(b)) {
+        ledger::sales_facts(&mut *conn, partner, best_month).await?
+    } else {
+        (0, 0)
+    };
+    let counts = if open.iter().any(|b| {
+        matches!(
+            b.rule,
+            BadgeRule::ContestPodium(_)
+                | BadgeRule::FeaturedStories(_)
+                | BadgeRule::KudosReceived(_)
+        )
+    }) {
+        ledger::counts_by_kind(&mut *conn, partner).await?
+    } else {
+        Default::default()
+    };
     let count = |kind| counts.get(&kind).copied().unwrap_or(0);
     let certifications = if open
         .iter()
