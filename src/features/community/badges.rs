@@ -14,8 +14,7 @@ use crate::store::points::{self as ledger, BestMonth};
 use std::collections::HashMap;
 
 use crate::store::jobs;
-use crate::store::outbox::{self, NewOutgoing};
-use crate::store::{self, Conn, StoreError, incentives, partners};
+use crate::store::{self, Conn, incentives, partners};
 
 /// What changed, so a sale (the hot path) can skip the work when every sales badge is held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,16 +138,12 @@ async fn announce_summary(
         .into_iter()
         .map(|p| (p.id, p.region))
         .collect();
-    let locale = app.config.program.default_locale;
     let mut any = false;
     for chat in chats {
         let count = granted
             .iter()
             .filter(|(partner, _)| {
-                match (regions.get(partner).and_then(Option::as_ref), &chat.region) {
-                    (_, None) | (None, _) => true,
-                    (Some(mine), Some(theirs)) => mine.eq_ignore_ascii_case(theirs),
-                }
+                super::covers(&chat, regions.get(partner).and_then(Option::as_deref))
             })
             .count();
         if count == 0 {
@@ -157,18 +152,8 @@ async fn announce_summary(
         let reply = Reply::here(
             Msg::new("badges-earned-many").int("count", i64::try_from(count).unwrap_or(i64::MAX)),
         );
-        let reply_json =
-            serde_json::to_string(&reply).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let message = NewOutgoing {
-            dedupe_key: format!("badges:{batch_key}:chat:{}:{}", chat.platform, chat.chat_id),
-            platform: chat.platform,
-            target: chat.chat_id,
-            member_id: None,
-            reply_json,
-            locale: locale.tag().into(),
-            broadcast_id: None,
-        };
-        outbox::enqueue(&mut *conn, &message, now).await?;
+        let key = format!("badges:{batch_key}");
+        super::enqueue_to_chat(app, conn, chat, &key, &reply, now).await?;
         any = true;
     }
     if any {

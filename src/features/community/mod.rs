@@ -30,32 +30,50 @@ pub async fn post_to_partner_chats(
         Some(p) => partners::get(&mut *conn, p).await?.and_then(|p| p.region),
         None => None,
     };
-    let locale = app.config.program.default_locale;
-    let reply_json =
-        serde_json::to_string(reply).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let mut chats = 0;
     for chat in runs::program_chats(&mut *conn).await? {
-        let wanted = match (&region, &chat.region) {
-            (_, None) | (None, _) => true,
-            (Some(mine), Some(theirs)) => mine.eq_ignore_ascii_case(theirs),
-        };
-        if !wanted {
+        if !covers(&chat, region.as_deref()) {
             continue;
         }
-        let message = NewOutgoing {
-            dedupe_key: format!("{key}:chat:{}:{}", chat.platform, chat.chat_id),
-            platform: chat.platform,
-            target: chat.chat_id,
-            member_id: None,
-            reply_json: reply_json.clone(),
-            locale: locale.tag().into(),
-            broadcast_id: None,
-        };
-        rows::enqueue(&mut *conn, &message, now).await?;
+        enqueue_to_chat(app, conn, chat, key, reply, now).await?;
         chats += 1;
     }
     if chats > 0 {
         app.outbox_wake.notify_waiters();
     }
     Ok(chats)
+}
+
+/// Whether a program chat covers a partner of `region`: a chat bound without a region covers
+/// everyone, and a partner without a region is covered by every chat.
+pub(crate) fn covers(chat: &runs::ProgramChat, region: Option<&str>) -> bool {
+    match (region, chat.region.as_deref()) {
+        (_, None) | (None, _) => true,
+        (Some(mine), Some(theirs)) => mine.eq_ignore_ascii_case(theirs),
+    }
+}
+
+/// Queues `reply` for one program chat in the program's language, unique on
+/// `<key>:chat:<platform>:<chat id>` (a redelivery or a second run adds nothing).
+pub(crate) async fn enqueue_to_chat(
+    app: &App,
+    conn: &mut Conn,
+    chat: runs::ProgramChat,
+    key: &str,
+    reply: &Reply,
+    now: i64,
+) -> store::Result<()> {
+    let reply_json =
+        serde_json::to_string(reply).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let message = NewOutgoing {
+        dedupe_key: format!("{key}:chat:{}:{}", chat.platform, chat.chat_id),
+        platform: chat.platform,
+        target: chat.chat_id,
+        member_id: None,
+        reply_json,
+        locale: app.config.program.default_locale.tag().into(),
+        broadcast_id: None,
+    };
+    rows::enqueue(&mut *conn, &message, now).await?;
+    Ok(())
 }

@@ -96,12 +96,9 @@ async fn post_to_chats(
     let region = partners::get(&mut *conn, story.partner)
         .await?
         .and_then(|p| p.region);
-    let locale = app.config.program.default_locale;
     let mut chats = 0;
     for chat in runs::program_chats(&mut *conn).await? {
-        if let (Some(mine), Some(theirs)) = (&region, &chat.region)
-            && !mine.eq_ignore_ascii_case(theirs)
-        {
+        if !super::covers(&chat, region.as_deref()) {
             continue;
         }
         let shown = if chat.platform == story.platform {
@@ -109,18 +106,7 @@ async fn post_to_chats(
         } else {
             &reply
         };
-        let reply_json =
-            serde_json::to_string(shown).map_err(|e| store::StoreError::Corrupt(e.to_string()))?;
-        let message = store::outbox::NewOutgoing {
-            dedupe_key: format!("{key}:chat:{}:{}", chat.platform, chat.chat_id),
-            platform: chat.platform,
-            target: chat.chat_id,
-            member_id: None,
-            reply_json,
-            locale: locale.tag().into(),
-            broadcast_id: None,
-        };
-        store::outbox::enqueue(&mut *conn, &message, now).await?;
+        super::enqueue_to_chat(app, conn, chat, key, shown, now).await?;
         chats += 1;
     }
     if chats > 0 {
