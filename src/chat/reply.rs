@@ -81,6 +81,20 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// No text, only buttons to put on a message Rally sent before in place of its own (a
+    /// story post's reaction counts).
+    pub fn button_refresh() -> Reply {
+        Reply {
+            to: Destination::Here,
+            lines: Vec::new(),
+            buttons: Vec::new(),
+            locale: None,
+            image: None,
+            chart: None,
+            refresh_buttons: true,
+        }
+    }
+
     pub fn here(msg: Msg) -> Reply {
         Reply {
             to: Destination::Here,

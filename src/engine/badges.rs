@@ -42,6 +42,24 @@ impl BadgeRule {
         "kudos_received",
     ];
 
+    /// Whether the rule is about sales: the only rules an approved sale can newly meet.
+    pub fn is_about_sales(&self) -> bool {
+        matches!(
+            self,
+            BadgeRule::ApprovedSales(_) | BadgeRule::MonthAmount(_)
+        )
+    }
+
+    /// Whether the rule counts points-ledger rows (podium places, featured stories, kudos).
+    pub fn counts_ledger_rows(&self) -> bool {
+        matches!(
+            self,
+            BadgeRule::ContestPodium(_)
+                | BadgeRule::FeaturedStories(_)
+                | BadgeRule::KudosReceived(_)
+        )
+    }
+
     /// Whether `facts` meet the rule.
     pub fn met(&self, facts: &Facts) -> bool {
         match self {
@@ -158,12 +176,7 @@ pub fn newly_earned<'a>(rules: &'a [Badge], facts: &Facts, held: &[String]) -> V
 pub fn sales_badges_held(rules: &[Badge], held: &[String]) -> bool {
     rules
         .iter()
-        .filter(|b| {
-            matches!(
-                b.rule,
-                BadgeRule::ApprovedSales(_) | BadgeRule::MonthAmount(_)
-            )
-        })
+        .filter(|b| b.rule.is_about_sales())
         .all(|b| held.iter().any(|h| h == &b.id))
 }
 

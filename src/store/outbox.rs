@@ -66,10 +66,20 @@ impl Status {
 /// Enqueues a message on the caller's connection (its transaction). `false`: a row with the
 /// same dedupe key exists already, nothing was added.
 pub async fn enqueue(conn: &mut Conn, message: &NewOutgoing, now_ms: i64) -> Result<bool> {
+    insert(conn, message, None, now_ms).await
+}
+
+/// Adds a row (an edit of `edit_message_id` when given) unless its dedupe key exists.
+async fn insert(
+    conn: &mut Conn,
+    message: &NewOutgoing,
+    edit_message_id: Option<&str>,
+    now_ms: i64,
+) -> Result<bool> {
     let done = sqlx::query(
         "INSERT INTO outbox (platform, target, member_id, dedupe_key, reply, locale, \
-         next_attempt_at, created_at, broadcast_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) \
-         ON CONFLICT (dedupe_key) DO NOTHING",
+         next_attempt_at, created_at, broadcast_id, edit_message_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(&message.platform)
     .bind(&message.target)
@@ -79,6 +89,7 @@ pub async fn enqueue(conn: &mut Conn, message: &NewOutgoing, now_ms: i64) -> Res
     .bind(&message.locale)
     .bind(now_ms)
     .bind(message.broadcast_id)
+    .bind(edit_message_id)
     .execute(&mut *conn)
     .await?;
     let queued = done.rows_affected() == 1;
@@ -114,27 +125,7 @@ pub async fn enqueue_edit(
     if waiting.rows_affected() > 0 {
         return Ok(false);
     }
-    let done = sqlx::query(
-        "INSERT INTO outbox (platform, target, member_id, dedupe_key, reply, locale, \
-         next_attempt_at, created_at, broadcast_id, edit_message_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING",
-    )
-    .bind(&message.platform)
-    .bind(&message.target)
-    .bind(message.member_id.map(|m| m.0))
-    .bind(&message.dedupe_key)
-    .bind(&message.reply_json)
-    .bind(&message.locale)
-    .bind(now_ms)
-    .bind(message.broadcast_id)
-    .bind(message_id)
-    .execute(&mut *conn)
-    .await?;
-    let queued = done.rows_affected() == 1;
-    if queued {
-        crate::telemetry::outbox_queued(&message.platform, 1);
-    }
-    Ok(queued)
+    insert(conn, message, Some(message_id), now_ms).await
 }
 
 /// Claims up to `limit` due rows of `platform`, each the head of its chat and not leased, for

@@ -3,6 +3,8 @@
 //! partner's program chats through the outbox — all in the caller's transaction, right where
 //! the underlying fact changed.
 
+use std::collections::HashMap;
+
 use crate::app::App;
 use crate::chat::reply::{Msg, Reply};
 use crate::config::Locale;
@@ -10,10 +12,8 @@ use crate::engine::badges::{self, Badge, BadgeRule, Facts};
 use crate::engine::ids::PartnerId;
 use crate::engine::period::PeriodKind;
 use crate::engine::points::SourceKind;
-use crate::store::points::{self as ledger, BestMonth};
-use std::collections::HashMap;
-
 use crate::store::jobs;
+use crate::store::points::{self as ledger, BestMonth};
 use crate::store::{self, Conn, incentives, partners};
 
 /// What changed, so a sale (the hot path) can skip the work when every sales badge is held.
@@ -37,7 +37,7 @@ pub async fn check(
     // facts read: this runs in every approved sale's transaction).
     let open: Vec<Badge> = rules
         .into_iter()
-        .filter(|b| !held.contains(&b.id) && (trigger == Trigger::Any || is_sales_rule(b)))
+        .filter(|b| !held.contains(&b.id) && (trigger == Trigger::Any || b.rule.is_about_sales()))
         .collect();
     if open.is_empty() {
         return Ok(Vec::new());
@@ -75,7 +75,7 @@ pub async fn check_after_sales(
         .config
         .badge_rules()
         .into_iter()
-        .filter(is_sales_rule)
+        .filter(|b| b.rule.is_about_sales())
         .collect();
     if rules.is_empty() {
         return Ok(());
@@ -186,27 +186,18 @@ async fn announce(
     badge: &Badge,
     now: i64,
 ) -> store::Result<()> {
-    let name = partners::get(&mut *conn, partner)
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
+    let Some(found) = partners::get(&mut *conn, partner).await? else {
+        return Ok(());
+    };
     let chinese = app.config.program.default_locale == Locale::ZhCn;
     let reply = Reply::here(
         Msg::new("badge-earned")
-            .text("partner", &name)
+            .text("partner", &found.name)
             .text("badge", badge.display_name(chinese)),
     );
     let key = format!("badge:{}:{}", partner.0, badge.id);
-    super::post_to_partner_chats(app, conn, Some(partner), &key, &reply, now).await?;
+    super::post_to_region_chats(app, conn, found.region.as_deref(), &key, &reply, now).await?;
     Ok(())
-}
-
-/// Whether a badge's rule is about sales (what a sale can change).
-fn is_sales_rule(badge: &Badge) -> bool {
-    matches!(
-        badge.rule,
-        BadgeRule::ApprovedSales(_) | BadgeRule::MonthAmount(_)
-    )
 }
 
 /// The facts the open badges look at (each read only when an open badge needs it).
@@ -226,19 +217,12 @@ async fn facts(
     } else {
         BestMonth::FromSales
     };
-    let (approved_sales, best_month_minor) = if open.iter().any(|b| is_sales_rule(b)) {
+    let (approved_sales, best_month_minor) = if open.iter().any(|b| b.rule.is_about_sales()) {
         ledger::sales_facts(&mut *conn, partner, best_month).await?
     } else {
         (0, 0)
     };
-    let counts = if open.iter().any(|b| {
-        matches!(
-            b.rule,
-            BadgeRule::ContestPodium(_)
-                | BadgeRule::FeaturedStories(_)
-                | BadgeRule::KudosReceived(_)
-        )
-    }) {
+    let counts = if open.iter().any(|b| b.rule.counts_ledger_rows()) {
         ledger::counts_by_kind(&mut *conn, partner).await?
     } else {
         Default::default()

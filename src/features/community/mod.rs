@@ -30,9 +30,22 @@ pub async fn post_to_partner_chats(
         Some(p) => partners::get(&mut *conn, p).await?.and_then(|p| p.region),
         None => None,
     };
+    post_to_region_chats(app, conn, region.as_deref(), key, reply, now).await
+}
+
+/// [`post_to_partner_chats`] for a caller that has read the partner already: the chats that
+/// cover `region`.
+pub async fn post_to_region_chats(
+    app: &App,
+    conn: &mut Conn,
+    region: Option<&str>,
+    key: &str,
+    reply: &Reply,
+    now: i64,
+) -> store::Result<usize> {
     let mut chats = 0;
     for chat in runs::program_chats(&mut *conn).await? {
-        if !covers(&chat, region.as_deref()) {
+        if !covers(&chat, region) {
             continue;
         }
         enqueue_to_chat(app, conn, chat, key, reply, now).await?;

@@ -183,12 +183,10 @@ pub async fn update_posts(
     if posts.iter().all(|p| Some(p) == except) {
         return Ok(0);
     }
-    let mut reply = Reply::here(Msg::new("story-text").text("text", ""));
-    reply.lines.clear();
+    let mut reply = Reply::button_refresh();
     for (label, action) in buttons(&mut *conn, story).await? {
         reply = reply.button(label, action);
     }
-    reply.refresh_buttons = true;
     let reply_json =
         serde_json::to_string(&reply).map_err(|e| store::StoreError::Corrupt(e.to_string()))?;
     let locale = app.config.program.default_locale;

@@ -221,8 +221,8 @@ pub async fn credit_held_sale(
 // --- throughput: batches of sales (issue 14) ---
 
 /// Stores many sales (an import batch) in the caller's transaction, with the same outcome as
-/// [`record_sale`] for each in turn (totals, points, badges), at a fraction of the round trips: returns, per sale in
-/// order, whether it was stored now (`false`: its key was stored before, or repeats an earlier
+/// [`record_sale`] for each in turn (totals, points, badges), at a fraction of the round trips:
+/// returns, per sale in order, whether it was stored now (`false`: its key was stored before, or repeats an earlier
 /// sale of the batch).
 ///
 /// Sales that only move period totals — the common case: an open period, and no running
