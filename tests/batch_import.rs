@@ -388,6 +388,22 @@ async fn sales_batches_award_points_and_badges_as_reports_do(db: &TestDb) {
     assert_eq!((again.imported, again.duplicates), (0, 11));
     let (alpha_points, beta_points, rows, _, _) = points_and_badges(&app, alpha, beta).await;
     assert_eq!((alpha_points, beta_points, rows), (120, 0, 10));
+
+    // Badges are checked once, after the last batch: an import that stopped after its sales
+    // committed but before that check (as a crash would leave it; here the badges are taken
+    // away) gets them when the file is imported again, although every row is present.
+    let mut conn = app.store.read().await.expect("conn");
+    sqlx::query("DELETE FROM badges")
+        .execute(&mut *conn)
+        .await
+        .expect("delete badges");
+    drop(conn);
+    let again = import_s(&app, &file, "october.csv").await;
+    assert_eq!((again.imported, again.duplicates), (0, 11));
+    let (_, _, _, mut alpha_badges, beta_badges) = points_and_badges(&app, alpha, beta).await;
+    alpha_badges.sort();
+    assert_eq!(alpha_badges, ["100k-month", "first-sale", "ten-deals"]);
+    assert_eq!(beta_badges, ["first-sale"]);
 }
 
 /// Alpha's and Beta's points, the number of sale points rows, Alpha's and Beta's badges.
@@ -459,7 +475,7 @@ async fn many_badges_from_one_batch_are_announced_as_one_summary(db: &TestDb) {
     };
     let rows = outbox(&app).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert!(rows[0].0.starts_with("badges:sales:"), "{rows:?}");
+    assert!(rows[0].0.starts_with("badges:import:many.csv:"), "{rows:?}");
     assert!(
         rows[0].1.contains("badges-earned-many") && rows[0].1.contains("25"),
         "{rows:?}"

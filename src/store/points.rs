@@ -52,7 +52,7 @@ pub async fn award(conn: &mut Conn, award: &Award<'_>, now: i64) -> Result<bool>
 }
 
 /// How many award rows go in one multi-row statement (8 parameters each).
-const AWARD_CHUNK: usize = 100;
+const AWARD_CHUNK: usize = 1_000;
 
 /// Appends many awards (a batch of imported sales) with multi-row statements, each skipped if
 /// its source was awarded before, and moves each partner's total once by the sum of what was

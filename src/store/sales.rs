@@ -279,7 +279,7 @@ pub async fn date_key_and_category(
 }
 
 /// Rows per multi-row sales insert: 17 values each, well under SQLite's 32,766 variables.
-const INSERT_CHUNK: usize = 100;
+const INSERT_CHUNK: usize = 1_000;
 
 /// Stores many sales with multi-row `INSERT … ON CONFLICT DO NOTHING` statements (one round
 /// trip per [`INSERT_CHUNK`] rows instead of one per row); a sale whose (source, idempotency key)

@@ -89,9 +89,10 @@ pub struct ApprovedSale {
     pub program_minor: i64,
 }
 
-/// [`on_sale_change`] for a batch of newly stored approved sales (an import), in the batch's
-/// transaction: the same ledger rows and totals, written with multi-row statements, and each
-/// partner's sales badges checked once for the batch.
+/// The points of [`on_sale_change`] for a batch of newly stored approved sales (an import), in
+/// the batch's transaction: the same ledger rows and totals, written with multi-row
+/// statements. The sales badges are not checked here: a batch's caller checks its partners
+/// once, with [`badges::check_after_sales`] (the import: once per file, after its last batch).
 pub async fn on_sales_approved(
     app: &App,
     conn: &mut Conn,
@@ -124,11 +125,7 @@ pub async fn on_sales_approved(
         })
         .collect();
     ledger::award_many(&mut *conn, &awards, now).await?;
-    let mut partners: Vec<PartnerId> = sales.iter().map(|s| s.partner).collect();
-    partners.sort_unstable_by_key(|p| p.0);
-    partners.dedup();
-    let first = sales.iter().map(|s| s.id.0).min().unwrap_or_default();
-    badges::check_after_sales(app, conn, &partners, &format!("sales:{first}"), now).await
+    Ok(())
 }
 
 /// A member completed a training (in the completion's transaction).

@@ -7,23 +7,28 @@
 //! checked as they are read and stored in batches of [`BATCH_ROWS`] per transaction, through
 //! the ledger's batch path (multi-row inserts, one totals upsert per partner and period): a
 //! crash loses at most the batch in flight, and importing the file again skips what was
-//! stored (see [`idempotency_key`]).
+//! stored (see [`idempotency_key`]). The sales badges of every partner the file names are
+//! checked once, after the last batch (checking after each batch re-read the same partners'
+//! facts a hundred times over a large file); after a crash, importing the file again checks
+//! them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::intake::{Intake, Problem, SaleText};
 use crate::app::App;
 use crate::engine::audit::AuditAction;
+use crate::engine::ids::PartnerId;
 use crate::engine::sale::SaleSource;
+use crate::features::community::badges;
 use crate::store::sales::NewSale;
 use crate::store::{self, audit};
 
 /// Rows per transaction: a crash loses at most this many rows' work (importing the file again
 /// stores them). Big enough that per-batch work (one totals upsert per partner and period, the
 /// commit's fsync) is spread over many rows.
-pub const BATCH_ROWS: usize = 10_000;
+pub const BATCH_ROWS: usize = 50_000;
 
 /// Columns every file must have.
 pub const REQUIRED_COLUMNS: [&str; 4] = ["partner", "amount", "date", "customer"];
@@ -434,6 +439,9 @@ struct Importer<'a> {
     intake: Intake<'a>,
     batch: Batch,
     report: ImportReport,
+    /// Every partner of a good row, stored now or before: their sales badges are checked once
+    /// at the end.
+    partners: HashSet<PartnerId>,
 }
 
 impl<'a> Importer<'a> {
@@ -447,6 +455,7 @@ impl<'a> Importer<'a> {
             intake,
             batch: Batch::default(),
             report: ImportReport::default(),
+            partners: HashSet::new(),
         })
     }
 
@@ -475,6 +484,7 @@ impl<'a> Importer<'a> {
             Ok(id) => id,
             Err(problem) => return Ok(self.reject(line, problem.message)),
         };
+        self.partners.insert(partner_id);
         let key = idempotency_key(sale.external_id, self.source_name, line, record);
         if self.batch.sales.is_empty() {
             self.batch.first_line = line;
@@ -529,6 +539,18 @@ impl<'a> Importer<'a> {
         } else {
             self.store_batch(line).await?
         };
+        let mut partners: Vec<PartnerId> = self.partners.drain().collect();
+        partners.sort_unstable_by_key(|p| p.0);
+        let now = self.intake.now();
+        badges::check_after_sales(
+            self.app,
+            &mut conn,
+            &partners,
+            &format!("import:{}:{now}", self.source_name),
+            now,
+        )
+        .await
+        .map_err(|e| stopped_at(e, line, unstored))?;
         audit::record(
             &mut conn,
             None,

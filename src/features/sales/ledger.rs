@@ -221,14 +221,16 @@ pub async fn credit_held_sale(
 // --- throughput: batches of sales (issue 14) ---
 
 /// Stores many sales (an import batch) in the caller's transaction, with the same outcome as
-/// [`record_sale`] for each in turn (totals, points, badges), at a fraction of the round trips:
+/// [`record_sale`] for each in turn (totals, points), at a fraction of the round trips — except
+/// the sales badges of the bulk part, which the caller checks once for the partners of all its
+/// batches ([`crate::features::community::badges::check_after_sales`]; the import does so after
+/// its last batch):
 /// returns, per sale in order, whether it was stored now (`false`: its key was stored before, or repeats an earlier
 /// sale of the batch).
 ///
 /// Sales that only move period totals — the common case: an open period, and no running
 /// contest counting them — are inserted with multi-row statements and their totals added with
-/// one upsert per (period, partner) for the whole batch; their points likewise, and each
-/// partner's sales badges are checked once per batch. The others (a sale in a locked
+/// one upsert per (period, partner) for the whole batch; their points likewise. The others (a sale in a locked
 /// period, which books a correction; an approved sale a running contest counts) take
 /// [`record_sale`] one at a time, after the bulk part.
 pub async fn record_sales(
@@ -311,7 +313,6 @@ pub async fn record_sales(
     // A stable order: concurrent writers on PostgreSQL lock the rows in the same order.
     changes.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     totals::apply_many(&mut *conn, &changes, now).await?;
-    // After the totals: badges read them.
     points::on_sales_approved(app, conn, &approved, now).await?;
 
     for i in one_by_one {
