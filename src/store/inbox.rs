@@ -23,6 +23,37 @@ pub async fn store(
     Ok(done.rows_affected() == 1)
 }
 
+/// Rows per multi-row inbox insert (4 values each).
+const STORE_CHUNK: usize = 250;
+
+/// [`store`] for many updates (a `getUpdates` answer) with multi-row statements: one round
+/// trip per [`STORE_CHUNK`] updates instead of one per update. Updates stored before are
+/// skipped.
+pub async fn store_many(
+    conn: &mut Conn,
+    platform: &str,
+    updates: &[(i64, String)],
+    now: i64,
+) -> Result<()> {
+    for chunk in updates.chunks(STORE_CHUNK) {
+        let text = format!(
+            "INSERT INTO inbox (platform, update_id, payload, received_at) VALUES {} \
+             ON CONFLICT DO NOTHING",
+            super::values_list(conn, chunk.len(), 4, "")
+        );
+        let mut query = sqlx::query(super::sql(text));
+        for (update_id, payload) in chunk {
+            query = query
+                .bind(platform)
+                .bind(*update_id)
+                .bind(payload.as_str())
+                .bind(now);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// The highest update id stored for a platform (the next poll starts after it).
 pub async fn last_update_id(conn: &mut Conn, platform: &str) -> Result<Option<i64>> {
     let row = sqlx::query("SELECT MAX(update_id) AS last FROM inbox WHERE platform = $1")

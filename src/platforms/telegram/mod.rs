@@ -287,18 +287,12 @@ impl Telegram {
         if updates.is_empty() {
             return Ok(());
         }
+        let rows = updates
+            .iter()
+            .map(|update| Ok((i64::from(update.id.0), inbox_payload(update)?)))
+            .collect::<serde_json::Result<Vec<_>>>()?;
         let mut tx = self.app.store.begin().await?;
-        for update in updates {
-            let payload = inbox_payload(update)?;
-            inbox::store(
-                &mut tx,
-                PLATFORM,
-                i64::from(update.id.0),
-                &payload,
-                self.app.now(),
-            )
-            .await?;
-        }
+        inbox::store_many(&mut tx, PLATFORM, &rows, self.app.now()).await?;
         tx.commit().await?;
         Ok(())
     }
