@@ -42,6 +42,9 @@ pub const DB_POOL_IDLE: &str = "rally_db_pool_idle_connections";
 pub const DB_POOL_MAX: &str = "rally_db_pool_max_connections";
 /// Open TV page event streams.
 pub const TV_STREAMS: &str = "rally_tv_streams";
+/// Items per group commit (one transaction) by `path` (`chat`: `/report`s, `api`:
+/// `POST /api/v1/sales`).
+pub const GROUP_COMMIT_SIZE: &str = "rally_group_commit_size";
 
 /// Every metric name, for the documentation test.
 pub const ALL: &[&str] = &[
@@ -63,6 +66,7 @@ pub const ALL: &[&str] = &[
     DB_POOL_IDLE,
     DB_POOL_MAX,
     TV_STREAMS,
+    GROUP_COMMIT_SIZE,
 ];
 
 /// Latency buckets, seconds: 1 ms to 10 s.
@@ -71,6 +75,8 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 /// Job lag buckets, seconds: 1 s to 1 h.
 const LAG_BUCKETS: &[f64] = &[1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0];
+/// Group size buckets: 1 to the most a group takes (`store::group::MAX_GROUP`).
+const GROUP_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -81,6 +87,9 @@ pub fn install() -> Option<PrometheusHandle> {
         .get_or_init(|| {
             let built = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full(JOB_LAG.into()), LAG_BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(Matcher::Full(GROUP_COMMIT_SIZE.into()), GROUP_BUCKETS)
+                })
                 .and_then(|b| {
                     b.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
                 })
@@ -135,6 +144,11 @@ fn describe() {
     describe_gauge!(DB_POOL_IDLE, "Idle database connections");
     describe_gauge!(DB_POOL_MAX, "Most database connections the pool opens");
     describe_gauge!(TV_STREAMS, "Open TV page event streams");
+    describe_histogram!(
+        GROUP_COMMIT_SIZE,
+        metrics::Unit::Count,
+        "Items stored per group commit (one transaction)"
+    );
 }
 
 /// The Prometheus text for `GET /metrics`, with the pool's gauges read now.
@@ -195,4 +209,8 @@ pub fn sale_approved(source: &'static str) {
 
 pub fn tv_streams(change: f64) {
     gauge!(TV_STREAMS).increment(change);
+}
+
+pub fn group_commit(path: &'static str, items: usize) {
+    histogram!(GROUP_COMMIT_SIZE, "path" => path).record(items as f64);
 }

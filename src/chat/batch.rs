@@ -12,45 +12,26 @@
 //! [`App::handle_grouped`] is the same for callers that arrive concurrently, one message each
 //! (Discord interactions): whoever finds no batch running leads one and takes every message
 //! queued meanwhile; the others wait for their outcome. While one commit is in flight the next
-//! batch gathers, so the commit rate follows the disk, not the message rate.
+//! batch gathers, so the commit rate follows the disk, not the message rate. The queue and the
+//! savepoints are `store::group`'s, shared with the HTTP API's `POST /api/v1/sales`.
 //!
 //! Only `/report` is grouped: it is the command of the bursts, it touches no in-memory state
 //! before its commit, and its redelivery is detected by the sale's key. Everything else goes
 //! through [`App::handle`].
 
-use std::collections::VecDeque;
-use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
-
-use sqlx::Executor;
-use tokio::sync::oneshot;
 
 use super::command::{self, Command};
 use super::handler::{self, Incoming, MemberCache, Outcome};
 use crate::app::App;
 use crate::config::Locale;
+use crate::store::group::{self, GroupQueue, Savepoints};
 use crate::store::{self, inbox};
 
-/// The most messages one transaction takes. Bounds the time a batch holds SQLite's write lock
-/// (about 100 µs per report) and the work a database error sends back to the single path.
-pub const MAX_BATCH: usize = 256;
-
-/// The savepoint around each message of a batch. Released (and set again) between messages in
-/// one round trip.
-const SAVEPOINT: &str = "SAVEPOINT rally_message";
-const NEXT_SAVEPOINT: &str = "RELEASE SAVEPOINT rally_message; SAVEPOINT rally_message";
-const ROLLBACK_TO_SAVEPOINT: &str = "ROLLBACK TO SAVEPOINT rally_message";
-
-/// Where the batch's savepoint stands before the next message.
-#[derive(Clone, Copy)]
-enum Savepoint {
-    /// Not set yet.
-    Unset,
-    /// Set, and nothing done since (just set, or rolled back to).
-    Fresh,
-    /// Set before a message that succeeded: release it and set it again.
-    Used,
-}
+/// The most messages one transaction takes ([`group::MAX_GROUP`]). Bounds the time a batch
+/// holds SQLite's write lock (about 100 µs per report) and the work a database error sends
+/// back to the single path.
+pub const MAX_BATCH: usize = group::MAX_GROUP;
 
 /// Inbox rows to mark processed in the batch's own transaction.
 #[derive(Clone, Copy, Debug)]
@@ -59,55 +40,8 @@ pub struct InboxMarks<'a> {
     pub update_ids: &'a [i64],
 }
 
-/// What a message waiting in [`GroupQueue`] is told.
-enum Turn {
-    /// Its outcome, after the commit.
-    Done(Outcome),
-    /// The previous leader finished: lead the next batch (this message's entry was taken out
-    /// of the queue).
-    Lead,
-}
-
-struct Waiting {
-    incoming: Incoming,
-    turn: oneshot::Sender<Turn>,
-}
-
-#[derive(Default)]
-struct Queue {
-    waiting: VecDeque<Waiting>,
-    leading: bool,
-}
-
 /// The messages waiting for the running batch to finish ([`App::handle_grouped`]).
-#[derive(Default)]
-pub struct GroupQueue {
-    queue: Mutex<Queue>,
-}
-
-impl GroupQueue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// Hands the lead on when a leader is done, or dropped half-way (its caller gave up): the
-/// oldest waiting message leads next; with none waiting nobody leads.
-struct Leadership<'a>(&'a GroupQueue);
-
-impl Drop for Leadership<'_> {
-    fn drop(&mut self) {
-        let mut queue = self.0.lock();
-        while let Some(next) = queue.waiting.pop_front() {
-            // A waiter that went away cannot lead; try the next.
-            if next.turn.send(Turn::Lead).is_ok() {
-                // Its message is handled by itself, as leader.
-                return;
-            }
-        }
-        queue.leading = false;
-    }
-}
+pub type ChatGroupQueue = GroupQueue<Incoming, Outcome>;
 
 impl App {
     /// Whether `incoming` may share a transaction with other messages: a `/report` with
@@ -195,11 +129,11 @@ impl App {
     }
 
     /// This App's queue (created on first use).
-    fn group_queue(&self) -> &GroupQueue {
+    fn group_queue(&self) -> &ChatGroupQueue {
         self.group_queue
-            .get_or_init(|| Box::new(GroupQueue::default()))
-            .downcast_ref::<GroupQueue>()
-            .expect("App::group_queue holds only a GroupQueue, set here")
+            .get_or_init(|| Box::new(ChatGroupQueue::new("chat")))
+            .downcast_ref::<ChatGroupQueue>()
+            .expect("App::group_queue holds only a ChatGroupQueue, set here")
     }
 
     fn fallback_locale(&self, incoming: &Incoming) -> Locale {
@@ -219,7 +153,7 @@ impl App {
         let mut tx = self.store.begin().await?;
         let mut members = MemberCache::new();
         let mut done = Vec::with_capacity(messages.len());
-        let mut savepoint = Savepoint::Unset;
+        let mut savepoints = Savepoints::default();
         for incoming in messages {
             let fallback = self.fallback_locale(incoming);
             let parsed = command::parse_message(&incoming.text, self.bot_username.as_deref());
@@ -236,28 +170,17 @@ impl App {
                 Err(_) => "unknown",
             };
             let unparsed = parsed.is_err();
-            match savepoint {
-                Savepoint::Unset => {
-                    (&mut *tx).execute(SAVEPOINT).await?;
-                }
-                Savepoint::Used => {
-                    (&mut *tx).execute(NEXT_SAVEPOINT).await?;
-                }
-                Savepoint::Fresh => {}
-            }
+            savepoints.set(&mut tx).await?;
             let (locale, result) = self
                 .dispatch(&mut tx, incoming, parsed, fallback, &mut members)
                 .await;
-            savepoint = if result.is_err() {
-                Savepoint::Fresh
-            } else {
-                Savepoint::Used
-            };
             if result.is_err() {
                 // Undo this message only; the savepoint stays set for the next one. What the
                 // members cache learned in it may be undone too.
-                (&mut *tx).execute(ROLLBACK_TO_SAVEPOINT).await?;
+                savepoints.undo(&mut tx).await?;
                 members.clear();
+            } else {
+                savepoints.keep();
             }
             let (outcome, handled) = handler::conclude(incoming, unparsed, locale, result);
             done.push((Some(command), outcome, handled));
@@ -277,51 +200,17 @@ impl App {
         if !self.groupable(incoming) {
             return self.handle(incoming).await;
         }
-        let lead = {
-            let mut queue = self.group_queue().lock();
-            if queue.leading {
-                let (turn, told) = oneshot::channel();
-                queue.waiting.push_back(Waiting {
-                    incoming: incoming.clone(),
-                    turn,
-                });
-                Some(told)
-            } else {
-                queue.leading = true;
-                None
-            }
-        };
-        if let Some(told) = lead {
-            match told.await {
-                Ok(Turn::Done(outcome)) => return outcome,
-                Ok(Turn::Lead) => {}
-                // The leader was dropped before answering: whatever it did committed or not as
-                // a whole, and a report's key makes handling it again safe.
-                Err(_) => return self.handle(incoming).await,
-            }
-        }
-        let leadership = Leadership(self.group_queue());
-        let others: Vec<Waiting> = {
-            let mut queue = self.group_queue().lock();
-            let take = queue.waiting.len().min(MAX_BATCH - 1);
-            queue.waiting.drain(..take).collect()
-        };
-        let mut messages = Vec::with_capacity(others.len() + 1);
-        messages.push(incoming.clone());
-        messages.extend(others.iter().map(|w| w.incoming.clone()));
-        let mut outcomes = self.handle_batch(&messages, None).await.into_iter();
-        let mine = outcomes.next();
-        for (waiting, outcome) in others.into_iter().zip(outcomes) {
-            // A waiter that went away gets nothing; its message is stored.
-            let _ = waiting.turn.send(Turn::Done(outcome));
-        }
-        drop(leadership);
-        match mine {
+        let joined = self
+            .group_queue()
+            .join(incoming.clone(), async |messages: Vec<Incoming>| {
+                self.handle_batch(&messages, None).await
+            })
+            .await;
+        // `None`: the leader that took this message was dropped before answering; whatever it
+        // did committed or not as a whole, and a report's key makes handling it again safe.
+        match joined {
             Some(outcome) => outcome,
-            None => handler::internal_error(
-                self.fallback_locale(incoming),
-                anyhow::anyhow!("a batch gave no outcome for its leader"),
-            ),
+            None => self.handle(incoming).await,
         }
     }
 }

@@ -207,8 +207,9 @@ impl Config {
             )
         });
         line!(
-            "jobs (catch-up window {} h){}",
+            "jobs (catch-up window {} h; inbox and handled messages kept {} days){}",
             self.jobs.catch_up_hours,
+            self.jobs.prune_after_days,
             list(jobs.collect(), ": none", ":", "")
         );
         let trainings = self.trainings.iter().map(|t| {

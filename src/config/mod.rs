@@ -316,6 +316,10 @@ pub struct JobsConfig {
     pub run: Vec<JobConfig>,
     /// Whether the built-in jobs run (`[jobs] builtin`, default true).
     pub builtin: bool,
+    /// Answered inbox updates and handled messages older than this many days are deleted by
+    /// the hourly prune (`scheduler::prune`; default 7, at least 1: Telegram redelivers an
+    /// update for at most 24 hours).
+    pub prune_after_days: u32,
 }
 
 impl JobsConfig {
@@ -520,7 +524,7 @@ defaults! {
     HttpConfig { listen: DEFAULT_HTTP_LISTEN, public_url: None, tv_show_amounts: true }
     KudosConfig { daily: 5, cooldown_minutes: 60 }
     DealsConfig { protection_days: 90 }
-    JobsConfig { catch_up_hours: 6, run: Vec::new(), builtin: true }
+    JobsConfig { catch_up_hours: 6, run: Vec::new(), builtin: true, prune_after_days: 7 }
     OutboxConfig {
         telegram_per_second: 30,
         telegram_private_per_second: 1,

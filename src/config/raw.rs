@@ -448,7 +448,12 @@ raw! {
         max_attempts: V<Nat1>,
         lease_seconds: V<Nat1>,
     }
-    RawJobs "jobs" [] { catch_up_hours: V<Nat0>, builtin: V<bool>, run: Entries<RawJob> }
+    RawJobs "jobs" [] {
+        catch_up_hours: V<Nat0>,
+        builtin: V<bool>,
+        prune_after_days: V<Nat1>,
+        run: Entries<RawJob>,
+    }
     RawJob "jobs.run" [name, schedule, action] {
         name: V<String>,
         schedule: V<CronSchedule>,

@@ -212,6 +212,7 @@ impl<'t> Checker<'t> {
         if let Some(j) = tbl(r.jobs) {
             put(&mut cfg.jobs.catch_up_hours, j.catch_up_hours);
             put(&mut cfg.jobs.builtin, j.builtin);
+            put(&mut cfg.jobs.prune_after_days, j.prune_after_days);
             self.jobs(items(j.run), &mut cfg.jobs.run);
         }
         self.trainings(items(r.trainings), &mut cfg.trainings);

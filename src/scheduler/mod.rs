@@ -8,6 +8,10 @@
 //! it; the run holds a lease, and if its instance dies another takes it over when the lease
 //! expires. What a job says goes into the outbox with a key made of the job and its due time,
 //! so a run taken over re-sends nothing that was already enqueued.
+//!
+//! The same claims run the hourly housekeeping ([`prune`]) on one instance.
+
+pub mod prune;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,6 +93,9 @@ impl Scheduler {
         for job in &self.app.config.jobs.run {
             ran += self.tick_job(job).await?;
         }
+        // Housekeeping, not a job of the program's: not counted in `ran`.
+        let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+        prune::run_due(&self.app, &self.owner, lease_ms).await?;
         Ok(ran)
     }
 

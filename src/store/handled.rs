@@ -61,3 +61,28 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+// --- retention ---
+
+/// The `handled_at` of the newest of the (at most) `limit` oldest answers stored before
+/// `before`; `None` when there is none to forget.
+pub async fn forgettable_bound(conn: &mut Conn, before: i64, limit: i64) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT MAX(handled_at) AS bound FROM (SELECT handled_at FROM handled_messages \
+         WHERE handled_at < $1 ORDER BY handled_at LIMIT $2) AS oldest",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_one(&mut *conn)
+    .await?;
+    col(&row, "bound")
+}
+
+/// Forgets the answers stored at or before `bound` (a range of `handled_at`'s index); how many.
+pub async fn forget(conn: &mut Conn, bound: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM handled_messages WHERE handled_at <= $1")
+        .bind(bound)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}

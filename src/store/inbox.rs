@@ -185,3 +185,50 @@ async fn set_many(
     }
     Ok(())
 }
+
+// --- retention ---
+
+/// The highest update id among the (at most) `limit` oldest updates of `platform` that were
+/// processed and answered before `before`, never counting the platform's newest update (the
+/// next poll starts after it); `None` when there is none to forget.
+pub async fn forgettable_bound(
+    conn: &mut Conn,
+    platform: &str,
+    before: i64,
+    limit: i64,
+) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT MAX(update_id) AS bound FROM (SELECT update_id FROM inbox \
+         WHERE platform = $1 AND processed_at IS NOT NULL AND answered_at IS NOT NULL \
+         AND answered_at < $2 \
+         AND update_id < (SELECT MAX(update_id) FROM inbox WHERE platform = $1) \
+         ORDER BY update_id LIMIT $3) AS oldest",
+    )
+    .bind(platform)
+    .bind(before)
+    .bind(limit)
+    .fetch_one(&mut *conn)
+    .await?;
+    col(&row, "bound")
+}
+
+/// Forgets the updates of `platform` up to `bound` that were processed and answered before
+/// `before` (a range of the primary key: the statement reads no further); how many. An
+/// unprocessed or unanswered update is never forgotten.
+pub async fn forget_answered(
+    conn: &mut Conn,
+    platform: &str,
+    bound: i64,
+    before: i64,
+) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM inbox WHERE platform = $1 AND update_id <= $2 \
+         AND processed_at IS NOT NULL AND answered_at IS NOT NULL AND answered_at < $3",
+    )
+    .bind(platform)
+    .bind(bound)
+    .bind(before)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -13,6 +13,7 @@ pub mod broadcasts;
 pub mod contest_boards;
 pub mod contests;
 pub mod deals;
+pub mod group;
 pub mod handled;
 pub mod inbox;
 pub mod incentives;

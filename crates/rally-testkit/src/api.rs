@@ -27,6 +27,8 @@ pub struct ApiServer {
     /// tv only.
     pub tv: String,
     pub stop: CancellationToken,
+    /// The server's state (its group commit statistics: [`HttpState::sales_groups`]).
+    pub state: HttpState,
 }
 
 impl Drop for ApiServer {
@@ -82,7 +84,8 @@ impl ApiServer {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let router = http::router(HttpState::new(app.clone(), stop.clone()), []);
+        let state = HttpState::new(app.clone(), stop.clone());
+        let router = http::router(state.clone(), []);
         tokio::spawn(http::serve_on(listener, router, stop.clone()));
         ApiServer {
             base,
@@ -95,6 +98,7 @@ impl ApiServer {
             reader,
             tv,
             stop,
+            state,
         }
     }
 

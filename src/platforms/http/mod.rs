@@ -40,6 +40,8 @@ pub struct HttpState {
     pub shutdown: CancellationToken,
     metrics: Option<PrometheusHandle>,
     tv: Arc<tv::TvHub>,
+    /// `POST /api/v1/sales` requests waiting for the running group commit.
+    sales: Arc<api::sales::SalesQueue>,
 }
 
 impl HttpState {
@@ -50,7 +52,13 @@ impl HttpState {
             shutdown,
             metrics: crate::telemetry::install(),
             tv: Arc::new(tv::TvHub::default()),
+            sales: Arc::new(api::sales::SalesQueue::new("api")),
         }
+    }
+
+    /// How the `POST /api/v1/sales` requests were grouped into commits so far.
+    pub fn sales_groups(&self) -> crate::store::group::GroupStats {
+        self.sales.stats()
     }
 }
 

@@ -1,6 +1,13 @@
 //! `POST /api/v1/sales` and `POST /api/v1/sales/batch`: sales from finance and ERP systems,
 //! checked and stored by the same intake as the CSV import (`features::sales::intake`), with
 //! Stripe-style `Idempotency-Key` replays.
+//!
+//! Concurrent `POST /api/v1/sales` requests share one transaction (group commit,
+//! `store::group`): each request is checked alone (body, fields, a replayed key), then joins
+//! the group being gathered; the group's leader stores every sale in a savepoint of its own
+//! (partner lookup, ledger insert with the period totals, the `Idempotency-Key` answer), so a
+//! sale refused or failed in the database is rolled back alone, and each answer is sent only
+//! after the commit that holds its sale.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -13,14 +20,17 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody, FieldError};
+use crate::app::App;
 use crate::engine::audit::AuditAction;
+use crate::engine::ids::PartnerId;
 use crate::engine::money::{Currency, Money};
 use crate::engine::sale::SaleSource;
 use crate::features::api_keys::KeyInfo;
 use crate::features::sales::intake::{Intake, Problem, SaleText};
 use crate::platforms::http::HttpState;
 use crate::store::api::{self as stored, SaleRecord, StoredResponse};
-use crate::store::sales::Inserted;
+use crate::store::group::{GroupQueue, Savepoints};
+use crate::store::sales::{Inserted, NewSale};
 use crate::store::{self, audit};
 
 /// Most sales in one batch request.
@@ -385,7 +395,8 @@ fn field_errors(problems: &[Problem], prefix: &str) -> Vec<FieldError> {
 }
 
 /// The `Idempotency-Key` of a request, with the hash of what it was sent with.
-struct Idempotency {
+#[derive(Clone)]
+pub struct Idempotency {
     key_id: i64,
     key: String,
     request_hash: String,
@@ -496,6 +507,27 @@ async fn prepare(
     Ok((value, idempotency))
 }
 
+/// The answer to a request whose Idempotency-Key another request stored an answer under first
+/// (a concurrent request with the same key): a replay of (or a mismatch with) that answer, or
+/// 409 while it is not committed yet.
+async fn key_taken(app: &App, idem: &Idempotency) -> Response {
+    let found = async {
+        let mut conn = app.store.read().await?;
+        stored::stored_response(&mut conn, idem.key_id, &idem.key).await
+    }
+    .await;
+    match found {
+        Ok(Some(found)) => idem.answer(found),
+        Ok(None) => ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_in_use",
+            "another request with this Idempotency-Key is in progress; retry shortly",
+        )
+        .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
 /// Stores the answer under the idempotency key (in `tx`, with the change) and commits.
 async fn finish(
     state: &HttpState,
@@ -518,21 +550,7 @@ async fn finish(
                 // A concurrent request with the same key committed first: ours rolls back and
                 // answers as a replay of (or a mismatch with) that one.
                 drop(tx);
-                let found = async {
-                    let mut conn = state.app.store.read().await?;
-                    stored::stored_response(&mut conn, idem.key_id, &idem.key).await
-                }
-                .await;
-                return match found {
-                    Ok(Some(found)) => idem.answer(found),
-                    Ok(None) => ApiError::new(
-                        StatusCode::CONFLICT,
-                        "idempotency_key_in_use",
-                        "another request with this Idempotency-Key is in progress; retry shortly",
-                    )
-                    .into_response(),
-                    Err(e) => ApiError::from(e).into_response(),
-                };
+                return key_taken(&state.app, idem).await;
             }
             Err(e) => return ApiError::from(e).into_response(),
         }
@@ -594,7 +612,7 @@ pub async fn create_sale(
             Err(answer) => return answer,
         };
     let app = &state.app;
-    let mut intake = Intake::new(app, SaleSource::Api);
+    let intake = Intake::new(app, SaleSource::Api);
     let sale_json = match SaleJson::read(&value) {
         Ok(s) => s,
         Err(problems) => return ApiError::validation(field_errors(&problems, "")).into_response(),
@@ -608,41 +626,158 @@ pub async fn create_sale(
         Ok(c) if problems.is_empty() => c,
         _ => return ApiError::validation(field_errors(&problems, "")).into_response(),
     };
-    let mut tx = match app.store.begin().await {
-        Ok(tx) => tx,
-        Err(e) => return ApiError::from(e).into_response(),
+    let key = ledger_key(checked.external_id, idempotency.as_ref(), None);
+    let pending = PendingSale {
+        partner: checked.partner.to_string(),
+        // The partner is looked up in the group's transaction.
+        new: intake.new_sale(&checked, PartnerId(0), key),
+        idempotency,
     };
-    let stored = async {
-        let partner = match intake.partner(&mut tx, checked.partner).await? {
-            Ok(id) => id,
-            Err(problem) => return Ok(Err(problem)),
-        };
-        let key = ledger_key(checked.external_id, idempotency.as_ref(), None);
-        let new = intake.new_sale(&checked, partner, key);
-        let inserted = intake.record(&mut tx, &new).await?;
-        let (status, id) = match inserted {
-            Inserted::New(sale) => (StatusCode::CREATED, sale.id.0),
-            Inserted::Existing(sale) => (StatusCode::OK, sale.id.0),
-        };
-        let record = stored::sale_record(&mut tx, id)
-            .await?
-            .ok_or_else(|| store::StoreError::Corrupt(format!("sale {id} vanished")))?;
-        Ok::<_, store::StoreError>(Ok((status, record)))
-    }
-    .await;
-    let (status, record) = match stored {
-        Ok(Ok(done)) => done,
-        Ok(Err(problem)) => {
-            return ApiError::validation(field_errors(&[problem], "")).into_response();
+    // The group runs in a task of its own: a client that hangs up while its request leads a
+    // group must not cancel the other requests' sales half-way.
+    let group = state.sales.clone();
+    let app = state.app.clone();
+    let joined = tokio::spawn(async move {
+        let alone = pending.clone();
+        match group
+            .join(pending, async |sales: Vec<PendingSale>| {
+                store_group(&app, &sales).await
+            })
+            .await
+        {
+            Some(answer) => answer,
+            // The leader that took this sale went away before answering (it panicked): what
+            // it did was rolled back or committed as a whole, and the sale's key makes storing
+            // it again safe.
+            None => store_group(&app, std::slice::from_ref(&alone))
+                .await
+                .pop()
+                .unwrap_or_else(|| ApiError::internal("a group gave no answer").into_response()),
         }
-        Err(e) => return ApiError::from(e).into_response(),
+    })
+    .await;
+    joined.unwrap_or_else(|e| ApiError::internal(e).into_response())
+}
+
+/// The queue of `POST /api/v1/sales` requests waiting for the running group commit.
+pub type SalesQueue = GroupQueue<PendingSale, Response>;
+
+/// A sale on its way into a group commit: checked, its partner still to be looked up.
+#[derive(Clone)]
+pub struct PendingSale {
+    /// The partner's name or id, as sent.
+    partner: String,
+    /// The sale, with a placeholder partner id.
+    new: NewSale,
+    idempotency: Option<Idempotency>,
+}
+
+/// What became of one sale of a group before the commit.
+enum Stored {
+    /// In the transaction: this answer once it commits.
+    Sale { status: StatusCode, body: String },
+    /// Rolled back (a problem found in the database, or a database error): this answer.
+    Refused(Response),
+    /// Rolled back: another request stored an answer under its Idempotency-Key first (a sale
+    /// earlier in this group, or a concurrent transaction); answered after the commit.
+    KeyTaken(Idempotency),
+}
+
+/// Stores `sales` in one transaction, each in a savepoint; one answer per sale, in order, after
+/// the commit. If the transaction cannot begin or commit, every sale gets the internal error.
+async fn store_group(app: &App, sales: &[PendingSale]) -> Vec<Response> {
+    // Contest standings are built (or seen built) before the transaction: building inside a
+    // sale's savepoint that is then rolled back would leave this process believing the
+    // standings exist.
+    if !app.config.contests.is_empty()
+        && let Err(e) = crate::features::contests::service::prepare(app).await
+    {
+        tracing::warn!(error = %e, "contest standings not prepared before a group of API sales");
+    }
+    let stored = match try_group(app, sales).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            let e = e.to_string();
+            return sales
+                .iter()
+                .map(|_| ApiError::internal(&e).into_response())
+                .collect();
+        }
     };
+    let mut answers = Vec::with_capacity(stored.len());
+    for one in stored {
+        answers.push(match one {
+            Stored::Sale { status, body } => json_response(status, body),
+            Stored::Refused(answer) => answer,
+            Stored::KeyTaken(idem) => key_taken(app, &idem).await,
+        });
+    }
+    answers
+}
+
+/// The group's transaction. `Err`: it could not begin, set a savepoint or commit (nothing of
+/// it is stored).
+async fn try_group(app: &App, sales: &[PendingSale]) -> store::Result<Vec<Stored>> {
+    let mut tx = app.store.begin().await?;
+    let mut intake = Intake::new(app, SaleSource::Api);
+    let mut savepoints = Savepoints::default();
+    let mut stored = Vec::with_capacity(sales.len());
+    for sale in sales {
+        savepoints.set(&mut tx).await?;
+        let one = match store_one(app, &mut intake, &mut tx, sale).await {
+            Ok(one) => one,
+            Err(e) => Stored::Refused(ApiError::from(e).into_response()),
+        };
+        if matches!(one, Stored::Sale { .. }) {
+            savepoints.keep();
+        } else {
+            savepoints.undo(&mut tx).await?;
+        }
+        stored.push(one);
+    }
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// One sale of a group, on the group's transaction (inside its savepoint).
+async fn store_one(
+    app: &App,
+    intake: &mut Intake<'_>,
+    tx: &mut store::Conn,
+    sale: &PendingSale,
+) -> store::Result<Stored> {
+    let partner = match intake.partner(&mut *tx, &sale.partner).await? {
+        Ok(id) => id,
+        Err(problem) => {
+            let refused = ApiError::validation(field_errors(&[problem], ""));
+            return Ok(Stored::Refused(refused.into_response()));
+        }
+    };
+    let mut new = sale.new.clone();
+    new.partner_id = partner;
+    let (status, id) = match intake.record(&mut *tx, &new).await? {
+        Inserted::New(sale) => (StatusCode::CREATED, sale.id.0),
+        Inserted::Existing(sale) => (StatusCode::OK, sale.id.0),
+    };
+    let record = stored::sale_record(&mut *tx, id)
+        .await?
+        .ok_or_else(|| store::StoreError::Corrupt(format!("sale {id} vanished")))?;
     let output = sale_output(&record, app.config.program.currency);
     let body = match serde_json::to_string(&output) {
         Ok(b) => b,
-        Err(e) => return ApiError::internal(e).into_response(),
+        Err(e) => return Ok(Stored::Refused(ApiError::internal(e).into_response())),
     };
-    finish(&state, tx, idempotency, status, body).await
+    if let Some(idem) = &sale.idempotency {
+        let response = StoredResponse {
+            request_hash: idem.request_hash.clone(),
+            status: status.as_u16(),
+            body: body.clone(),
+        };
+        if !stored::store_response(&mut *tx, idem.key_id, &idem.key, &response, app.now()).await? {
+            return Ok(Stored::KeyTaken(idem.clone()));
+        }
+    }
+    Ok(Stored::Sale { status, body })
 }
 
 /// Stores up to 1,000 sales as the CSV import does: good ones are kept, bad ones reported.
