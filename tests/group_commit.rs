@@ -75,7 +75,87 @@ async fn state(db: &TestDb) -> Vec<String> {
             .await
             .expect("outbox");
     out.extend(outbox.iter().map(|o| format!("outbox {}", o.0)));
+    let points: Vec<(i64, i64, String, String)> = sqlx::query_as(
+        "SELECT partner_id, points, source_kind, source_key FROM points \
+         ORDER BY source_kind, source_key",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .expect("points");
+    out.extend(points.iter().map(|p| format!("points {p:?}")));
+    let totals: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT partner_id, points FROM point_totals ORDER BY partner_id")
+            .fetch_all(db.store.pool())
+            .await
+            .expect("point totals");
+    out.extend(totals.iter().map(|t| format!("point total {t:?}")));
+    let badges: Vec<(i64, String)> =
+        sqlx::query_as("SELECT partner_id, badge FROM badges ORDER BY partner_id, badge")
+            .fetch_all(db.store.pool())
+            .await
+            .expect("badges");
+    out.extend(badges.iter().map(|b| format!("badge {b:?}")));
     out
+}
+
+/// The sale points booked so far (`points` rows of kind `sale`), by amount.
+async fn sale_points(db: &TestDb) -> Vec<i64> {
+    sqlx::query_as::<_, (i64,)>(
+        "SELECT points FROM points WHERE source_kind = 'sale' ORDER BY points, source_key",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .expect("points")
+    .into_iter()
+    .map(|(p,)| p)
+    .collect()
+}
+
+/// The points and sales badges of a batch's approved sales are booked once, at its end: if
+/// that fails (here a trigger refuses one sale's points), the batch is rolled back as a whole
+/// and its messages are handled one by one, so only the sale whose points cannot be booked
+/// fails, and every other report is stored with its points.
+async fn a_failure_booking_the_batch_points_falls_back_to_one_by_one(db: &TestDb) {
+    let clock = TestClock::new();
+    let app = demo_app(db, &clock).await;
+    let before = sale_points(db).await;
+    let ddl: &[&str] = match db.store.backend() {
+        Backend::Sqlite => &["CREATE TRIGGER refuse_five BEFORE INSERT ON points \
+             WHEN NEW.points = 4 BEGIN SELECT RAISE(ABORT, 'five refused'); END"],
+        Backend::Postgres => &[
+            "CREATE FUNCTION refuse_five() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.points = 4 THEN RAISE EXCEPTION 'five refused'; END IF; \
+             RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_five BEFORE INSERT ON points \
+             FOR EACH ROW EXECUTE FUNCTION refuse_five()",
+        ],
+    };
+    for statement in ddl {
+        sqlx::query(*statement)
+            .execute(db.store.pool())
+            .await
+            .expect("trigger");
+    }
+    let messages = vec![
+        message("wang", 1, "/report 1200 Alpha"),
+        message("wang", 2, "/report 4500 Boom"),
+        message("wang", 3, "/report 2300 Gamma"),
+    ];
+    let outcomes = app.handle_batch(&messages, None).await;
+    let answers: Vec<Vec<String>> = outcomes.iter().map(keys).collect();
+    assert_eq!(answers[0][0], "report-approved");
+    assert_eq!(answers[1], vec!["error-internal"]);
+    assert_eq!(answers[2][0], "report-approved");
+    assert_eq!(test_sales(db).await, vec!["Alpha", "Gamma"]);
+    let mut expected = before.clone();
+    expected.extend([1, 2]);
+    expected.sort_unstable();
+    assert_eq!(
+        sale_points(db).await,
+        expected,
+        "Alpha's 1 and Gamma's 2 points, once"
+    );
+    app.store.close().await;
 }
 
 /// The customers of the sales these tests reported (not the demo's), in order.
@@ -240,6 +320,7 @@ async fn concurrent_callers_share_batches(db: &TestDb) {
 }
 
 on_both_backends!(
+    a_failure_booking_the_batch_points_falls_back_to_one_by_one,
     batch_answers_and_stores_like_one_by_one,
     a_failing_message_rolls_back_alone,
     concurrent_callers_share_batches,

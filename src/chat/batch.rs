@@ -15,6 +15,12 @@
 //! batch gathers, so the commit rate follows the disk, not the message rate. The queue and the
 //! savepoints are `store::group`'s, shared with the HTTP API's `POST /api/v1/sales`.
 //!
+//! The points and sales badges of the sales a batch approves are booked once, before its commit
+//! (`points::deferring`, `points::book_deferred`: the import's multi-row statements), instead of
+//! three to four statements inside each report; a message rolled back to its savepoint takes
+//! its own back, and if booking fails the batch fails as a whole and its messages are handled
+//! one by one.
+//!
 //! Only `/report` is grouped: it is the command of the bursts, it touches no in-memory state
 //! before its commit, and its redelivery is detected by the sale's key. Everything else goes
 //! through [`App::handle`].
@@ -25,6 +31,7 @@ use super::command::{self, Command};
 use super::handler::{self, Incoming, MemberCache, Outcome};
 use crate::app::App;
 use crate::config::Locale;
+use crate::features::community::points;
 use crate::store::group::{self, GroupQueue, Savepoints};
 use crate::store::{self, inbox};
 
@@ -150,6 +157,16 @@ impl App {
         messages: &[Incoming],
         inbox: Option<InboxMarks<'_>>,
     ) -> store::Result<Vec<(Option<&'static str>, &'static str, Outcome)>> {
+        points::deferring(self.try_batch_deferring(messages, inbox)).await
+    }
+
+    /// [`App::try_batch`] inside [`points::deferring`]: the points and sales badges of the
+    /// sales the batch approves are booked once, before its commit.
+    async fn try_batch_deferring(
+        &self,
+        messages: &[Incoming],
+        inbox: Option<InboxMarks<'_>>,
+    ) -> store::Result<Vec<(Option<&'static str>, &'static str, Outcome)>> {
         let mut tx = self.store.begin().await?;
         let mut members = MemberCache::new();
         let mut done = Vec::with_capacity(messages.len());
@@ -171,6 +188,7 @@ impl App {
             };
             let unparsed = parsed.is_err();
             savepoints.set(&mut tx).await?;
+            let deferred = points::deferred_count().unwrap_or(0);
             let (locale, result) = self
                 .dispatch(&mut tx, incoming, parsed, fallback, &mut members)
                 .await;
@@ -179,12 +197,15 @@ impl App {
                 // members cache learned in it may be undone too.
                 savepoints.undo(&mut tx).await?;
                 members.clear();
+                points::forget_deferred_after(deferred);
             } else {
                 savepoints.keep();
             }
             let (outcome, handled) = handler::conclude(incoming, unparsed, locale, result);
             done.push((Some(command), outcome, handled));
         }
+        // If this fails the whole batch does, and its messages are handled one by one.
+        points::book_deferred(self, &mut tx, self.now()).await?;
         if let Some(marks) = inbox {
             inbox::mark_processed_many(&mut tx, marks.platform, marks.update_ids, self.now())
                 .await?;

@@ -2,6 +2,8 @@
 //! their own transactions. Each award is keyed by its source, so calling a hook twice for the
 //! same fact (a redelivered message, a job run twice, two instances) awards once.
 
+use std::cell::RefCell;
+
 use crate::app::App;
 use crate::engine::ids::{MemberId, PartnerId, SaleId};
 use crate::engine::points::SourceKind;
@@ -33,6 +35,48 @@ pub async fn award(
     ledger::award(&mut *conn, &award, now).await
 }
 
+tokio::task_local! {
+    /// Set while a group-commit batch runs ([`deferring`]): the points and sales badges of the
+    /// sales approved in it are booked once, at the end of the batch ([`book_deferred`]), with
+    /// the import's multi-row statements, instead of three to four statements in each sale.
+    static DEFERRED: RefCell<Vec<ApprovedSale>>;
+}
+
+/// Runs `work` (a group-commit batch, `chat::batch`) with the points and sales badges of the
+/// sales it approves deferred: [`on_sale_change`] only notes them; the batch calls
+/// [`book_deferred`] in its transaction before committing.
+pub async fn deferring<F: Future>(work: F) -> F::Output {
+    DEFERRED.scope(RefCell::new(Vec::new()), work).await
+}
+
+/// How many approved sales are deferred so far (`None` outside [`deferring`]): a message
+/// rolled back to its savepoint takes its own back with [`forget_deferred_after`].
+pub fn deferred_count() -> Option<usize> {
+    DEFERRED.try_with(|d| d.borrow().len()).ok()
+}
+
+/// Forgets the deferred sales after the first `count` (their message was rolled back).
+pub fn forget_deferred_after(count: usize) {
+    let _ = DEFERRED.try_with(|d| d.borrow_mut().truncate(count));
+}
+
+/// Books what the batch deferred: the points of its approved sales ([`on_sales_approved`])
+/// and its partners' sales badges, in the batch's transaction.
+pub async fn book_deferred(app: &App, conn: &mut Conn, now: i64) -> store::Result<()> {
+    let sales = DEFERRED
+        .try_with(|d| std::mem::take(&mut *d.borrow_mut()))
+        .unwrap_or_default();
+    if sales.is_empty() {
+        return Ok(());
+    }
+    on_sales_approved(app, conn, &sales, now).await?;
+    let mut partners: Vec<PartnerId> = sales.iter().map(|s| s.partner).collect();
+    partners.sort_unstable_by_key(|p| p.0);
+    partners.dedup();
+    let first = sales.iter().map(|s| s.id.0).min().unwrap_or_default();
+    badges::check_after_sales(app, conn, &partners, &format!("sales:{first}"), now).await
+}
+
 /// A sale's approved amount moved by `approved_minor` (positive: approved; negative: an
 /// approved sale rejected or cancelled). Called by the ledger in the sale's transaction.
 pub async fn on_sale_change(
@@ -44,6 +88,15 @@ pub async fn on_sale_change(
 ) -> store::Result<()> {
     let key = sale.id.0.to_string();
     if approved_minor > 0 {
+        let approved = ApprovedSale {
+            id: sale.id,
+            partner: sale.partner_id,
+            reporter: sale.reporter,
+            program_minor: approved_minor,
+        };
+        if DEFERRED.try_with(|d| d.borrow_mut().push(approved)).is_ok() {
+            return Ok(());
+        }
         let points = app.config.points.sale_points(approved_minor);
         let reason = format!("sale #{}", sale.id.0);
         if points > 0 {
@@ -61,6 +114,16 @@ pub async fn on_sale_change(
         }
         badges::check(app, conn, sale.partner_id, Trigger::Sale, now).await?;
     } else if approved_minor < 0 {
+        // Approved earlier in the same batch: its points were never booked; forget them.
+        let deferred = DEFERRED.try_with(|d| {
+            let mut d = d.borrow_mut();
+            let before = d.len();
+            d.retain(|a| a.id != sale.id);
+            before != d.len()
+        });
+        if deferred == Ok(true) {
+            return Ok(());
+        }
         let given = ledger::points_of(&mut *conn, sale.partner_id, SourceKind::Sale, &key).await?;
         if let Some(given) = given {
             let reason = format!("sale #{} taken back", sale.id.0);
