@@ -98,6 +98,53 @@ async fn state(db: &TestDb) -> Vec<String> {
     out
 }
 
+/// Makes the database refuse (a trigger raising an error) every insert into `table` for which
+/// `condition`, an SQL expression over `NEW`, holds.
+async fn refuse_inserts(db: &TestDb, table: &str, condition: &str) {
+    let ddl: Vec<String> = match db.store.backend() {
+        Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} WHEN {condition} \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )],
+        Backend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF {condition} THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$"
+            ),
+            format!(
+                "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_{table}()"
+            ),
+        ],
+    };
+    for statement in ddl {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(db.store.pool())
+            .await
+            .expect("trigger");
+    }
+}
+
+/// Reports for Alpha, Boom and Gamma (`amounts` in that order) in one batch, where the
+/// database refuses something of Boom's: Alpha and Gamma are approved and stored, Boom gets the
+/// apology.
+async fn alpha_boom_gamma(app: &App, db: &TestDb, amounts: [&str; 3]) {
+    let messages: Vec<Incoming> = ["Alpha", "Boom", "Gamma"]
+        .iter()
+        .zip(amounts)
+        .zip(1..)
+        .map(|((customer, amount), id)| {
+            message("wang", id, &format!("/report {amount} {customer}"))
+        })
+        .collect();
+    let outcomes = app.handle_batch(&messages, None).await;
+    let answers: Vec<Vec<String>> = outcomes.iter().map(keys).collect();
+    assert_eq!(answers[0][0], "report-approved");
+    assert_eq!(answers[1], vec!["error-internal"]);
+    assert_eq!(answers[2][0], "report-approved");
+    assert_eq!(test_sales(db).await, vec!["Alpha", "Gamma"]);
+}
+
 /// The sale points booked so far (`points` rows of kind `sale`), by amount.
 async fn sale_points(db: &TestDb) -> Vec<i64> {
     sqlx::query_as::<_, (i64,)>(
@@ -119,34 +166,8 @@ async fn a_failure_booking_the_batch_points_falls_back_to_one_by_one(db: &TestDb
     let clock = TestClock::new();
     let app = demo_app(db, &clock).await;
     let before = sale_points(db).await;
-    let ddl: &[&str] = match db.store.backend() {
-        Backend::Sqlite => &["CREATE TRIGGER refuse_five BEFORE INSERT ON points \
-             WHEN NEW.points = 4 BEGIN SELECT RAISE(ABORT, 'five refused'); END"],
-        Backend::Postgres => &[
-            "CREATE FUNCTION refuse_five() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-             IF NEW.points = 4 THEN RAISE EXCEPTION 'five refused'; END IF; \
-             RETURN NEW; END $$",
-            "CREATE TRIGGER refuse_five BEFORE INSERT ON points \
-             FOR EACH ROW EXECUTE FUNCTION refuse_five()",
-        ],
-    };
-    for statement in ddl {
-        sqlx::query(*statement)
-            .execute(db.store.pool())
-            .await
-            .expect("trigger");
-    }
-    let messages = vec![
-        message("wang", 1, "/report 1200 Alpha"),
-        message("wang", 2, "/report 4500 Boom"),
-        message("wang", 3, "/report 2300 Gamma"),
-    ];
-    let outcomes = app.handle_batch(&messages, None).await;
-    let answers: Vec<Vec<String>> = outcomes.iter().map(keys).collect();
-    assert_eq!(answers[0][0], "report-approved");
-    assert_eq!(answers[1], vec!["error-internal"]);
-    assert_eq!(answers[2][0], "report-approved");
-    assert_eq!(test_sales(db).await, vec!["Alpha", "Gamma"]);
+    refuse_inserts(db, "points", "NEW.points = 4").await;
+    alpha_boom_gamma(&app, db, ["1200", "4500", "2300"]).await;
     let mut expected = before.clone();
     expected.extend([1, 2]);
     expected.sort_unstable();
@@ -249,35 +270,9 @@ async fn batch_answers_and_stores_like_one_by_one(db: &TestDb) {
 async fn a_failing_message_rolls_back_alone(db: &TestDb) {
     let clock = TestClock::new();
     let app = demo_app(db, &clock).await;
-    let ddl: &[&str] = match db.store.backend() {
-        Backend::Sqlite => &["CREATE TRIGGER refuse_boom BEFORE INSERT ON sales \
-             WHEN NEW.customer = 'Boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END"],
-        Backend::Postgres => &[
-            "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-             IF NEW.customer = 'Boom' THEN RAISE EXCEPTION 'boom refused'; END IF; \
-             RETURN NEW; END $$",
-            "CREATE TRIGGER refuse_boom BEFORE INSERT ON sales \
-             FOR EACH ROW EXECUTE FUNCTION refuse_boom()",
-        ],
-    };
-    for statement in ddl {
-        sqlx::query(*statement)
-            .execute(db.store.pool())
-            .await
-            .expect("trigger");
-    }
+    refuse_inserts(db, "sales", "NEW.customer = 'Boom'").await;
     let before = approved_count(db).await;
-    let messages = vec![
-        message("wang", 1, "/report 1200 Alpha"),
-        message("wang", 2, "/report 1200 Boom"),
-        message("wang", 3, "/report 1200 Gamma"),
-    ];
-    let outcomes = app.handle_batch(&messages, None).await;
-    let answers: Vec<Vec<String>> = outcomes.iter().map(keys).collect();
-    assert_eq!(answers[0][0], "report-approved");
-    assert_eq!(answers[1], vec!["error-internal"]);
-    assert_eq!(answers[2][0], "report-approved");
-    assert_eq!(test_sales(db).await, vec!["Alpha", "Gamma"]);
+    alpha_boom_gamma(&app, db, ["1200", "1200", "1200"]).await;
     assert_eq!(
         approved_count(db).await,
         before + 2,
