@@ -3,6 +3,8 @@
 //! platform's newest update stay; more rows than one chunk go in several chunks; and with two
 //! instances on one database one of them prunes each hour.
 
+use std::sync::atomic::AtomicI64;
+
 use std::sync::Arc;
 
 use rally::app::App;
@@ -165,8 +167,9 @@ async fn one_instance_prunes_each_hour(db: &TestDb) {
     inbox_rows(&app, "telegram", 1, 10, 8 * DAY, true, true).await;
     let lease = 5 * 60_000;
     // Two instances in the same hour: the first claims it and prunes, the second does nothing.
-    assert!(prune::run_due(&app, "a", lease).await.expect("a"));
-    assert!(!prune::run_due(&app, "b", lease).await.expect("b"));
+    let (seen_a, seen_b) = (AtomicI64::new(i64::MIN), AtomicI64::new(i64::MIN));
+    assert!(prune::run_due(&app, "a", lease, &seen_a).await.expect("a"));
+    assert!(!prune::run_due(&app, "b", lease, &seen_b).await.expect("b"));
     assert_eq!(inbox_ids(&app, "telegram").await, vec![10]);
     // The scheduler's tick runs it too, once per hour, and does not count it as a job run.
     let scheduler = Scheduler::new(app.clone());

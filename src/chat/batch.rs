@@ -75,14 +75,7 @@ impl App {
         for incoming in messages {
             crate::telemetry::update_received(incoming.platform.as_str());
         }
-        // Contest standings are built (or seen built) before the transaction: building inside
-        // a message's savepoint that is then rolled back would leave this process believing
-        // the standings exist.
-        if !self.config.contests.is_empty()
-            && let Err(e) = crate::features::contests::service::prepare(self).await
-        {
-            tracing::warn!(error = %e, "contest standings not prepared before a batch");
-        }
+        crate::features::contests::service::prepare_before_group(self, "chat").await;
         match self.try_batch(messages, inbox).await {
             Ok(done) => done
                 .into_iter()

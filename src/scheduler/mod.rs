@@ -37,6 +37,8 @@ const LEASE: Duration = Duration::from_secs(300);
 pub struct Scheduler {
     app: Arc<App>,
     owner: String,
+    /// The last hour the prune was found run or claimed ([`prune::run_due`]).
+    pruned_hour: std::sync::atomic::AtomicI64,
 }
 
 impl Scheduler {
@@ -46,7 +48,11 @@ impl Scheduler {
             std::process::id(),
             rand::rng().random::<u32>()
         );
-        Scheduler { app, owner }
+        Scheduler {
+            app,
+            owner,
+            pruned_hour: std::sync::atomic::AtomicI64::new(i64::MIN),
+        }
     }
 
     /// Looks at the jobs every second until `shutdown`.
@@ -95,7 +101,7 @@ impl Scheduler {
         }
         // Housekeeping, not a job of the program's: not counted in `ran`.
         let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
-        prune::run_due(&self.app, &self.owner, lease_ms).await?;
+        prune::run_due(&self.app, &self.owner, lease_ms, &self.pruned_hour).await?;
         Ok(ran)
     }
 

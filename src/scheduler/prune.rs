@@ -10,6 +10,8 @@
 //! Rows go in chunks of [`CHUNK`], each its own short write transaction; the chunk's bound is
 //! found by a read first, so no delete scans under the write lock.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use crate::app::App;
 use crate::engine::partner::Platform;
 use crate::store::jobs::{self as runs, RunStatus};
@@ -82,10 +84,22 @@ pub async fn prune(app: &App, now: i64, chunk: i64) -> store::Result<Pruned> {
 }
 
 /// Prunes once per hour across every instance on the database: the instance that claims the
-/// hour runs it. `true` if this call ran it.
-pub async fn run_due(app: &App, owner: &str, lease_ms: i64) -> anyhow::Result<bool> {
+/// hour runs it. `true` if this call ran it. `seen_hour` remembers the last hour this process
+/// found run or claimed (by it or another instance), so the other ticks of that hour ask the
+/// database nothing.
+pub async fn run_due(
+    app: &App,
+    owner: &str,
+    lease_ms: i64,
+    seen_hour: &AtomicI64,
+) -> anyhow::Result<bool> {
     let now = app.now();
     let due = now - now.rem_euclid(EVERY_MS);
+    if seen_hour.load(Ordering::Relaxed) >= due {
+        return Ok(false);
+    }
+    // Whatever happens below, this hour is taken care of (or tried; the next hour tries again).
+    seen_hour.store(due, Ordering::Relaxed);
     {
         let mut conn = app.store.read().await?;
         if runs::last_due(&mut conn, PRUNE_JOB)

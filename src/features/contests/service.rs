@@ -176,6 +176,18 @@ pub async fn ensure_built_now(app: &App, contest: &Contest) -> store::Result<()>
     Ok(())
 }
 
+/// Before a group commit (chat `/report`s, API sales): builds (or sees built) the standings
+/// outside the group's transaction, because building them inside an item's savepoint that is
+/// then rolled back would leave this process believing the standings exist. A failure is
+/// logged; the group goes on (its sales then build the standings one by one).
+pub async fn prepare_before_group(app: &App, group: &str) {
+    if !app.config.contests.is_empty()
+        && let Err(e) = prepare(app).await
+    {
+        tracing::warn!(error = %e, group, "contest standings not prepared before a group commit");
+    }
+}
+
 /// Builds every configured contest's standings that are not built yet (start-up).
 pub async fn prepare(app: &App) -> store::Result<()> {
     for contest in &app.config.contests {

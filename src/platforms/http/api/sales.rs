@@ -686,14 +686,7 @@ enum Stored {
 /// Stores `sales` in one transaction, each in a savepoint; one answer per sale, in order, after
 /// the commit. If the transaction cannot begin or commit, every sale gets the internal error.
 async fn store_group(app: &App, sales: &[PendingSale]) -> Vec<Response> {
-    // Contest standings are built (or seen built) before the transaction: building inside a
-    // sale's savepoint that is then rolled back would leave this process believing the
-    // standings exist.
-    if !app.config.contests.is_empty()
-        && let Err(e) = crate::features::contests::service::prepare(app).await
-    {
-        tracing::warn!(error = %e, "contest standings not prepared before a group of API sales");
-    }
+    crate::features::contests::service::prepare_before_group(app, "api").await;
     let stored = match try_group(app, sales).await {
         Ok(stored) => stored,
         Err(e) => {
