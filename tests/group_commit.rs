@@ -8,6 +8,7 @@ use std::sync::Arc;
 use rally::app::App;
 use rally::chat::batch::InboxMarks;
 use rally::chat::handler::{Incoming, Outcome};
+use rally::chat::reply::Arg;
 use rally::engine::partner::Platform;
 use rally::store::{Backend, inbox};
 use rally_testkit::{TestClock, TestDb, app, keys, on_both_backends};
@@ -217,6 +218,14 @@ async fn batch_answers_and_stores_like_one_by_one(db: &TestDb) {
         message("wang", 1, "/report 1200 ACME"),
         message("wang", 5, "/report"),
         message("wang", 6, "/report 1300 Beta"),
+        // Wang registered Acme Robotics: Li's report waits for a manager (a channel
+        // conflict), Wang's own is approved.
+        message("li", 7, "/report 900 Acme Robotics"),
+        message("wang", 8, "/report 800 Acme Robotics Ltd."),
+        message("li", 9, "/report 700 Gamma"),
+        message("manager", 10, "/report 100 Delta"),
+        message("wang", 11, "/report 1400 Beta"),
+        message("wang", 6, "/report 1300 Beta"),
     ];
     let mut conn = batched.store.read().await.expect("connection");
     let ids: Vec<i64> = (1..=messages.len() as i64).collect();
@@ -245,6 +254,15 @@ async fn batch_answers_and_stores_like_one_by_one(db: &TestDb) {
         "a redelivery is answered again"
     );
     assert_eq!(answers[6][0], "report-approved");
+    assert_eq!(answers[7][0], "report-pending", "{:?}", answers[7]);
+    assert_eq!(answers[8][0], "report-approved");
+    assert_eq!(answers[9][0], "report-approved");
+    assert_eq!(answers[10], vec!["error-no-partner"]);
+    assert_eq!(answers[11][0], "report-approved");
+    assert_eq!(
+        answers[12][0], "report-approved",
+        "redelivered within the batch"
+    );
     assert_eq!(
         state(db).await,
         state(&other).await,
@@ -252,7 +270,15 @@ async fn batch_answers_and_stores_like_one_by_one(db: &TestDb) {
     );
     assert_eq!(
         test_sales(db).await,
-        vec!["ACME", "Big Co", "Beta"],
+        vec![
+            "ACME",
+            "Big Co",
+            "Beta",
+            "Acme Robotics",
+            "Acme Robotics Ltd.",
+            "Gamma",
+            "Beta"
+        ],
         "once each"
     );
     let (unprocessed,): (i64,) =
@@ -311,6 +337,76 @@ async fn concurrent_callers_share_batches(db: &TestDb) {
     sales.sort();
     sales.dedup();
     assert_eq!(sales.len(), 60, "every report stored, once");
+    app.store.close().await;
+}
+
+/// Reports checked before the batch writes (members with a partner, approved at once, no
+/// channel conflict) are stored with one multi-row insert, whoever reported them, and answered
+/// in order, each with its partner's period total as it stood after that report. Counted by a
+/// statement-level trigger, which only PostgreSQL has; on SQLite the same path is covered by
+/// `batch_answers_and_stores_like_one_by_one`.
+#[tokio::test]
+async fn checked_reports_share_one_insert_on_postgres() {
+    let Some(db) = TestDb::postgres("group_commit_one_insert").await else {
+        return;
+    };
+    let clock = TestClock::new();
+    let app = demo_app(&db, &clock).await;
+    for ddl in [
+        "CREATE TABLE sale_inserts (n BIGINT NOT NULL)",
+        "INSERT INTO sale_inserts VALUES (0)",
+        "CREATE FUNCTION count_sale_inserts() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         UPDATE sale_inserts SET n = n + 1; RETURN NULL; END $$",
+        "CREATE TRIGGER count_sale_inserts AFTER INSERT ON sales \
+         FOR EACH STATEMENT EXECUTE FUNCTION count_sale_inserts()",
+    ] {
+        sqlx::query(ddl)
+            .execute(db.store.pool())
+            .await
+            .expect("trigger");
+    }
+    let messages: Vec<Incoming> = [("wang", 1000), ("li", 500), ("wang", 2000), ("li", 300)]
+        .iter()
+        .zip(1..)
+        .map(|((who, amount), id)| message(who, id, &format!("/report {amount} Customer {id}")))
+        .collect();
+    let outcomes = app.handle_batch(&messages, None).await;
+    let total = |outcome: &Outcome| -> Option<Arg> {
+        outcome
+            .replies
+            .iter()
+            .flat_map(|r| &r.lines)
+            .find(|m| m.key == "report-period-total")
+            .and_then(|m| m.args.iter().find(|(name, _)| name == "total"))
+            .map(|(_, value)| value.clone())
+    };
+    for outcome in &outcomes {
+        assert_eq!(keys(outcome)[0], "report-approved");
+    }
+    let (inserts,): (i64,) = sqlx::query_as("SELECT n FROM sale_inserts")
+        .fetch_one(db.store.pool())
+        .await
+        .expect("count");
+    assert_eq!(inserts, 1, "one insert statement for the four reports");
+    // Each partner's total after each of its reports: the stored total less what came later.
+    let stored_total = async |who: &str| -> i64 {
+        let (minor,): (i64,) = sqlx::query_as(
+            "SELECT t.approved_minor FROM period_totals t \
+             JOIN members m ON m.partner_id = t.partner_id \
+             WHERE m.platform_user_id = $1 AND t.period = '2026-11'",
+        )
+        .bind(who)
+        .fetch_one(db.store.pool())
+        .await
+        .expect("period total");
+        minor
+    };
+    let (wang, li) = (stored_total("wang").await, stored_total("li").await);
+    let shown = |minor: i64| Some(Arg::Text(app.program_money(minor)));
+    assert_eq!(total(&outcomes[0]), shown(wang - 200_000));
+    assert_eq!(total(&outcomes[1]), shown(li - 30_000));
+    assert_eq!(total(&outcomes[2]), shown(wang));
+    assert_eq!(total(&outcomes[3]), shown(li));
     app.store.close().await;
 }
 

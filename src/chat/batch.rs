@@ -25,14 +25,24 @@
 //! before its commit, and its redelivery is detected by the sale's key. Everything else goes
 //! through [`App::handle`].
 
+use std::collections::HashMap;
 use std::time::Instant;
 
-use super::command::{self, Command};
-use super::handler::{self, Incoming, MemberCache, Outcome};
+use super::command::{self, Command, Parsed};
+use super::handler::{self, Ctx, Incoming, MemberCache, Outcome};
 use crate::app::App;
 use crate::config::Locale;
+use crate::engine::customer::customer_key;
+use crate::engine::ids::PartnerId;
+use crate::engine::partner::{Member, Platform, Role};
+use crate::engine::sale::{SaleStatus, totals_change};
 use crate::features::community::points;
+use crate::features::deals::service as deals;
+use crate::features::sales::chat as sales_chat;
+use crate::features::sales::ledger;
 use crate::store::group::{self, GroupQueue, Savepoints};
+use crate::store::sales::NewSale;
+use crate::store::totals::{self, PeriodTotals};
 use crate::store::{self, inbox};
 
 /// The most messages one transaction takes ([`group::MAX_GROUP`]). Bounds the time a batch
@@ -45,6 +55,18 @@ pub const MAX_BATCH: usize = group::MAX_GROUP;
 pub struct InboxMarks<'a> {
     pub platform: &'a str,
     pub update_ids: &'a [i64],
+}
+
+/// A message's outcome in a batch: the command that ran (`None`: not a command), how it ended
+/// for the metrics, and the outcome.
+type Done = (Option<&'static str>, &'static str, Outcome);
+
+/// A `/report` that takes the bulk path, checked before the batch writes anything
+/// ([`App::plan_bulk`]).
+struct Ready {
+    member: Member,
+    locale: Locale,
+    new: NewSale,
 }
 
 /// The messages waiting for the running batch to finish ([`App::handle_grouped`]).
@@ -149,7 +171,7 @@ impl App {
         &self,
         messages: &[Incoming],
         inbox: Option<InboxMarks<'_>>,
-    ) -> store::Result<Vec<(Option<&'static str>, &'static str, Outcome)>> {
+    ) -> store::Result<Vec<Done>> {
         points::deferring(self.try_batch_deferring(messages, inbox)).await
     }
 
@@ -159,43 +181,34 @@ impl App {
         &self,
         messages: &[Incoming],
         inbox: Option<InboxMarks<'_>>,
-    ) -> store::Result<Vec<(Option<&'static str>, &'static str, Outcome)>> {
+    ) -> store::Result<Vec<Done>> {
         let mut tx = self.store.begin().await?;
         let mut members = MemberCache::new();
-        let mut done = Vec::with_capacity(messages.len());
         let mut savepoints = Savepoints::default();
-        for incoming in messages {
-            let fallback = self.fallback_locale(incoming);
-            let parsed = command::parse_message(&incoming.text, self.bot_username.as_deref());
-            let command = match &parsed {
-                Ok(None) => {
-                    let outcome = Outcome {
-                        locale: fallback,
-                        replies: Vec::new(),
-                    };
-                    done.push((None, "ok", outcome));
-                    continue;
-                }
-                Ok(Some(parsed)) => parsed.spec.name,
-                Err(_) => "unknown",
-            };
-            let unparsed = parsed.is_err();
-            savepoints.set(&mut tx).await?;
-            let deferred = points::deferred_count().unwrap_or(0);
-            let (locale, result) = self
-                .dispatch(&mut tx, incoming, parsed, fallback, &mut members)
-                .await;
-            if result.is_err() {
-                // Undo this message only; the savepoint stays set for the next one. What the
-                // members cache learned in it may be undone too.
-                savepoints.undo(&mut tx).await?;
-                members.clear();
-                points::forget_deferred_after(deferred);
-            } else {
-                savepoints.keep();
+        let mut plans = self.plan_bulk(&mut tx, messages, &mut members).await?;
+        let mut done: Vec<Option<Done>> = (0..messages.len()).map(|_| None).collect();
+        let mut next = 0;
+        while next < messages.len() {
+            // A run of reports checked beforehand is stored with multi-row statements; the
+            // messages between runs, and a run's reports whose sale was stored before, one by
+            // one in savepoints, in order.
+            let mut run = Vec::new();
+            while let Some(ready) = plans.get_mut(next).and_then(Option::take) {
+                run.push((next, ready));
+                next += 1;
             }
-            let (outcome, handled) = handler::conclude(incoming, unparsed, locale, result);
-            done.push((Some(command), outcome, handled));
+            let alone: Vec<usize> = if run.is_empty() {
+                next += 1;
+                vec![next - 1]
+            } else {
+                self.record_ready(&mut tx, messages, run, &mut done).await?
+            };
+            for index in alone {
+                let handled = self
+                    .handle_in_savepoint(&mut tx, &mut savepoints, &messages[index], &mut members)
+                    .await?;
+                done[index] = Some(handled);
+            }
         }
         // If this fails the whole batch does, and its messages are handled one by one.
         points::book_deferred(self, &mut tx, self.now()).await?;
@@ -204,7 +217,217 @@ impl App {
                 .await?;
         }
         tx.commit().await?;
-        Ok(done)
+        done.into_iter()
+            .map(|d| {
+                d.ok_or_else(|| store::StoreError::Corrupt("batch message left unhandled".into()))
+            })
+            .collect()
+    }
+
+    /// One message of the batch as [`App::handle`] would handle it, inside a savepoint of the
+    /// batch's transaction: if it fails, only it is undone.
+    async fn handle_in_savepoint(
+        &self,
+        tx: &mut store::Conn,
+        savepoints: &mut Savepoints,
+        incoming: &Incoming,
+        members: &mut MemberCache,
+    ) -> store::Result<Done> {
+        let fallback = self.fallback_locale(incoming);
+        let parsed = command::parse_message(&incoming.text, self.bot_username.as_deref());
+        let command = match &parsed {
+            Ok(None) => {
+                let outcome = Outcome {
+                    locale: fallback,
+                    replies: Vec::new(),
+                };
+                return Ok((None, "ok", outcome));
+            }
+            Ok(Some(parsed)) => parsed.spec.name,
+            Err(_) => "unknown",
+        };
+        let unparsed = parsed.is_err();
+        savepoints.set(tx).await?;
+        let deferred = points::deferred_count().unwrap_or(0);
+        let (locale, result) = self.dispatch(tx, incoming, parsed, fallback, members).await;
+        if result.is_err() {
+            // Undo this message only; the savepoint stays set for the next one. What the
+            // members cache learned in it may be undone too.
+            savepoints.undo(tx).await?;
+            members.clear();
+            points::forget_deferred_after(deferred);
+        } else {
+            savepoints.keep();
+        }
+        let (outcome, handled) = handler::conclude(incoming, unparsed, locale, result);
+        Ok((Some(command), outcome, handled))
+    }
+
+    /// Which messages take the bulk path: in a batch of only `/report`s, those whose sender is
+    /// a member with a role and a partner, whose report is valid, whose customer no other
+    /// partner's registration holds, and which are approved at once — everything
+    /// [`sales_chat::report`] decides before it writes, here with one read of the senders and
+    /// one of the customers' registrations for the whole batch. `None`: handled alone (a user
+    /// mistake, a sale waiting for a manager, a channel conflict, a first message, any other
+    /// command in the batch), with exactly [`App::handle`]'s outcome.
+    async fn plan_bulk(
+        &self,
+        conn: &mut store::Conn,
+        messages: &[Incoming],
+        members: &mut MemberCache,
+    ) -> store::Result<Vec<Option<Ready>>> {
+        let mut plans: Vec<Option<Ready>> = (0..messages.len()).map(|_| None).collect();
+        let mut reports = Vec::with_capacity(messages.len());
+        for incoming in messages {
+            match command::parse_message(&incoming.text, self.bot_username.as_deref()) {
+                Ok(Some(Parsed {
+                    command: Command::Report(args),
+                    ..
+                })) => reports.push(args),
+                // Another command could change what the reports were checked against.
+                _ => return Ok(plans),
+            }
+        }
+        self.resolve_senders(conn, messages, members).await?;
+        let customers: Vec<&str> = reports.iter().map(|r| r.customer.as_str()).collect();
+        let now = self.now();
+        let holders = deals::holders(conn, &customers, now).await?;
+        for ((incoming, args), plan) in messages.iter().zip(reports).zip(plans.iter_mut()) {
+            let Some(member) = members.get(&(incoming.platform, incoming.sender_id.clone())) else {
+                continue;
+            };
+            let (Some(_), Some(partner)) = (member.role, member.partner_id) else {
+                continue;
+            };
+            let held = holders
+                .get(&customer_key(&args.customer))
+                .is_some_and(|holder| *holder != partner);
+            if held {
+                continue;
+            }
+            let locale = member
+                .locale
+                .as_deref()
+                .and_then(Locale::from_tag)
+                .unwrap_or_else(|| self.fallback_locale(incoming));
+            let ctx = Ctx {
+                incoming,
+                member: member.clone(),
+                locale,
+                now,
+            };
+            match sales_chat::new_sale(self, &ctx, &args, false) {
+                Ok(new) if new.status == SaleStatus::Approved => {
+                    *plan = Some(Ready {
+                        member: ctx.member,
+                        locale,
+                        new,
+                    })
+                }
+                _ => {}
+            }
+        }
+        Ok(plans)
+    }
+
+    /// Looks the batch's senders up at once (one statement per platform) and puts those
+    /// [`membership::members::resolve`] would return unchanged into `members`, after noting
+    /// where they spoke as it does. A first message, or a configured admin whose role is not
+    /// stored yet, is left to `resolve` in the message's own savepoint.
+    async fn resolve_senders(
+        &self,
+        conn: &mut store::Conn,
+        messages: &[Incoming],
+        members: &mut MemberCache,
+    ) -> store::Result<()> {
+        let mut by_platform: HashMap<Platform, Vec<&str>> = HashMap::new();
+        for incoming in messages {
+            if !members.contains_key(&(incoming.platform, incoming.sender_id.clone())) {
+                by_platform
+                    .entry(incoming.platform)
+                    .or_default()
+                    .push(incoming.sender_id.as_str());
+            }
+        }
+        for (platform, mut senders) in by_platform {
+            senders.sort_unstable();
+            senders.dedup();
+            for member in store::members::find_many(conn, platform, &senders).await? {
+                let admin = self.is_configured_admin(platform, &member.platform_user_id);
+                if admin && member.role != Some(Role::Admin) {
+                    continue;
+                }
+                if let Some(person) = &member.person {
+                    store::members::note_spoke(conn, person, platform).await?;
+                }
+                members.insert((platform, member.platform_user_id.clone()), member);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a run of checked reports with the ledger's multi-row statements
+    /// ([`ledger::record_sales`]) and answers each as [`sales_chat::report`] would, with the
+    /// period total as it stood after that report (in a private chat). Returns the messages
+    /// whose sale was stored before (a redelivery, or a key repeated in the batch): they are
+    /// answered alone, from the stored sale.
+    async fn record_ready(
+        &self,
+        conn: &mut store::Conn,
+        messages: &[Incoming],
+        run: Vec<(usize, Ready)>,
+        done: &mut [Option<Done>],
+    ) -> store::Result<Vec<usize>> {
+        let now = self.now();
+        let news: Vec<NewSale> = run.iter().map(|(_, ready)| ready.new.clone()).collect();
+        let ids = ledger::record_sales(self, conn, &news, now).await?;
+        // The totals after the run, for the partners answered in a private chat; walking the
+        // run backwards gives the total after each of its sales.
+        let mut after: HashMap<(String, PartnerId), PeriodTotals> = HashMap::new();
+        for ((index, ready), id) in run.iter().zip(&ids) {
+            let key = (ready.new.period.clone(), ready.new.partner_id);
+            if id.is_some() && messages[*index].private_chat && !after.contains_key(&key) {
+                let totals = totals::get(conn, &key.0, key.1).await?;
+                after.insert(key, totals);
+            }
+        }
+        let mut alone = Vec::new();
+        for ((index, ready), id) in run.into_iter().zip(ids).rev() {
+            let Some(id) = id else {
+                alone.push(index);
+                continue;
+            };
+            let incoming = &messages[index];
+            let sale = ready.new.stored_as(id);
+            let totals_now = match after.get_mut(&(sale.period.clone(), sale.partner_id)) {
+                Some(totals) => {
+                    let shown = *totals;
+                    let minor = sale.program_amount.to_minor().map_err(|e| {
+                        store::StoreError::Corrupt(format!("sale {} amount: {e}", sale.id))
+                    })?;
+                    let change = totals_change(None, sale.status, minor);
+                    totals.approved_minor -= change.approved_minor;
+                    totals.approved_count -= change.approved_count;
+                    totals.provisional_minor -= change.provisional_minor;
+                    totals.pending_count -= change.pending_count;
+                    Some(shown)
+                }
+                None => None,
+            };
+            let ctx = Ctx {
+                incoming,
+                member: ready.member,
+                locale: ready.locale,
+                now,
+            };
+            let result = sales_chat::report_reply(self, &ctx, &sale, totals_now, conn)
+                .await
+                .map(|reply| vec![reply]);
+            let (outcome, handled) = handler::conclude(incoming, false, ctx.locale, result);
+            done[index] = Some((Some("report"), outcome, handled));
+        }
+        alone.reverse();
+        Ok(alone)
     }
 
     /// Handles one message, grouping it with the others that arrive while a batch commits

@@ -91,6 +91,28 @@ pub async fn holding(conn: &mut Conn, customer_key: &str, now: i64) -> Result<Op
     row.as_ref().map(deal_from_row).transpose()
 }
 
+/// The registrations holding any of `customer_keys` at `now` (at most one each), in one
+/// statement per 500 keys: a group-commit batch checks its reports' customers at once.
+pub async fn holding_many(conn: &mut Conn, customer_keys: &[&str], now: i64) -> Result<Vec<Deal>> {
+    let mut held = Vec::new();
+    for chunk in customer_keys.chunks(500) {
+        let text = format!(
+            "SELECT {DEAL_COLUMNS} FROM deals \
+             WHERE customer_key IN ({}) AND status = 'active' AND expires_at > {}",
+            super::in_list(conn, chunk.len()),
+            super::placeholder(conn, chunk.len() + 1)
+        );
+        let mut query = sqlx::query(sql(text));
+        for key in chunk {
+            query = query.bind(*key);
+        }
+        for row in &query.bind(now).fetch_all(&mut *conn).await? {
+            held.push(deal_from_row(row)?);
+        }
+    }
+    Ok(held)
+}
+
 pub async fn get(conn: &mut Conn, id: i64) -> Result<Option<Deal>> {
     let row = sqlx::query(sql(format!(
         "SELECT {DEAL_COLUMNS} FROM deals WHERE id = $1"

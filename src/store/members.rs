@@ -53,6 +53,33 @@ pub async fn find(conn: &mut Conn, platform: Platform, user_id: &str) -> Result<
     row.as_ref().map(from_row).transpose()
 }
 
+/// The members of many accounts on one platform, in one statement per 500 accounts (a
+/// group-commit batch looks its senders up at once); accounts without a member are left out.
+pub async fn find_many(
+    conn: &mut Conn,
+    platform: Platform,
+    user_ids: &[&str],
+) -> Result<Vec<Member>> {
+    let mut found = Vec::with_capacity(user_ids.len());
+    for chunk in user_ids.chunks(500) {
+        // The platform is the last placeholder: the in-list numbers its own from $1.
+        let text = format!(
+            "{SELECT} WHERE m.platform_user_id IN ({}) AND m.platform = {}",
+            super::in_list(conn, chunk.len()),
+            super::placeholder(conn, chunk.len() + 1)
+        );
+        let mut query = sqlx::query(sql(text));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        let rows = query.bind(platform.as_str()).fetch_all(&mut *conn).await?;
+        for row in &rows {
+            found.push(from_row(row)?);
+        }
+    }
+    Ok(found)
+}
+
 pub async fn get(conn: &mut Conn, id: MemberId) -> Result<Option<Member>> {
     let row = sqlx::query(sql(format!("{SELECT} WHERE m.id = $1")))
         .bind(id.0)

@@ -258,15 +258,18 @@ pub(crate) fn values_list(conn: &Conn, rows: usize, columns: usize, extra: &str)
 /// `n` placeholders separated by commas, for an `IN (…)` list (see [`values_list`] on why
 /// SQLite gets `?`).
 pub(crate) fn in_list(conn: &Conn, n: usize) -> String {
-    let postgres = totals::is_postgres(conn);
     (1..=n)
-        .map(|i| {
-            if postgres {
-                format!("${i}")
-            } else {
-                "?".to_string()
-            }
-        })
+        .map(|i| placeholder(conn, i))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The `n`th placeholder of a statement (1-based; see [`values_list`] on why SQLite gets `?`):
+/// for a parameter after an [`in_list`] of `n - 1`.
+pub(crate) fn placeholder(conn: &Conn, n: usize) -> String {
+    if totals::is_postgres(conn) {
+        format!("${n}")
+    } else {
+        "?".to_string()
+    }
 }

@@ -31,6 +31,30 @@ pub struct NewSale {
     pub reported_at: i64,
 }
 
+impl NewSale {
+    /// The sale as stored under `id`: everything else is what was written.
+    pub fn stored_as(&self, id: SaleId) -> Sale {
+        Sale {
+            id,
+            partner_id: self.partner_id,
+            amount: self.amount,
+            program_amount: self.program_amount,
+            customer: self.customer.clone(),
+            category: self.category.clone(),
+            quantity: self.quantity,
+            evidence: self.evidence.clone(),
+            note: self.note.clone(),
+            source: self.source,
+            status: self.status,
+            reporter: self.reporter,
+            period: self.period.clone(),
+            reported_at: self.reported_at,
+            decided_by: None,
+            reason: None,
+        }
+    }
+}
+
 /// Whether an insert stored a new sale or found the one stored for the same idempotency key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Inserted {
@@ -108,24 +132,7 @@ pub async fn insert(conn: &mut Conn, new: &NewSale) -> Result<Inserted> {
     .await?;
     if let Some(row) = row {
         // Everything else is what was just written: only the id comes back.
-        return Ok(Inserted::New(Sale {
-            id: SaleId(col(&row, "id")?),
-            partner_id: new.partner_id,
-            amount: new.amount,
-            program_amount: new.program_amount,
-            customer: new.customer.clone(),
-            category: new.category.clone(),
-            quantity: new.quantity,
-            evidence: new.evidence.clone(),
-            note: new.note.clone(),
-            source: new.source,
-            status: new.status,
-            reporter: new.reporter,
-            period: new.period.clone(),
-            reported_at: new.reported_at,
-            decided_by: None,
-            reason: None,
-        }));
+        return Ok(Inserted::New(new.stored_as(SaleId(col(&row, "id")?))));
     }
     let row = sqlx::query(sql(format!(
         "SELECT {COLUMNS} FROM sales WHERE source = $1 AND idempotency_key = $2"

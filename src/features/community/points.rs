@@ -77,6 +77,24 @@ pub async fn book_deferred(app: &App, conn: &mut Conn, now: i64) -> store::Resul
     badges::check_after_sales(app, conn, &partners, &format!("sales:{first}"), now).await
 }
 
+/// The points of newly stored approved sales ([`on_sales_approved`]), or, inside a
+/// group-commit batch ([`deferring`]), noted for the batch to book with the rest of its sales
+/// and their badges ([`book_deferred`]).
+pub async fn on_sales_approved_or_defer(
+    app: &App,
+    conn: &mut Conn,
+    sales: &[ApprovedSale],
+    now: i64,
+) -> store::Result<()> {
+    if DEFERRED
+        .try_with(|d| d.borrow_mut().extend_from_slice(sales))
+        .is_ok()
+    {
+        return Ok(());
+    }
+    on_sales_approved(app, conn, sales, now).await
+}
+
 /// A sale's approved amount moved by `approved_minor` (positive: approved; negative: an
 /// approved sale rejected or cancelled). Called by the ledger in the sale's transaction.
 pub async fn on_sale_change(

@@ -164,6 +164,32 @@ pub async fn held_by_another(
         .filter(|held| held.partner_id != partner))
 }
 
+/// For many customers at once (a group-commit batch's reports): the partner whose registration
+/// holds each held one at `now`, by [`customer_key`]. A report's customer is held by another
+/// partner ([`held_by_another`]) when its key is here with a different partner.
+pub async fn holders(
+    conn: &mut Conn,
+    customers: &[&str],
+    now: i64,
+) -> store::Result<std::collections::HashMap<String, PartnerId>> {
+    let mut keys: Vec<String> = customers
+        .iter()
+        .map(|c| customer_key(c))
+        .filter(|k| !k.is_empty())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    Ok(stored::holding_many(conn, &keys, now)
+        .await?
+        .into_iter()
+        .map(|deal| (deal.customer_key, deal.partner_id))
+        .collect())
+}
+
 /// A claim on a held customer.
 #[derive(Clone, Copy, Debug)]
 pub struct NewClaim<'a> {

@@ -95,39 +95,9 @@ pub(crate) async fn report(
     args: ReportArgs,
 ) -> Handled {
     let partner_id = ctx.partner()?;
-    let program = app.config.program.currency;
-    let money = amount::to_money(args.amount, program).map_err(|e| user(amount_error_msg(&e)))?;
-    let program_amount = to_program_money(app, money)?;
-    let limit = app
-        .config
-        .program
-        .auto_approve_below
-        .map(|v| Money::new(v, program));
     // A customer another partner registered: the sale waits for a manager (channel conflict).
     let held = deals::held_by_another(&mut *conn, partner_id, &args.customer, ctx.now).await?;
-    let status = match held {
-        Some(_) => SaleStatus::Pending,
-        None => sale_rules::initial_status(SaleSource::Chat, false, program_amount, limit),
-    };
-    let period = app.period_at(ctx.now);
-    let new = NewSale {
-        partner_id,
-        amount: money,
-        program_amount,
-        customer: args.customer.clone(),
-        customer_key: name_key(&args.customer),
-        category: args.category.clone(),
-        quantity: None,
-        evidence: ctx.incoming.attachments.first().cloned(),
-        note: args.note.clone(),
-        sale_date: app.local_date(ctx.now).to_string(),
-        period: period.key(),
-        source: SaleSource::Chat,
-        idempotency_key: ctx.key().idempotency_key(),
-        status,
-        reporter: Some(ctx.member.id),
-        reported_at: ctx.now,
-    };
+    let new = new_sale(app, ctx, &args, held.is_some())?;
     let (inserted, totals_now) =
         crate::features::sales::ledger::record_sale(app, &mut *conn, &new, ctx.now).await?;
     let (sale, redelivered) = match inserted {
@@ -175,6 +145,51 @@ pub(crate) async fn report(
         None => replies.extend(notify_managers(&mut *conn, &sale).await?),
     }
     Ok(replies)
+}
+
+/// The sale a `/report` stores, decided before anything is written: the member's partner, the
+/// amount in its currency and the program's, and the status (waiting for a manager when the
+/// customer is `held` by another partner's registration, or above the auto-approval limit).
+/// Shared by [`report`] and the group commit's bulk path (`chat::batch`).
+pub(crate) fn new_sale(
+    app: &App,
+    ctx: &Ctx<'_>,
+    args: &ReportArgs,
+    held: bool,
+) -> Handled<NewSale> {
+    let partner_id = ctx.partner()?;
+    let program = app.config.program.currency;
+    let money = amount::to_money(args.amount, program).map_err(|e| user(amount_error_msg(&e)))?;
+    let program_amount = to_program_money(app, money)?;
+    let limit = app
+        .config
+        .program
+        .auto_approve_below
+        .map(|v| Money::new(v, program));
+    let status = if held {
+        SaleStatus::Pending
+    } else {
+        sale_rules::initial_status(SaleSource::Chat, false, program_amount, limit)
+    };
+    let period = app.period_at(ctx.now);
+    Ok(NewSale {
+        partner_id,
+        amount: money,
+        program_amount,
+        customer: args.customer.clone(),
+        customer_key: name_key(&args.customer),
+        category: args.category.clone(),
+        quantity: None,
+        evidence: ctx.incoming.attachments.first().cloned(),
+        note: args.note.clone(),
+        sale_date: app.local_date(ctx.now).to_string(),
+        period: period.key(),
+        source: SaleSource::Chat,
+        idempotency_key: ctx.key().idempotency_key(),
+        status,
+        reporter: Some(ctx.member.id),
+        reported_at: ctx.now,
+    })
 }
 
 pub(crate) async fn report_reply(

@@ -354,7 +354,8 @@ impl<'a> Intake<'a> {
         conn: &mut store::Conn,
         news: &[NewSale],
     ) -> store::Result<Vec<bool>> {
-        ledger::record_sales(self.app, conn, news, self.now).await
+        let stored = ledger::record_sales(self.app, conn, news, self.now).await?;
+        Ok(stored.iter().map(Option::is_some).collect())
     }
 
     /// Stores the sale through the ledger on `conn` (the caller's transaction).

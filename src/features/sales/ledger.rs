@@ -225,8 +225,9 @@ pub async fn credit_held_sale(
 /// the sales badges of the bulk part, which the caller checks once for the partners of all its
 /// batches ([`crate::features::community::badges::check_after_sales`]; the import does so after
 /// its last batch):
-/// returns, per sale in order, whether it was stored now (`false`: its key was stored before, or repeats an earlier
-/// sale of the batch).
+/// returns, per sale in order, its id if it was stored now (`None`: its key was stored before,
+/// or repeats an earlier sale of the batch). Inside a group-commit batch
+/// ([`points::deferring`]) the points are noted for the batch to book with its other sales'.
 ///
 /// Sales that only move period totals — the common case: an open period, and no running
 /// contest counting them — are inserted with multi-row statements and their totals added with
@@ -238,7 +239,7 @@ pub async fn record_sales(
     conn: &mut Conn,
     news: &[NewSale],
     now: i64,
-) -> Result<Vec<bool>> {
+) -> Result<Vec<Option<SaleId>>> {
     use std::collections::{HashMap, HashSet};
 
     let closed: HashSet<String> = crate::store::statements::closed_periods(&mut *conn)
@@ -272,7 +273,7 @@ pub async fn record_sales(
         }
     }
 
-    let mut stored = vec![false; news.len()];
+    let mut stored: Vec<Option<SaleId>> = vec![None; news.len()];
     let refs: Vec<&NewSale> = bulk.iter().map(|(_, n)| *n).collect();
     let inserted = sales::insert_many(&mut *conn, &refs).await?;
     let mut changes: HashMap<(&str, crate::engine::ids::PartnerId), TotalsChange> = HashMap::new();
@@ -281,7 +282,7 @@ pub async fn record_sales(
         let Some(id) = id else {
             continue;
         };
-        stored[*i] = true;
+        stored[*i] = Some(id);
         crate::telemetry::sale_reported(new.source.as_str());
         if new.status == SaleStatus::Approved {
             crate::telemetry::sale_approved(new.source.as_str());
@@ -313,11 +314,11 @@ pub async fn record_sales(
     // A stable order: concurrent writers on PostgreSQL lock the rows in the same order.
     changes.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     totals::apply_many(&mut *conn, &changes, now).await?;
-    points::on_sales_approved(app, conn, &approved, now).await?;
+    points::on_sales_approved_or_defer(app, conn, &approved, now).await?;
 
     for i in one_by_one {
-        if let (Inserted::New(_), _) = record_sale(app, conn, &news[i], now).await? {
-            stored[i] = true;
+        if let (Inserted::New(sale), _) = record_sale(app, conn, &news[i], now).await? {
+            stored[i] = Some(sale.id);
         }
     }
     Ok(stored)
