@@ -19,6 +19,7 @@ on_both_backends!(
     held_requests_share_one_commit_and_are_stored_once,
     a_bad_request_fails_alone_in_its_group,
     unheld_concurrent_requests_are_all_stored,
+    a_taken_key_or_a_database_error_undoes_the_bulk_insert,
 );
 
 fn sale(partner: &str, amount: &str, external_id: Option<&str>) -> Value {
@@ -136,6 +137,7 @@ async fn first_sale(server: &ApiServer) {
 async fn held_requests_share_one_commit_and_are_stored_once(db: &TestDb) {
     let server = ApiServer::start(db).await;
     first_sale(&server).await;
+    let counted = db.count_insert_statements("sales").await;
     let before = server.state.sales_groups();
     let held = hold(&server).await;
     let leader = spawn_post(
@@ -182,6 +184,13 @@ async fn held_requests_share_one_commit_and_are_stored_once(db: &TestDb) {
         "41 requests, two commits: the held leader's and one for everyone who queued"
     );
     assert_eq!(server.count_sales().await, 1 + n as i64 + 1);
+    if counted {
+        assert_eq!(
+            db.insert_statements("sales").await,
+            2,
+            "the leader's sale, then the 40 queued sales in one multi-row insert"
+        );
+    }
     let (from_sales, from_totals) = totals(&server).await;
     // 1.00 + 5.00 + (10 + … + 49).00, in fen.
     let expected: i64 = 100 + 500 + (10..10 + n as i64).map(|a| a * 100).sum::<i64>();
@@ -326,4 +335,79 @@ async fn unheld_concurrent_requests_are_all_stored(db: &TestDb) {
     let (from_sales, from_totals) = totals(&server).await;
     assert_eq!(from_sales, (100 + 300 * n as i64, 1 + n as i64));
     assert_eq!(from_totals, from_sales);
+}
+
+/// A group's sales are first stored with multi-row statements; if that fails — a database error
+/// in one sale (a trigger refuses customer "Boom"), or an `Idempotency-Key` whose answer
+/// another transaction stored meanwhile — all of it is undone and the group is stored sale by
+/// sale: only the refused sale fails (500), the request with the taken key gets that key's
+/// answer (here a mismatch, 422) and stores nothing, and every other sale is stored once.
+async fn a_taken_key_or_a_database_error_undoes_the_bulk_insert(db: &TestDb) {
+    let server = ApiServer::start(db).await;
+    first_sale(&server).await;
+    db.refuse_inserts("sales", "NEW.customer = 'Boom'").await;
+
+    let mut boom = sale("ACME Trading", "20.00", Some("BOOM"));
+    boom["customer"] = json!("Boom");
+    let (status, answer) = group_with_good_sales(&server, "a", "boom", boom, false).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{answer}");
+
+    let stolen = sale("ACME Trading", "30.00", Some("STOLEN"));
+    let (status, answer) = group_with_good_sales(&server, "b", "stolen", stolen, true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["error"]["code"], "idempotency_mismatch");
+
+    // The first sale, and per group the leader and five good ones; not Boom's, not the stolen
+    // key's.
+    assert_eq!(server.count_sales().await, 1 + 2 * (1 + 5));
+    let (from_sales, from_totals) = totals(&server).await;
+    assert_eq!(from_sales, (100 + 2 * (500 + 5 * 1000), 13));
+    assert_eq!(from_totals, from_sales);
+}
+
+/// One held group: a leader, five good sales and `odd` (with Idempotency-Key `odd_key`),
+/// released once all have queued. With `steal`, the holding transaction first stores an answer
+/// of another request under `odd_key`. Checks that the leader and the good ones are stored;
+/// returns `odd`'s answer.
+async fn group_with_good_sales(
+    server: &ApiServer,
+    round: &str,
+    odd_key: &str,
+    odd: Value,
+    steal: bool,
+) -> (StatusCode, Value) {
+    let before = server.state.sales_groups();
+    let mut held = hold(server).await;
+    let leader = spawn_post(server, None, sale("ACME Trading", "5.00", None));
+    arrivals(server, before, 1).await;
+    let good: Vec<_> = (0..5)
+        .map(|i| {
+            spawn_post(
+                server,
+                Some(format!("{round}-fine-{i}")),
+                sale("ACME Trading", "10.00", Some(&format!("{round}-F-{i}"))),
+            )
+        })
+        .collect();
+    let odd = spawn_post(server, Some(odd_key.into()), odd);
+    arrivals(server, before, 1 + 5 + 1).await;
+    if steal {
+        sqlx::query(
+            "INSERT INTO api_idempotency (key_id, idempotency_key, request_hash, status, body, \
+             created_at) SELECT id, $1, 'another request', 201, '{}', 0 FROM api_keys \
+             WHERE scopes LIKE '%sales:write%'",
+        )
+        .bind(odd_key)
+        .execute(&mut *held)
+        .await
+        .expect("store another answer under the key");
+    }
+    held.commit().await.expect("commit");
+    assert_eq!(leader.await.expect("leader").0, StatusCode::CREATED);
+    for good in good {
+        let (status, _, answer) = good.await.expect("good");
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+    let (status, _, answer) = odd.await.expect("odd one");
+    (status, answer)
 }

@@ -99,33 +99,6 @@ async fn state(db: &TestDb) -> Vec<String> {
     out
 }
 
-/// Makes the database refuse (a trigger raising an error) every insert into `table` for which
-/// `condition`, an SQL expression over `NEW`, holds.
-async fn refuse_inserts(db: &TestDb, table: &str, condition: &str) {
-    let ddl: Vec<String> = match db.store.backend() {
-        Backend::Sqlite => vec![format!(
-            "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} WHEN {condition} \
-             BEGIN SELECT RAISE(ABORT, 'refused'); END"
-        )],
-        Backend::Postgres => vec![
-            format!(
-                "CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-                 IF {condition} THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$"
-            ),
-            format!(
-                "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} \
-                 FOR EACH ROW EXECUTE FUNCTION refuse_{table}()"
-            ),
-        ],
-    };
-    for statement in ddl {
-        sqlx::query(sqlx::AssertSqlSafe(statement))
-            .execute(db.store.pool())
-            .await
-            .expect("trigger");
-    }
-}
-
 /// Reports for Alpha, Boom and Gamma (`amounts` in that order) in one batch, where the
 /// database refuses something of Boom's: Alpha and Gamma are approved and stored, Boom gets the
 /// apology.
@@ -167,7 +140,7 @@ async fn a_failure_booking_the_batch_points_falls_back_to_one_by_one(db: &TestDb
     let clock = TestClock::new();
     let app = demo_app(db, &clock).await;
     let before = sale_points(db).await;
-    refuse_inserts(db, "points", "NEW.points = 4").await;
+    db.refuse_inserts("points", "NEW.points = 4").await;
     alpha_boom_gamma(&app, db, ["1200", "4500", "2300"]).await;
     let mut expected = before.clone();
     expected.extend([1, 2]);
@@ -296,7 +269,7 @@ async fn batch_answers_and_stores_like_one_by_one(db: &TestDb) {
 async fn a_failing_message_rolls_back_alone(db: &TestDb) {
     let clock = TestClock::new();
     let app = demo_app(db, &clock).await;
-    refuse_inserts(db, "sales", "NEW.customer = 'Boom'").await;
+    db.refuse_inserts("sales", "NEW.customer = 'Boom'").await;
     let before = approved_count(db).await;
     alpha_boom_gamma(&app, db, ["1200", "1200", "1200"]).await;
     assert_eq!(
@@ -352,19 +325,7 @@ async fn checked_reports_share_one_insert_on_postgres() {
     };
     let clock = TestClock::new();
     let app = demo_app(&db, &clock).await;
-    for ddl in [
-        "CREATE TABLE sale_inserts (n BIGINT NOT NULL)",
-        "INSERT INTO sale_inserts VALUES (0)",
-        "CREATE FUNCTION count_sale_inserts() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-         UPDATE sale_inserts SET n = n + 1; RETURN NULL; END $$",
-        "CREATE TRIGGER count_sale_inserts AFTER INSERT ON sales \
-         FOR EACH STATEMENT EXECUTE FUNCTION count_sale_inserts()",
-    ] {
-        sqlx::query(ddl)
-            .execute(db.store.pool())
-            .await
-            .expect("trigger");
-    }
+    assert!(db.count_insert_statements("sales").await);
     let messages: Vec<Incoming> = [("wang", 1000), ("li", 500), ("wang", 2000), ("li", 300)]
         .iter()
         .zip(1..)
@@ -383,11 +344,11 @@ async fn checked_reports_share_one_insert_on_postgres() {
     for outcome in &outcomes {
         assert_eq!(keys(outcome)[0], "report-approved");
     }
-    let (inserts,): (i64,) = sqlx::query_as("SELECT n FROM sale_inserts")
-        .fetch_one(db.store.pool())
-        .await
-        .expect("count");
-    assert_eq!(inserts, 1, "one insert statement for the four reports");
+    assert_eq!(
+        db.insert_statements("sales").await,
+        1,
+        "one insert statement for the four reports"
+    );
     // Each partner's total after each of its reports: the stored total less what came later.
     let stored_total = async |who: &str| -> i64 {
         let (minor,): (i64,) = sqlx::query_as(
@@ -410,7 +371,120 @@ async fn checked_reports_share_one_insert_on_postgres() {
     app.store.close().await;
 }
 
+/// The demo program with contests running on the test clock's day (2026-11-15) — the demo's
+/// growth cup, and a new-customers and a sales-count contest for November — its data seeded
+/// and the standings built.
+async fn contest_app(db: &TestDb, clock: &TestClock) -> App {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 15).expect("date");
+    let text = format!(
+        "{}{}{}",
+        rally::demo::DEMO_CONFIG,
+        rally::demo::contests_toml(today),
+        r#"
+[[contests]]
+id = "fresh"
+name = "New Faces"
+metric = "new_customers"
+start = "2026-11-01"
+end = "2026-11-30"
+
+[[contests]]
+id = "count"
+name = "Most Deals"
+metric = "sales_count"
+start = "2026-11-01"
+end = "2026-11-30"
+"#
+    );
+    let mut config = rally::config::from_toml_str(&text, "test", &|_| None).expect("config");
+    config.database.url = db.url.clone();
+    let app = App::new(
+        db.store.clone(),
+        std::sync::Arc::new(config),
+        Box::new(clock.clone()),
+    )
+    .expect("app");
+    assert!(rally::demo::seed(&app).await.expect("seed"));
+    rally::demo::seed_contests(&app).await.expect("contests");
+    app
+}
+
+/// The contest standings, as comparable text.
+async fn standings(db: &TestDb) -> Vec<String> {
+    let rows: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT contest_id, partner_id, amount_minor, CAST(sales_count AS BIGINT), \
+         base_minor, CAST(new_customers AS BIGINT) \
+         FROM contest_standings ORDER BY contest_id, partner_id",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .expect("standings");
+    let customers: Vec<(String, i64, String, i64)> = sqlx::query_as(
+        "SELECT contest_id, partner_id, customer_key, CAST(sales AS BIGINT) \
+         FROM contest_customers ORDER BY contest_id, partner_id, customer_key",
+    )
+    .fetch_all(db.store.pool())
+    .await
+    .expect("contest customers");
+    rows.iter()
+        .map(|r| format!("standing {r:?}"))
+        .chain(customers.iter().map(|c| format!("customer {c:?}")))
+        .collect()
+}
+
+/// With contests running, a batch's approved reports are stored with the bulk insert and then
+/// move the standings one by one: the same standings, customers, answers and stored state as
+/// the same reports handled one by one (new customers counted once, a repeat customer not).
+async fn a_batch_moves_running_contests_as_one_by_one(db: &TestDb) {
+    let other = twin(db).await;
+    let clock = TestClock::new();
+    let batched = contest_app(db, &clock).await;
+    let single = contest_app(&other, &clock).await;
+    let messages = vec![
+        message("wang", 1, "/report 1200 Fresh Co"),
+        message("li", 2, "/report 900 Fresh Co"),
+        message("wang", 3, "/report 800 Fresh Co"),
+        message("wang", 4, "/report 90000 Big Co"),
+        message("li", 5, "/report 700 Other Ltd"),
+        message("wang", 6, "/report 500 Third Inc"),
+    ];
+    let counted = db.count_insert_statements("sales").await;
+    let together = batched.handle_batch(&messages, None).await;
+    if counted {
+        assert_eq!(
+            db.insert_statements("sales").await,
+            3,
+            "two runs of approved reports, and the pending one alone"
+        );
+    }
+    let mut alone: Vec<Outcome> = Vec::new();
+    for m in &messages {
+        alone.push(single.handle(m).await);
+    }
+    assert_eq!(together, alone, "the same answers as one by one");
+    assert_eq!(keys(&together[0])[0], "report-approved");
+    assert_eq!(standings(db).await, standings(&other).await);
+    let after = standings(db).await;
+    for counted in [
+        r#"customer ("fresh", 1, "fresh", 2)"#,
+        r#"customer ("fresh", 2, "fresh", 1)"#,
+    ] {
+        assert!(
+            after.iter().any(|s| s == counted),
+            "Fresh Co counted for Wang's partner twice and Li's once: {after:?}"
+        );
+    }
+    assert_eq!(
+        state(db).await,
+        state(&other).await,
+        "the same stored state"
+    );
+    batched.store.close().await;
+    single.store.close().await;
+}
+
 on_both_backends!(
+    a_batch_moves_running_contests_as_one_by_one,
     a_failure_booking_the_batch_points_falls_back_to_one_by_one,
     batch_answers_and_stores_like_one_by_one,
     a_failing_message_rolls_back_alone,

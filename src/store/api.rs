@@ -138,6 +138,39 @@ pub async fn stored_response(
     }))
 }
 
+/// [`stored_response`] for many keys of one API key at once (a group commit's requests): the
+/// answers found, by idempotency key.
+pub async fn stored_responses(
+    conn: &mut Conn,
+    key_id: i64,
+    idempotency_keys: &[&str],
+) -> Result<std::collections::HashMap<String, StoredResponse>> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in idempotency_keys.chunks(500) {
+        let text = format!(
+            "SELECT idempotency_key, request_hash, status, body FROM api_idempotency \
+             WHERE idempotency_key IN ({}) AND key_id = {}",
+            super::in_list(conn, chunk.len()),
+            super::placeholder(conn, chunk.len() + 1)
+        );
+        let mut query = sqlx::query(super::sql(text));
+        for key in chunk {
+            query = query.bind(*key);
+        }
+        for row in &query.bind(key_id).fetch_all(&mut *conn).await? {
+            found.insert(
+                col(row, "idempotency_key")?,
+                StoredResponse {
+                    request_hash: col(row, "request_hash")?,
+                    status: u16::try_from(col::<i64>(row, "status")?).unwrap_or(500),
+                    body: col(row, "body")?,
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
 /// Stores a response; `false` if another request stored one for the key first (a concurrent
 /// request with the same key: the caller rolls back and answers from the stored one).
 pub async fn store_response(
@@ -160,6 +193,38 @@ pub async fn store_response(
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// [`store_response`] for many keys in one statement (a group commit's answers): `true` if
+/// every answer was stored, `false` if any key had one already (then the caller rolls the
+/// group's work back: which of them was taken is not told).
+pub async fn store_responses(
+    conn: &mut Conn,
+    responses: &[(i64, &str, &StoredResponse)],
+    now: i64,
+) -> Result<bool> {
+    for chunk in responses.chunks(1_000) {
+        let text = format!(
+            "INSERT INTO api_idempotency (key_id, idempotency_key, request_hash, status, body, \
+             created_at) VALUES {} ON CONFLICT DO NOTHING",
+            super::values_list(conn, chunk.len(), 6, "")
+        );
+        let mut query = sqlx::query(super::sql(text));
+        for (key_id, key, response) in chunk {
+            query = query
+                .bind(*key_id)
+                .bind(*key)
+                .bind(response.request_hash.as_str())
+                .bind(i64::from(response.status))
+                .bind(response.body.as_str())
+                .bind(now);
+        }
+        let done = query.execute(&mut *conn).await?;
+        if done.rows_affected() != chunk.len() as u64 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Forgets stored responses older than `before`; how many.
@@ -192,34 +257,60 @@ pub struct SaleRecord {
 }
 
 /// One sale with its partner's name.
+const SALE_RECORD: &str = "SELECT s.id, s.partner_id, p.name AS partner, s.amount_minor, \
+     s.currency, s.program_minor, s.customer, s.category, s.quantity, s.sale_date, s.period, \
+     s.source, s.idempotency_key, s.status, s.reported_at \
+     FROM sales s JOIN partners p ON p.id = s.partner_id";
+
+fn sale_record_from_row(row: &AnyRow) -> Result<SaleRecord> {
+    Ok(SaleRecord {
+        id: col(row, "id")?,
+        partner_id: col(row, "partner_id")?,
+        partner: col(row, "partner")?,
+        amount_minor: col(row, "amount_minor")?,
+        currency: col(row, "currency")?,
+        program_minor: col(row, "program_minor")?,
+        customer: col(row, "customer")?,
+        category: col(row, "category")?,
+        quantity: col(row, "quantity")?,
+        sale_date: col(row, "sale_date")?,
+        period: col(row, "period")?,
+        source: col(row, "source")?,
+        idempotency_key: col(row, "idempotency_key")?,
+        status: col(row, "status")?,
+        reported_at: col(row, "reported_at")?,
+    })
+}
+
 pub async fn sale_record(conn: &mut Conn, id: i64) -> Result<Option<SaleRecord>> {
-    let row = sqlx::query(
-        "SELECT s.id, s.partner_id, p.name AS partner, s.amount_minor, s.currency, \
-         s.program_minor, s.customer, s.category, s.quantity, s.sale_date, s.period, s.source, \
-         s.idempotency_key, s.status, s.reported_at \
-         FROM sales s JOIN partners p ON p.id = s.partner_id WHERE s.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some(SaleRecord {
-        id: col(&row, "id")?,
-        partner_id: col(&row, "partner_id")?,
-        partner: col(&row, "partner")?,
-        amount_minor: col(&row, "amount_minor")?,
-        currency: col(&row, "currency")?,
-        program_minor: col(&row, "program_minor")?,
-        customer: col(&row, "customer")?,
-        category: col(&row, "category")?,
-        quantity: col(&row, "quantity")?,
-        sale_date: col(&row, "sale_date")?,
-        period: col(&row, "period")?,
-        source: col(&row, "source")?,
-        idempotency_key: col(&row, "idempotency_key")?,
-        status: col(&row, "status")?,
-        reported_at: col(&row, "reported_at")?,
-    }))
+    let row = sqlx::query(super::sql(format!("{SALE_RECORD} WHERE s.id = $1")))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(sale_record_from_row).transpose()
+}
+
+/// [`sale_record`] for many sales, in one statement per 500; sales not found are left out.
+pub async fn sale_records(
+    conn: &mut Conn,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, SaleRecord>> {
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let text = format!(
+            "{SALE_RECORD} WHERE s.id IN ({})",
+            super::in_list(conn, chunk.len())
+        );
+        let mut query = sqlx::query(super::sql(text));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in &query.fetch_all(&mut *conn).await? {
+            let record = sale_record_from_row(row)?;
+            found.insert(record.id, record);
+        }
+    }
+    Ok(found)
 }
 
 /// A recently approved sale, for the TV page's ticker.

@@ -3,7 +3,7 @@
 //! `RALLY_TEST_POSTGRES_URL`, dropped afterwards) — so tests run against the same SQL Rally
 //! runs in production, in parallel, without seeing each other's rows.
 
-use rally::store::Store;
+use rally::store::{Backend, Store};
 
 /// A database that exists for one test and is dropped afterwards.
 pub struct TestDb {
@@ -52,6 +52,76 @@ impl TestDb {
             _dir: None,
             pg_drop: Some((admin_url, name)),
         })
+    }
+}
+
+// --- faults and counts the database itself produces (group-commit tests) ---
+impl TestDb {
+    /// Makes the database refuse (a trigger raising an error) every insert into `table` for
+    /// which `condition`, an SQL expression over `NEW`, holds: a real database error in the
+    /// middle of Rally's transaction.
+    pub async fn refuse_inserts(&self, table: &str, condition: &str) {
+        let ddl: Vec<String> = match self.store.backend() {
+            Backend::Sqlite => vec![format!(
+                "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} WHEN {condition} \
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )],
+            Backend::Postgres => vec![
+                format!(
+                    "CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                     BEGIN IF {condition} THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; \
+                     END $$"
+                ),
+                format!(
+                    "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} \
+                     FOR EACH ROW EXECUTE FUNCTION refuse_{table}()"
+                ),
+            ],
+        };
+        for statement in ddl {
+            sqlx::query(sqlx::AssertSqlSafe(statement))
+                .execute(self.store.pool())
+                .await
+                .expect("trigger");
+        }
+    }
+
+    /// PostgreSQL only (SQLite has no statement-level triggers; `false` there, nothing done):
+    /// counts from now on the `INSERT` statements on `table`, however many rows each writes;
+    /// read the count with [`TestDb::insert_statements`].
+    pub async fn count_insert_statements(&self, table: &str) -> bool {
+        if self.store.backend() != Backend::Postgres {
+            return false;
+        }
+        for ddl in [
+            format!("CREATE TABLE insert_statements_{table} (n BIGINT NOT NULL)"),
+            format!("INSERT INTO insert_statements_{table} VALUES (0)"),
+            format!(
+                "CREATE FUNCTION count_inserts_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN UPDATE insert_statements_{table} SET n = n + 1; RETURN NULL; END $$"
+            ),
+            format!(
+                "CREATE TRIGGER count_inserts_{table} AFTER INSERT ON {table} \
+                 FOR EACH STATEMENT EXECUTE FUNCTION count_inserts_{table}()"
+            ),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(ddl))
+                .execute(self.store.pool())
+                .await
+                .expect("statement counter");
+        }
+        true
+    }
+
+    /// The `INSERT` statements on `table` since [`TestDb::count_insert_statements`].
+    pub async fn insert_statements(&self, table: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT n FROM insert_statements_{table}"
+        )))
+        .fetch_one(self.store.pool())
+        .await
+        .expect("statement count");
+        n
     }
 }
 

@@ -41,7 +41,7 @@ pub struct ContestState {
 }
 
 impl ContestState {
-    fn is_built(&self, id: &str) -> bool {
+    pub(crate) fn is_built(&self, id: &str) -> bool {
         self.built.lock().map(|b| b.contains(id)).unwrap_or(false)
     }
 

@@ -229,11 +229,14 @@ pub async fn credit_held_sale(
 /// or repeats an earlier sale of the batch). Inside a group-commit batch
 /// ([`points::deferring`]) the points are noted for the batch to book with its other sales'.
 ///
-/// Sales that only move period totals — the common case: an open period, and no running
-/// contest counting them — are inserted with multi-row statements and their totals added with
-/// one upsert per (period, partner) for the whole batch; their points likewise. The others (a sale in a locked
-/// period, which books a correction; an approved sale a running contest counts) take
-/// [`record_sale`] one at a time, after the bulk part.
+/// Sales in an open period are inserted with multi-row statements and their totals added with
+/// one upsert per (period, partner) for the whole batch; their points likewise. An approved
+/// sale a running contest counts moves the contest's standings one sale at a time after the
+/// bulk insert — when every running contest's standings are built already in this process
+/// (a group commit builds them first, `contests::prepare_before_group`); otherwise, and for a
+/// sale in a locked period (which books a correction), the sale takes [`record_sale`] one at a
+/// time, after the bulk part: building standings counts the sales stored so far, so no sale of
+/// the batch may be stored before it without being counted twice.
 pub async fn record_sales(
     app: &App,
     conn: &mut Conn,
@@ -248,6 +251,7 @@ pub async fn record_sales(
         .collect();
     let today = app.local_date(now);
     let running: Vec<&crate::engine::contest::Contest> = contests::running(app, today).collect();
+    let standings_built = running.iter().all(|c| app.contests.is_built(&c.id));
     let moves_contest = |new: &NewSale| {
         new.status == SaleStatus::Approved
             && !running.is_empty()
@@ -266,7 +270,7 @@ pub async fn record_sales(
         if !keys.insert(new.idempotency_key.as_str()) {
             continue;
         }
-        if closed.contains(&new.period) || moves_contest(new) {
+        if closed.contains(&new.period) || (moves_contest(new) && !standings_built) {
             one_by_one.push(i);
         } else {
             bulk.push((i, new));
@@ -278,6 +282,7 @@ pub async fn record_sales(
     let inserted = sales::insert_many(&mut *conn, &refs).await?;
     let mut changes: HashMap<(&str, crate::engine::ids::PartnerId), TotalsChange> = HashMap::new();
     let mut approved: Vec<points::ApprovedSale> = Vec::new();
+    let mut contest_moves: Vec<(SaleId, &NewSale, TotalsChange)> = Vec::new();
     for ((i, new), id) in bulk.iter().zip(inserted) {
         let Some(id) = id else {
             continue;
@@ -291,6 +296,9 @@ pub async fn record_sales(
             StoreError::Corrupt(format!("sale {} amount: {e}", new.idempotency_key))
         })?;
         let change = totals_change(None, new.status, minor);
+        if moves_contest(new) {
+            contest_moves.push((id, new, change));
+        }
         if change.approved_minor > 0 {
             approved.push(points::ApprovedSale {
                 id,
@@ -315,6 +323,10 @@ pub async fn record_sales(
     changes.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     totals::apply_many(&mut *conn, &changes, now).await?;
     points::on_sales_approved_or_defer(app, conn, &approved, now).await?;
+    for (id, new, change) in contest_moves {
+        let sale = new.stored_as(id);
+        move_contests(app, conn, &sale, &new.sale_date, &new.customer, change, now).await?;
+    }
 
     for i in one_by_one {
         if let (Inserted::New(sale), _) = record_sale(app, conn, &news[i], now).await? {

@@ -26,7 +26,9 @@ use crate::engine::ids::PartnerId;
 use crate::engine::money::{Currency, Money};
 use crate::engine::sale::SaleSource;
 use crate::features::api_keys::KeyInfo;
+use crate::features::community::points;
 use crate::features::sales::intake::{Intake, Problem, SaleText};
+use crate::features::sales::ledger;
 use crate::platforms::http::HttpState;
 use crate::store::api::{self as stored, SaleRecord, StoredResponse};
 use crate::store::group::{GroupQueue, Savepoints};
@@ -481,6 +483,15 @@ fn read_json(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
     serde_json::from_slice(&bytes).map_err(|e| ApiError::malformed_json(&e))
 }
 
+/// Whether [`prepare`] looks up the answer stored under the request's `Idempotency-Key`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StoredAnswer {
+    /// Now, one read per request (`POST /api/v1/sales/batch`).
+    Check,
+    /// Not here: the group commit reads its requests' answers at once ([`try_group`]).
+    InGroup,
+}
+
 /// A request's body and idempotency, or the answer it already has (a replay, a mismatch, a
 /// problem with the body).
 async fn prepare(
@@ -489,11 +500,14 @@ async fn prepare(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     route: &str,
+    stored_answer: StoredAnswer,
 ) -> Result<(Value, Option<Idempotency>), Response> {
     let value = read_json(body).map_err(IntoResponse::into_response)?;
     let idempotency = Idempotency::from_request(headers, caller, route, &value)
         .map_err(IntoResponse::into_response)?;
-    if let Some(idem) = &idempotency {
+    if stored_answer == StoredAnswer::Check
+        && let Some(idem) = &idempotency
+    {
         let found = async {
             let mut conn = state.app.store.read().await?;
             stored::stored_response(&mut conn, idem.key_id, &idem.key).await
@@ -606,11 +620,19 @@ pub async fn create_sale(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (value, idempotency) =
-        match prepare(&state, &caller, &headers, body, "POST /api/v1/sales").await {
-            Ok(prepared) => prepared,
-            Err(answer) => return answer,
-        };
+    let (value, idempotency) = match prepare(
+        &state,
+        &caller,
+        &headers,
+        body,
+        "POST /api/v1/sales",
+        StoredAnswer::InGroup,
+    )
+    .await
+    {
+        Ok(prepared) => prepared,
+        Err(answer) => return answer,
+    };
     let app = &state.app;
     let intake = Intake::new(app, SaleSource::Api);
     let sale_json = match SaleJson::read(&value) {
@@ -681,6 +703,9 @@ enum Stored {
     /// Rolled back: another request stored an answer under its Idempotency-Key first (a sale
     /// earlier in this group, or a concurrent transaction); answered after the commit.
     KeyTaken(Idempotency),
+    /// Nothing done: a retry, answered with what is stored under its Idempotency-Key (a
+    /// replay, or the mismatch).
+    Answered(Response),
 }
 
 /// Stores `sales` in one transaction, each in a savepoint; one answer per sale, in order, after
@@ -701,7 +726,7 @@ async fn store_group(app: &App, sales: &[PendingSale]) -> Vec<Response> {
     for one in stored {
         answers.push(match one {
             Stored::Sale { status, body } => json_response(status, body),
-            Stored::Refused(answer) => answer,
+            Stored::Refused(answer) | Stored::Answered(answer) => answer,
             Stored::KeyTaken(idem) => key_taken(app, &idem).await,
         });
     }
@@ -710,26 +735,180 @@ async fn store_group(app: &App, sales: &[PendingSale]) -> Vec<Response> {
 
 /// The group's transaction. `Err`: it could not begin, set a savepoint or commit (nothing of
 /// it is stored).
+///
+/// A group of several sales first tries the bulk path ([`try_bulk`]) in one savepoint; the
+/// sales it leaves, or all of them if it is undone, are stored one by one, each in a savepoint
+/// of its own. The points and sales badges of the group's approved sales are booked once,
+/// before the commit (`points::deferring`, as the chat's group commit does).
 async fn try_group(app: &App, sales: &[PendingSale]) -> store::Result<Vec<Stored>> {
-    let mut tx = app.store.begin().await?;
-    let mut intake = Intake::new(app, SaleSource::Api);
-    let mut savepoints = Savepoints::default();
-    let mut stored = Vec::with_capacity(sales.len());
-    for sale in sales {
-        savepoints.set(&mut tx).await?;
-        let one = match store_one(app, &mut intake, &mut tx, sale).await {
-            Ok(one) => one,
-            Err(e) => Stored::Refused(ApiError::from(e).into_response()),
-        };
-        if matches!(one, Stored::Sale { .. }) {
-            savepoints.keep();
-        } else {
-            savepoints.undo(&mut tx).await?;
+    points::deferring(async {
+        let mut tx = app.store.begin().await?;
+        let mut intake = Intake::new(app, SaleSource::Api);
+        let mut savepoints = Savepoints::default();
+        let mut stored = answered_before(&mut tx, sales).await?;
+        if sales.len() > 1 {
+            savepoints.set(&mut tx).await?;
+            let deferred = points::deferred_count().unwrap_or(0);
+            let decided: Vec<bool> = stored.iter().map(Option::is_some).collect();
+            match try_bulk(app, &mut intake, &mut tx, sales, &decided).await {
+                Ok(Some(done)) => {
+                    savepoints.keep();
+                    for (slot, one) in stored.iter_mut().zip(done) {
+                        if one.is_some() {
+                            *slot = one;
+                        }
+                    }
+                }
+                undone => {
+                    if let Err(e) = undone {
+                        tracing::warn!(error = %e, sales = sales.len(), "API group's bulk insert failed; storing its sales one by one");
+                    }
+                    savepoints.undo(&mut tx).await?;
+                    points::forget_deferred_after(deferred);
+                }
+            }
         }
-        stored.push(one);
+        for (sale, slot) in sales.iter().zip(stored.iter_mut()) {
+            if slot.is_some() {
+                continue;
+            }
+            savepoints.set(&mut tx).await?;
+            let deferred = points::deferred_count().unwrap_or(0);
+            let one = match store_one(app, &mut intake, &mut tx, sale).await {
+                Ok(one) => one,
+                Err(e) => Stored::Refused(ApiError::from(e).into_response()),
+            };
+            if matches!(one, Stored::Sale { .. }) {
+                savepoints.keep();
+            } else {
+                savepoints.undo(&mut tx).await?;
+                points::forget_deferred_after(deferred);
+            }
+            *slot = Some(one);
+        }
+        points::book_deferred(app, &mut tx, app.now()).await?;
+        tx.commit().await?;
+        Ok(stored
+            .into_iter()
+            .map(|one| one.unwrap_or_else(|| Stored::Refused(ApiError::internal("a sale of the group was left unstored").into_response())))
+            .collect())
+    })
+    .await
+}
+
+/// The requests of the group whose `Idempotency-Key` has a stored answer (a retry): that
+/// answer replayed, or the mismatch (422) when the key came with another request; they store
+/// nothing. One read per API key in the group, instead of one per request before it joins.
+async fn answered_before(
+    tx: &mut store::Conn,
+    sales: &[PendingSale],
+) -> store::Result<Vec<Option<Stored>>> {
+    let mut by_api_key: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+    for idem in sales.iter().filter_map(|s| s.idempotency.as_ref()) {
+        by_api_key
+            .entry(idem.key_id)
+            .or_default()
+            .push(idem.key.as_str());
     }
-    tx.commit().await?;
-    Ok(stored)
+    let mut found = std::collections::HashMap::new();
+    for (key_id, keys) in by_api_key {
+        for (key, answer) in stored::stored_responses(&mut *tx, key_id, &keys).await? {
+            found.insert((key_id, key), answer);
+        }
+    }
+    Ok(sales
+        .iter()
+        .map(|sale| {
+            let idem = sale.idempotency.as_ref()?;
+            let answer = found.get(&(idem.key_id, idem.key.clone()))?;
+            Some(Stored::Answered(idem.answer(answer.clone())))
+        })
+        .collect())
+}
+
+/// The group's sales with multi-row statements: partners looked up once each, the new sales
+/// through the ledger's [`ledger::record_sales`] (one insert, one totals upsert per partner),
+/// read back in one statement, and their `Idempotency-Key` answers stored in one. Returns one
+/// slot per sale: `None` for those `decided` already ([`answered_before`]) and for those left
+/// to [`store_one`] (a sale whose key was stored before, or a request repeating an earlier
+/// request's `Idempotency-Key`, which finds it taken there).
+/// `Ok(None)`: another transaction stored one of the answers first, or an answer could not be
+/// written: the caller undoes all of it and stores the group one by one.
+async fn try_bulk(
+    app: &App,
+    intake: &mut Intake<'_>,
+    tx: &mut store::Conn,
+    sales: &[PendingSale],
+    decided: &[bool],
+) -> store::Result<Option<Vec<Option<Stored>>>> {
+    let mut done: Vec<Option<Stored>> = (0..sales.len()).map(|_| None).collect();
+    let mut keys = std::collections::HashSet::new();
+    let mut news = Vec::with_capacity(sales.len());
+    let mut indexes = Vec::with_capacity(sales.len());
+    for (index, sale) in sales.iter().enumerate() {
+        if decided[index] {
+            continue;
+        }
+        if let Some(idem) = &sale.idempotency
+            && !keys.insert((idem.key_id, idem.key.as_str()))
+        {
+            continue;
+        }
+        match intake.partner(&mut *tx, &sale.partner).await? {
+            Ok(partner) => {
+                let mut new = sale.new.clone();
+                new.partner_id = partner;
+                news.push(new);
+                indexes.push(index);
+            }
+            Err(problem) => {
+                let refused = ApiError::validation(field_errors(&[problem], ""));
+                done[index] = Some(Stored::Refused(refused.into_response()));
+            }
+        }
+    }
+    let now = app.now();
+    let ids = ledger::record_sales(app, &mut *tx, &news, now).await?;
+    let new_ids: Vec<i64> = ids.iter().flatten().map(|id| id.0).collect();
+    let records = stored::sale_records(&mut *tx, &new_ids).await?;
+    let mut answers: Vec<(usize, StoredResponse)> = Vec::new();
+    for (index, id) in indexes.into_iter().zip(ids) {
+        let Some(id) = id else {
+            continue;
+        };
+        let record = records
+            .get(&id.0)
+            .ok_or_else(|| store::StoreError::Corrupt(format!("sale {id} vanished")))?;
+        let Ok(body) = serde_json::to_string(&sale_output(record, app.config.program.currency))
+        else {
+            return Ok(None);
+        };
+        if let Some(idem) = &sales[index].idempotency {
+            answers.push((
+                index,
+                StoredResponse {
+                    request_hash: idem.request_hash.clone(),
+                    status: StatusCode::CREATED.as_u16(),
+                    body: body.clone(),
+                },
+            ));
+        }
+        done[index] = Some(Stored::Sale {
+            status: StatusCode::CREATED,
+            body,
+        });
+    }
+    let keyed: Vec<(i64, &str, &StoredResponse)> = answers
+        .iter()
+        .filter_map(|(index, response)| {
+            let idem = sales[*index].idempotency.as_ref()?;
+            Some((idem.key_id, idem.key.as_str(), response))
+        })
+        .collect();
+    if !stored::store_responses(&mut *tx, &keyed, now).await? {
+        return Ok(None);
+    }
+    Ok(Some(done))
 }
 
 /// One sale of a group, on the group's transaction (inside its savepoint).
@@ -799,11 +978,19 @@ pub async fn create_batch(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (value, idempotency) =
-        match prepare(&state, &caller, &headers, body, "POST /api/v1/sales/batch").await {
-            Ok(prepared) => prepared,
-            Err(answer) => return answer,
-        };
+    let (value, idempotency) = match prepare(
+        &state,
+        &caller,
+        &headers,
+        body,
+        "POST /api/v1/sales/batch",
+        StoredAnswer::Check,
+    )
+    .await
+    {
+        Ok(prepared) => prepared,
+        Err(answer) => return answer,
+    };
     let sales = match value.get("sales") {
         Some(Value::Array(sales)) if sales.len() <= MAX_BATCH => sales,
         Some(Value::Array(sales)) => {
