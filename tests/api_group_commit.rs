@@ -411,3 +411,66 @@ async fn group_with_good_sales(
     let (status, _, answer) = odd.await.expect("odd one");
     (status, answer)
 }
+
+/// If a group's commit fails (here a deferred constraint trigger, which only PostgreSQL has,
+/// refuses one sale at commit time), none of its sales is stored and each of them gets the
+/// 500 answer, while a request refused inside the group keeps its own answer (422).
+#[tokio::test]
+async fn a_failed_commit_fails_the_sales_but_keeps_refusals_on_postgres() {
+    let Some(db) = TestDb::postgres("api_commit_fails").await else {
+        return;
+    };
+    let server = ApiServer::start(&db).await;
+    first_sale(&server).await;
+    for ddl in [
+        "CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         IF NEW.customer = 'Late Boom' THEN RAISE EXCEPTION 'refused at commit'; END IF; \
+         RETURN NULL; END $$",
+        "CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON sales \
+         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit()",
+    ] {
+        sqlx::query(ddl)
+            .execute(db.store.pool())
+            .await
+            .expect("trigger");
+    }
+    let before = server.state.sales_groups();
+    let held = hold(&server).await;
+    let leader = spawn_post(&server, None, sale("ACME Trading", "5.00", None));
+    arrivals(&server, before, 1).await;
+    let good = spawn_post(
+        &server,
+        Some("late-good".into()),
+        sale("ACME Trading", "10.00", Some("LATE-1")),
+    );
+    let mut boom = sale("ACME Trading", "20.00", Some("LATE-2"));
+    boom["customer"] = json!("Late Boom");
+    let boom = spawn_post(&server, Some("late-boom".into()), boom);
+    let unknown = spawn_post(
+        &server,
+        Some("late-unknown".into()),
+        sale("Nobody Ltd", "10.00", None),
+    );
+    arrivals(&server, before, 4).await;
+    release(held).await;
+
+    assert_eq!(leader.await.expect("leader").0, StatusCode::CREATED);
+    for (name, post) in [("good", good), ("boom", boom)] {
+        let (status, _, answer) = post.await.expect(name);
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{name}: {answer}"
+        );
+    }
+    let (status, _, answer) = unknown.await.expect("unknown");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["error"]["fields"][0]["field"], "partner");
+    assert_eq!(
+        server.count_sales().await,
+        2,
+        "the first sale and the leader's"
+    );
+    let (from_sales, from_totals) = totals(&server).await;
+    assert_eq!(from_totals, from_sales);
+}

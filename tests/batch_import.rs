@@ -4,8 +4,6 @@
 //! statements stored as facts reading back exactly as they were computed. On SQLite and, when
 //! `RALLY_TEST_POSTGRES_URL` is set, PostgreSQL.
 
-use std::sync::Arc;
-
 use rally::app::App;
 use rally::engine::audit::AuditAction;
 use rally::engine::ids::PartnerId;
@@ -15,7 +13,7 @@ use rally::features::membership::import::import_partners;
 use rally::features::sales::import::{ImportReport, import_sales};
 use rally::features::statements::service as statements;
 use rally::store::{Store, audit, partners, points, totals};
-use rally_testkit::{TestClock, TestDb, on_both_backends};
+use rally_testkit::{TestClock, TestDb, app_with, on_both_backends};
 use sqlx::Row;
 
 on_both_backends!(
@@ -30,9 +28,9 @@ on_both_backends!(
 /// The demo program (CNY, monthly) with a sales-amount contest and a new-customers contest
 /// running through November 2026; the clock is 2026-11-15.
 fn app_on(db: &TestDb, clock: &TestClock) -> App {
-    let text = format!(
-        "{}{}",
-        rally::demo::DEMO_CONFIG,
+    app_with(
+        db,
+        clock,
         r#"
 [[contests]]
 id = "cup"
@@ -47,11 +45,8 @@ name = "New Faces"
 metric = "new_customers"
 start = "2026-11-01"
 end = "2026-11-30"
-"#
-    );
-    let mut config = rally::config::from_toml_str(&text, "test", &|_| None).expect("config");
-    config.database.url = db.url.clone();
-    App::new(db.store.clone(), Arc::new(config), Box::new(clock.clone())).expect("app")
+"#,
+    )
 }
 
 async fn import_p(app: &App, csv: &str) -> ImportReport {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use rally::app::App;
 use rally::chat::reply::Reply;
-use rally::config::Config;
 use rally::engine::contest::Shown;
 use rally::engine::ids::PartnerId;
 use rally::engine::money::{Currency, Money};
@@ -19,7 +18,7 @@ use rally::features::sales::ledger;
 use rally::store::partners::NewPartner;
 use rally::store::sales::NewSale;
 use rally::store::{contests as stored, jobs, members, partners};
-use rally_testkit::{TestClock, TestDb, keys, on_both_backends, say, text};
+use rally_testkit::{TestClock, TestDb, app_with, keys, on_both_backends, say, text};
 
 /// 2026-11-15 18:00 in Shanghai: the test clock's start.
 const CONTESTS: &str = r#"
@@ -80,20 +79,8 @@ start = "2027-01-01"
 end = "2027-03-31"
 "#;
 
-fn config(url: &str) -> Config {
-    let text = format!("{}{CONTESTS}", rally::demo::DEMO_CONFIG);
-    let mut config = rally::config::from_toml_str(&text, "test", &|_| None).expect("config");
-    config.database.url = url.to_string();
-    config
-}
-
 fn app_on(db: &TestDb, clock: &TestClock) -> App {
-    App::new(
-        db.store.clone(),
-        Arc::new(config(&db.url)),
-        Box::new(clock.clone()),
-    )
-    .expect("app")
+    app_with(db, clock, CONTESTS)
 }
 
 struct World {

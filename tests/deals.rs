@@ -15,7 +15,7 @@ use rally::engine::partner::Platform;
 use rally::features::deals::service;
 use rally::features::ranking::board::{BoardRef, standings};
 use rally::store::{deals, members, sales, totals};
-use rally_testkit::{TestClock, TestDb, first_int_arg, first_text_arg, keys, say};
+use rally_testkit::{TestClock, TestDb, app_with, first_int_arg, first_text_arg, keys, say};
 use sqlx::Row;
 
 rally_testkit::on_both_backends!(
@@ -66,15 +66,7 @@ async fn setup(db: &TestDb) -> (App, TestClock) {
 /// [`setup`] with more configuration (contests) after the demo's.
 async fn setup_with(db: &TestDb, extra: &str) -> (App, TestClock) {
     let clock = TestClock::new();
-    let text = format!("{}{extra}", rally::demo::DEMO_CONFIG);
-    let mut config = rally::config::from_toml_str(&text, "test", &|_| None).expect("config");
-    config.database.url = db.url.clone();
-    let app = App::new(
-        db.store.clone(),
-        std::sync::Arc::new(config),
-        Box::new(clock.clone()),
-    )
-    .expect("app");
+    let app = app_with(db, &clock, extra);
     assert!(rally::demo::seed(&app).await.expect("seed"));
     for (n, (partner, user)) in [(HOLDER, HOLDER_TG), (REPORTER, REPORTER_TG)]
         .into_iter()

@@ -11,7 +11,7 @@ use rally::chat::handler::{Incoming, Outcome};
 use rally::chat::reply::Arg;
 use rally::engine::partner::Platform;
 use rally::store::{Backend, inbox};
-use rally_testkit::{TestClock, TestDb, app, keys, on_both_backends};
+use rally_testkit::{TestClock, TestDb, app, app_with, keys, on_both_backends};
 
 fn message(who: &str, id: u64, text: &str) -> Incoming {
     Incoming {
@@ -376,9 +376,8 @@ async fn checked_reports_share_one_insert_on_postgres() {
 /// and the standings built.
 async fn contest_app(db: &TestDb, clock: &TestClock) -> App {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 15).expect("date");
-    let text = format!(
-        "{}{}{}",
-        rally::demo::DEMO_CONFIG,
+    let extra = format!(
+        "{}{}",
         rally::demo::contests_toml(today),
         r#"
 [[contests]]
@@ -396,14 +395,7 @@ start = "2026-11-01"
 end = "2026-11-30"
 "#
     );
-    let mut config = rally::config::from_toml_str(&text, "test", &|_| None).expect("config");
-    config.database.url = db.url.clone();
-    let app = App::new(
-        db.store.clone(),
-        std::sync::Arc::new(config),
-        Box::new(clock.clone()),
-    )
-    .expect("app");
+    let app = app_with(db, clock, &extra);
     assert!(rally::demo::seed(&app).await.expect("seed"));
     rally::demo::seed_contests(&app).await.expect("contests");
     app

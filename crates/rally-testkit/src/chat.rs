@@ -28,6 +28,15 @@ pub fn app(db: &TestDb, clock: &TestClock) -> App {
     .expect("app")
 }
 
+/// An app on `db` with a hand-moved clock whose configuration is the demo's followed by
+/// `extra` TOML (contests, trainings, …).
+pub fn app_with(db: &TestDb, clock: &TestClock, extra: &str) -> App {
+    let text = format!("{}{extra}", rally::demo::DEMO_CONFIG);
+    let mut config = rally::config::from_toml_str(&text, "test", &|_| None).expect("config");
+    config.database.url = db.url.clone();
+    App::new(db.store.clone(), Arc::new(config), Box::new(clock.clone())).expect("app")
+}
+
 /// Sends text as a console user in a private chat; message ids come from `id`.
 pub async fn say(app: &App, who: &str, id: u64, text: &str) -> Outcome {
     app.handle(&Incoming {

@@ -19,7 +19,9 @@ mod multipart;
 pub mod process;
 pub mod telegram;
 
-pub use chat::{app, code_after, first_int_arg, first_text_arg, keys, say, test_config, text};
+pub use chat::{
+    app, app_with, code_after, first_int_arg, first_text_arg, keys, say, test_config, text,
+};
 pub use clock::TestClock;
 pub use db::TestDb;
 

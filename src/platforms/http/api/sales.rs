@@ -709,7 +709,8 @@ enum Stored {
 }
 
 /// Stores `sales` in one transaction, each in a savepoint; one answer per sale, in order, after
-/// the commit. If the transaction cannot begin or commit, every sale gets the internal error.
+/// the commit. If the transaction cannot begin, every sale gets the internal error; if it cannot
+/// commit, every sale it would have stored does, and refusals and replays keep their answers.
 async fn store_group(app: &App, sales: &[PendingSale]) -> Vec<Response> {
     crate::features::contests::service::prepare_before_group(app, "api").await;
     let stored = match try_group(app, sales).await {
@@ -787,10 +788,20 @@ async fn try_group(app: &App, sales: &[PendingSale]) -> store::Result<Vec<Stored
             *slot = Some(one);
         }
         points::book_deferred(app, &mut tx, app.now()).await?;
-        tx.commit().await?;
+        let committed = tx.commit().await;
         Ok(stored
             .into_iter()
-            .map(|one| one.unwrap_or_else(|| Stored::Refused(ApiError::internal("a sale of the group was left unstored").into_response())))
+            .map(|one| match (one, &committed) {
+                // Refusals and replays stand whatever became of the commit; a sale (or a key
+                // this group took) did not happen if the commit failed.
+                (Some(Stored::Sale { .. } | Stored::KeyTaken(_)), Err(e)) => {
+                    Stored::Refused(ApiError::internal(e).into_response())
+                }
+                (Some(one), _) => one,
+                (None, _) => Stored::Refused(
+                    ApiError::internal("a sale of the group was left unstored").into_response(),
+                ),
+            })
             .collect())
     })
     .await
