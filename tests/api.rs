@@ -305,6 +305,18 @@ async fn idempotency_replays_and_refuses_another_body(db: &TestDb) {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(code(&mismatch), "idempotency_mismatch");
+    // The same key with an invalid body: the mismatch too, not the body's validation error.
+    let invalid = sale(json!("ACME Trading"), "not money", None);
+    let (status, mismatch) = server
+        .post(
+            "/api/v1/sales",
+            Some(&server.writer),
+            Some("order-77"),
+            &invalid.to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(code(&mismatch), "idempotency_mismatch");
     // ... and on the other route.
     let batch = json!({ "sales": [body] }).to_string();
     let (status, mismatch) = server

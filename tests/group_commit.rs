@@ -264,6 +264,92 @@ async fn batch_answers_and_stores_like_one_by_one(db: &TestDb) {
     single.store.close().await;
 }
 
+/// A run of reports stored with one insert, between refused messages and redeliveries (one
+/// stored before the batch, one repeating a message of the batch), in private chats: every
+/// answer, period total and stored row is what handling the messages one by one gives — a
+/// refusal after the run does not undo it, and a redelivery shows the total at its place.
+async fn refusals_and_redeliveries_around_a_run(db: &TestDb) {
+    let other = twin(db).await;
+    let clock = TestClock::new();
+    let batched = demo_app(db, &clock).await;
+    let single = demo_app(&other, &clock).await;
+    let earlier = message("wang", 50, "/report 450 Earlier Co");
+    batched.handle(&earlier).await;
+    single.handle(&earlier).await;
+    let messages = vec![
+        message("stranger", 1, "/report 100 Nobody Inc"),
+        message("wang", 2, "/report 1200 First Co"),
+        message("wang", 3, "/report 1300 Second Co"),
+        earlier.clone(),
+        message("wang", 4, "/report 1400 Third Co"),
+        message("wang", 2, "/report 1200 First Co"),
+        message("li", 5, "/report 500 Li Co"),
+        message("manager", 6, "/report 100 Delta"),
+        message("wang", 7, "/report 1500 Fourth Co"),
+        message("stranger", 8, "/report 100 Nobody Inc"),
+    ];
+    let counted = db.count_insert_statements("sales").await;
+    let together = batched.handle_batch(&messages, None).await;
+    let mut alone: Vec<Outcome> = Vec::new();
+    for m in &messages {
+        alone.push(single.handle(m).await);
+    }
+    assert_eq!(together, alone, "the same answers and totals as one by one");
+    let answers: Vec<Vec<String>> = together.iter().map(keys).collect();
+    assert_eq!(answers[0], vec!["error-not-registered"]);
+    assert_eq!(answers[7], vec!["error-no-partner"]);
+    assert_eq!(answers[9], vec!["error-not-registered"]);
+    for approved in [1, 2, 3, 4, 5, 6, 8] {
+        assert_eq!(
+            answers[approved][0], "report-approved",
+            "message {approved}"
+        );
+    }
+    assert_eq!(
+        test_sales(db).await,
+        vec![
+            "Earlier Co",
+            "First Co",
+            "Second Co",
+            "Third Co",
+            "Li Co",
+            "Fourth Co"
+        ],
+        "every new report stored once, none undone"
+    );
+    assert_eq!(
+        state(db).await,
+        state(&other).await,
+        "the same stored state"
+    );
+    if counted {
+        // Four runs (2 + 1 + 1 + 1 reports, split by the redeliveries and the manager's
+        // refusal) and the two redeliveries' own inserts, which find their key.
+        assert_eq!(db.insert_statements("sales").await, 6);
+    }
+    // A refusal right before and right after a run: the run stays.
+    let messages = vec![
+        message("stranger", 20, "/report 100 Nobody Inc"),
+        message("wang", 21, "/report 1600 Fifth Co"),
+        message("wang", 22, "/report 1700 Sixth Co"),
+        message("manager", 23, "/report 100 Delta"),
+    ];
+    let together = batched.handle_batch(&messages, None).await;
+    let mut alone: Vec<Outcome> = Vec::new();
+    for m in &messages {
+        alone.push(single.handle(m).await);
+    }
+    assert_eq!(together, alone);
+    assert_eq!(state(db).await, state(&other).await);
+    assert_eq!(
+        test_sales(db).await.len(),
+        8,
+        "Fifth Co and Sixth Co stored"
+    );
+    batched.store.close().await;
+    single.store.close().await;
+}
+
 /// A database error in one message (a trigger refuses one customer) rolls back that message
 /// only: it gets the apology with a reference, the others are stored.
 async fn a_failing_message_rolls_back_alone(db: &TestDb) {
@@ -317,7 +403,8 @@ async fn concurrent_callers_share_batches(db: &TestDb) {
 /// channel conflict) are stored with one multi-row insert, whoever reported them, and answered
 /// in order, each with its partner's period total as it stood after that report. Counted by a
 /// statement-level trigger, which only PostgreSQL has; on SQLite the same path is covered by
-/// `batch_answers_and_stores_like_one_by_one`.
+/// the comparisons with one by one (`batch_answers_and_stores_like_one_by_one`,
+/// `refusals_and_redeliveries_around_a_run`).
 #[tokio::test]
 async fn checked_reports_share_one_insert_on_postgres() {
     let Some(db) = TestDb::postgres("group_commit_one_insert").await else {
@@ -476,6 +563,7 @@ async fn a_batch_moves_running_contests_as_one_by_one(db: &TestDb) {
 }
 
 on_both_backends!(
+    refusals_and_redeliveries_around_a_run,
     a_batch_moves_running_contests_as_one_by_one,
     a_failure_booking_the_batch_points_falls_back_to_one_by_one,
     batch_answers_and_stores_like_one_by_one,

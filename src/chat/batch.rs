@@ -25,7 +25,7 @@
 //! before its commit, and its redelivery is detected by the sale's key. Everything else goes
 //! through [`App::handle`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use super::command::{self, Command, Parsed};
@@ -33,14 +33,15 @@ use super::handler::{self, Ctx, Incoming, MemberCache, Outcome};
 use crate::app::App;
 use crate::config::Locale;
 use crate::engine::customer::customer_key;
-use crate::engine::ids::PartnerId;
-use crate::engine::partner::{Member, Platform, Role};
-use crate::engine::sale::{SaleStatus, totals_change};
+use crate::engine::ids::{PartnerId, PersonId};
+use crate::engine::partner::{Member, Person, Platform, Role};
+use crate::engine::sale::{SaleSource, SaleStatus, totals_change};
 use crate::features::community::points;
 use crate::features::deals::service as deals;
 use crate::features::sales::chat as sales_chat;
 use crate::features::sales::ledger;
 use crate::store::group::{self, GroupQueue, Savepoints};
+use crate::store::handled::MessageKey;
 use crate::store::sales::NewSale;
 use crate::store::totals::{self, PeriodTotals};
 use crate::store::{self, inbox};
@@ -201,7 +202,30 @@ impl App {
                 next += 1;
                 vec![next - 1]
             } else {
-                self.record_ready(&mut tx, messages, run, &mut done).await?
+                // The run in a savepoint of its own: if it fails (a database error in one of
+                // its sales), it is undone and its reports are handled one by one.
+                let indexes: Vec<usize> = run.iter().map(|(index, _)| *index).collect();
+                savepoints.set(&mut tx).await?;
+                let deferred = points::deferred_count().unwrap_or(0);
+                match self.record_ready(&mut tx, messages, run, &mut done).await {
+                    Ok(alone) => {
+                        savepoints.keep();
+                        alone
+                    }
+                    Err(e) => {
+                        tracing::warn!(
+                            error = %e,
+                            reports = indexes.len(),
+                            "a run of reports failed in its bulk insert; handling them one by one"
+                        );
+                        savepoints.undo(&mut tx).await?;
+                        points::forget_deferred_after(deferred);
+                        for index in &indexes {
+                            done[*index] = None;
+                        }
+                        indexes
+                    }
+                }
             };
             for index in alone {
                 let handled = self
@@ -263,13 +287,15 @@ impl App {
         Ok((Some(command), outcome, handled))
     }
 
-    /// Which messages take the bulk path: in a batch of only `/report`s, those whose sender is
-    /// a member with a role and a partner, whose report is valid, whose customer no other
-    /// partner's registration holds, and which are approved at once — everything
-    /// [`sales_chat::report`] decides before it writes, here with one read of the senders and
-    /// one of the customers' registrations for the whole batch. `None`: handled alone (a user
-    /// mistake, a sale waiting for a manager, a channel conflict, a first message, any other
-    /// command in the batch), with exactly [`App::handle`]'s outcome.
+    /// Which messages take the bulk path: in a batch of `/report`s (and messages that are no
+    /// command or do not parse, which change nothing), those whose sender is a member with a
+    /// role and a partner, whose report is valid, new (its key neither stored nor repeated in
+    /// the batch), on a customer no other partner's registration holds, and approved at
+    /// once — everything [`sales_chat::report`] decides before it writes, here with one read
+    /// of the senders, one of the stored keys and one of the customers' registrations for the
+    /// whole batch. `None`: handled alone, in order (a user mistake, a sale waiting for a
+    /// manager, a channel conflict, a redelivery, a first message, or every message of a
+    /// batch holding any other command), with exactly [`App::handle`]'s outcome.
     async fn plan_bulk(
         &self,
         conn: &mut store::Conn,
@@ -283,16 +309,48 @@ impl App {
                 Ok(Some(Parsed {
                     command: Command::Report(args),
                     ..
-                })) => reports.push(args),
+                })) => reports.push(Some(args)),
+                Ok(None) | Err(_) => reports.push(None),
                 // Another command could change what the reports were checked against.
-                _ => return Ok(plans),
+                Ok(Some(_)) => return Ok(plans),
             }
         }
         self.resolve_senders(conn, messages, members).await?;
-        let customers: Vec<&str> = reports.iter().map(|r| r.customer.as_str()).collect();
+        let keys: Vec<String> = messages
+            .iter()
+            .map(|incoming| {
+                MessageKey {
+                    platform: incoming.platform,
+                    chat_id: incoming.chat_id.clone(),
+                    message_id: incoming.message_id.clone(),
+                }
+                .idempotency_key()
+            })
+            .collect();
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let stored = store::sales::stored_keys(conn, SaleSource::Chat, &key_refs).await?;
+        let customers: Vec<&str> = reports
+            .iter()
+            .flatten()
+            .map(|r| r.customer.as_str())
+            .collect();
         let now = self.now();
         let holders = deals::holders(conn, &customers, now).await?;
-        for ((incoming, args), plan) in messages.iter().zip(reports).zip(plans.iter_mut()) {
+        let mut seen = HashSet::with_capacity(messages.len());
+        for (((incoming, args), key), plan) in messages
+            .iter()
+            .zip(reports)
+            .zip(&keys)
+            .zip(plans.iter_mut())
+        {
+            // A repeated key is a redelivery of an earlier message of the batch.
+            let first = seen.insert(key.as_str());
+            let Some(args) = args else {
+                continue;
+            };
+            if !first || stored.contains(key) {
+                continue;
+            }
             let Some(member) = members.get(&(incoming.platform, incoming.sender_id.clone())) else {
                 continue;
             };
@@ -331,9 +389,10 @@ impl App {
     }
 
     /// Looks the batch's senders up at once (one statement per platform) and puts those
-    /// [`membership::members::resolve`] would return unchanged into `members`, after noting
-    /// where they spoke as it does. A first message, or a configured admin whose role is not
-    /// stored yet, is left to `resolve` in the message's own savepoint.
+    /// [`membership::members::resolve`] would return unchanged into `members`; then notes, in
+    /// the messages' order, on which platform each person last spoke, as `resolve` does. A
+    /// first message, or a configured admin whose role is not stored yet, is left to
+    /// `resolve` in the message's own savepoint.
     async fn resolve_senders(
         &self,
         conn: &mut store::Conn,
@@ -357,10 +416,26 @@ impl App {
                 if admin && member.role != Some(Role::Admin) {
                     continue;
                 }
-                if let Some(person) = &member.person {
-                    store::members::note_spoke(conn, person, platform).await?;
-                }
                 members.insert((platform, member.platform_user_id.clone()), member);
+            }
+        }
+        // Where each person spoke last, as handling the messages in order would leave it.
+        let mut last: HashMap<PersonId, Option<Platform>> = HashMap::new();
+        for incoming in messages {
+            let Some(member) = members.get(&(incoming.platform, incoming.sender_id.clone())) else {
+                continue;
+            };
+            let Some(person) = &member.person else {
+                continue;
+            };
+            let noted = last.entry(person.id).or_insert(person.last_platform);
+            if *noted != Some(incoming.platform) {
+                let as_noted = Person {
+                    last_platform: *noted,
+                    ..person.clone()
+                };
+                store::members::note_spoke(conn, &as_noted, incoming.platform).await?;
+                *noted = Some(incoming.platform);
             }
         }
         Ok(())

@@ -292,6 +292,31 @@ const INSERT_CHUNK: usize = 1_000;
 /// trip per [`INSERT_CHUNK`] rows instead of one per row); a sale whose (source, idempotency key)
 /// is stored already is skipped. Returns, per sale in order, its new id if it was stored now.
 /// The keys must be unique within `news` (the caller keeps the first of a repeated key).
+/// Which of `keys` (idempotency keys of `source`) are stored already, in one statement per
+/// 500: a group commit answers a redelivered report in its place, not after the others.
+pub async fn stored_keys(
+    conn: &mut Conn,
+    source: SaleSource,
+    keys: &[&str],
+) -> Result<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in keys.chunks(500) {
+        let text = format!(
+            "SELECT idempotency_key FROM sales WHERE idempotency_key IN ({}) AND source = {}",
+            super::in_list(conn, chunk.len()),
+            super::placeholder(conn, chunk.len() + 1)
+        );
+        let mut query = sqlx::query(sql(text));
+        for key in chunk {
+            query = query.bind(*key);
+        }
+        for row in &query.bind(source.as_str()).fetch_all(&mut *conn).await? {
+            found.insert(col::<String>(row, "idempotency_key")?);
+        }
+    }
+    Ok(found)
+}
+
 pub async fn insert_many(conn: &mut Conn, news: &[&NewSale]) -> Result<Vec<Option<SaleId>>> {
     let mut stored = Vec::with_capacity(news.len());
     for chunk in news.chunks(INSERT_CHUNK) {

@@ -233,10 +233,12 @@ pub async fn credit_held_sale(
 /// one upsert per (period, partner) for the whole batch; their points likewise. An approved
 /// sale a running contest counts moves the contest's standings one sale at a time after the
 /// bulk insert — when every running contest's standings are built already in this process
-/// (a group commit builds them first, `contests::prepare_before_group`); otherwise, and for a
-/// sale in a locked period (which books a correction), the sale takes [`record_sale`] one at a
-/// time, after the bulk part: building standings counts the sales stored so far, so no sale of
-/// the batch may be stored before it without being counted twice.
+/// (a group commit builds them first, `contests::prepare_before_group`) and no sale of the
+/// batch dates from before a running contest's start (chat reports never do); otherwise, and
+/// for a sale in a locked period (which books a correction), the sale takes [`record_sale`]
+/// one at a time, after the bulk part: building standings, or a partner's first standing,
+/// reads the sales stored so far, so no sale of the batch may be stored before it and then
+/// moved again.
 pub async fn record_sales(
     app: &App,
     conn: &mut Conn,
@@ -251,7 +253,17 @@ pub async fn record_sales(
         .collect();
     let today = app.local_date(now);
     let running: Vec<&crate::engine::contest::Contest> = contests::running(app, today).collect();
-    let standings_built = running.iter().all(|c| app.contests.is_built(&c.id));
+    // Contest-counted sales may be inserted with the others and move the standings after,
+    // only if the standings are built (building counts the sales present) and no sale of the
+    // batch dates from before a running contest's start: a partner's first standing reads its
+    // sales of the growth base and its earlier customers, which must not include a sale the
+    // batch moves again afterwards.
+    let earliest_start = running.iter().map(|c| c.start).min();
+    let contests_after_insert = running.iter().all(|c| app.contests.is_built(&c.id))
+        && news.iter().all(|new| {
+            chrono::NaiveDate::parse_from_str(&new.sale_date, "%Y-%m-%d")
+                .is_ok_and(|date| earliest_start.is_none_or(|start| date >= start))
+        });
     let moves_contest = |new: &NewSale| {
         new.status == SaleStatus::Approved
             && !running.is_empty()
@@ -270,7 +282,7 @@ pub async fn record_sales(
         if !keys.insert(new.idempotency_key.as_str()) {
             continue;
         }
-        if closed.contains(&new.period) || (moves_contest(new) && !standings_built) {
+        if closed.contains(&new.period) || (moves_contest(new) && !contests_after_insert) {
             one_by_one.push(i);
         } else {
             bulk.push((i, new));

@@ -22,11 +22,11 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ErrorBody, FieldError};
 use crate::app::App;
 use crate::engine::audit::AuditAction;
-use crate::engine::ids::PartnerId;
+use crate::engine::ids::{PartnerId, SaleId};
 use crate::engine::money::{Currency, Money};
-use crate::engine::sale::SaleSource;
+use crate::engine::sale::{SaleSource, SaleStatus};
 use crate::features::api_keys::KeyInfo;
-use crate::features::community::points;
+use crate::features::community::badges;
 use crate::features::sales::intake::{Intake, Problem, SaleText};
 use crate::features::sales::ledger;
 use crate::platforms::http::HttpState;
@@ -439,6 +439,12 @@ impl Idempotency {
         }))
     }
 
+    /// The answer stored under this key, if any (a read of its own).
+    async fn stored_answer(&self, app: &App) -> store::Result<Option<StoredResponse>> {
+        let mut conn = app.store.read().await?;
+        stored::stored_response(&mut conn, self.key_id, &self.key).await
+    }
+
     /// The stored answer replayed, or the mismatch error.
     fn answer(&self, stored: StoredResponse) -> Response {
         if stored.request_hash != self.request_hash {
@@ -508,12 +514,10 @@ async fn prepare(
     if stored_answer == StoredAnswer::Check
         && let Some(idem) = &idempotency
     {
-        let found = async {
-            let mut conn = state.app.store.read().await?;
-            stored::stored_response(&mut conn, idem.key_id, &idem.key).await
-        }
-        .await
-        .map_err(|e| ApiError::from(e).into_response())?;
+        let found = idem
+            .stored_answer(&state.app)
+            .await
+            .map_err(|e| ApiError::from(e).into_response())?;
         if let Some(found) = found {
             return Err(idem.answer(found));
         }
@@ -525,12 +529,7 @@ async fn prepare(
 /// (a concurrent request with the same key): a replay of (or a mismatch with) that answer, or
 /// 409 while it is not committed yet.
 async fn key_taken(app: &App, idem: &Idempotency) -> Response {
-    let found = async {
-        let mut conn = app.store.read().await?;
-        stored::stored_response(&mut conn, idem.key_id, &idem.key).await
-    }
-    .await;
-    match found {
+    match idem.stored_answer(app).await {
         Ok(Some(found)) => idem.answer(found),
         Ok(None) => ApiError::new(
             StatusCode::CONFLICT,
@@ -637,7 +636,7 @@ pub async fn create_sale(
     let intake = Intake::new(app, SaleSource::Api);
     let sale_json = match SaleJson::read(&value) {
         Ok(s) => s,
-        Err(problems) => return ApiError::validation(field_errors(&problems, "")).into_response(),
+        Err(problems) => return invalid(app, idempotency.as_ref(), &problems).await,
     };
     let checked = intake.check(&sale_json.text());
     let problems = match &checked {
@@ -646,7 +645,7 @@ pub async fn create_sale(
     };
     let checked = match checked {
         Ok(c) if problems.is_empty() => c,
-        _ => return ApiError::validation(field_errors(&problems, "")).into_response(),
+        _ => return invalid(app, idempotency.as_ref(), &problems).await,
     };
     let key = ledger_key(checked.external_id, idempotency.as_ref(), None);
     let pending = PendingSale {
@@ -679,6 +678,20 @@ pub async fn create_sale(
     })
     .await;
     joined.unwrap_or_else(|e| ApiError::internal(e).into_response())
+}
+
+/// The answer to an invalid `POST /api/v1/sales` body: the validation error (422), unless its
+/// `Idempotency-Key` has an answer stored — then that answer's replay or the mismatch, as for a
+/// valid body (whose stored answer the group commit reads).
+async fn invalid(app: &App, idempotency: Option<&Idempotency>, problems: &[Problem]) -> Response {
+    if let Some(idem) = idempotency {
+        match idem.stored_answer(app).await {
+            Ok(Some(found)) => return idem.answer(found),
+            Ok(None) => {}
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    }
+    ApiError::validation(field_errors(problems, "")).into_response()
 }
 
 /// The queue of `POST /api/v1/sales` requests waiting for the running group commit.
@@ -739,72 +752,63 @@ async fn store_group(app: &App, sales: &[PendingSale]) -> Vec<Response> {
 ///
 /// A group of several sales first tries the bulk path ([`try_bulk`]) in one savepoint; the
 /// sales it leaves, or all of them if it is undone, are stored one by one, each in a savepoint
-/// of its own. The points and sales badges of the group's approved sales are booked once,
-/// before the commit (`points::deferring`, as the chat's group commit does).
+/// of its own.
 async fn try_group(app: &App, sales: &[PendingSale]) -> store::Result<Vec<Stored>> {
-    points::deferring(async {
-        let mut tx = app.store.begin().await?;
-        let mut intake = Intake::new(app, SaleSource::Api);
-        let mut savepoints = Savepoints::default();
-        let mut stored = answered_before(&mut tx, sales).await?;
-        if sales.len() > 1 {
-            savepoints.set(&mut tx).await?;
-            let deferred = points::deferred_count().unwrap_or(0);
-            let decided: Vec<bool> = stored.iter().map(Option::is_some).collect();
-            match try_bulk(app, &mut intake, &mut tx, sales, &decided).await {
-                Ok(Some(done)) => {
-                    savepoints.keep();
-                    for (slot, one) in stored.iter_mut().zip(done) {
-                        if one.is_some() {
-                            *slot = one;
-                        }
-                    }
-                }
-                undone => {
-                    if let Err(e) = undone {
-                        tracing::warn!(error = %e, sales = sales.len(), "API group's bulk insert failed; storing its sales one by one");
-                    }
-                    savepoints.undo(&mut tx).await?;
-                    points::forget_deferred_after(deferred);
-                }
-            }
-        }
-        for (sale, slot) in sales.iter().zip(stored.iter_mut()) {
-            if slot.is_some() {
-                continue;
-            }
-            savepoints.set(&mut tx).await?;
-            let deferred = points::deferred_count().unwrap_or(0);
-            let one = match store_one(app, &mut intake, &mut tx, sale).await {
-                Ok(one) => one,
-                Err(e) => Stored::Refused(ApiError::from(e).into_response()),
-            };
-            if matches!(one, Stored::Sale { .. }) {
+    let mut tx = app.store.begin().await?;
+    let mut intake = Intake::new(app, SaleSource::Api);
+    let mut savepoints = Savepoints::default();
+    let mut stored = answered_before(&mut tx, sales).await?;
+    if sales.len() > 1 {
+        savepoints.set(&mut tx).await?;
+        let decided: Vec<bool> = stored.iter().map(Option::is_some).collect();
+        match try_bulk(app, &mut intake, &mut tx, sales, &decided).await {
+            Ok(Some(done)) => {
                 savepoints.keep();
-            } else {
-                savepoints.undo(&mut tx).await?;
-                points::forget_deferred_after(deferred);
-            }
-            *slot = Some(one);
-        }
-        points::book_deferred(app, &mut tx, app.now()).await?;
-        let committed = tx.commit().await;
-        Ok(stored
-            .into_iter()
-            .map(|one| match (one, &committed) {
-                // Refusals and replays stand whatever became of the commit; a sale (or a key
-                // this group took) did not happen if the commit failed.
-                (Some(Stored::Sale { .. } | Stored::KeyTaken(_)), Err(e)) => {
-                    Stored::Refused(ApiError::internal(e).into_response())
+                for (slot, one) in stored.iter_mut().zip(done) {
+                    if one.is_some() {
+                        *slot = one;
+                    }
                 }
-                (Some(one), _) => one,
-                (None, _) => Stored::Refused(
-                    ApiError::internal("a sale of the group was left unstored").into_response(),
-                ),
-            })
-            .collect())
-    })
-    .await
+            }
+            undone => {
+                if let Err(e) = undone {
+                    tracing::warn!(error = %e, sales = sales.len(), "API group's bulk insert failed; storing its sales one by one");
+                }
+                savepoints.undo(&mut tx).await?;
+            }
+        }
+    }
+    for (sale, slot) in sales.iter().zip(stored.iter_mut()) {
+        if slot.is_some() {
+            continue;
+        }
+        savepoints.set(&mut tx).await?;
+        let one = match store_one(app, &mut intake, &mut tx, sale).await {
+            Ok(one) => one,
+            Err(e) => Stored::Refused(ApiError::from(e).into_response()),
+        };
+        if matches!(one, Stored::Sale { .. }) {
+            savepoints.keep();
+        } else {
+            savepoints.undo(&mut tx).await?;
+        }
+        *slot = Some(one);
+    }
+    let committed = tx.commit().await;
+    Ok(stored
+        .into_iter()
+        .map(|one| match (one, &committed) {
+            // Refusals and replays stand whatever became of the commit; a sale (or a key
+            // this group took) did not happen if the commit failed.
+            (Some(Stored::Sale { .. } | Stored::KeyTaken(_)), Err(e)) => {
+                Stored::Refused(ApiError::internal(e).into_response())
+            }
+            (Some(one), _) => one,
+            (None, _) => Stored::Refused(
+                ApiError::internal("a sale of the group was left unstored").into_response(),
+            ),
+        })
+        .collect())
 }
 
 /// The requests of the group whose `Idempotency-Key` has a stored answer (a retry): that
@@ -880,6 +884,20 @@ async fn try_bulk(
     }
     let now = app.now();
     let ids = ledger::record_sales(app, &mut *tx, &news, now).await?;
+    // `record_sales` booked the points; the sales badges are the caller's to check, once for
+    // the partners of the group's new approved sales.
+    let mut approved: Vec<(SaleId, PartnerId)> = news
+        .iter()
+        .zip(&ids)
+        .filter(|(new, id)| id.is_some() && new.status == SaleStatus::Approved)
+        .filter_map(|(new, id)| id.map(|id| (id, new.partner_id)))
+        .collect();
+    if let Some(first) = approved.iter().map(|(id, _)| id.0).min() {
+        approved.sort_unstable_by_key(|(_, partner)| partner.0);
+        approved.dedup_by_key(|(_, partner)| partner.0);
+        let partners: Vec<PartnerId> = approved.iter().map(|(_, partner)| *partner).collect();
+        badges::check_after_sales(app, &mut *tx, &partners, &format!("sales:{first}"), now).await?;
+    }
     let new_ids: Vec<i64> = ids.iter().flatten().map(|id| id.0).collect();
     let records = stored::sale_records(&mut *tx, &new_ids).await?;
     let mut answers: Vec<(usize, StoredResponse)> = Vec::new();
