@@ -23,6 +23,7 @@ on_both_backends!(
     locked_statements_read_back_as_computed,
     sales_batches_award_points_and_badges_as_reports_do,
     many_badges_from_one_batch_are_announced_as_one_summary,
+    built_standings_and_an_earlier_sale_in_the_batch,
 );
 
 /// The demo program (CNY, monthly) with a sales-amount contest and a new-customers contest
@@ -491,4 +492,47 @@ async fn many_badges_from_one_batch_are_announced_as_one_summary(db: &TestDb) {
             .iter()
             .all(|(key, reply)| key.starts_with("badge:") && reply.contains("badge-earned"))
     );
+}
+
+/// With the contests' standings built in this process (as a server has them), a batch that
+/// holds a sale of a growth contest's base span (before its start) as well as a counted sale
+/// counts the base once: Gamma's first standing is made by the November sale and must not
+/// read the October sale that the batch then adds to the base. (Inserting the whole batch
+/// before moving the standings would count it twice.)
+async fn built_standings_and_an_earlier_sale_in_the_batch(db: &TestDb) {
+    let clock = TestClock::new();
+    let app = app_with(
+        db,
+        &clock,
+        r#"
+[[contests]]
+id = "grow"
+name = "November Growth"
+metric = "growth_rate"
+growth_base = "previous"
+start = "2026-11-01"
+end = "2026-11-30"
+"#,
+    );
+    import_p(&app, "name,region\nGamma,East\n").await;
+    rally::features::contests::service::prepare(&app)
+        .await
+        .expect("standings built");
+    let gamma = partner_id(&app.store, "Gamma").await;
+    let file = "partner,amount,date,customer,external_id\n\
+                Gamma,500,2026-11-02,Acme,G1\n\
+                Gamma,300,2026-10-10,Acme,G2\n";
+    let report = import_s(&app, file, "gamma.csv").await;
+    assert_eq!((report.imported, report.duplicates), (2, 0));
+    let mut conn = app.store.read().await.expect("conn");
+    let (amount, base): (i64, i64) = sqlx::query_as(
+        "SELECT amount_minor, base_minor FROM contest_standings \
+         WHERE contest_id = 'grow' AND partner_id = $1",
+    )
+    .bind(gamma.0)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("standing");
+    assert_eq!(amount, 50_000, "the November sale counts");
+    assert_eq!(base, 30_000, "the October sale is the base, once");
 }
