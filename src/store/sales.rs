@@ -134,14 +134,32 @@ pub async fn insert(conn: &mut Conn, new: &NewSale) -> Result<Inserted> {
         // Everything else is what was just written: only the id comes back.
         return Ok(Inserted::New(new.stored_as(SaleId(col(&row, "id")?))));
     }
+    let existing = by_key(&mut *conn, new.source, &new.idempotency_key, program)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "sale {} neither inserted nor found",
+                new.idempotency_key
+            ))
+        })?;
+    Ok(Inserted::Existing(existing))
+}
+
+/// The sale stored under (source, idempotency key), if any.
+pub async fn by_key(
+    conn: &mut Conn,
+    source: SaleSource,
+    idempotency_key: &str,
+    program: Currency,
+) -> Result<Option<Sale>> {
     let row = sqlx::query(sql(format!(
         "SELECT {COLUMNS} FROM sales WHERE source = $1 AND idempotency_key = $2"
     )))
-    .bind(new.source.as_str())
-    .bind(&new.idempotency_key)
-    .fetch_one(&mut *conn)
+    .bind(source.as_str())
+    .bind(idempotency_key)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(Inserted::Existing(from_row(&row, program)?))
+    row.as_ref().map(|r| from_row(r, program)).transpose()
 }
 
 pub async fn get(conn: &mut Conn, id: SaleId, program: Currency) -> Result<Option<Sale>> {
@@ -292,31 +310,6 @@ const INSERT_CHUNK: usize = 1_000;
 /// trip per [`INSERT_CHUNK`] rows instead of one per row); a sale whose (source, idempotency key)
 /// is stored already is skipped. Returns, per sale in order, its new id if it was stored now.
 /// The keys must be unique within `news` (the caller keeps the first of a repeated key).
-/// Which of `keys` (idempotency keys of `source`) are stored already, in one statement per
-/// 500: a group commit answers a redelivered report in its place, not after the others.
-pub async fn stored_keys(
-    conn: &mut Conn,
-    source: SaleSource,
-    keys: &[&str],
-) -> Result<std::collections::HashSet<String>> {
-    let mut found = std::collections::HashSet::new();
-    for chunk in keys.chunks(500) {
-        let text = format!(
-            "SELECT idempotency_key FROM sales WHERE idempotency_key IN ({}) AND source = {}",
-            super::in_list(conn, chunk.len()),
-            super::placeholder(conn, chunk.len() + 1)
-        );
-        let mut query = sqlx::query(sql(text));
-        for key in chunk {
-            query = query.bind(*key);
-        }
-        for row in &query.bind(source.as_str()).fetch_all(&mut *conn).await? {
-            found.insert(col::<String>(row, "idempotency_key")?);
-        }
-    }
-    Ok(found)
-}
-
 pub async fn insert_many(conn: &mut Conn, news: &[&NewSale]) -> Result<Vec<Option<SaleId>>> {
     let mut stored = Vec::with_capacity(news.len());
     for chunk in news.chunks(INSERT_CHUNK) {
