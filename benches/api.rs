@@ -323,7 +323,7 @@ fn print_ratio(since: SystemTime) {
 
 fn main() {
     let started = SystemTime::now();
-    let mut c = Criterion::default().configure_from_args();
+    let mut c = Criterion::default().configure_from_args().without_plots();
     bench_api(&mut c);
     c.final_summary();
     print_ratio(started);
