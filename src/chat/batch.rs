@@ -41,7 +41,6 @@ use crate::features::deals::service as deals;
 use crate::features::sales::chat as sales_chat;
 use crate::features::sales::ledger;
 use crate::store::group::{self, GroupQueue, Savepoints};
-use crate::store::handled::MessageKey;
 use crate::store::sales::NewSale;
 use crate::store::totals::{self, PeriodTotals};
 use crate::store::{self, inbox};
@@ -157,14 +156,6 @@ impl App {
             .get_or_init(|| Box::new(ChatGroupQueue::new("chat")))
             .downcast_ref::<ChatGroupQueue>()
             .expect("App::group_queue holds only a ChatGroupQueue, set here")
-    }
-
-    fn fallback_locale(&self, incoming: &Incoming) -> Locale {
-        incoming
-            .locale
-            .as_deref()
-            .map(Locale::from_platform_code)
-            .unwrap_or(self.config.program.default_locale)
     }
 
     /// The batch's transaction. `Err`: it could not begin or commit (nothing of it is stored).
@@ -323,14 +314,7 @@ impl App {
         self.resolve_senders(conn, messages, members).await?;
         let keys: Vec<String> = messages
             .iter()
-            .map(|incoming| {
-                MessageKey {
-                    platform: incoming.platform,
-                    chat_id: incoming.chat_id.clone(),
-                    message_id: incoming.message_id.clone(),
-                }
-                .idempotency_key()
-            })
+            .map(|incoming| handler::message_key(incoming).idempotency_key())
             .collect();
         let customers: Vec<&str> = reports
             .iter()
@@ -471,54 +455,40 @@ impl App {
         }
         let mut alone = Vec::new();
         for ((index, ready), id) in run.into_iter().zip(ids).rev() {
-            let incoming = &messages[index];
-            let sale = match id {
-                Some(id) => ready.new.stored_as(id),
-                None => {
-                    // Stored before (a redelivery): an approved sale is answered from the
-                    // stored one, as `report` answers it; anything else is handled alone.
-                    let stored = store::sales::by_key(
-                        conn,
-                        ready.new.source,
-                        &ready.new.idempotency_key,
-                        self.config.program.currency,
-                    )
-                    .await?;
-                    match stored {
-                        Some(sale) if sale.status == SaleStatus::Approved => {
-                            let ctx = Ctx {
-                                incoming,
-                                member: ready.member,
-                                locale: ready.locale,
-                                now,
-                            };
-                            let result = sales_chat::report_reply(self, &ctx, &sale, None, conn)
-                                .await
-                                .map(|reply| vec![reply]);
-                            let (outcome, handled) =
-                                handler::conclude(incoming, false, ctx.locale, result);
-                            done[index] = Some((Some("report"), outcome, handled));
+            let (sale, totals_now) = match id {
+                Some(id) => {
+                    let sale = ready.new.stored_as(id);
+                    let key = (sale.period.clone(), sale.partner_id);
+                    let totals_now = match after.get_mut(&key) {
+                        Some(totals) => {
+                            let shown = *totals;
+                            let change =
+                                totals_change(None, sale.status, ledger::program_minor(&sale)?);
+                            *totals = totals.without(change);
+                            Some(shown)
                         }
-                        _ => alone.push(index),
+                        None => None,
+                    };
+                    (sale, totals_now)
+                }
+                // Stored before (a redelivery): an approved sale is answered from the stored
+                // one, as `report` answers it; anything else is handled alone.
+                None => match store::sales::by_key(
+                    conn,
+                    ready.new.source,
+                    &ready.new.idempotency_key,
+                    self.config.program.currency,
+                )
+                .await?
+                {
+                    Some(sale) if sale.status == SaleStatus::Approved => (sale, None),
+                    _ => {
+                        alone.push(index);
+                        continue;
                     }
-                    continue;
-                }
+                },
             };
-            let totals_now = match after.get_mut(&(sale.period.clone(), sale.partner_id)) {
-                Some(totals) => {
-                    let shown = *totals;
-                    let minor = sale.program_amount.to_minor().map_err(|e| {
-                        store::StoreError::Corrupt(format!("sale {} amount: {e}", sale.id))
-                    })?;
-                    let change = totals_change(None, sale.status, minor);
-                    totals.approved_minor -= change.approved_minor;
-                    totals.approved_count -= change.approved_count;
-                    totals.provisional_minor -= change.provisional_minor;
-                    totals.pending_count -= change.pending_count;
-                    Some(shown)
-                }
-                None => None,
-            };
+            let incoming = &messages[index];
             let ctx = Ctx {
                 incoming,
                 member: ready.member,

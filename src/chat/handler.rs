@@ -142,6 +142,15 @@ pub(crate) fn amount_error_msg(e: &AmountError) -> Msg {
     }
 }
 
+/// The message's key: its answer is stored under it, and a report's sale is keyed by it.
+pub(crate) fn message_key(incoming: &Incoming) -> MessageKey {
+    MessageKey {
+        platform: incoming.platform,
+        chat_id: incoming.chat_id.clone(),
+        message_id: incoming.message_id.clone(),
+    }
+}
+
 /// Who is asking, resolved once per message.
 pub(crate) struct Ctx<'a> {
     pub(crate) incoming: &'a Incoming,
@@ -152,11 +161,7 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub(crate) fn key(&self) -> MessageKey {
-        MessageKey {
-            platform: self.incoming.platform,
-            chat_id: self.incoming.chat_id.clone(),
-            message_id: self.incoming.message_id.clone(),
-        }
+        message_key(self.incoming)
     }
 
     /// The partner this member reports for, or why they cannot.
@@ -210,17 +215,23 @@ impl App {
         handled
     }
 
+    /// The language to answer `incoming` in before its member is known: the platform's idea of
+    /// the sender's, else the program's default.
+    pub(crate) fn fallback_locale(&self, incoming: &Incoming) -> Locale {
+        incoming
+            .locale
+            .as_deref()
+            .map(Locale::from_platform_code)
+            .unwrap_or(self.config.program.default_locale)
+    }
+
     /// [`App::handle`], also saying which command ran (`None`: not a command) and how it ended
     /// (`ok`, `refused`, `error`, `unparsed`), for the metrics.
     pub(crate) async fn handle_measured(
         &self,
         incoming: &Incoming,
     ) -> (Option<&'static str>, &'static str, Outcome) {
-        let fallback = incoming
-            .locale
-            .as_deref()
-            .map(Locale::from_platform_code)
-            .unwrap_or(self.config.program.default_locale);
+        let fallback = self.fallback_locale(incoming);
         let parsed = command::parse_message(&incoming.text, self.bot_username.as_deref());
         let (writes, command) = match &parsed {
             Ok(None) => {
@@ -266,11 +277,7 @@ impl App {
     /// the member's language. `None`: run the command as it is.
     pub async fn prompt_for_missing_argument(&self, incoming: &Incoming) -> Option<ArgumentPrompt> {
         let (_, param) = registry::missing_argument(&incoming.text)?;
-        let fallback = incoming
-            .locale
-            .as_deref()
-            .map(Locale::from_platform_code)
-            .unwrap_or(self.config.program.default_locale);
+        let fallback = self.fallback_locale(incoming);
         let locale = match self.store.read().await {
             Ok(mut conn) => members::find(&mut conn, incoming.platform, &incoming.sender_id)
                 .await

@@ -130,12 +130,15 @@ pub async fn stored_response(
     .bind(idempotency_key)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some(StoredResponse {
-        request_hash: col(&row, "request_hash")?,
-        status: u16::try_from(col::<i64>(&row, "status")?).unwrap_or(500),
-        body: col(&row, "body")?,
-    }))
+    row.as_ref().map(response_from_row).transpose()
+}
+
+fn response_from_row(row: &AnyRow) -> Result<StoredResponse> {
+    Ok(StoredResponse {
+        request_hash: col(row, "request_hash")?,
+        status: u16::try_from(col::<i64>(row, "status")?).unwrap_or(500),
+        body: col(row, "body")?,
+    })
 }
 
 /// [`stored_response`] for many keys of one API key at once (a group commit's requests): the
@@ -158,14 +161,7 @@ pub async fn stored_responses(
             query = query.bind(*key);
         }
         for row in &query.bind(key_id).fetch_all(&mut *conn).await? {
-            found.insert(
-                col(row, "idempotency_key")?,
-                StoredResponse {
-                    request_hash: col(row, "request_hash")?,
-                    status: u16::try_from(col::<i64>(row, "status")?).unwrap_or(500),
-                    body: col(row, "body")?,
-                },
-            );
+            found.insert(col(row, "idempotency_key")?, response_from_row(row)?);
         }
     }
     Ok(found)

@@ -214,15 +214,6 @@ impl Savepoints {
         self.state = Savepoint::Used;
     }
 
-    /// Something was written since the savepoint was set outside an item (a bulk step of the
-    /// group): the next item's savepoint must be set after it, so that undoing that item
-    /// cannot undo it.
-    pub fn wrote(&mut self) {
-        if let Savepoint::Fresh = self.state {
-            self.state = Savepoint::Used;
-        }
-    }
-
     /// The item since [`Savepoints::set`] failed: undoes what it did, leaving the savepoint set
     /// for the next item.
     pub async fn undo(&mut self, conn: &mut Conn) -> Result<()> {

@@ -30,6 +30,18 @@ pub struct PeriodTotals {
     pub pending_count: i64,
 }
 
+impl PeriodTotals {
+    /// These totals as they were before `delta` was applied.
+    pub fn without(self, delta: Delta) -> PeriodTotals {
+        PeriodTotals {
+            approved_minor: self.approved_minor - delta.approved_minor,
+            approved_count: self.approved_count - delta.approved_count,
+            provisional_minor: self.provisional_minor - delta.provisional_minor,
+            pending_count: self.pending_count - delta.pending_count,
+        }
+    }
+}
+
 /// A change to apply to a partner's period totals (computed by the engine).
 pub use crate::engine::sale::TotalsChange as Delta;
 

@@ -9,7 +9,7 @@ use crate::app::App;
 use crate::chat::reply::{Msg, Reply};
 use crate::config::Locale;
 use crate::engine::badges::{self, Badge, BadgeRule, Facts};
-use crate::engine::ids::PartnerId;
+use crate::engine::ids::{PartnerId, SaleId};
 use crate::engine::period::PeriodKind;
 use crate::engine::points::SourceKind;
 use crate::store::jobs;
@@ -50,6 +50,23 @@ pub async fn check(
         .collect();
     grant_and_announce(app, conn, partner, &earned, now).await?;
     Ok(earned)
+}
+
+/// [`check_after_sales`] for a group commit's newly approved sales (`(sale, partner)`): each
+/// partner once, the batch named after its first sale.
+pub async fn check_after_new_sales(
+    app: &App,
+    conn: &mut Conn,
+    sales: &[(SaleId, PartnerId)],
+    now: i64,
+) -> store::Result<()> {
+    let Some(first) = sales.iter().map(|(id, _)| id.0).min() else {
+        return Ok(());
+    };
+    let mut partners: Vec<PartnerId> = sales.iter().map(|(_, partner)| *partner).collect();
+    partners.sort_unstable_by_key(|p| p.0);
+    partners.dedup();
+    check_after_sales(app, conn, &partners, &format!("sales:{first}"), now).await
 }
 
 /// After a batch of approved sales (an import): [`check`] with [`Trigger::Sale`] for each of

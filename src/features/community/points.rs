@@ -70,11 +70,8 @@ pub async fn book_deferred(app: &App, conn: &mut Conn, now: i64) -> store::Resul
         return Ok(());
     }
     on_sales_approved(app, conn, &sales, now).await?;
-    let mut partners: Vec<PartnerId> = sales.iter().map(|s| s.partner).collect();
-    partners.sort_unstable_by_key(|p| p.0);
-    partners.dedup();
-    let first = sales.iter().map(|s| s.id.0).min().unwrap_or_default();
-    badges::check_after_sales(app, conn, &partners, &format!("sales:{first}"), now).await
+    let approved: Vec<(SaleId, PartnerId)> = sales.iter().map(|s| (s.id, s.partner)).collect();
+    badges::check_after_new_sales(app, conn, &approved, now).await
 }
 
 /// The points of newly stored approved sales ([`on_sales_approved`]), or, inside a

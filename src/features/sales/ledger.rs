@@ -12,7 +12,8 @@ use crate::store::sales::{self, Inserted, NewSale};
 use crate::store::totals::{self, PeriodTotals};
 use crate::store::{Conn, Result, StoreError};
 
-fn program_minor(sale: &Sale) -> Result<i64> {
+/// A sale's amount in program minor units.
+pub(crate) fn program_minor(sale: &Sale) -> Result<i64> {
     sale.program_amount
         .to_minor()
         .map_err(|e| StoreError::Corrupt(format!("sale {} amount: {e}", sale.id)))

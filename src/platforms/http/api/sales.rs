@@ -439,6 +439,15 @@ impl Idempotency {
         }))
     }
 
+    /// The answer `status` / `body` to store under this key.
+    fn response(&self, status: StatusCode, body: &str) -> StoredResponse {
+        StoredResponse {
+            request_hash: self.request_hash.clone(),
+            status: status.as_u16(),
+            body: body.to_string(),
+        }
+    }
+
     /// The answer stored under this key, if any (a read of its own).
     async fn stored_answer(&self, app: &App) -> store::Result<Option<StoredResponse>> {
         let mut conn = app.store.read().await?;
@@ -550,11 +559,7 @@ async fn finish(
     body: String,
 ) -> Response {
     if let Some(idem) = &idempotency {
-        let response = StoredResponse {
-            request_hash: idem.request_hash.clone(),
-            status: status.as_u16(),
-            body: body.clone(),
-        };
+        let response = idem.response(status, &body);
         match stored::store_response(&mut tx, idem.key_id, &idem.key, &response, state.app.now())
             .await
         {
@@ -886,21 +891,18 @@ async fn try_bulk(
     let ids = ledger::record_sales(app, &mut *tx, &news, now).await?;
     // `record_sales` booked the points; the sales badges are the caller's to check, once for
     // the partners of the group's new approved sales.
-    let mut approved: Vec<(SaleId, PartnerId)> = news
+    let approved: Vec<(SaleId, PartnerId)> = news
         .iter()
         .zip(&ids)
-        .filter(|(new, id)| id.is_some() && new.status == SaleStatus::Approved)
-        .filter_map(|(new, id)| id.map(|id| (id, new.partner_id)))
+        .filter_map(|(new, id)| match id {
+            Some(id) if new.status == SaleStatus::Approved => Some((*id, new.partner_id)),
+            _ => None,
+        })
         .collect();
-    if let Some(first) = approved.iter().map(|(id, _)| id.0).min() {
-        approved.sort_unstable_by_key(|(_, partner)| partner.0);
-        approved.dedup_by_key(|(_, partner)| partner.0);
-        let partners: Vec<PartnerId> = approved.iter().map(|(_, partner)| *partner).collect();
-        badges::check_after_sales(app, &mut *tx, &partners, &format!("sales:{first}"), now).await?;
-    }
+    badges::check_after_new_sales(app, &mut *tx, &approved, now).await?;
     let new_ids: Vec<i64> = ids.iter().flatten().map(|id| id.0).collect();
     let records = stored::sale_records(&mut *tx, &new_ids).await?;
-    let mut answers: Vec<(usize, StoredResponse)> = Vec::new();
+    let mut answers: Vec<(i64, &str, StoredResponse)> = Vec::new();
     for (index, id) in indexes.into_iter().zip(ids) {
         let Some(id) = id else {
             continue;
@@ -914,12 +916,9 @@ async fn try_bulk(
         };
         if let Some(idem) = &sales[index].idempotency {
             answers.push((
-                index,
-                StoredResponse {
-                    request_hash: idem.request_hash.clone(),
-                    status: StatusCode::CREATED.as_u16(),
-                    body: body.clone(),
-                },
+                idem.key_id,
+                idem.key.as_str(),
+                idem.response(StatusCode::CREATED, &body),
             ));
         }
         done[index] = Some(Stored::Sale {
@@ -929,10 +928,7 @@ async fn try_bulk(
     }
     let keyed: Vec<(i64, &str, &StoredResponse)> = answers
         .iter()
-        .filter_map(|(index, response)| {
-            let idem = sales[*index].idempotency.as_ref()?;
-            Some((idem.key_id, idem.key.as_str(), response))
-        })
+        .map(|(key_id, key, response)| (*key_id, *key, response))
         .collect();
     if !stored::store_responses(&mut *tx, &keyed, now).await? {
         return Ok(None);
@@ -969,11 +965,7 @@ async fn store_one(
         Err(e) => return Ok(Stored::Refused(ApiError::internal(e).into_response())),
     };
     if let Some(idem) = &sale.idempotency {
-        let response = StoredResponse {
-            request_hash: idem.request_hash.clone(),
-            status: status.as_u16(),
-            body: body.clone(),
-        };
+        let response = idem.response(status, &body);
         if !stored::store_response(&mut *tx, idem.key_id, &idem.key, &response, app.now()).await? {
             return Ok(Stored::KeyTaken(idem.clone()));
         }
